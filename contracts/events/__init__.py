@@ -1,0 +1,43 @@
+"""Every event Hotline's services exchange, one versioned pydantic model per CloudEvents type."""
+
+from contracts.events.base import Event
+from contracts.events.contact import ContactReceivedV1
+from contracts.events.followup import FollowUpScheduledV1
+from contracts.events.notification import NotificationSentV1
+from contracts.events.vocabulary import Channel, ReplyKind, WorkOrderType
+from contracts.events.workorder import (
+    Customer,
+    DepartmentRepliedV1,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    ContactReceivedV1,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    DepartmentRepliedV1,
+    WorkOrderRepliedV1,
+    NotificationSentV1,
+    FollowUpScheduledV1,
+)
+
+EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
+
+__all__ = [
+    "ALL_EVENTS",
+    "EVENTS_BY_TYPE",
+    "Channel",
+    "ContactReceivedV1",
+    "Customer",
+    "DepartmentRepliedV1",
+    "Event",
+    "FollowUpScheduledV1",
+    "NotificationSentV1",
+    "ReplyKind",
+    "WorkOrderCreatedV1",
+    "WorkOrderDispatchedV1",
+    "WorkOrderRepliedV1",
+    "WorkOrderType",
+]

@@ -1,0 +1,22 @@
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.events.base import Event
+from contracts.events.vocabulary import WorkOrderType
+
+
+class FollowUpScheduledV1(Event):
+    ce_type: ClassVar[str] = "hotline.followup.scheduled.v1"
+
+    follow_up_id: str
+    work_order_id: str
+    province: str
+    type: WorkOrderType
+    due_at: datetime
+    rule: str = Field(description="The sampling rule that selected this work order, e.g. 'complaint: 100%'.")
+    scheduled_at: datetime
+
+    def subject(self) -> str:
+        return self.work_order_id

@@ -1,0 +1,22 @@
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.events.base import Event
+
+
+class NotificationSentV1(Event):
+    ce_type: ClassVar[str] = "hotline.notification.sent.v1"
+
+    notification_id: str
+    work_order_id: str
+    province: str
+    channel: str = Field(description="'sms' for now; outbound calls come later.")
+    recipient_masked: str = Field(description="The number with its middle digits masked.")
+    template: str
+    sent_at: datetime
+    gateway_reply: str = Field(description="What the SMS gateway answered when it took the message.")
+
+    def subject(self) -> str:
+        return self.work_order_id

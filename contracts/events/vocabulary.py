@@ -1,0 +1,27 @@
+"""Enumerations shared by several events."""
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class WorkOrderType(StrEnum):
+    FAULT_REPAIR = "fault_repair"
+    COMPLAINT = "complaint"
+    REPORT = "report"
+    QUERY = "query"
+    CONSULTATION = "consultation"
+    SERVICE_APPLICATION = "service_application"
+    SUGGESTION = "suggestion"
+    PRAISE = "praise"
+    VALUE_ADDED_SERVICE = "value_added_service"
+    APPOINTMENT = "appointment"
+
+
+class ReplyKind(StrEnum):
+    INTERIM = "interim"
+    FINAL = "final"

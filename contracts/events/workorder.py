@@ -1,0 +1,93 @@
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events.base import Event
+from contracts.events.vocabulary import Channel, ReplyKind, WorkOrderType
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str | None = None
+    phone: str = Field(description="E.164.")
+    home_region: str | None = Field(default=None, description="From the number, e.g. 'Guangzhou, Guangdong'.")
+    home_province: str | None = Field(default=None, description="Province code of the number's home region.")
+
+
+class WorkOrderCreatedV1(Event):
+    ce_type: ClassVar[str] = "hotline.workorder.created.v1"
+
+    work_order_id: str
+    contact_id: str
+    province: str
+    type: WorkOrderType
+    channel: Channel
+    created_at: datetime
+    customer: Customer
+    address: str | None = None
+    account_number: str | None = None
+    description: str
+    anonymous: bool = False
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
+class WorkOrderDispatchedV1(Event):
+    """Sent to the department's topic, and to the progress topic for notify and qa."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.dispatched.v1"
+
+    work_order_id: str
+    dispatch_id: str
+    province: str
+    department: str
+    type: WorkOrderType
+    dispatched_at: datetime
+    reply_due_at: datetime = Field(description="When the department's final reply is due.")
+    customer: Customer
+    address: str | None = None
+    description: str
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
+class DepartmentRepliedV1(Event):
+    """A department's interim or final reply to a dispatch, as posted through the gateway."""
+
+    ce_type: ClassVar[str] = "hotline.department.replied.v1"
+
+    reply_id: str
+    work_order_id: str
+    dispatch_id: str
+    department: str
+    kind: ReplyKind
+    message: str
+    responder: str | None = Field(default=None, description="Crew leader or handler, with phone if given.")
+    replied_at: datetime
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
+class WorkOrderRepliedV1(Event):
+    """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
+
+    work_order_id: str
+    dispatch_id: str
+    province: str
+    department: str
+    type: WorkOrderType
+    kind: ReplyKind
+    message: str
+    replied_at: datetime
+    on_time: bool = Field(description="Whether the reply came before the dispatch's due time.")
+    customer: Customer
+
+    def subject(self) -> str:
+        return self.work_order_id

@@ -1,0 +1,63 @@
+"""The topic map: every topic carries its subsystem's prefix so one cluster can host the hub and provinces.
+
+Producer, consumers, key and event types of each topic are listed in the README's topic map; keep the two
+in step (tests/unit/test_topics.py checks the README names every topic built here).
+"""
+
+from dataclasses import dataclass
+
+from contracts.provinces import HUB, is_province_code
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names of one subsystem: a province (prefix = province code) or the hub (prefix = "hub")."""
+
+    prefix: str
+
+    @classmethod
+    def for_subsystem(cls, tier: str, province: str) -> "Topics":
+        if tier == "hub":
+            return cls(HUB)
+        if not is_province_code(province):
+            raise ValueError(f"unknown province code {province!r}")
+        return cls(province)
+
+    @property
+    def contacts(self) -> str:
+        """ContactReceived: gateway -> intake, key contact_id."""
+        return f"{self.prefix}.contacts"
+
+    @property
+    def workorders(self) -> str:
+        """WorkOrderCreated: intake -> dispatch, key work_order_id."""
+        return f"{self.prefix}.workorders"
+
+    def department(self, department: str) -> str:
+        """WorkOrderDispatched: dispatch -> one regional department, key work_order_id."""
+        return f"{self.prefix}.dispatch.{department}"
+
+    @property
+    def department_replies(self) -> str:
+        """DepartmentReplied: departments (via the gateway) -> dispatch, key work_order_id."""
+        return f"{self.prefix}.dispatch.replies"
+
+    @property
+    def dispatch_progress(self) -> str:
+        """WorkOrderDispatched and WorkOrderReplied: dispatch -> notify and qa, key work_order_id."""
+        return f"{self.prefix}.dispatch.progress"
+
+    @property
+    def notifications(self) -> str:
+        """NotificationSent: notify -> qa and reporting, key work_order_id."""
+        return f"{self.prefix}.notifications"
+
+    @property
+    def followups(self) -> str:
+        """FollowUpScheduled: qa -> agents' consoles and reporting, key work_order_id."""
+        return f"{self.prefix}.followups"
+
+    @property
+    def deadletter(self) -> str:
+        """Any message a consumer could not take, with the reason in dlq_* headers, original key."""
+        return f"{self.prefix}.deadletter"

@@ -1,0 +1,1 @@
+"""Plumbing every service shares: settings, bus, store, outbox, telemetry. No business logic here."""

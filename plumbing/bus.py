@@ -1,0 +1,51 @@
+"""The Kafka broker every service uses, and publishing of contract events as CloudEvents."""
+
+from typing import Union
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+
+from contracts.envelope import encode
+from contracts.events import Event
+from plumbing.settings import BusSettings
+
+
+def make_broker(settings: BusSettings, service: str, tracer_provider: TracerProvider) -> KafkaBroker:
+    # acks=all with idempotence: a 202 or a committed offset only follows a write the cluster will keep.
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"{settings.consumer_group(service)}.{settings.hotline_instance}",
+        acks="all",
+        enable_idempotence=True,
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        graceful_timeout=10.0,
+    )
+
+
+def wire_headers(raw: dict[str, bytes]) -> dict[str, str]:
+    return {name: value.decode() for name, value in raw.items()}
+
+
+class EventPublisher:
+    """Publishes an event now, waiting for the broker's acknowledgement (no outbox: the caller stores nothing)."""
+
+    def __init__(self, broker: KafkaBroker, source: str) -> None:
+        self._broker = broker
+        self._source = source
+
+    async def publish(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
+        message = encode(event, self._source, event_id=event_id)
+        headers = wire_headers(message.headers)
+        await self._broker.publish(message.value, topic=topic, key=message.key, headers=headers)
+        return headers["ce_id"]
+
+
+def declare_publication(broker: KafkaBroker, topic: str, events: list[type[Event]], description: str) -> None:
+    """Record in the AsyncAPI document what a service publishes on a topic.
+
+    The outbox relay publishes by topic name; this declaration is what lets the generated document
+    carry each topic's event schemas.
+    """
+    schema: object = events[0] if len(events) == 1 else Union[tuple(events)]  # noqa: UP007
+    broker.publisher(topic, schema=schema, title=f"{topic}:publish", description=description)

@@ -1,0 +1,127 @@
+"""Consuming contract events: decode, dispatch by type, dead-letter what cannot be taken, retry what can.
+
+- A record that is not one of our CloudEvents, or whose data breaks its schema, goes to the subsystem's
+  dead-letter topic with the reason in its headers; the consumer carries on with the next record.
+- An event type this consumer does not handle is skipped: topics carry several types, and a newer major
+  version is published side by side with the old one during a migration.
+- A transient failure (store or bus unavailable) is not acknowledged: the record is redelivered, so a
+  contact is never lost while a dependency restarts.
+- Any other failure is retried a few times, then dead-lettered with the error as the reason.
+"""
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from contracts.envelope import Envelope, UndecodableMessage, decode
+from contracts.events import EVENTS_BY_TYPE, Event
+from plumbing.store import TRANSIENT_STORE_ERRORS
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+_OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError)
+
+
+class Rejected(Exception):
+    """A handler's verdict that this event can never be processed (e.g. a reply to an unknown dispatch)."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        group: str,
+        deadletter_topic: str,
+        logger: Any,
+        max_attempts: int = 5,
+        retry_pause: float = 1.0,
+    ) -> None:
+        self._broker = broker
+        self._group = group
+        self._deadletter_topic = deadletter_topic
+        self._log = logger
+        self._max_attempts = max_attempts
+        self._retry_pause = retry_pause
+        self._failures: Counter[tuple[str, int, int]] = Counter()
+
+    def subscribe(self, topic: str, handlers: Mapping[type[Event], Handler], *, description: str) -> None:
+        by_type = {event.ce_type: handler for event, handler in handlers.items()}
+
+        async def on_record(message: KafkaMessage) -> None:
+            await self._take(message.raw_message, by_type)
+
+        self._broker.subscriber(
+            topic,
+            group_id=self._group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{topic}:{self._group}",
+            description=description,
+            decoder=_undecoded,
+        )(on_record)
+
+    async def _take(self, record: ConsumerRecord, handlers: Mapping[str, Handler]) -> None:
+        headers = {name: value for name, value in record.headers or ()}
+        try:
+            envelope = decode(headers, record.key, record.value or b"", EVENTS_BY_TYPE)
+        except UndecodableMessage as error:
+            event_type = (headers.get("ce_type") or b"").decode(errors="replace")
+            if "unsupported event type" in str(error) and _OUR_TYPE.match(event_type):
+                self._log.info("skipped event type this consumer does not know", event_type=event_type)
+                return
+            await self.dead_letter(record, str(error))
+            return
+        handler = handlers.get(envelope.type)
+        if handler is None:
+            return
+        await self._handle(record, envelope, handler)
+
+    async def _handle(self, record: ConsumerRecord, envelope: Envelope, handler: Handler) -> None:
+        position = (record.topic, record.partition, record.offset)
+        try:
+            await handler(envelope)
+        except Rejected as error:
+            await self.dead_letter(record, f"rejected: {error}")
+        except TRANSIENT_ERRORS as error:
+            self._log.warning("transient failure, will redeliver", event_id=envelope.id, error=repr(error))
+            await asyncio.sleep(self._retry_pause)
+            raise
+        except Exception as error:
+            self._failures[position] += 1
+            if self._failures[position] < self._max_attempts:
+                self._log.exception("handler failed, will redeliver", event_id=envelope.id)
+                await asyncio.sleep(self._retry_pause)
+                raise
+            del self._failures[position]
+            await self.dead_letter(record, f"handler failed {self._max_attempts} times: {error!r}")
+        else:
+            self._failures.pop(position, None)
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        original = {name: value.decode(errors="backslashreplace") for name, value in record.headers or ()}
+        headers = original | {
+            "dlq_reason": reason,
+            "dlq_topic": record.topic,
+            "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset),
+            "dlq_consumer_group": self._group,
+            "dlq_at": datetime.now(UTC).isoformat(),
+        }
+        await self._broker.publish(record.value, topic=self._deadletter_topic, key=record.key, headers=headers)
+        self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
+
+
+async def _undecoded(message: KafkaMessage) -> bytes:
+    """Leave the body alone: decoding is ours, so a malformed body can be dead-lettered, not crash the loop."""
+    return message.body

@@ -1,0 +1,100 @@
+"""What a running service is made of: a broker, maybe a store, start-up steps and background loops.
+
+Each service's bootstrap builds one; the entrypoint serves it under uvicorn (with health probes) and
+tests run several in one process with `async with runtime.running()`.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from pymongo import AsyncMongoClient
+
+from plumbing.bus import make_broker
+from plumbing.settings import BusSettings, ServiceSettings
+from plumbing.store import make_mongo_client
+from plumbing.telemetry import get_logger, make_tracer_provider
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: BusSettings
+    broker: KafkaBroker
+    tracer_provider: TracerProvider
+    log: Any
+    mongo: AsyncMongoClient[dict[str, Any]] | None = None
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def database(self) -> Any:
+        assert self.mongo is not None, f"{self.service} has no store"
+        return self.mongo[self.settings.database_name(self.service)]
+
+    async def start(self) -> None:
+        for step in self.startup:
+            await step()
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(self._keep_running(loop)) for loop in self.loops]
+        self.log.info("service started", topics_prefix=self.settings.topics.prefix)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        for step in self.shutdown:
+            await step()
+        if self.mongo is not None:
+            await self.mongo.close()
+        self.tracer_provider.force_flush()
+        self.log.info("service stopped")
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["Runtime"]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"kafka": await self.broker.ping(timeout=2.0)}
+        if self.mongo is not None:
+            try:
+                await self.mongo.admin.command("ping")
+                checks["store"] = True
+            except Exception:
+                checks["store"] = False
+        return checks
+
+    async def _keep_running(self, loop: Callable[[], Awaitable[None]]) -> None:
+        # A background loop (outbox sweep, retries) must outlive a store outage rather than die with it.
+        while True:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.log.exception("background loop failed; restarting", loop=getattr(loop, "__qualname__", "?"))
+                await asyncio.sleep(1.0)
+
+
+def build_runtime(settings: BusSettings, service: str, *, tracer_provider: TracerProvider | None = None) -> Runtime:
+    """A runtime with a store when the settings name one (ServiceSettings), without one otherwise."""
+    provider = tracer_provider or make_tracer_provider(service, settings.hotline_tier, settings.hotline_province)
+    return Runtime(
+        service=service,
+        settings=settings,
+        broker=make_broker(settings, service, provider),
+        tracer_provider=provider,
+        log=get_logger(service),
+        mongo=make_mongo_client(settings, service) if isinstance(settings, ServiceSettings) else None,
+    )

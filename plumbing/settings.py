@@ -1,0 +1,69 @@
+"""Typed settings every service shares; a missing or malformed value stops the service at start."""
+
+from typing import Literal, Self, TypeVar
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.envelope import source_uri
+from contracts.provinces import HUB, is_province_code
+from contracts.topics import Topics
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up with every problem listed, so an operator fixes them in one go."""
+
+
+class BusSettings(BaseSettings):
+    """What every service needs: the bus and which subsystem it serves."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(min_length=1, description="KAFKA_BOOTSTRAP_SERVERS, e.g. 127.0.0.1:9092")
+    hotline_tier: Literal["province", "hub"] = "province"
+    hotline_province: str = Field(default="gd", description="Province code; 'hub' for the hub tier.")
+    # Where replicas of a service run, each needs its own client id but shares the consumer group.
+    hotline_instance: str = "0"
+    outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    # Probes and HTTP APIs; 0.0.0.0 in a pod, loopback on a workstation.
+    hotline_http_host: str = "127.0.0.1"
+    hotline_http_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _province_matches_tier(self) -> Self:
+        if self.hotline_tier == "hub" and self.hotline_province != HUB:
+            raise ValueError(f"the hub tier runs with HOTLINE_PROVINCE={HUB}")
+        if self.hotline_tier == "province" and not is_province_code(self.hotline_province):
+            raise ValueError(f"HOTLINE_PROVINCE {self.hotline_province!r} is not a province code")
+        return self
+
+    @property
+    def topics(self) -> Topics:
+        return Topics.for_subsystem(self.hotline_tier, self.hotline_province)
+
+    def database_name(self, service: str) -> str:
+        """Each service owns one database per subsystem; no service writes another's."""
+        return f"hotline_{self.hotline_province}_{service}"
+
+    def source(self, service: str) -> str:
+        return source_uri(self.hotline_tier, self.hotline_province, service)
+
+    def consumer_group(self, service: str) -> str:
+        return f"{self.topics.prefix}.{service}"
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class ServiceSettings(BusSettings):
+    """A service that owns data: the bus plus its store."""
+
+    mongodb_uri: str = Field(pattern=r"^mongodb(\+srv)?://", description="MONGODB_URI")
+
+
+def load(settings_type: type[S]) -> S:
+    try:
+        return settings_type()
+    except ValidationError as error:
+        lines = [f"  {'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()]
+        raise SettingsError(f"{settings_type.__name__} is not valid:\n" + "\n".join(lines)) from error

@@ -1,0 +1,20 @@
+"""MongoDB-wire store access through PyMongo's async API."""
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
+
+from plumbing.settings import ServiceSettings
+
+# Errors after which the same write, retried later, can succeed: the store is down or failing over.
+TRANSIENT_STORE_ERRORS = (AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
+
+
+def make_mongo_client(settings: ServiceSettings, service: str) -> AsyncMongoClient[dict[str, Any]]:
+    return AsyncMongoClient(
+        settings.mongodb_uri,
+        appname=f"hotline-{settings.hotline_province}-{service}",
+        serverSelectionTimeoutMS=5000,
+        tz_aware=True,
+    )

@@ -1,0 +1,74 @@
+"""Tracing and structured logs. Span and log attribute names live in one list, as the OpenTelemetry demo keeps them."""
+
+import logging
+import os
+import sys
+from typing import Any, Final
+
+import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+
+class Attr:
+    """Telemetry attribute names used across services."""
+
+    CONTACT_ID: Final = "hotline.contact.id"
+    WORK_ORDER_ID: Final = "hotline.work_order.id"
+    DEPARTMENT: Final = "hotline.department"
+    EVENT_ID: Final = "hotline.event.id"
+    EVENT_TYPE: Final = "hotline.event.type"
+    PROVINCE: Final = "hotline.province"
+    TIER: Final = "hotline.tier"
+    DLQ_REASON: Final = "hotline.dlq.reason"
+
+
+def make_tracer_provider(service: str, tier: str, province: str, exporter: SpanExporter | None = None) -> TracerProvider:
+    """One provider per service; OTLP export when the standard OTEL_EXPORTER_OTLP_* variables ask for it."""
+    resource = Resource.create(
+        {"service.name": f"hotline-{service}", "service.namespace": "hotline", Attr.TIER: tier, Attr.PROVINCE: province}
+    )
+    provider = TracerProvider(resource=resource)
+    if exporter is None and _otlp_configured():
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def _otlp_configured() -> bool:
+    return any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict["trace_id"] = format(context.trace_id, "032x")
+        event_dict["span_id"] = format(context.span_id, "016x")
+    return event_dict
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stdout, each carrying the current trace and span ids."""
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_trace_ids,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(service: str) -> Any:
+    return structlog.get_logger().bind(service=service)

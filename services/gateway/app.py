@@ -1,0 +1,109 @@
+"""The gateway's HTTP API: channels post contacts, departments post replies; both land on the bus."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1
+from plumbing.bus import EventPublisher
+from plumbing.runtime import Runtime
+from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
+
+PROBLEM_JSON = "application/problem+json"
+IdempotencyKey = Annotated[str | None, Header(max_length=128, description="Retries with the same key give the same id.")]
+
+
+def _stable_id(prefix: str, scope: str, key: str | None) -> str:
+    return f"{prefix}-" + (uuid5(NAMESPACE_URL, f"hotline:{scope}:{key}") if key else uuid4()).hex.upper()
+
+
+def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
+    topics = runtime.settings.topics
+    province = runtime.settings.hotline_province
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
+
+    app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz"
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(field=".".join(str(p) for p in e["loc"] if p != "body"), message=e["msg"], type=e["type"])
+            for e in error.errors()
+        ]
+        problem = Problem(title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors)
+        return JSONResponse(problem.model_dump(), status_code=422, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(KafkaError)
+    async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
+        runtime.log.error("bus unavailable; contact not accepted", error=repr(error))
+        problem = Problem(title="Bus unavailable", status=503, detail="Nothing was accepted; retry with the same key.")
+        return JSONResponse(problem.model_dump(), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+
+    @app.post("/v1/contacts/web", status_code=202, responses={422: {"model": Problem}, 503: {"model": Problem}})
+    async def post_web_contact(contact: WebContact, idempotency_key: IdempotencyKey = None) -> Accepted:
+        """Accept a contact: the 202 is sent only once the bus has stored it."""
+        contact_id = _stable_id("C", "web", idempotency_key)
+        event = ContactReceivedV1(
+            contact_id=contact_id,
+            channel=Channel.WEB,
+            received_at=datetime.now(UTC),
+            province=province,
+            phone=contact.phone,
+            customer_name=contact.customer_name,
+            address=contact.address,
+            account_number=contact.account_number,
+            requested_type=contact.type,
+            description=contact.description,
+            anonymous=contact.anonymous,
+            external_ref=contact.external_ref,
+        )
+        await publisher.publish(event, topics.contacts)
+        return Accepted(id=contact_id)
+
+    @app.post(
+        "/v1/departments/{department}/replies",
+        status_code=202,
+        responses={422: {"model": Problem}, 503: {"model": Problem}},
+    )
+    async def post_department_reply(
+        department: str, reply: DepartmentReply, idempotency_key: IdempotencyKey = None
+    ) -> Accepted:
+        reply_id = _stable_id("R", f"reply:{department}", idempotency_key)
+        event = DepartmentRepliedV1(
+            reply_id=reply_id,
+            work_order_id=reply.work_order_id,
+            dispatch_id=reply.dispatch_id,
+            department=department,
+            kind=reply.kind,
+            message=reply.message,
+            responder=reply.responder,
+            replied_at=datetime.now(UTC),
+        )
+        await publisher.publish(event, topics.department_replies)
+        return Accepted(id=reply_id)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.ready()
+        return JSONResponse({"ready": all(checks.values()), "checks": checks}, status_code=200 if all(checks.values()) else 503)
+
+    return app

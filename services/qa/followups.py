@@ -1,0 +1,63 @@
+"""Which closed work orders get a follow-up visit, and when the call may be made."""
+
+import hashlib
+import json
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events import WorkOrderType
+from services.common.deadlines import Deadline
+from services.common.working_days import CHINA_TIME
+
+DEFAULT_RULES = Path(__file__).with_name("followup_rules.json")
+
+
+class Sampling(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate: float = Field(ge=0.0, le=1.0)
+    within: Deadline
+
+
+class CallingHours(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: time
+    end: time
+    next_day_at: time
+
+
+class FollowUpPolicy(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    by_type: dict[WorkOrderType, Sampling]
+    default: Sampling
+    calling_hours: CallingHours
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_RULES) -> "FollowUpPolicy":
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+    def sampling(self, work_order_type: WorkOrderType) -> Sampling:
+        return self.by_type.get(work_order_type, self.default)
+
+    def selects(self, work_order_id: str, work_order_type: WorkOrderType) -> bool:
+        """Deterministic sampling: a redelivered event gets the same answer, and ids spread evenly."""
+        rate = self.sampling(work_order_type).rate
+        digest = hashlib.sha256(work_order_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+    def due(self, work_order_type: WorkOrderType, closed_at: datetime) -> datetime:
+        """Within the rule's deadline, moved out of rest time: a repair closed at 23:00 is called next morning."""
+        due = self.sampling(work_order_type).within.due(closed_at).astimezone(CHINA_TIME)
+        hours = self.calling_hours
+        if due.time() >= hours.end:
+            return datetime.combine(due.date() + timedelta(days=1), hours.next_day_at, CHINA_TIME)
+        if due.time() < hours.start:
+            return datetime.combine(due.date(), hours.next_day_at, CHINA_TIME)
+        return due
+
+    def describe(self, work_order_type: WorkOrderType) -> str:
+        return f"{work_order_type.value}: {self.sampling(work_order_type).rate:.0%}"

@@ -1,0 +1,10 @@
+from pathlib import Path
+
+from pydantic import FilePath
+
+from plumbing.settings import ServiceSettings
+from services.qa.followups import DEFAULT_RULES
+
+
+class QaSettings(ServiceSettings):
+    followup_rules_path: FilePath = Path(DEFAULT_RULES)
