@@ -78,7 +78,7 @@ def decode(
         raise UndecodableMessage(f"unsupported event type {event_type!r}")
     data: Any = cloud_event.get_data()
     if not isinstance(data, dict):
-        raise UndecodableMessage(f"{event_type}: data is not a JSON object")
+        raise UndecodableMessage(f"{event_type}: body is not a JSON object")
     try:
         payload = model.model_validate(data)
     except ValidationError as error:

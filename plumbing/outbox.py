@@ -6,6 +6,7 @@ publishes it again, and consumers drop the duplicate by its CloudEvents id.
 """
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -34,7 +35,8 @@ class PendingEvents:
         propagate.inject(carrier)  # the relay publishes later, in the trace of the change that caused it
         entry_id = uuid4().hex
         self._entries[entry_id] = {
-            "seq": len(self._entries),
+            # Ordered after whatever the document still holds from earlier changes.
+            "seq": time.time_ns() + len(self._entries),
             "topic": topic,
             "key": (message.key or b"").decode(),
             "headers": wire_headers(message.headers),

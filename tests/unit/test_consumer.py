@@ -1,0 +1,80 @@
+from datetime import UTC, datetime
+
+import pytest
+import structlog
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from contracts.envelope import Envelope
+from contracts.events import ContactReceivedV1
+from plumbing.bus import EventPublisher
+from plumbing.consumer import EventConsumer, Rejected
+
+
+def a_contact(description: str = "停电") -> ContactReceivedV1:
+    return ContactReceivedV1(
+        contact_id="C-1",
+        channel="web",
+        received_at=datetime.now(UTC),
+        province="gd",
+        phone="+8613926012345",
+        description=description,
+    )
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.broker = KafkaBroker()
+        self.handled: list[Envelope] = []
+        self.dead: list[tuple[bytes, dict[str, str]]] = []
+
+        async def handle(envelope: Envelope) -> None:
+            if envelope.data.description == "reject me":
+                raise Rejected("no such thing")
+            self.handled.append(envelope)
+
+        async def dead_letter(message: KafkaMessage) -> None:
+            self.dead.append((message.body, message.headers))
+
+        consumer = EventConsumer(
+            self.broker, group="gd.test", deadletter_topic="gd.deadletter", logger=structlog.get_logger()
+        )
+        consumer.subscribe("gd.contacts", {ContactReceivedV1: handle}, description="test")
+        self.broker.subscriber("gd.deadletter", decoder=lambda m: m.body)(dead_letter)
+
+
+@pytest.fixture
+async def harness():
+    harness = Harness()
+    async with TestKafkaBroker(harness.broker):
+        yield harness
+
+
+async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_and_the_next_is_taken(harness):
+    await harness.broker.publish(b"\x00garbage", topic="gd.contacts", key=b"k1")
+    await EventPublisher(harness.broker, "/s").publish(a_contact(), "gd.contacts")
+    [(body, headers)] = harness.dead
+    assert body == b"\x00garbage"
+    assert headers["dlq_reason"] == "not a CloudEvent in binary mode: no ce_specversion header"
+    assert headers["dlq_topic"] == "gd.contacts"
+    assert headers["dlq_consumer_group"] == "gd.test"
+    assert len(harness.handled) == 1
+
+
+async def test_an_event_the_handler_rejects_is_dead_lettered_with_its_verdict(harness):
+    await EventPublisher(harness.broker, "/s").publish(a_contact("reject me"), "gd.contacts")
+    [(_, headers)] = harness.dead
+    assert headers["dlq_reason"] == "rejected: no such thing"
+    assert headers["ce_type"] == "hotline.contact.received.v1"
+
+
+async def test_a_newer_major_version_of_a_known_event_is_skipped_not_dead_lettered(harness):
+    headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": "/s", "ce_type": "hotline.contact.received.v2"}
+    await harness.broker.publish(b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"})
+    assert (harness.dead, harness.handled) == ([], [])
+
+
+async def test_an_event_of_a_foreign_type_is_dead_lettered(harness):
+    headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": "/s", "ce_type": "com.example.spam"}
+    await harness.broker.publish(b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"})
+    assert harness.dead[0][1]["dlq_reason"] == "unsupported event type 'com.example.spam'"

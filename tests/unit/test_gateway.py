@@ -1,0 +1,96 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from faststream.kafka import TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from contracts.envelope import Envelope, decode
+from plumbing.settings import BusSettings
+from services.gateway.bootstrap import bootstrap
+
+
+class Gateway:
+    def __init__(self, client: httpx.AsyncClient, received: dict[str, list[Envelope]]) -> None:
+        self.client = client
+        self.received = received
+
+
+def collector(bucket: list[Envelope]):
+    async def collect(message: KafkaMessage) -> None:
+        record = message.raw_message
+        bucket.append(decode(dict(record.headers), record.key, record.value))
+
+    return collect
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    runtime, app = bootstrap(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
+    received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
+
+    for topic, bucket in received.items():
+        runtime.broker.subscriber(topic, decoder=lambda m: m.body)(collector(bucket))
+
+    async with TestKafkaBroker(runtime.broker):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield Gateway(client, received)
+
+
+async def test_a_web_contact_is_accepted_once_it_is_on_the_contacts_topic(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/contacts/web",
+        json={"phone": "139 2601 2345", "customer_name": "张三", "description": "家里停电了", "type": "fault_repair"},
+    )
+    assert response.status_code == 202
+    contact_id = response.json()["id"]
+    [envelope] = gateway.received["gd.contacts"]
+    assert envelope.subject == contact_id
+    assert envelope.source == "/hotline/province/gd/gateway"
+    assert envelope.data.phone == "+8613926012345"
+    assert envelope.data.requested_type == "fault_repair"
+
+
+async def test_a_contact_with_a_bad_phone_and_no_description_gets_422_with_each_field_named(gateway: Gateway):
+    response = await gateway.client.post("/v1/contacts/web", json={"phone": "12", "type": "no-such-type"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 422
+    assert {error["field"] for error in body["errors"]} == {"phone", "description", "type"}
+    assert gateway.received["gd.contacts"] == []
+
+
+async def test_an_unknown_field_is_refused_rather_than_silently_dropped(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/contacts/web", json={"phone": "13926012345", "description": "x", "priority": "high"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "priority"
+
+
+async def test_a_retried_post_with_the_same_idempotency_key_keeps_its_contact_id(gateway: Gateway):
+    contact = {"phone": "13926012345", "description": "宽带断了"}
+    first = await gateway.client.post("/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"})
+    second = await gateway.client.post("/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"})
+    assert first.json()["id"] == second.json()["id"]
+
+
+async def test_a_department_reply_is_put_on_the_replies_topic(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/departments/repair/replies",
+        json={"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "interim", "message": "抢修队已出发"},
+    )
+    assert response.status_code == 202
+    [envelope] = gateway.received["gd.dispatch.replies"]
+    assert (envelope.data.department, envelope.data.kind) == ("repair", "interim")
+
+
+async def test_a_reply_of_an_unknown_kind_gets_422(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/departments/repair/replies",
+        json={"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "maybe", "message": "?"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "kind"
