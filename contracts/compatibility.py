@@ -42,7 +42,9 @@ def _compare_object(where: str, old: Schema, new: Schema) -> list[str]:
 def _without_docs(schema: Any) -> Any:
     """Descriptions and titles may be reworded in a minor version; the shape may not change."""
     if isinstance(schema, dict):
-        return {k: _without_docs(v) for k, v in schema.items() if k not in {"description", "title", "examples"}}
+        return {
+            k: _without_docs(v) for k, v in schema.items() if k not in {"description", "title", "examples"}
+        }
     if isinstance(schema, list):
         return [_without_docs(v) for v in schema]
     return schema

@@ -41,7 +41,9 @@ class UndecodableMessage(Exception):
     """A record that is not one of our CloudEvents; the reason goes to the dead-letter headers."""
 
 
-def encode(event: Event, source: str, *, event_id: str | None = None, time: datetime | None = None) -> KafkaMessage:
+def encode(
+    event: Event, source: str, *, event_id: str | None = None, time: datetime | None = None
+) -> KafkaMessage:
     cloud_event = CloudEvent(
         attributes={
             "id": event_id or str(uuid4()),
@@ -65,7 +67,9 @@ def decode(
     accepted: Mapping[str, type[Event]] = EVENTS_BY_TYPE,
 ) -> Envelope:
     """Parse a record, or raise UndecodableMessage saying why it cannot be taken."""
-    ce_headers = {name: raw for name, raw in headers.items() if name.startswith("ce_") or name == "content-type"}
+    ce_headers = {
+        name: raw for name, raw in headers.items() if name.startswith("ce_") or name == "content-type"
+    }
     if "ce_specversion" not in ce_headers:
         raise UndecodableMessage("not a CloudEvent in binary mode: no ce_specversion header")
     try:

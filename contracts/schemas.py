@@ -57,5 +57,8 @@ def export() -> list[str]:
 if __name__ == "__main__":
     changed = export()
     for ce_type in changed:
-        print(f"{ce_type}: the model no longer matches its committed schema; raise minor_version", file=sys.stderr)
+        print(
+            f"{ce_type}: the model no longer matches its committed schema; raise minor_version",
+            file=sys.stderr,
+        )
     sys.exit(1 if changed else 0)

@@ -28,7 +28,10 @@ def wire_headers(raw: dict[str, bytes]) -> dict[str, str]:
 
 
 class EventPublisher:
-    """Publishes an event now, waiting for the broker's acknowledgement (no outbox: the caller stores nothing)."""
+    """Publishes an event now and waits for the broker's acknowledgement.
+
+    For callers that store nothing themselves (the gateway); services with a store use the outbox.
+    """
 
     def __init__(self, broker: KafkaBroker, source: str) -> None:
         self._broker = broker

@@ -19,7 +19,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope, UndecodableMessage, decode
@@ -42,6 +42,7 @@ class EventConsumer:
         broker: KafkaBroker,
         *,
         group: str,
+        new_topic: Callable[[str], Topic],
         deadletter_topic: str,
         logger: Any,
         max_attempts: int = 5,
@@ -49,6 +50,7 @@ class EventConsumer:
     ) -> None:
         self._broker = broker
         self._group = group
+        self._new_topic = new_topic
         self._deadletter_topic = deadletter_topic
         self._log = logger
         self._max_attempts = max_attempts
@@ -62,7 +64,7 @@ class EventConsumer:
             await self._take(message.raw_message, by_type)
 
         self._broker.subscriber(
-            topic,
+            self._new_topic(topic),
             group_id=self._group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -118,10 +120,12 @@ class EventConsumer:
             "dlq_consumer_group": self._group,
             "dlq_at": datetime.now(UTC).isoformat(),
         }
-        await self._broker.publish(record.value, topic=self._deadletter_topic, key=record.key, headers=headers)
+        await self._broker.publish(
+            record.value, topic=self._deadletter_topic, key=record.key, headers=headers
+        )
         self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
 
 
 async def _undecoded(message: KafkaMessage) -> bytes:
-    """Leave the body alone: decoding is ours, so a malformed body can be dead-lettered, not crash the loop."""
+    """Leave the body alone: decoding is ours, so a malformed body is dead-lettered, not fatal."""
     return message.body

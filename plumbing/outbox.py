@@ -31,6 +31,7 @@ class PendingEvents:
 
     def add(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
         message = encode(event, self._source, event_id=event_id)
+        headers = wire_headers(message.headers)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the relay publishes later, in the trace of the change that caused it
         entry_id = uuid4().hex
@@ -38,15 +39,19 @@ class PendingEvents:
             # Ordered after whatever the document still holds from earlier changes.
             "seq": time.time_ns() + len(self._entries),
             "topic": topic,
-            "key": (message.key or b"").decode(),
-            "headers": wire_headers(message.headers),
+            "key": event.subject(),
+            "headers": headers,
             "value": message.value.decode(),
             "trace": carrier,
         }
-        return message.headers["ce_id"].decode()
+        return headers["ce_id"]
 
     def for_new_document(self) -> Document:
-        return {"outbox": dict(self._entries), "has_outbox": bool(self._entries), "outbox_at": datetime.now(UTC)}
+        return {
+            "outbox": dict(self._entries),
+            "has_outbox": bool(self._entries),
+            "outbox_at": datetime.now(UTC),
+        }
 
     def for_update(self) -> Document:
         """A $set that appends these entries to an existing document's outbox."""
@@ -80,7 +85,9 @@ class OutboxRelay:
         """Publish what a crashed or failed flush left behind; recent entries are left to their own flush."""
         cutoff = datetime.now(UTC) - self._sweep_grace
         published = 0
-        async for document in self._collection.find({"has_outbox": True, "outbox_at": {"$lt": cutoff}}, {"outbox": 1}):
+        async for document in self._collection.find(
+            {"has_outbox": True, "outbox_at": {"$lt": cutoff}}, {"outbox": 1}
+        ):
             published += await self._publish(document)
         return published
 
@@ -95,10 +102,17 @@ class OutboxRelay:
             token = context.attach(propagate.extract(entry.get("trace") or {}))
             try:
                 await self._broker.publish(
-                    entry["value"].encode(), topic=entry["topic"], key=entry["key"].encode(), headers=entry["headers"]
+                    entry["value"].encode(),
+                    topic=entry["topic"],
+                    key=entry["key"].encode(),
+                    headers=entry["headers"],
                 )
             finally:
                 context.detach(token)
-            await self._collection.update_one({"_id": document["_id"]}, {"$unset": {f"outbox.{entry_id}": ""}})
-        await self._collection.update_one({"_id": document["_id"], "outbox": {}}, {"$set": {"has_outbox": False}})
+            await self._collection.update_one(
+                {"_id": document["_id"]}, {"$unset": {f"outbox.{entry_id}": ""}}
+            )
+        await self._collection.update_one(
+            {"_id": document["_id"], "outbox": {}}, {"$set": {"has_outbox": False}}
+        )
         return len(entries)

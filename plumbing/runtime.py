@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 
 from plumbing.bus import make_broker
+from plumbing.consumer import EventConsumer
+from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import make_mongo_client
 from plumbing.telemetry import get_logger, make_tracer_provider
@@ -37,6 +40,30 @@ class Runtime:
     def database(self) -> Any:
         assert self.mongo is not None, f"{self.service} has no store"
         return self.mongo[self.settings.database_name(self.service)]
+
+    def consumer(self) -> EventConsumer:
+        settings = self.settings
+        return EventConsumer(
+            self.broker,
+            group=settings.consumer_group(self.service),
+            deadletter_topic=settings.topics.deadletter,
+            logger=self.log,
+            new_topic=lambda name: Topic(
+                name,
+                num_partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_topic_replication,
+            ),
+        )
+
+    def pending_events(self) -> PendingEvents:
+        return PendingEvents(self.settings.source(self.service))
+
+    def outbox_relay(self, collection: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
+        """The relay for one collection's outbox, swept in the background and indexed at start."""
+        relay = OutboxRelay(collection, self.broker, sweep_every=self.settings.outbox_sweep_seconds)
+        self.startup.append(relay.ensure_indexes)
+        self.loops.append(relay.run)
+        return relay
 
     async def start(self) -> None:
         for step in self.startup:
@@ -83,13 +110,19 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self.log.exception("background loop failed; restarting", loop=getattr(loop, "__qualname__", "?"))
+                self.log.exception(
+                    "background loop failed; restarting", loop=getattr(loop, "__qualname__", "?")
+                )
                 await asyncio.sleep(1.0)
 
 
-def build_runtime(settings: BusSettings, service: str, *, tracer_provider: TracerProvider | None = None) -> Runtime:
+def build_runtime(
+    settings: BusSettings, service: str, *, tracer_provider: TracerProvider | None = None
+) -> Runtime:
     """A runtime with a store when the settings name one (ServiceSettings), without one otherwise."""
-    provider = tracer_provider or make_tracer_provider(service, settings.hotline_tier, settings.hotline_province)
+    provider = tracer_provider or make_tracer_provider(
+        service, settings.hotline_tier, settings.hotline_province
+    )
     return Runtime(
         service=service,
         settings=settings,

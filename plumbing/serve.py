@@ -26,7 +26,10 @@ def probe_app(runtime: Runtime) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
-        return JSONResponse({"ready": all(checks.values()), "checks": checks}, status_code=200 if all(checks.values()) else 503)
+        return JSONResponse(
+            {"ready": all(checks.values()), "checks": checks},
+            status_code=200 if all(checks.values()) else 503,
+        )
 
     return app
 

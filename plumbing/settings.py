@@ -19,7 +19,12 @@ class BusSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
-    kafka_bootstrap_servers: str = Field(min_length=1, description="KAFKA_BOOTSTRAP_SERVERS, e.g. 127.0.0.1:9092")
+    kafka_bootstrap_servers: str = Field(
+        min_length=1, description="KAFKA_BOOTSTRAP_SERVERS, e.g. 127.0.0.1:9092"
+    )
+    # Used when a consumer creates a topic that does not exist yet; a managed cluster declares its own.
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_topic_replication: int = Field(default=1, ge=1)
     hotline_tier: Literal["province", "hub"] = "province"
     hotline_province: str = Field(default="gd", description="Province code; 'hub' for the hub tier.")
     # Where replicas of a service run, each needs its own client id but shares the consumer group.
@@ -65,5 +70,8 @@ def load(settings_type: type[S]) -> S:
     try:
         return settings_type()
     except ValidationError as error:
-        lines = [f"  {'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()]
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        ]
         raise SettingsError(f"{settings_type.__name__} is not valid:\n" + "\n".join(lines)) from error

@@ -1,8 +1,12 @@
-"""Tracing and structured logs. Span and log attribute names live in one list, as the OpenTelemetry demo keeps them."""
+"""Tracing and structured logs.
+
+Span and log attribute names live in one list (Attr), as the OpenTelemetry demo keeps them.
+"""
 
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from typing import Any, Final
 
 import structlog
@@ -25,10 +29,17 @@ class Attr:
     DLQ_REASON: Final = "hotline.dlq.reason"
 
 
-def make_tracer_provider(service: str, tier: str, province: str, exporter: SpanExporter | None = None) -> TracerProvider:
+def make_tracer_provider(
+    service: str, tier: str, province: str, exporter: SpanExporter | None = None
+) -> TracerProvider:
     """One provider per service; OTLP export when the standard OTEL_EXPORTER_OTLP_* variables ask for it."""
     resource = Resource.create(
-        {"service.name": f"hotline-{service}", "service.namespace": "hotline", Attr.TIER: tier, Attr.PROVINCE: province}
+        {
+            "service.name": f"hotline-{service}",
+            "service.namespace": "hotline",
+            Attr.TIER: tier,
+            Attr.PROVINCE: province,
+        }
     )
     provider = TracerProvider(resource=resource)
     if exporter is None and _otlp_configured():
@@ -41,10 +52,12 @@ def make_tracer_provider(service: str, tier: str, province: str, exporter: SpanE
 
 
 def _otlp_configured() -> bool:
-    return any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    return any(
+        os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
 
-def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event_dict["trace_id"] = format(context.trace_id, "032x")

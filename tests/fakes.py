@@ -21,7 +21,11 @@ def outbox_events(document: Document) -> list[tuple[str, Envelope]]:
     return [
         (
             entry["topic"],
-            decode({k: v.encode() for k, v in entry["headers"].items()}, entry["key"].encode(), entry["value"].encode()),
+            decode(
+                {k: v.encode() for k, v in entry["headers"].items()},
+                entry["key"].encode(),
+                entry["value"].encode(),
+            ),
         )
         for entry in entries
     ]
@@ -45,7 +49,9 @@ class FakeCollection:
 
 
 class FakeDispatches(FakeCollection):
-    async def record_once(self, work_order_id: str, event_id: str, changes: Document, entry: Document) -> bool:
+    async def record_once(
+        self, work_order_id: str, event_id: str, changes: Document, entry: Document
+    ) -> bool:
         document = self.documents.get(work_order_id)
         if document is None or event_id in document["seen_events"]:
             return False

@@ -23,5 +23,8 @@ class Event(BaseModel):
         return f"{major}.{cls.minor_version}"
 
     def subject(self) -> str:
-        """The aggregate id: CloudEvents subject and Kafka record key, so one aggregate's events stay ordered."""
+        """The aggregate id: CloudEvents subject and Kafka record key.
+
+        One aggregate's events share a partition, so they stay in order.
+        """
         raise NotImplementedError

@@ -24,8 +24,12 @@ class ContactReceivedV1(Event):
         default=None, description="The category the customer picked, if the channel lets them pick."
     )
     description: str
-    anonymous: bool = Field(default=False, description="Anonymous reports keep the reporter's identity sealed.")
-    external_ref: str | None = Field(default=None, description="The channel adapter's own id for the contact.")
+    anonymous: bool = Field(
+        default=False, description="Anonymous reports keep the reporter's identity sealed."
+    )
+    external_ref: str | None = Field(
+        default=None, description="The channel adapter's own id for the contact."
+    )
 
     def subject(self) -> str:
         return self.contact_id

@@ -21,7 +21,9 @@ def is_working_day(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        warnings.warn(f"no holiday data for {day.year}; counting Monday-Friday", CalendarDataMissing, stacklevel=2)
+        warnings.warn(
+            f"no holiday data for {day.year}; counting Monday-Friday", CalendarDataMissing, stacklevel=2
+        )
         return day.weekday() < 5
 
 

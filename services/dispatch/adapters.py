@@ -25,7 +25,9 @@ class MongoDispatches:
     async def get(self, work_order_id: str) -> Document | None:
         return await self._collection.find_one({"_id": work_order_id}, {"outbox": 0})
 
-    async def record_once(self, work_order_id: str, event_id: str, changes: Document, entry: Document) -> bool:
+    async def record_once(
+        self, work_order_id: str, event_id: str, changes: Document, entry: Document
+    ) -> bool:
         # One conditional single-document update: the event id check and the change cannot be torn apart.
         result = await self._collection.update_one(
             {"_id": work_order_id, "seen_events": {"$ne": event_id}},

@@ -2,10 +2,13 @@
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from contracts.events import DepartmentRepliedV1, WorkOrderCreatedV1, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import (
+    DepartmentRepliedV1,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
 from plumbing.bus import declare_publication
-from plumbing.consumer import EventConsumer
-from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.runtime import Runtime, build_runtime
 from services.dispatch.adapters import MongoDispatches
 from services.dispatch.handlers import Dispatcher
@@ -21,12 +24,10 @@ def bootstrap(settings: DispatchSettings, *, tracer_provider: TracerProvider | N
     rules = RuleTable.load(settings.dispatch_rules_path)
     collection = runtime.database["dispatches"]
     dispatches = MongoDispatches(collection)
-    relay = OutboxRelay(collection, runtime.broker, sweep_every=settings.outbox_sweep_seconds)
+    relay = runtime.outbox_relay(collection)
     topics = settings.topics
-    dispatcher = Dispatcher(dispatches, relay, rules, topics, lambda: PendingEvents(settings.source(SERVICE)))
-    consumer = EventConsumer(
-        runtime.broker, group=settings.consumer_group(SERVICE), deadletter_topic=topics.deadletter, logger=runtime.log
-    )
+    dispatcher = Dispatcher(dispatches, relay, rules, topics, runtime.pending_events)
+    consumer = runtime.consumer()
     consumer.subscribe(
         topics.workorders, {WorkOrderCreatedV1: dispatcher.work_order_created}, description="New work orders."
     )
@@ -37,7 +38,10 @@ def bootstrap(settings: DispatchSettings, *, tracer_provider: TracerProvider | N
     )
     for department in rules.departments():
         declare_publication(
-            runtime.broker, topics.department(department), [WorkOrderDispatchedV1], f"Work orders for {department}."
+            runtime.broker,
+            topics.department(department),
+            [WorkOrderDispatchedV1],
+            f"Work orders for {department}.",
         )
     declare_publication(
         runtime.broker,
@@ -45,6 +49,5 @@ def bootstrap(settings: DispatchSettings, *, tracer_provider: TracerProvider | N
         [WorkOrderDispatchedV1, WorkOrderRepliedV1],
         "Dispatch progress for notify and qa.",
     )
-    runtime.startup += [dispatches.ensure_indexes, relay.ensure_indexes]
-    runtime.loops.append(relay.run)
+    runtime.startup += [dispatches.ensure_indexes]
     return runtime

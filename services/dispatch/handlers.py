@@ -64,7 +64,9 @@ class Dispatcher:
             "_id": order.work_order_id,
             "status": "dispatched",
             "seen_events": [envelope.id],
-            "history": [{"at": now, "action": "dispatched", "department": route.department, "event_id": envelope.id}],
+            "history": [
+                {"at": now, "action": "dispatched", "department": route.department, "event_id": envelope.id}
+            ],
         }
         if await self._dispatches.add(document | pending.for_new_document()):
             await self._outbox.flush(order.work_order_id)

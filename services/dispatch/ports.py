@@ -10,7 +10,9 @@ class Dispatches(Protocol):
 
     async def get(self, work_order_id: str) -> Document | None: ...
 
-    async def record_once(self, work_order_id: str, event_id: str, changes: Document, entry: Document) -> bool:
+    async def record_once(
+        self, work_order_id: str, event_id: str, changes: Document, entry: Document
+    ) -> bool:
         """Apply `changes` ($set fields) and append `entry` to the history unless `event_id` was recorded."""
         ...
 

@@ -18,7 +18,9 @@ from plumbing.runtime import Runtime
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 PROBLEM_JSON = "application/problem+json"
-IdempotencyKey = Annotated[str | None, Header(max_length=128, description="Retries with the same key give the same id.")]
+IdempotencyKey = Annotated[
+    str | None, Header(max_length=128, description="Retries with the same key give the same id.")
+]
 
 
 def _stable_id(prefix: str, scope: str, key: str | None) -> str:
@@ -42,19 +44,29 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            FieldError(field=".".join(str(p) for p in e["loc"] if p != "body"), message=e["msg"], type=e["type"])
+            FieldError(
+                field=".".join(str(p) for p in e["loc"] if p != "body"), message=e["msg"], type=e["type"]
+            )
             for e in error.errors()
         ]
-        problem = Problem(title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors)
+        problem = Problem(
+            title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors
+        )
         return JSONResponse(problem.model_dump(), status_code=422, media_type=PROBLEM_JSON)
 
     @app.exception_handler(KafkaError)
     async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
         runtime.log.error("bus unavailable; contact not accepted", error=repr(error))
-        problem = Problem(title="Bus unavailable", status=503, detail="Nothing was accepted; retry with the same key.")
-        return JSONResponse(problem.model_dump(), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+        problem = Problem(
+            title="Bus unavailable", status=503, detail="Nothing was accepted; retry with the same key."
+        )
+        return JSONResponse(
+            problem.model_dump(), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"}
+        )
 
-    @app.post("/v1/contacts/web", status_code=202, responses={422: {"model": Problem}, 503: {"model": Problem}})
+    @app.post(
+        "/v1/contacts/web", status_code=202, responses={422: {"model": Problem}, 503: {"model": Problem}}
+    )
     async def post_web_contact(contact: WebContact, idempotency_key: IdempotencyKey = None) -> Accepted:
         """Accept a contact: the 202 is sent only once the bus has stored it."""
         contact_id = _stable_id("C", "web", idempotency_key)
@@ -104,6 +116,9 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
-        return JSONResponse({"ready": all(checks.values()), "checks": checks}, status_code=200 if all(checks.values()) else 503)
+        return JSONResponse(
+            {"ready": all(checks.values()), "checks": checks},
+            status_code=200 if all(checks.values()) else 503,
+        )
 
     return app

@@ -13,11 +13,18 @@ SERVICE = "gateway"
 HTTP_PORT = 8100
 
 
-def bootstrap(settings: BusSettings, *, tracer_provider: TracerProvider | None = None) -> tuple[Runtime, FastAPI]:
+def bootstrap(
+    settings: BusSettings, *, tracer_provider: TracerProvider | None = None
+) -> tuple[Runtime, FastAPI]:
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
     topics = settings.topics
-    declare_publication(runtime.broker, topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel.")
     declare_publication(
-        runtime.broker, topics.department_replies, [DepartmentRepliedV1], "Departments' replies to dispatches."
+        runtime.broker, topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."
+    )
+    declare_publication(
+        runtime.broker,
+        topics.department_replies,
+        [DepartmentRepliedV1],
+        "Departments' replies to dispatches.",
     )
     return runtime, create_app(runtime, EventPublisher(runtime.broker, settings.source(SERVICE)))

@@ -21,7 +21,9 @@ def _e164(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-PhoneNumber = Annotated[str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(_e164)]
+PhoneNumber = Annotated[
+    str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(_e164)
+]
 
 
 class WebContact(BaseModel):

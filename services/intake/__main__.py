@@ -1,6 +1,6 @@
 from plumbing.serve import probe_app, serve
-from plumbing.telemetry import configure_logging
 from plumbing.settings import ServiceSettings, load
+from plumbing.telemetry import configure_logging
 from services.intake.bootstrap import HTTP_PORT, bootstrap
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
 from plumbing.bus import declare_publication
-from plumbing.consumer import EventConsumer
-from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.runtime import Runtime, build_runtime
 from plumbing.settings import ServiceSettings
 from services.intake.adapters import MongoWorkOrders
@@ -19,14 +17,15 @@ def bootstrap(settings: ServiceSettings, *, tracer_provider: TracerProvider | No
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
     collection = runtime.database["work_orders"]
     work_orders = MongoWorkOrders(collection)
-    relay = OutboxRelay(collection, runtime.broker, sweep_every=settings.outbox_sweep_seconds)
+    relay = runtime.outbox_relay(collection)
     topics = settings.topics
-    handler = ContactHandler(work_orders, relay, topics, lambda: PendingEvents(settings.source(SERVICE)), runtime.log)
-    consumer = EventConsumer(
-        runtime.broker, group=settings.consumer_group(SERVICE), deadletter_topic=topics.deadletter, logger=runtime.log
+    handler = ContactHandler(work_orders, relay, topics, runtime.pending_events)
+    consumer = runtime.consumer()
+    consumer.subscribe(
+        topics.contacts, {ContactReceivedV1: handler}, description="Contacts accepted by the gateway."
     )
-    consumer.subscribe(topics.contacts, {ContactReceivedV1: handler}, description="Contacts accepted by the gateway.")
-    declare_publication(runtime.broker, topics.workorders, [WorkOrderCreatedV1], "Work orders opened by intake.")
-    runtime.startup += [work_orders.ensure_indexes, relay.ensure_indexes]
-    runtime.loops.append(relay.run)
+    declare_publication(
+        runtime.broker, topics.workorders, [WorkOrderCreatedV1], "Work orders opened by intake."
+    )
+    runtime.startup += [work_orders.ensure_indexes]
     return runtime

@@ -16,13 +16,11 @@ class ContactHandler:
         outbox: Outbox,
         topics: Topics,
         new_pending: Callable[[], PendingEvents],
-        log: object,
     ) -> None:
         self._work_orders = work_orders
         self._outbox = outbox
         self._topics = topics
         self._new_pending = new_pending
-        self._log = log
 
     async def __call__(self, envelope: Envelope) -> None:
         assert isinstance(envelope.data, ContactReceivedV1)
@@ -33,7 +31,9 @@ class ContactHandler:
             "_id": created.work_order_id,
             "status": "open",
             "source_event_id": envelope.id,
-            "history": [{"at": created.created_at, "action": "created", "by": "intake", "event_id": envelope.id}],
+            "history": [
+                {"at": created.created_at, "action": "created", "by": "intake", "event_id": envelope.id}
+            ],
         }
         if await self._work_orders.add(document | pending.for_new_document()):
             await self._outbox.flush(created.work_order_id)

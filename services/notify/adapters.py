@@ -17,14 +17,22 @@ STALE_CLAIM = timedelta(minutes=2)
 class KannelSmsGateway:
     """Kannel's smsbox sendsms interface; UCS-2 coding so Chinese text arrives intact."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, username: str, password: str, sender: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, url: str, username: str, password: str, sender: str
+    ) -> None:
         self._client = client
         self._url = url
         self._credentials = {"username": username, "password": password}
         self._sender = sender
 
     async def send(self, to: str, text: str) -> str:
-        params = self._credentials | {"from": self._sender, "to": to, "text": text, "charset": "UTF-8", "coding": "2"}
+        params = self._credentials | {
+            "from": self._sender,
+            "to": to,
+            "text": text,
+            "charset": "UTF-8",
+            "coding": "2",
+        }
         try:
             response = await self._client.get(self._url, params=params)
         except httpx.HTTPError as error:
@@ -62,8 +70,11 @@ class MongoNotifications:
         await self._collection.update_one({"_id": notification_id}, {"$set": {"status": "sent"} | changes})
 
     async def mark_failed(self, notification_id: str, error: str, retry: bool, retry_after: float) -> None:
-        changes = {"status": "pending" if retry else "failed", "last_error": error}
-        changes["next_attempt_at"] = datetime.now(UTC) + timedelta(seconds=retry_after)
+        changes: Document = {
+            "status": "pending" if retry else "failed",
+            "last_error": error,
+            "next_attempt_at": datetime.now(UTC) + timedelta(seconds=retry_after),
+        }
         await self._collection.update_one({"_id": notification_id}, {"$set": changes})
 
     async def due_for_retry(self) -> list[str]:
@@ -71,5 +82,7 @@ class MongoNotifications:
         await self._collection.update_many(
             {"status": "sending", "claimed_at": {"$lt": now - STALE_CLAIM}}, {"$set": {"status": "pending"}}
         )
-        cursor = self._collection.find({"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100)
+        cursor = self._collection.find(
+            {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}
+        ).limit(100)
         return [document["_id"] async for document in cursor]

@@ -7,8 +7,6 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import NotificationSentV1, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from plumbing.bus import declare_publication
-from plumbing.consumer import EventConsumer
-from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.runtime import Runtime, build_runtime
 from services.notify.adapters import KannelSmsGateway, MongoNotifications
 from services.notify.handlers import Notifier
@@ -22,7 +20,7 @@ def bootstrap(settings: NotifySettings, *, tracer_provider: TracerProvider | Non
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
     collection = runtime.database["notifications"]
     notifications = MongoNotifications(collection)
-    relay = OutboxRelay(collection, runtime.broker, sweep_every=settings.outbox_sweep_seconds)
+    relay = runtime.outbox_relay(collection)
     http = httpx.AsyncClient(timeout=10.0)
     gateway = KannelSmsGateway(
         http,
@@ -37,27 +35,30 @@ def bootstrap(settings: NotifySettings, *, tracer_provider: TracerProvider | Non
         gateway,
         relay,
         topics,
-        lambda: PendingEvents(settings.source(SERVICE)),
+        runtime.pending_events,
         signature=settings.sms_signature,
         max_attempts=settings.sms_max_attempts,
         retry_seconds=settings.sms_retry_seconds,
     )
-    consumer = EventConsumer(
-        runtime.broker, group=settings.consumer_group(SERVICE), deadletter_topic=topics.deadletter, logger=runtime.log
-    )
+    consumer = runtime.consumer()
     consumer.subscribe(
         topics.dispatch_progress,
-        {WorkOrderDispatchedV1: notifier.work_order_dispatched, WorkOrderRepliedV1: notifier.work_order_replied},
+        {
+            WorkOrderDispatchedV1: notifier.work_order_dispatched,
+            WorkOrderRepliedV1: notifier.work_order_replied,
+        },
         description="Dispatch progress that customers are told about.",
     )
-    declare_publication(runtime.broker, topics.notifications, [NotificationSentV1], "Messages handed to the SMS gateway.")
+    declare_publication(
+        runtime.broker, topics.notifications, [NotificationSentV1], "Messages handed to the SMS gateway."
+    )
 
     async def retry_failed_sends() -> None:
         while True:
             await asyncio.sleep(settings.sms_retry_seconds / 3)
             await notifier.retry_due()
 
-    runtime.startup += [notifications.ensure_indexes, relay.ensure_indexes]
-    runtime.loops += [relay.run, retry_failed_sends]
+    runtime.startup += [notifications.ensure_indexes]
+    runtime.loops.append(retry_failed_sends)
     runtime.shutdown.append(http.aclose)
     return runtime

@@ -36,12 +36,24 @@ class Notifier:
     async def work_order_dispatched(self, envelope: Envelope) -> None:
         event = envelope.data
         assert isinstance(event, WorkOrderDispatchedV1)
-        await self._notify(envelope.id, event.work_order_id, event.province, event.customer.phone, accepted(event, self._signature))
+        await self._notify(
+            envelope.id,
+            event.work_order_id,
+            event.province,
+            event.customer.phone,
+            accepted(event, self._signature),
+        )
 
     async def work_order_replied(self, envelope: Envelope) -> None:
         event = envelope.data
         assert isinstance(event, WorkOrderRepliedV1)
-        await self._notify(envelope.id, event.work_order_id, event.province, event.customer.phone, replied(event, self._signature))
+        await self._notify(
+            envelope.id,
+            event.work_order_id,
+            event.province,
+            event.customer.phone,
+            replied(event, self._signature),
+        )
 
     async def _notify(self, event_id: str, work_order_id: str, province: str, phone: str, sms: Sms) -> None:
         # One notification per causing event: a redelivered event finds it already there.
@@ -83,7 +95,9 @@ class Notifier:
         )
         pending = self._new_pending()
         pending.add(sent, self._topics.notifications)
-        await self._notifications.mark_sent(notification_id, {"sent_at": now, "gateway_reply": answer} | pending.for_update())
+        await self._notifications.mark_sent(
+            notification_id, {"sent_at": now, "gateway_reply": answer} | pending.for_update()
+        )
         await self._outbox.flush(notification_id)
 
     async def retry_due(self) -> int:

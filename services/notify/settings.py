@@ -8,6 +8,8 @@ class NotifySettings(ServiceSettings):
     kannel_username: str = Field(min_length=1)
     kannel_password: SecretStr
     sms_sender: str = Field(default="12345", description="The hotline's short code shown to customers.")
-    sms_signature: str = Field(default="【客服热线】", description="Signature Chinese SMS rules require up front.")
+    sms_signature: str = Field(
+        default="【客服热线】", description="Signature Chinese SMS rules require up front."
+    )
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)

@@ -4,8 +4,6 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import FollowUpScheduledV1, WorkOrderRepliedV1
 from plumbing.bus import declare_publication
-from plumbing.consumer import EventConsumer
-from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.runtime import Runtime, build_runtime
 from services.qa.adapters import MongoFollowUps
 from services.qa.followups import FollowUpPolicy
@@ -21,20 +19,17 @@ def bootstrap(settings: QaSettings, *, tracer_provider: TracerProvider | None = 
     policy = FollowUpPolicy.load(settings.followup_rules_path)
     collection = runtime.database["follow_ups"]
     follow_ups = MongoFollowUps(collection)
-    relay = OutboxRelay(collection, runtime.broker, sweep_every=settings.outbox_sweep_seconds)
+    relay = runtime.outbox_relay(collection)
     topics = settings.topics
-    planner = FollowUpPlanner(
-        follow_ups, relay, policy, topics, lambda: PendingEvents(settings.source(SERVICE)), runtime.log
-    )
-    consumer = EventConsumer(
-        runtime.broker, group=settings.consumer_group(SERVICE), deadletter_topic=topics.deadletter, logger=runtime.log
-    )
+    planner = FollowUpPlanner(follow_ups, relay, policy, topics, runtime.pending_events, runtime.log)
+    consumer = runtime.consumer()
     consumer.subscribe(
         topics.dispatch_progress,
         {WorkOrderRepliedV1: planner.work_order_replied},
         description="Final replies that may call for a follow-up visit.",
     )
-    declare_publication(runtime.broker, topics.followups, [FollowUpScheduledV1], "Follow-up visits planned by qa.")
-    runtime.startup += [follow_ups.ensure_indexes, relay.ensure_indexes]
-    runtime.loops.append(relay.run)
+    declare_publication(
+        runtime.broker, topics.followups, [FollowUpScheduledV1], "Follow-up visits planned by qa."
+    )
+    runtime.startup += [follow_ups.ensure_indexes]
     return runtime

@@ -50,7 +50,7 @@ class FollowUpPolicy(BaseModel):
         return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
     def due(self, work_order_type: WorkOrderType, closed_at: datetime) -> datetime:
-        """Within the rule's deadline, moved out of rest time: a repair closed at 23:00 is called next morning."""
+        """Within the rule's deadline, out of rest time: a repair closed at 23:00 is called next morning."""
         due = self.sampling(work_order_type).within.due(closed_at).astimezone(CHINA_TIME)
         hours = self.calling_hours
         if due.time() >= hours.end:

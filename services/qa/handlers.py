@@ -35,7 +35,11 @@ class FollowUpPlanner:
         if reply.kind is not ReplyKind.FINAL:
             return
         if not self._policy.selects(reply.work_order_id, reply.type):
-            self._log.info("no follow-up: not sampled", work_order_id=reply.work_order_id, rule=self._policy.describe(reply.type))
+            self._log.info(
+                "no follow-up: not sampled",
+                work_order_id=reply.work_order_id,
+                rule=self._policy.describe(reply.type),
+            )
             return
         scheduled = FollowUpScheduledV1(
             follow_up_id=f"FU-{reply.work_order_id}",

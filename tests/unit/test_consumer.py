@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 import structlog
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope
@@ -37,7 +37,11 @@ class Harness:
             self.dead.append((message.body, message.headers))
 
         consumer = EventConsumer(
-            self.broker, group="gd.test", deadletter_topic="gd.deadletter", logger=structlog.get_logger()
+            self.broker,
+            group="gd.test",
+            deadletter_topic="gd.deadletter",
+            logger=structlog.get_logger(),
+            new_topic=Topic,
         )
         consumer.subscribe("gd.contacts", {ContactReceivedV1: handle}, description="test")
         self.broker.subscriber("gd.deadletter", decoder=lambda m: m.body)(dead_letter)
@@ -50,7 +54,9 @@ async def harness():
         yield harness
 
 
-async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_and_the_next_is_taken(harness):
+async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_and_the_next_is_taken(
+    harness,
+):
     await harness.broker.publish(b"\x00garbage", topic="gd.contacts", key=b"k1")
     await EventPublisher(harness.broker, "/s").publish(a_contact(), "gd.contacts")
     [(body, headers)] = harness.dead
@@ -69,12 +75,21 @@ async def test_an_event_the_handler_rejects_is_dead_lettered_with_its_verdict(ha
 
 
 async def test_a_newer_major_version_of_a_known_event_is_skipped_not_dead_lettered(harness):
-    headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": "/s", "ce_type": "hotline.contact.received.v2"}
-    await harness.broker.publish(b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"})
+    headers = {
+        "ce_specversion": "1.0",
+        "ce_id": "x",
+        "ce_source": "/s",
+        "ce_type": "hotline.contact.received.v2",
+    }
+    await harness.broker.publish(
+        b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
+    )
     assert (harness.dead, harness.handled) == ([], [])
 
 
 async def test_an_event_of_a_foreign_type_is_dead_lettered(harness):
     headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": "/s", "ce_type": "com.example.spam"}
-    await harness.broker.publish(b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"})
+    await harness.broker.publish(
+        b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
+    )
     assert harness.dead[0][1]["dlq_reason"] == "unsupported event type 'com.example.spam'"

@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import pytest
@@ -19,7 +20,7 @@ def test_every_event_has_its_current_schema_committed_unchanged(event):
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.ce_type)
 def test_every_committed_version_is_compatible_with_the_one_before(event):
     versions = history(event.ce_type)
-    for (older, old_schema), (newer, new_schema) in zip(versions, versions[1:], strict=False):
+    for (older, old_schema), (newer, new_schema) in itertools.pairwise(versions):
         assert older[0] == newer[0], "a new major version is a new CloudEvents type, not a new file"
         assert incompatibilities(old_schema, new_schema) == [], f"{event.ce_type} {older} -> {newer}"
 

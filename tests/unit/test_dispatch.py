@@ -22,7 +22,9 @@ def a_work_order(type_: str = "fault_repair") -> WorkOrderCreatedV1:
         type=type_,
         channel="web",
         created_at=datetime.now(UTC),
-        customer=Customer(name="李四", phone="+8613926012345", home_region="Guangzhou, Guangdong", home_province="gd"),
+        customer=Customer(
+            name="李四", phone="+8613926012345", home_region="Guangzhou, Guangdong", home_province="gd"
+        ),
         address="天河路1号",
         description="停电",
     )
@@ -43,7 +45,11 @@ def a_reply(order: WorkOrderCreatedV1, **changes) -> DepartmentRepliedV1:
 
 def dispatcher(dispatches: FakeDispatches, outbox: FakeOutbox) -> Dispatcher:
     return Dispatcher(
-        dispatches, outbox, RuleTable.load(), Topics("gd"), lambda: PendingEvents("/hotline/province/gd/dispatch")
+        dispatches,
+        outbox,
+        RuleTable.load(),
+        Topics("gd"),
+        lambda: PendingEvents("/hotline/province/gd/dispatch"),
     )
 
 

@@ -41,7 +41,12 @@ async def gateway() -> AsyncIterator[Gateway]:
 async def test_a_web_contact_is_accepted_once_it_is_on_the_contacts_topic(gateway: Gateway):
     response = await gateway.client.post(
         "/v1/contacts/web",
-        json={"phone": "139 2601 2345", "customer_name": "张三", "description": "家里停电了", "type": "fault_repair"},
+        json={
+            "phone": "139 2601 2345",
+            "customer_name": "张三",
+            "description": "家里停电了",
+            "type": "fault_repair",
+        },
     )
     assert response.status_code == 202
     contact_id = response.json()["id"]
@@ -72,15 +77,24 @@ async def test_an_unknown_field_is_refused_rather_than_silently_dropped(gateway:
 
 async def test_a_retried_post_with_the_same_idempotency_key_keeps_its_contact_id(gateway: Gateway):
     contact = {"phone": "13926012345", "description": "宽带断了"}
-    first = await gateway.client.post("/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"})
-    second = await gateway.client.post("/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"})
+    first = await gateway.client.post(
+        "/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"}
+    )
+    second = await gateway.client.post(
+        "/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"}
+    )
     assert first.json()["id"] == second.json()["id"]
 
 
 async def test_a_department_reply_is_put_on_the_replies_topic(gateway: Gateway):
     response = await gateway.client.post(
         "/v1/departments/repair/replies",
-        json={"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "interim", "message": "抢修队已出发"},
+        json={
+            "work_order_id": "WO-1",
+            "dispatch_id": "WO-1-D1",
+            "kind": "interim",
+            "message": "抢修队已出发",
+        },
     )
     assert response.status_code == 202
     [envelope] = gateway.received["gd.dispatch.replies"]

@@ -1,8 +1,6 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-import structlog
-
 from contracts.events import ContactReceivedV1, WorkOrderType
 from contracts.topics import Topics
 from plumbing.outbox import PendingEvents
@@ -43,7 +41,9 @@ def test_a_contact_becomes_a_work_order_of_the_type_the_customer_picked():
 
 
 def test_a_contact_with_no_category_starts_as_a_consultation():
-    assert open_work_order(a_contact(requested_type=None), datetime.now(UTC)).type is WorkOrderType.CONSULTATION
+    assert (
+        open_work_order(a_contact(requested_type=None), datetime.now(UTC)).type is WorkOrderType.CONSULTATION
+    )
 
 
 def test_an_anonymous_report_does_not_carry_the_reporters_name():
@@ -58,7 +58,7 @@ def test_the_same_contact_always_maps_to_the_same_work_order_id():
 
 def handler(work_orders: FakeCollection, outbox: FakeOutbox) -> ContactHandler:
     return ContactHandler(
-        work_orders, outbox, Topics("gd"), lambda: PendingEvents("/hotline/province/gd/intake"), structlog.get_logger()
+        work_orders, outbox, Topics("gd"), lambda: PendingEvents("/hotline/province/gd/intake")
     )
 
 

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import uuid4
 
 import structlog
@@ -12,7 +12,9 @@ from services.qa.handlers import FollowUpPlanner
 from tests.fakes import FakeCollection, FakeOutbox, envelope_of, outbox_events
 
 
-def replied(type_: str = "complaint", kind: str = "final", work_order_id: str | None = None) -> WorkOrderRepliedV1:
+def replied(
+    type_: str = "complaint", kind: str = "final", work_order_id: str | None = None
+) -> WorkOrderRepliedV1:
     return WorkOrderRepliedV1(
         work_order_id=work_order_id or f"WO-{uuid4().hex[:12]}",
         dispatch_id="D1",
