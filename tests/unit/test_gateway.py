@@ -108,3 +108,22 @@ async def test_a_reply_of_an_unknown_kind_gets_422(gateway: Gateway):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "kind"
+
+
+async def test_a_contact_posted_while_the_bus_is_down_gets_503_and_is_not_accepted():
+    from aiokafka.errors import KafkaConnectionError
+
+    from plumbing.runtime import build_runtime
+    from services.gateway.app import create_app
+
+    class DownPublisher:
+        async def publish(self, *_args, **_kwargs):
+            raise KafkaConnectionError("broker unreachable")
+
+    runtime = build_runtime(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway")
+    app = create_app(runtime, DownPublisher())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        response = await client.post("/v1/contacts/web", json={"phone": "13926012345", "description": "停电"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["title"] == "Bus unavailable"

@@ -1,0 +1,205 @@
+"""Hotline end to end on the local stack: start the services, send sample contacts, show where each went.
+
+Run through `make demo` (which sets up the virtualenv and starts the stack first) as `python -m deploy.local.demo`. The services run under
+honcho from deploy/local/Procfile and are stopped when the demo ends; the stack keeps running (`make down`).
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from contracts.envelope import Envelope, UndecodableMessage, decode
+from contracts.events import (
+    ContactReceivedV1,
+    FollowUpScheduledV1,
+    NotificationSentV1,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
+from contracts.topics import Topics
+from services.intake.domain import work_order_id_for
+from tests.support.sms import SmsInbox
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVINCE = os.environ.get("HOTLINE_PROVINCE", "gd")
+TOPICS = Topics(PROVINCE)
+GATEWAY = "http://127.0.0.1:8100"
+PROBES = {"gateway": 8100, "intake": 8101, "dispatch": 8102, "notify": 8103, "qa": 8104}
+WATCHED = [
+    TOPICS.contacts,
+    TOPICS.workorders,
+    TOPICS.dispatch_progress,
+    TOPICS.department_replies,
+    TOPICS.notifications,
+    TOPICS.followups,
+    TOPICS.deadletter,
+]
+
+SAMPLES = [
+    {"phone": "13926012345", "customer_name": "陈女士", "type": "fault_repair", "address": "广州市天河区体育西路 1 号",
+     "description": "家里整栋楼停电，冰箱里有药品"},
+    {"phone": "13800138000", "customer_name": "王先生", "type": "complaint",
+     "description": "本月电费比上月高出三倍，怀疑抄表错误"},
+    {"phone": "020 8765 4321", "customer_name": "某某物业", "type": "query",
+     "description": "想查询小区公共用电的缴费记录"},
+]
+
+
+def load_stack_env() -> dict[str, str]:
+    lines = (ROOT / ".run" / "stack.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def start_services(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = (ROOT / ".run" / "demo-services.log").open("wb")
+    print(f"starting the five services under honcho (log: .run/{Path(log.name).name})")
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "honcho"), "-f", "deploy/local/Procfile", "-d", ".", "start"],
+        cwd=ROOT, env=os.environ | env | {"HOTLINE_PROVINCE": PROVINCE, "OUTBOX_SWEEP_SECONDS": "1"},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+async def wait_ready(timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        for service, port in PROBES.items():
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{service} did not become ready; see .run/demo-services.log")
+                await asyncio.sleep(0.5)
+    print("all five services ready\n")
+
+
+class Journeys:
+    """Collects every event on the province's topics and prints each contact's path as it happens."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, list[str]] = defaultdict(list)
+        self.contact_of: dict[str, str] = {}
+        self.dispatches: dict[str, WorkOrderDispatchedV1] = {}
+
+    def record(self, record: ConsumerRecord) -> None:
+        try:
+            event = decode(dict(record.headers), record.key, record.value)
+        except UndecodableMessage as error:
+            print(f"  ! {record.topic}: {error}")
+            return
+        line = describe(event, record.topic)
+        if line is None:
+            return
+        key = event.subject if isinstance(event.data, ContactReceivedV1) else self.contact_of.get(event.subject, "?")
+        if isinstance(event.data, ContactReceivedV1):
+            self.contact_of[work_order_id_for(event.subject)] = event.subject
+        if isinstance(event.data, WorkOrderDispatchedV1):
+            self.dispatches[event.subject] = event.data
+        self.paths[key].append(line)
+        print(f"  [{key[:10]}…] {line}")
+
+
+def describe(event: Envelope, topic: str) -> str | None:
+    data, service = event.data, event.source.rsplit("/", 1)[-1]
+    if isinstance(data, ContactReceivedV1):
+        return f"{service:8} accepted a {data.channel} contact from {data.phone} -> {topic}"
+    if isinstance(data, WorkOrderCreatedV1):
+        return f"{service:8} stored work order {data.work_order_id} ({data.type}, home {data.customer.home_region}) -> {topic}"
+    if isinstance(data, WorkOrderDispatchedV1):
+        if topic != TOPICS.dispatch_progress:
+            return None
+        return (f"{service:8} dispatched it to {data.department} ({TOPICS.department(data.department)}), "
+                f"reply due {data.reply_due_at:%Y-%m-%d %H:%M} UTC")
+    if isinstance(data, WorkOrderRepliedV1):
+        return f"{service:8} recorded the {data.department} department's {data.kind} reply (on time: {data.on_time}) -> {topic}"
+    if isinstance(data, NotificationSentV1):
+        return f"{service:8} texted {data.recipient_masked} ({data.template}); Kannel said '{data.gateway_reply}'"
+    if isinstance(data, FollowUpScheduledV1):
+        return f"{service:8} planned a follow-up visit by {data.due_at:%Y-%m-%d %H:%M} UTC ({data.rule})"
+    return None
+
+
+async def watch(journeys: Journeys, env: dict[str, str], ready: asyncio.Event) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for topic in WATCHED for p in consumer.partitions_for_topic(topic) or [0]]
+        consumer.assign(partitions)
+        await consumer.seek_to_end()
+        ready.set()
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    journeys.record(record)
+    finally:
+        await consumer.stop()
+
+
+async def demo(env: dict[str, str]) -> None:
+    journeys, watching = Journeys(), asyncio.Event()
+    watcher = asyncio.create_task(watch(journeys, env, watching))
+    await watching.wait()
+    inbox = SmsInbox(Path(env["FAKESMSC_LOG"]))
+    async with httpx.AsyncClient(base_url=GATEWAY, timeout=10) as gateway:
+        print("1. channel adapters post three contacts to the gateway")
+        bad = await gateway.post("/v1/contacts/web", json={"phone": "12", "description": ""})
+        print(f"  (and one bad one: HTTP {bad.status_code} {bad.json()['errors']})")
+        for sample in SAMPLES:
+            response = await gateway.post("/v1/contacts/web", json=sample)
+            print(f"  POST /v1/contacts/web -> {response.status_code} {response.json()}")
+        await wait_for(lambda: len(journeys.dispatches) >= len(SAMPLES), "the dispatches")
+
+        print("\n2. each department replies through the gateway")
+        for work_order_id, dispatched in list(journeys.dispatches.items()):
+            reply = {"work_order_id": work_order_id, "dispatch_id": dispatched.dispatch_id, "kind": "final",
+                     "message": "问题已处理完毕，感谢您的耐心等待", "responder": f"{dispatched.department} desk"}
+            response = await gateway.post(f"/v1/departments/{dispatched.department}/replies", json=reply)
+            print(f"  POST /v1/departments/{dispatched.department}/replies -> {response.status_code}")
+        await wait_for(lambda: sum("recorded" in line for p in journeys.paths.values() for line in p) >= 3, "replies")
+        await asyncio.sleep(3)
+    watcher.cancel()
+
+    print("\n3. each contact's path through the services")
+    for contact_id, path in journeys.paths.items():
+        print(f"  contact {contact_id}")
+        for line in path:
+            print(f"    - {line}")
+    print("\n4. what the operator's SMSC (fakesmsc) received")
+    for sms in inbox.received():
+        print(f"  from {sms.sender} to {sms.to}: {sms.text}")
+
+
+async def wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}; see .run/demo-services.log")
+        await asyncio.sleep(0.2)
+
+
+def main() -> None:
+    env = load_stack_env()
+    services = start_services(env)
+    try:
+        asyncio.run(wait_ready())
+        asyncio.run(demo(env))
+    finally:
+        os.killpg(services.pid, signal.SIGTERM)
+        services.wait(timeout=30)
+        print("\nservices stopped; the stack is still up (`make down` stops it)")
+
+
+if __name__ == "__main__":
+    main()

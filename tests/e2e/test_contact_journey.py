@@ -1,0 +1,60 @@
+"""A contact travels gateway -> intake -> dispatch -> department -> dispatch -> notify (SMS) -> qa."""
+
+from uuid import uuid4
+
+from contracts.topics import Topics
+from services.intake.domain import work_order_id_for
+from tests.support.running import Tap, eventually, running_subsystem
+from tests.support.sms import SmsInbox
+
+PROVINCE = "gd"
+TOPICS = Topics(PROVINCE)
+
+
+async def test_a_web_complaint_is_dispatched_answered_texted_and_followed_up(stack):
+    inbox = SmsInbox(stack.fakesmsc_log)
+    async with (
+        running_subsystem(stack, PROVINCE) as subsystem,
+        Tap(stack, TOPICS.department("business")) as business_desk,
+        Tap(stack, TOPICS.followups) as followups,
+    ):
+        accepted = await subsystem.gateway.post(
+            "/v1/contacts/web",
+            json={
+                "phone": "13926012345",
+                "customer_name": "陈女士",
+                "type": "complaint",
+                "description": f"本月电费明显偏高，请核实 {uuid4().hex}",
+            },
+        )
+        assert accepted.status_code == 202
+        work_order_id = work_order_id_for(accepted.json()["id"])
+
+        dispatched = await business_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
+        assert dispatched.data.customer.home_region == "Guangzhou, Guangdong"
+        accepted_sms = await inbox.find(work_order_id, "已受理", timeout=60)
+        assert accepted_sms.to.endswith("13926012345")
+
+        reply = await subsystem.gateway.post(
+            "/v1/departments/business/replies",
+            json={
+                "work_order_id": work_order_id,
+                "dispatch_id": dispatched.data.dispatch_id,
+                "kind": "final",
+                "message": "经核实系抄表错误，已退还多收电费",
+                "responder": "营业厅 刘工",
+            },
+        )
+        assert reply.status_code == 202
+
+        await inbox.find(work_order_id, "已办结", timeout=60)
+        follow_up = await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
+        assert follow_up.data.rule == "complaint: 100%"
+
+        async def dispatch_closed():
+            return await subsystem.database("dispatch")["dispatches"].find_one({"_id": work_order_id, "status": "closed"})
+
+        closed = await eventually(dispatch_closed)
+        assert [entry["action"] for entry in closed["history"]] == ["dispatched", "final_reply"]
+        stored = await subsystem.database("intake")["work_orders"].find_one({"_id": work_order_id})
+        assert stored["type"] == "complaint"

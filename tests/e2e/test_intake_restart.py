@@ -1,0 +1,72 @@
+"""Killing intake with kill -9 in the middle of a stream of contacts loses none and stores none twice."""
+
+import asyncio
+from uuid import uuid4
+
+from pymongo import AsyncMongoClient
+
+from contracts.topics import Topics
+from services.intake.domain import work_order_id_for
+from tests.support.processes import ServiceProcess
+from tests.support.running import Tap, eventually, running_subsystem, service_env, until
+
+PROVINCE = "js"
+CONTACTS = 200
+
+
+async def post_contacts(gateway, count: int, batch: str, accepted: list[str]) -> None:
+    """A steady stream: ten contacts at a time, a few dozen a second, recording each accepted id."""
+
+    async def post(n: int) -> None:
+        response = await gateway.post(
+            "/v1/contacts/web",
+            json={"phone": "13512345678", "type": "query", "description": f"账单查询 {batch} #{n}"},
+        )
+        assert response.status_code == 202, response.text
+        accepted.append(response.json()["id"])
+
+    for start in range(0, count, 10):
+        await asyncio.gather(*(post(n) for n in range(start, min(start + 10, count))))
+        await asyncio.sleep(0.05)
+
+
+async def test_killing_intake_mid_stream_stores_every_accepted_contact_exactly_once(stack, tmp_path):
+    batch = uuid4().hex
+    intake = ServiceProcess("intake", service_env(stack, PROVINCE), tmp_path / "intake.log")
+    store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    work_orders = store[f"hotline_{PROVINCE}_intake"]["work_orders"]
+    try:
+        await intake.start()
+        async with (
+            running_subsystem(stack, PROVINCE, services=["gateway"]) as subsystem,
+            Tap(stack, Topics(PROVINCE).workorders) as announced,
+        ):
+            accepted: list[str] = []
+            stream = asyncio.create_task(post_contacts(subsystem.gateway, CONTACTS, batch, accepted))
+            await until(lambda: len(accepted) >= CONTACTS // 3)
+            intake.kill()
+            await until(lambda: len(accepted) >= 2 * CONTACTS // 3)
+            await intake.start()
+            await stream
+            assert len(accepted) == CONTACTS
+
+            async def all_stored():
+                stored = await work_orders.count_documents({"contact_id": {"$in": accepted}})
+                return stored == len(accepted)
+
+            await eventually(all_stored, timeout=120)
+            per_contact = {}
+            async for order in work_orders.find({"contact_id": {"$in": accepted}}, {"contact_id": 1}):
+                per_contact[order["contact_id"]] = per_contact.get(order["contact_id"], 0) + 1
+            assert per_contact == dict.fromkeys(accepted, 1)
+
+            expected = {work_order_id_for(contact_id).encode() for contact_id in accepted}
+
+            def every_work_order_announced(_record) -> bool:
+                subjects = {dict(record.headers).get("ce_subject") for record in announced.records}
+                return expected <= subjects
+
+            await announced.find(every_work_order_announced, timeout=60)
+    finally:
+        intake.stop()
+        await store.close()

@@ -1,0 +1,73 @@
+"""The outbox relay on the real store and bus: what a crash left pending is published, in order, once swept."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from contracts.events import Customer, WorkOrderCreatedV1
+from plumbing.outbox import OutboxRelay, PendingEvents
+from tests.support.running import Tap, ensure_topic
+
+PROVINCE = "ah"
+
+
+def a_work_order(work_order_id: str, description: str) -> WorkOrderCreatedV1:
+    return WorkOrderCreatedV1(
+        work_order_id=work_order_id,
+        contact_id=f"C-{uuid4().hex}",
+        province=PROVINCE,
+        type="query",
+        channel="web",
+        created_at=datetime.now(UTC),
+        customer=Customer(phone="+8613912345678"),
+        description=description,
+    )
+
+
+async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_sweep(stack):
+    topic = f"{PROVINCE}.test.outbox.{uuid4().hex[:8]}"
+    await ensure_topic(stack.kafka, topic)
+    store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    collection = store["hotline_ah_test"][f"outbox_{uuid4().hex[:8]}"]
+    work_order_id = f"WO-{uuid4().hex[:12]}"
+    pending = PendingEvents("/hotline/province/ah/test")
+    for step in ("first", "second", "third"):
+        pending.add(a_work_order(work_order_id, step), topic)
+    # Written as a handler writes it, then "crashed" before its flush: only the sweep can publish it now.
+    document = {"_id": work_order_id} | pending.for_new_document()
+    document["outbox_at"] = datetime.now(UTC) - timedelta(minutes=1)
+    await collection.insert_one(document)
+
+    broker = KafkaBroker(stack.kafka)
+    relay = OutboxRelay(collection, broker, sweep_grace=5.0)
+    try:
+        async with Tap(stack, topic) as tap:
+            await broker.start()
+            await relay.ensure_indexes()
+            assert await relay.sweep() == 3
+            await tap.find(lambda _: len(tap.records) >= 3)
+            descriptions = [record.value for record in tap.records]
+        left = await collection.find_one({"_id": work_order_id})
+        assert left["outbox"] == {}
+        assert left["has_outbox"] is False
+        assert await relay.sweep() == 0
+    finally:
+        await broker.stop()
+        await store.close()
+    assert [b'"first"' in d for d in descriptions] == [True, False, False]
+    assert [b'"third"' in d for d in descriptions] == [False, False, True]
+
+
+async def test_a_fresh_entry_is_left_to_its_own_flush_not_swept_twice(stack):
+    store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    collection = store["hotline_ah_test"][f"outbox_{uuid4().hex[:8]}"]
+    pending = PendingEvents("/hotline/province/ah/test")
+    pending.add(a_work_order("WO-fresh", "just stored"), f"{PROVINCE}.test.unused")
+    await collection.insert_one({"_id": "WO-fresh"} | pending.for_new_document())
+    try:
+        relay = OutboxRelay(collection, KafkaBroker(stack.kafka), sweep_grace=60.0)
+        assert await relay.sweep() == 0
+    finally:
+        await store.close()

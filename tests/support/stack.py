@@ -1,0 +1,72 @@
+"""The real stack the integration and end-to-end tests run against.
+
+Uses KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI / KANNEL_* from the environment when they are set; otherwise
+starts the project's local stack (deploy/local/stack.py) if it is not already up, and stops it afterwards
+only if it started it.
+"""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "deploy" / "local" / "stack.py"
+STACK_ENV = ROOT / ".run" / "stack.env"
+KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "KANNEL_SENDSMS_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Stack:
+    kafka: str
+    mongodb_uri: str
+    kannel_sendsms_url: str
+    kannel_username: str
+    kannel_password: str
+    fakesmsc_log: Path | None
+
+    def env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "MONGODB_URI": self.mongodb_uri,
+            "KANNEL_SENDSMS_URL": self.kannel_sendsms_url,
+            "KANNEL_USERNAME": self.kannel_username,
+            "KANNEL_PASSWORD": self.kannel_password,
+        }
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _run(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(STACK), command], capture_output=True, text=True, check=False)
+
+
+def start() -> tuple[Stack, bool]:
+    """The stack to test against, and whether this call started it (and so must stop it)."""
+    started = False
+    if not all(os.environ.get(key) for key in KEYS):
+        if _run("status").returncode != 0:
+            result = _run("up")
+            if result.returncode != 0:
+                raise RuntimeError(f"the local stack did not start:\n{result.stdout}\n{result.stderr}")
+            started = True
+    values = _read_env_file(STACK_ENV) if STACK_ENV.exists() else {}
+    values |= {key: os.environ[key] for key in KEYS if os.environ.get(key)}
+    log = values.get("FAKESMSC_LOG")
+    stack = Stack(
+        kafka=values["KAFKA_BOOTSTRAP_SERVERS"],
+        mongodb_uri=values["MONGODB_URI"],
+        kannel_sendsms_url=values["KANNEL_SENDSMS_URL"],
+        kannel_username=values["KANNEL_USERNAME"],
+        kannel_password=values["KANNEL_PASSWORD"],
+        fakesmsc_log=Path(log) if log else None,
+    )
+    return stack, started
+
+
+def stop() -> None:
+    _run("down")
