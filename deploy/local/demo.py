@@ -1,7 +1,8 @@
 """Hotline end to end on the local stack: start the services, send sample contacts, show where each went.
 
-Run through `make demo` (which sets up the virtualenv and starts the stack first) as `python -m deploy.local.demo`. The services run under
-honcho from deploy/local/Procfile and are stopped when the demo ends; the stack keeps running (`make down`).
+`make demo` runs it as `python -m deploy.local.demo`, after setting up the virtualenv and the stack. The
+services run under honcho from deploy/local/Procfile and stop when the demo ends; the stack keeps running
+(`make down` stops it).
 """
 
 import asyncio
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -45,12 +47,25 @@ WATCHED = [
 ]
 
 SAMPLES = [
-    {"phone": "13926012345", "customer_name": "陈女士", "type": "fault_repair", "address": "广州市天河区体育西路 1 号",
-     "description": "家里整栋楼停电，冰箱里有药品"},
-    {"phone": "13800138000", "customer_name": "王先生", "type": "complaint",
-     "description": "本月电费比上月高出三倍，怀疑抄表错误"},
-    {"phone": "020 8765 4321", "customer_name": "某某物业", "type": "query",
-     "description": "想查询小区公共用电的缴费记录"},
+    {
+        "phone": "13926012345",
+        "customer_name": "陈女士",
+        "type": "fault_repair",
+        "address": "广州市天河区体育西路 1 号",
+        "description": "家里整栋楼停电，冰箱里有药品",
+    },
+    {
+        "phone": "13800138000",
+        "customer_name": "王先生",
+        "type": "complaint",
+        "description": "本月电费比上月高出三倍，怀疑抄表错误",
+    },
+    {
+        "phone": "020 8765 4321",
+        "customer_name": "某某物业",
+        "type": "query",
+        "description": "想查询小区公共用电的缴费记录",
+    },
 ]
 
 
@@ -64,8 +79,11 @@ def start_services(env: dict[str, str]) -> subprocess.Popen[bytes]:
     print(f"starting the five services under honcho (log: .run/{Path(log.name).name})")
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "-f", "deploy/local/Procfile", "-d", ".", "start"],
-        cwd=ROOT, env=os.environ | env | {"HOTLINE_PROVINCE": PROVINCE, "OUTBOX_SWEEP_SECONDS": "1"},
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=os.environ | env | {"HOTLINE_PROVINCE": PROVINCE, "OUTBOX_SWEEP_SECONDS": "1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -102,7 +120,11 @@ class Journeys:
         line = describe(event, record.topic)
         if line is None:
             return
-        key = event.subject if isinstance(event.data, ContactReceivedV1) else self.contact_of.get(event.subject, "?")
+        key = (
+            event.subject
+            if isinstance(event.data, ContactReceivedV1)
+            else self.contact_of.get(event.subject, "?")
+        )
         if isinstance(event.data, ContactReceivedV1):
             self.contact_of[work_order_id_for(event.subject)] = event.subject
         if isinstance(event.data, WorkOrderDispatchedV1):
@@ -116,16 +138,23 @@ def describe(event: Envelope, topic: str) -> str | None:
     if isinstance(data, ContactReceivedV1):
         return f"{service:8} accepted a {data.channel} contact from {data.phone} -> {topic}"
     if isinstance(data, WorkOrderCreatedV1):
-        return f"{service:8} stored work order {data.work_order_id} ({data.type}, home {data.customer.home_region}) -> {topic}"
+        region = data.customer.home_region
+        return f"{service:8} stored work order {data.work_order_id} ({data.type}, home {region}) -> {topic}"
     if isinstance(data, WorkOrderDispatchedV1):
         if topic != TOPICS.dispatch_progress:
             return None
-        return (f"{service:8} dispatched it to {data.department} ({TOPICS.department(data.department)}), "
-                f"reply due {data.reply_due_at:%Y-%m-%d %H:%M} UTC")
+        return (
+            f"{service:8} dispatched it to {data.department} ({TOPICS.department(data.department)}), "
+            f"reply due {data.reply_due_at:%Y-%m-%d %H:%M} UTC"
+        )
     if isinstance(data, WorkOrderRepliedV1):
-        return f"{service:8} recorded the {data.department} department's {data.kind} reply (on time: {data.on_time}) -> {topic}"
+        return (
+            f"{service:8} recorded the {data.department} department's {data.kind} reply "
+            f"(on time: {data.on_time}) -> {topic}"
+        )
     if isinstance(data, NotificationSentV1):
-        return f"{service:8} texted {data.recipient_masked} ({data.template}); Kannel said '{data.gateway_reply}'"
+        answer = data.gateway_reply
+        return f"{service:8} texted {data.recipient_masked} ({data.template}); Kannel said '{answer}'"
     if isinstance(data, FollowUpScheduledV1):
         return f"{service:8} planned a follow-up visit by {data.due_at:%Y-%m-%d %H:%M} UTC ({data.rule})"
     return None
@@ -135,7 +164,9 @@ async def watch(journeys: Journeys, env: dict[str, str], ready: asyncio.Event) -
     consumer = AIOKafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for topic in WATCHED for p in consumer.partitions_for_topic(topic) or [0]]
+        partitions = [
+            TopicPartition(topic, p) for topic in WATCHED for p in consumer.partitions_for_topic(topic) or [0]
+        ]
         consumer.assign(partitions)
         await consumer.seek_to_end()
         ready.set()
@@ -163,11 +194,18 @@ async def demo(env: dict[str, str]) -> None:
 
         print("\n2. each department replies through the gateway")
         for work_order_id, dispatched in list(journeys.dispatches.items()):
-            reply = {"work_order_id": work_order_id, "dispatch_id": dispatched.dispatch_id, "kind": "final",
-                     "message": "问题已处理完毕，感谢您的耐心等待", "responder": f"{dispatched.department} desk"}
+            reply = {
+                "work_order_id": work_order_id,
+                "dispatch_id": dispatched.dispatch_id,
+                "kind": "final",
+                "message": "问题已处理完毕，感谢您的耐心等待",
+                "responder": f"{dispatched.department} desk",
+            }
             response = await gateway.post(f"/v1/departments/{dispatched.department}/replies", json=reply)
             print(f"  POST /v1/departments/{dispatched.department}/replies -> {response.status_code}")
-        await wait_for(lambda: sum("recorded" in line for p in journeys.paths.values() for line in p) >= 3, "replies")
+        await wait_for(
+            lambda: sum("recorded" in line for p in journeys.paths.values() for line in p) >= 3, "replies"
+        )
         await asyncio.sleep(3)
     watcher.cancel()
 
@@ -181,7 +219,7 @@ async def demo(env: dict[str, str]) -> None:
         print(f"  from {sms.sender} to {sms.to}: {sms.text}")
 
 
-async def wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

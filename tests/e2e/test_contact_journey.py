@@ -52,7 +52,9 @@ async def test_a_web_complaint_is_dispatched_answered_texted_and_followed_up(sta
         assert follow_up.data.rule == "complaint: 100%"
 
         async def dispatch_closed():
-            return await subsystem.database("dispatch")["dispatches"].find_one({"_id": work_order_id, "status": "closed"})
+            return await subsystem.database("dispatch")["dispatches"].find_one(
+                {"_id": work_order_id, "status": "closed"}
+            )
 
         closed = await eventually(dispatch_closed)
         assert [entry["action"] for entry in closed["history"]] == ["dispatched", "final_reply"]

@@ -33,12 +33,20 @@ async def test_one_trace_spans_gateway_intake_dispatch_and_notify(stack):
 
         def services_in_trace():
             spans = exporter.get_finished_spans()
-            request = next(s for s in spans if s.resource.attributes["service.name"] == "hotline-gateway" and s.parent is None)
+            request = next(
+                s
+                for s in spans
+                if s.resource.attributes["service.name"] == "hotline-gateway" and s.parent is None
+            )
             trace_id = request.context.trace_id
             return {s.resource.attributes["service.name"] for s in spans if s.context.trace_id == trace_id}
 
         async def whole_trace():
             found = services_in_trace()
-            return found if {"hotline-gateway", "hotline-intake", "hotline-dispatch", "hotline-notify"} <= found else None
+            return (
+                found
+                if {"hotline-gateway", "hotline-intake", "hotline-dispatch", "hotline-notify"} <= found
+                else None
+            )
 
         assert "hotline-notify" in await eventually(whole_trace, timeout=20)

@@ -38,7 +38,9 @@ async def test_a_garbage_record_is_dead_lettered_and_the_next_contact_is_still_s
         producer = AIOKafkaProducer(bootstrap_servers=stack.kafka)
         await producer.start()
         try:
-            await producer.send_and_wait(TOPICS.contacts, b"\xff not json", key=key, headers=[("x-from", b"test")])
+            await producer.send_and_wait(
+                TOPICS.contacts, b"\xff not json", key=key, headers=[("x-from", b"test")]
+            )
         finally:
             await producer.stop()
         response = await subsystem.gateway.post(
@@ -97,4 +99,3 @@ async def test_an_event_whose_handler_keeps_failing_is_redelivered_then_dead_let
             await broker.stop()
     assert attempts[bad] == 3
     assert dict(dead.headers)["dlq_reason"] == b"handler failed 3 times: RuntimeError('bug in handler')"
-

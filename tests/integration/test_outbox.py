@@ -1,4 +1,4 @@
-"""The outbox relay on the real store and bus: what a crash left pending is published, in order, once swept."""
+"""The outbox relay on the real store and bus: what a crash left pending is published, in order."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4

@@ -32,5 +32,5 @@ async def test_a_contact_read_back_from_the_broker_decodes_with_the_cloudevents_
     assert event.get_time() is not None
     assert event.get_data()["phone"] == "+8613871234567"
     assert headers["content-type"] == b"application/json"
-    version, trace_id, span_id, flags = headers["traceparent"].decode().split("-")
+    version, trace_id, span_id, _flags = headers["traceparent"].decode().split("-")
     assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)

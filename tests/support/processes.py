@@ -31,7 +31,11 @@ class ServiceProcess:
     async def start(self) -> None:
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.service}"], cwd=ROOT, env=self._env, stdout=log, stderr=log
+                [sys.executable, "-m", f"services.{self.service}"],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=log,
             )
         await eventually(self._ready, timeout=60)
 

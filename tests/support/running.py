@@ -30,7 +30,9 @@ ALL_SERVICES = ("gateway", "intake", "dispatch", "notify", "qa")
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 60.0, every: float = 0.2) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 60.0, every: float = 0.2
+) -> T:
     """Poll until `probe` returns something truthy; fail with a clear message after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -38,7 +40,9 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"nothing came within {timeout:.0f}s from {getattr(probe, '__name__', probe)}")
+            raise AssertionError(
+                f"nothing came within {timeout:.0f}s from {getattr(probe, '__name__', probe)}"
+            )
         await asyncio.sleep(every)
 
 
@@ -50,7 +54,11 @@ async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 
 
 def service_env(stack: Stack, province: str) -> dict[str, str]:
-    return stack.env() | {"HOTLINE_TIER": "province", "HOTLINE_PROVINCE": province, "OUTBOX_SWEEP_SECONDS": "1"}
+    return stack.env() | {
+        "HOTLINE_TIER": "province",
+        "HOTLINE_PROVINCE": province,
+        "OUTBOX_SWEEP_SECONDS": "1",
+    }
 
 
 @dataclass
@@ -150,7 +158,8 @@ class Tap:
 
     async def _partitions(self) -> set[int] | None:
         await self._consumer._client.force_metadata_update()
-        return self._consumer.partitions_for_topic(self._topic)
+        partitions: set[int] | None = self._consumer.partitions_for_topic(self._topic)
+        return partitions
 
     async def __aexit__(self, *_: object) -> None:
         await self._consumer.stop()
@@ -164,7 +173,9 @@ class Tap:
 
         return await eventually(probe, timeout=timeout, every=0)
 
-    async def find_event(self, subject: str, event_type: str | None = None, timeout: float = 60.0) -> Envelope:
+    async def find_event(
+        self, subject: str, event_type: str | None = None, timeout: float = 60.0
+    ) -> Envelope:
         def matches(record: ConsumerRecord) -> bool:
             headers = dict(record.headers)
             return headers.get("ce_subject") == subject.encode() and (

@@ -24,7 +24,11 @@ def parse(line: str) -> ReceivedSms | None:
     if match is None:
         return None
     raw = match["text"]
-    text = unquote_to_bytes(raw).decode("utf-16-be", errors="replace") if match["kind"] == "ucs-2" else unquote(raw)
+    text = (
+        unquote_to_bytes(raw).decode("utf-16-be", errors="replace")
+        if match["kind"] == "ucs-2"
+        else unquote(raw)
+    )
     return ReceivedSms(match["sender"], match["to"], text)
 
 

@@ -37,7 +37,11 @@ class Stack:
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     return {key.strip(): value.strip() for key, value in pairs}
 
 
@@ -48,12 +52,11 @@ def _run(command: str) -> subprocess.CompletedProcess[str]:
 def start() -> tuple[Stack, bool]:
     """The stack to test against, and whether this call started it (and so must stop it)."""
     started = False
-    if not all(os.environ.get(key) for key in KEYS):
-        if _run("status").returncode != 0:
-            result = _run("up")
-            if result.returncode != 0:
-                raise RuntimeError(f"the local stack did not start:\n{result.stdout}\n{result.stderr}")
-            started = True
+    if not all(os.environ.get(key) for key in KEYS) and _run("status").returncode != 0:
+        result = _run("up")
+        if result.returncode != 0:
+            raise RuntimeError(f"the local stack did not start:\n{result.stdout}\n{result.stderr}")
+        started = True
     values = _read_env_file(STACK_ENV) if STACK_ENV.exists() else {}
     values |= {key: os.environ[key] for key in KEYS if os.environ.get(key)}
     log = values.get("FAKESMSC_LOG")

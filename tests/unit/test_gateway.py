@@ -120,7 +120,9 @@ async def test_a_contact_posted_while_the_bus_is_down_gets_503_and_is_not_accept
         async def publish(self, *_args, **_kwargs):
             raise KafkaConnectionError("broker unreachable")
 
-    runtime = build_runtime(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway")
+    runtime = build_runtime(
+        BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway"
+    )
     app = create_app(runtime, DownPublisher())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         response = await client.post("/v1/contacts/web", json={"phone": "13926012345", "description": "停电"})
