@@ -8,7 +8,8 @@ from urllib.parse import unquote_to_bytes
 from tests.support.running import eventually
 
 # fakesmsc logs each message it receives as `Got message N: <from to type text>`; UCS-2 text comes
-# URL-encoded as big-endian UTF-16 bytes.
+# URL-encoded as big-endian UTF-16 bytes, with "+" for a space byte. A message longer than one SMS arrives
+# as several `udh ... data` lines, one per part.
 _RECEIVED = re.compile(r"Got message \d+: <(?P<sender>\S+) (?P<to>\S+) (?P<kind>\S+) (?P<text>.*)>$")
 
 
@@ -24,16 +25,11 @@ def parse(line: str) -> ReceivedSms | None:
     if match is None:
         return None
     raw = match["text"]
-    text = (
-        unquote_to_bytes(raw).decode("utf-16-be", errors="replace")
-        if match["kind"] == "ucs-2"
-        else unquote(raw)
-    )
+    if match["kind"] == "ucs-2":
+        text = unquote_to_bytes(raw.replace("+", "%20")).decode("utf-16-be", errors="replace")
+    else:
+        text = raw
     return ReceivedSms(match["sender"], match["to"], text)
-
-
-def unquote(text: str) -> str:
-    return unquote_to_bytes(text).decode("utf-8", errors="replace")
 
 
 class SmsInbox:
