@@ -42,7 +42,7 @@ status:
 	$(STACK) status
 
 run: setup up
-	$(BIN)/honcho -f deploy/local/Procfile -d . -e .run/stack.env start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/local/Procfile -d . -e .run/stack.env start
 
 demo: setup up
 	$(BIN)/python -m deploy.local.demo

@@ -28,7 +28,9 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from contracts.topics import Topics
+from services.common.working_days import CHINA_TIME
 from services.intake.domain import work_order_id_for
+from tests.support.running import ensure_topic, watch_from_now
 from tests.support.sms import SmsInbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,14 +82,21 @@ def start_services(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "-f", "deploy/local/Procfile", "-d", ".", "start"],
         cwd=ROOT,
-        env=os.environ | env | {"HOTLINE_PROVINCE": PROVINCE, "OUTBOX_SWEEP_SECONDS": "1"},
+        # The Procfile says `python`: the virtualenv's, which has Hotline installed.
+        env=os.environ
+        | env
+        | {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOTLINE_PROVINCE": PROVINCE,
+            "OUTBOX_SWEEP_SECONDS": "1",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
-async def wait_ready(timeout: float = 90.0) -> None:
+async def wait_ready(services: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         for service, port in PROBES.items():
@@ -97,7 +106,7 @@ async def wait_ready(timeout: float = 90.0) -> None:
                         break
                 except httpx.HTTPError:
                     pass
-                if time.monotonic() > deadline:
+                if services.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"{service} did not become ready; see .run/demo-services.log")
                 await asyncio.sleep(0.5)
     print("all five services ready\n")
@@ -108,8 +117,9 @@ class Journeys:
 
     def __init__(self) -> None:
         self.paths: dict[str, list[str]] = defaultdict(list)
-        self.contact_of: dict[str, str] = {}
+        self.contacts: dict[str, str] = {}
         self.dispatches: dict[str, WorkOrderDispatchedV1] = {}
+        self.replies = 0
 
     def record(self, record: ConsumerRecord) -> None:
         try:
@@ -120,17 +130,17 @@ class Journeys:
         line = describe(event, record.topic)
         if line is None:
             return
-        key = (
-            event.subject
-            if isinstance(event.data, ContactReceivedV1)
-            else self.contact_of.get(event.subject, "?")
-        )
+        # Records of different topics arrive in no set order; the work order id ties them together.
+        work_order_id = event.subject
         if isinstance(event.data, ContactReceivedV1):
-            self.contact_of[work_order_id_for(event.subject)] = event.subject
+            work_order_id = work_order_id_for(event.subject)
+            self.contacts[work_order_id] = event.subject
         if isinstance(event.data, WorkOrderDispatchedV1):
-            self.dispatches[event.subject] = event.data
-        self.paths[key].append(line)
-        print(f"  [{key[:10]}…] {line}")
+            self.dispatches[work_order_id] = event.data
+        if isinstance(event.data, WorkOrderRepliedV1):
+            self.replies += 1
+        self.paths[work_order_id].append(line)
+        print(f"  [{work_order_id}] {line}")
 
 
 def describe(event: Envelope, topic: str) -> str | None:
@@ -145,7 +155,7 @@ def describe(event: Envelope, topic: str) -> str | None:
             return None
         return (
             f"{service:8} dispatched it to {data.department} ({TOPICS.department(data.department)}), "
-            f"reply due {data.reply_due_at:%Y-%m-%d %H:%M} UTC"
+            f"reply due {data.reply_due_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M} China time"
         )
     if isinstance(data, WorkOrderRepliedV1):
         return (
@@ -156,19 +166,20 @@ def describe(event: Envelope, topic: str) -> str | None:
         answer = data.gateway_reply
         return f"{service:8} texted {data.recipient_masked} ({data.template}); Kannel said '{answer}'"
     if isinstance(data, FollowUpScheduledV1):
-        return f"{service:8} planned a follow-up visit by {data.due_at:%Y-%m-%d %H:%M} UTC ({data.rule})"
+        due = data.due_at.astimezone(CHINA_TIME)
+        return f"{service:8} planned a follow-up visit by {due:%Y-%m-%d %H:%M} China time ({data.rule})"
     return None
 
 
 async def watch(journeys: Journeys, env: dict[str, str], ready: asyncio.Event) -> None:
+    for topic in WATCHED:
+        await ensure_topic(env["KAFKA_BOOTSTRAP_SERVERS"], topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, p) for topic in WATCHED for p in consumer.partitions_for_topic(topic) or [0]
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_end()
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(t, p) for t in WATCHED for p in consumer.partitions_for_topic(t) or ()]
+        await watch_from_now(consumer, partitions)
         ready.set()
         while True:
             for records in (await consumer.getmany(timeout_ms=200)).values():
@@ -203,15 +214,13 @@ async def demo(env: dict[str, str]) -> None:
             }
             response = await gateway.post(f"/v1/departments/{dispatched.department}/replies", json=reply)
             print(f"  POST /v1/departments/{dispatched.department}/replies -> {response.status_code}")
-        await wait_for(
-            lambda: sum("recorded" in line for p in journeys.paths.values() for line in p) >= 3, "replies"
-        )
-        await asyncio.sleep(3)
+        await wait_for(lambda: journeys.replies >= len(SAMPLES), "the replies")
+        await asyncio.sleep(3)  # let the last SMS and follow-ups land
     watcher.cancel()
 
     print("\n3. each contact's path through the services")
-    for contact_id, path in journeys.paths.items():
-        print(f"  contact {contact_id}")
+    for work_order_id, path in journeys.paths.items():
+        print(f"  contact {journeys.contacts.get(work_order_id, '?')} -> work order {work_order_id}")
         for line in path:
             print(f"    - {line}")
     print("\n4. what the operator's SMSC (fakesmsc) received")
@@ -231,7 +240,7 @@ def main() -> None:
     env = load_stack_env()
     services = start_services(env)
     try:
-        asyncio.run(wait_ready())
+        asyncio.run(wait_ready(services))
         asyncio.run(demo(env))
     finally:
         os.killpg(services.pid, signal.SIGTERM)

@@ -39,6 +39,7 @@ def bootstrap(settings: NotifySettings, *, tracer_provider: TracerProvider | Non
         signature=settings.sms_signature,
         max_attempts=settings.sms_max_attempts,
         retry_seconds=settings.sms_retry_seconds,
+        log=runtime.log,
     )
     consumer = runtime.consumer()
     consumer.subscribe(

@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import NotificationSentV1, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from contracts.topics import Topics
 from plumbing.outbox import PendingEvents
-from services.notify.messages import Sms, accepted, mask, replied
+from services.notify.messages import Sms, accepted, can_text, mask, replied
 from services.notify.ports import Notifications, Outbox, SmsGateway, SmsGatewayError
 
 
@@ -23,7 +24,9 @@ class Notifier:
         signature: str,
         max_attempts: int,
         retry_seconds: float,
+        log: Any,
     ) -> None:
+        self._log = log
         self._notifications = notifications
         self._gateway = gateway
         self._outbox = outbox
@@ -56,6 +59,9 @@ class Notifier:
         )
 
     async def _notify(self, event_id: str, work_order_id: str, province: str, phone: str, sms: Sms) -> None:
+        if not can_text(phone):
+            self._log.info("no SMS: not a mobile number", work_order_id=work_order_id, template=sms.template)
+            return
         # One notification per causing event: a redelivered event finds it already there.
         notification_id = f"N-{event_id}"
         document = {

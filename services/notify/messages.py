@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
 from contracts.events import ReplyKind, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from services.common.working_days import CHINA_TIME
 
@@ -25,6 +28,15 @@ def replied(event: WorkOrderRepliedV1, signature: str) -> Sms:
     if event.kind is ReplyKind.FINAL:
         return Sms("workorder.resolved", f"{signature}您的工单{event.work_order_id}已办结：{event.message}")
     return Sms("workorder.progress", f"{signature}您的工单{event.work_order_id}处理进展：{event.message}")
+
+
+def can_text(phone: str) -> bool:
+    """Only mobile numbers take SMS; a landline caller hears back by phone instead."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def mask(phone: str) -> str:

@@ -139,6 +139,15 @@ async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) 
         await admin.close()
 
 
+async def watch_from_now(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+    """Assign partitions positioned at their current end; resolve positions now, not on the first fetch,
+    so a record published right after this returns is not skipped."""
+    consumer.assign(partitions)
+    await consumer.seek_to_end()
+    for partition in partitions:
+        await consumer.position(partition)
+
+
 class Tap:
     """Reads what is published on a topic from the moment it is opened, without joining any group."""
 
@@ -152,8 +161,7 @@ class Tap:
         await ensure_topic(self._bootstrap, self._topic)
         await self._consumer.start()
         partitions = await eventually(self._partitions, timeout=30)
-        self._consumer.assign([TopicPartition(self._topic, p) for p in partitions])
-        await self._consumer.seek_to_end()
+        await watch_from_now(self._consumer, [TopicPartition(self._topic, p) for p in partitions])
         return self
 
     async def _partitions(self) -> set[int] | None:

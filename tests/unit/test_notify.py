@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import structlog
+
 from contracts.events import Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from contracts.topics import Topics
 from plumbing.outbox import PendingEvents
@@ -25,7 +27,7 @@ def dispatched() -> WorkOrderDispatchedV1:
     )
 
 
-def replied(kind: str = "final") -> WorkOrderRepliedV1:
+def replied(kind: str = "final", customer: Customer = CUSTOMER) -> WorkOrderRepliedV1:
     return WorkOrderRepliedV1(
         work_order_id=f"WO-{uuid4().hex[:12]}",
         dispatch_id="D1",
@@ -36,7 +38,7 @@ def replied(kind: str = "final") -> WorkOrderRepliedV1:
         message="线路已修复，已恢复供电",
         replied_at=datetime.now(UTC),
         on_time=True,
-        customer=CUSTOMER,
+        customer=customer,
     )
 
 
@@ -50,6 +52,7 @@ def notifier(notifications: FakeNotifications, gateway: FakeSmsGateway, max_atte
         signature="【客服热线】",
         max_attempts=max_attempts,
         retry_seconds=1,
+        log=structlog.get_logger(),
     )
 
 
@@ -105,3 +108,10 @@ async def test_a_message_the_gateway_keeps_refusing_is_marked_failed_after_the_l
 
 def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():
     assert mask("+8613926012345") == "+86139****2345"
+
+
+async def test_a_landline_caller_gets_no_sms():
+    gateway, notifications = FakeSmsGateway(), FakeNotifications()
+    landline = Customer(phone="+862087654321")
+    await notifier(notifications, gateway).work_order_replied(envelope_of(replied(customer=landline)))
+    assert (gateway.sent, notifications.documents) == ([], {})
