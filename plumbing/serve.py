@@ -18,6 +18,12 @@ def probe_app(runtime: Runtime) -> FastAPI:
             yield
 
     app = FastAPI(title=f"hotline-{runtime.service}", lifespan=lifespan)
+    add_probes(app, runtime)
+    return app
+
+
+def add_probes(app: FastAPI, runtime: Runtime) -> None:
+    """/healthz: the process answers. /readyz: it reaches Kafka and its store (for Kubernetes probes)."""
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -26,12 +32,8 @@ def probe_app(runtime: Runtime) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
-        return JSONResponse(
-            {"ready": all(checks.values()), "checks": checks},
-            status_code=200 if all(checks.values()) else 503,
-        )
-
-    return app
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
 def serve(app: FastAPI, settings: BusSettings, default_port: int) -> None:

@@ -1,7 +1,8 @@
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+
+from plumbing.store import insert_once
 
 Document = dict[str, Any]
 
@@ -16,11 +17,7 @@ class MongoDispatches:
         await self._collection.create_index([("department", 1), ("status", 1)])
 
     async def add(self, document: Document) -> bool:
-        try:
-            await self._collection.insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._collection, document)
 
     async def get(self, work_order_id: str) -> Document | None:
         return await self._collection.find_one({"_id": work_order_id}, {"outbox": 0})

@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
+from plumbing.serve import add_probes
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,16 +110,5 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
         await publisher.publish(event, topics.department_replies)
         return Accepted(id=reply_id)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "alive"}
-
-    @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        checks = await runtime.ready()
-        return JSONResponse(
-            {"ready": all(checks.values()), "checks": checks},
-            status_code=200 if all(checks.values()) else 503,
-        )
-
+    add_probes(app, runtime)
     return app

@@ -4,8 +4,8 @@ from typing import Any
 import httpx
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
+from plumbing.store import insert_once
 from services.notify.ports import SmsGatewayError
 
 Document = dict[str, Any]
@@ -53,11 +53,7 @@ class MongoNotifications:
         await self._collection.create_index("work_order_id")
 
     async def add(self, document: Document) -> bool:
-        try:
-            await self._collection.insert_one(document | {"next_attempt_at": document["created_at"]})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._collection, document | {"next_attempt_at": document["created_at"]})
 
     async def claim(self, notification_id: str) -> Document | None:
         return await self._collection.find_one_and_update(

@@ -1,7 +1,8 @@
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+
+from plumbing.store import insert_once
 
 Document = dict[str, Any]
 
@@ -17,8 +18,4 @@ class MongoFollowUps:
         await self._collection.create_index("work_order_id", unique=True)
 
     async def add(self, document: Document) -> bool:
-        try:
-            await self._collection.insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._collection, document)
