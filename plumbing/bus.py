@@ -1,5 +1,6 @@
 """The Kafka broker every service uses, and publishing of contract events as CloudEvents."""
 
+import logging
 from typing import Union
 
 from faststream.kafka import KafkaBroker
@@ -19,6 +20,9 @@ def make_broker(settings: BusSettings, service: str, tracer_provider: TracerProv
         acks="all",
         enable_idempotence=True,
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        # Through the root logger (JSON, trace ids); per-message lines only when debugging.
+        logger=logging.getLogger(f"hotline.{service}.bus"),
+        log_level=logging.DEBUG,
         graceful_timeout=10.0,
     )
 

@@ -65,13 +65,18 @@ class EventConsumer:
 
         self._broker.subscriber(
             self._new_topic(topic),
-            group_id=self._group,
+            group_id=self.group_for(topic),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{topic}:{self._group}",
+            title=f"{topic}:{self.group_for(topic)}",
             description=description,
             decoder=_undecoded,
         )(on_record)
+
+    def group_for(self, topic: str) -> str:
+        """One consumer group per service and topic ("gd.dispatch.workorders"): a service's subscriptions
+        then never make each other rebalance, and lag reads per topic."""
+        return f"{self._group}.{topic.split('.', 1)[-1]}"
 
     async def _take(self, record: ConsumerRecord, handlers: Mapping[str, Handler]) -> None:
         headers = {name: value for name, value in record.headers or ()}
@@ -117,7 +122,7 @@ class EventConsumer:
             "dlq_topic": record.topic,
             "dlq_partition": str(record.partition),
             "dlq_offset": str(record.offset),
-            "dlq_consumer_group": self._group,
+            "dlq_consumer_group": self.group_for(record.topic),
             "dlq_at": datetime.now(UTC).isoformat(),
         }
         await self._broker.publish(

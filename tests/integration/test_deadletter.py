@@ -52,7 +52,7 @@ async def test_a_garbage_record_is_dead_lettered_and_the_next_contact_is_still_s
         assert dead.value == b"\xff not json"
         assert headers["dlq_reason"] == "not a CloudEvent in binary mode: no ce_specversion header"
         assert headers["dlq_topic"] == TOPICS.contacts
-        assert headers["dlq_consumer_group"] == f"{PROVINCE}.intake"
+        assert headers["dlq_consumer_group"] == f"{PROVINCE}.intake.contacts"
         assert headers["x-from"] == "test"
 
         work_order_id = work_order_id_for(response.json()["id"])

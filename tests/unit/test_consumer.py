@@ -63,7 +63,7 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_
     assert body == b"\x00garbage"
     assert headers["dlq_reason"] == "not a CloudEvent in binary mode: no ce_specversion header"
     assert headers["dlq_topic"] == "gd.contacts"
-    assert headers["dlq_consumer_group"] == "gd.test"
+    assert headers["dlq_consumer_group"] == "gd.test.contacts"
     assert len(harness.handled) == 1
 
 
