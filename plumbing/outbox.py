@@ -1,14 +1,20 @@
 """Transactional outbox without transactions: pending events live in the aggregate's own document.
 
 A handler writes the aggregate and its pending events in one single-document write, so "stored" and
-"will be published" cannot part. The relay publishes each entry and then removes it; a crash in between
-publishes it again, and consumers drop the duplicate by its CloudEvents id.
+"will be published" cannot part. The relay then publishes them and empties the outbox. Whatever stops that
+short (a crash, Kafka down) is published again by one of three paths, and consumers drop the duplicate by
+its CloudEvents id:
+- the causing message is not committed, so it is redelivered; its handler finds the aggregate already
+  stored and asks the relay to publish what is still pending in it (`flush_stored`, a read by _id);
+- a sweep when the service starts;
+- a periodic sweep, the safety net. It filters on `has_outbox`, which production MongoDB serves from an
+  index; FerretDB scans the collection for it, so the sweep runs seldom rather than in the hot path.
 """
 
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import uuid4
 
 from faststream.kafka import KafkaBroker
@@ -46,6 +52,10 @@ class PendingEvents:
         }
         return headers["ce_id"]
 
+    @property
+    def entries(self) -> Document:
+        return dict(self._entries)
+
     def for_new_document(self) -> Document:
         return {
             "outbox": dict(self._entries),
@@ -59,13 +69,21 @@ class PendingEvents:
         return fields | {"has_outbox": True, "outbox_at": datetime.now(UTC)}
 
 
+class Outbox(Protocol):
+    """What a handler needs once its change is stored: have the change's events published."""
+
+    async def flush(self, document_id: str, pending: PendingEvents) -> int: ...
+
+    async def flush_stored(self, document_id: str) -> int: ...
+
+
 class OutboxRelay:
     def __init__(
         self,
         collection: AsyncCollection[Document],
         broker: KafkaBroker,
         *,
-        sweep_every: float = 2.0,
+        sweep_every: float = 30.0,
         sweep_grace: float = 5.0,
     ) -> None:
         self._collection = collection
@@ -76,10 +94,14 @@ class OutboxRelay:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("has_outbox")
 
-    async def flush(self, document_id: str) -> int:
-        """Publish one document's pending events right after the handler stored them."""
-        document = await self._collection.find_one({"_id": document_id, "has_outbox": True}, {"outbox": 1})
-        return await self._publish(document) if document else 0
+    async def flush(self, document_id: str, pending: PendingEvents) -> int:
+        """Publish the events a handler just stored with its document, without reading it back."""
+        return await self._publish(document_id, pending.entries)
+
+    async def flush_stored(self, document_id: str) -> int:
+        """Publish what an earlier delivery of the same message stored but may not have published."""
+        document = await self._collection.find_one({"_id": document_id}, {"outbox": 1})
+        return await self._publish(document_id, document.get("outbox") or {}) if document else 0
 
     async def sweep(self) -> int:
         """Publish what a crashed or failed flush left behind; recent entries are left to their own flush."""
@@ -88,17 +110,19 @@ class OutboxRelay:
         async for document in self._collection.find(
             {"has_outbox": True, "outbox_at": {"$lt": cutoff}}, {"outbox": 1}
         ):
-            published += await self._publish(document)
+            published += await self._publish(document["_id"], document.get("outbox") or {})
         return published
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._sweep_every)
             await self.sweep()
+            await asyncio.sleep(self._sweep_every)
 
-    async def _publish(self, document: Document) -> int:
-        entries = sorted((document.get("outbox") or {}).items(), key=lambda item: item[1]["seq"])
-        for entry_id, entry in entries:
+    async def _publish(self, document_id: str, outbox: Document) -> int:
+        if not outbox:
+            return 0
+        entries = sorted(outbox.items(), key=lambda item: item[1]["seq"])
+        for _, entry in entries:
             token = context.attach(propagate.extract(entry.get("trace") or {}))
             try:
                 await self._broker.publish(
@@ -109,10 +133,15 @@ class OutboxRelay:
                 )
             finally:
                 context.detach(token)
-            await self._collection.update_one(
-                {"_id": document["_id"]}, {"$unset": {f"outbox.{entry_id}": ""}}
-            )
-        await self._collection.update_one(
-            {"_id": document["_id"], "outbox": {}}, {"$set": {"has_outbox": False}}
+        # Usually the outbox holds exactly what was just published: one write empties it.
+        emptied = await self._collection.update_one(
+            {"_id": document_id, "outbox": outbox}, {"$set": {"outbox": {}, "has_outbox": False}}
         )
+        if emptied.matched_count == 0:
+            # Another change added events meanwhile: remove ours; whoever empties the outbox clears the flag.
+            removed = {f"outbox.{entry_id}": "" for entry_id, _ in entries}
+            await self._collection.update_one({"_id": document_id}, {"$unset": removed})
+            await self._collection.update_one(
+                {"_id": document_id, "outbox": {}}, {"$set": {"has_outbox": False}}
+            )
         return len(entries)

@@ -29,7 +29,8 @@ class BusSettings(BaseSettings):
     hotline_province: str = Field(default="gd", description="Province code; 'hub' for the hub tier.")
     # Where replicas of a service run, each needs its own client id but shares the consumer group.
     hotline_instance: str = "0"
-    outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    # The safety-net sweep of undelivered outbox entries (plumbing/outbox.py); no hot path waits on it.
+    outbox_sweep_seconds: float = Field(default=30.0, gt=0)
     # Probes and HTTP APIs; 0.0.0.0 in a pod, loopback on a workstation.
     hotline_http_host: str = "127.0.0.1"
     hotline_http_port: int | None = Field(default=None, ge=1, le=65535)

@@ -88,7 +88,6 @@ def start_services(env: dict[str, str]) -> subprocess.Popen[bytes]:
         | {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "HOTLINE_PROVINCE": PROVINCE,
-            "OUTBOX_SWEEP_SECONDS": "1",
         },
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -14,8 +14,8 @@ from contracts.events import (
 )
 from contracts.topics import Topics
 from plumbing.consumer import Rejected
-from plumbing.outbox import PendingEvents
-from services.dispatch.ports import Dispatches, Outbox
+from plumbing.outbox import Outbox, PendingEvents
+from services.dispatch.ports import Dispatches
 from services.dispatch.routing import RuleTable
 
 
@@ -69,7 +69,9 @@ class Dispatcher:
             ],
         }
         if await self._dispatches.add(document | pending.for_new_document()):
-            await self._outbox.flush(order.work_order_id)
+            await self._outbox.flush(order.work_order_id, pending)
+        else:
+            await self._outbox.flush_stored(order.work_order_id)
 
     async def department_replied(self, envelope: Envelope) -> None:
         reply = envelope.data
@@ -78,6 +80,7 @@ class Dispatcher:
         if dispatch is None or dispatch["dispatch_id"] != reply.dispatch_id:
             raise Rejected(f"no dispatch {reply.dispatch_id} for work order {reply.work_order_id}")
         if envelope.id in dispatch["seen_events"]:
+            await self._outbox.flush_stored(reply.work_order_id)
             return
         if dispatch["department"] != reply.department:
             raise Rejected(f"{reply.department} replied to a dispatch sent to {dispatch['department']}")
@@ -108,4 +111,6 @@ class Dispatcher:
         if await self._dispatches.record_once(
             reply.work_order_id, envelope.id, {"status": status} | pending.for_update(), entry
         ):
-            await self._outbox.flush(reply.work_order_id)
+            await self._outbox.flush(reply.work_order_id, pending)
+        else:
+            await self._outbox.flush_stored(reply.work_order_id)

@@ -15,7 +15,3 @@ class Dispatches(Protocol):
     ) -> bool:
         """Apply `changes` ($set fields) and append `entry` to the history unless `event_id` was recorded."""
         ...
-
-
-class Outbox(Protocol):
-    async def flush(self, document_id: str) -> int: ...

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from contracts.envelope import Envelope
 from contracts.events import ContactReceivedV1
 from contracts.topics import Topics
-from plumbing.outbox import PendingEvents
+from plumbing.outbox import Outbox, PendingEvents
 from services.intake.domain import open_work_order
-from services.intake.ports import Outbox, WorkOrders
+from services.intake.ports import WorkOrders
 
 
 class ContactHandler:
@@ -36,4 +36,6 @@ class ContactHandler:
             ],
         }
         if await self._work_orders.add(document | pending.for_new_document()):
-            await self._outbox.flush(created.work_order_id)
+            await self._outbox.flush(created.work_order_id, pending)
+        else:
+            await self._outbox.flush_stored(created.work_order_id)

@@ -9,7 +9,3 @@ class WorkOrders(Protocol):
     async def add(self, document: Document) -> bool:
         """Store a new work order; False if it is already stored (a redelivered contact)."""
         ...
-
-
-class Outbox(Protocol):
-    async def flush(self, document_id: str) -> int: ...

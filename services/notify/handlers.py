@@ -7,9 +7,9 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events import NotificationSentV1, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from contracts.topics import Topics
-from plumbing.outbox import PendingEvents
+from plumbing.outbox import Outbox, PendingEvents
 from services.notify.messages import Sms, accepted, can_text, mask, replied
-from services.notify.ports import Notifications, Outbox, SmsGateway, SmsGatewayError
+from services.notify.ports import Notifications, SmsGateway, SmsGatewayError
 
 
 class Notifier:
@@ -77,6 +77,8 @@ class Notifier:
         }
         if await self._notifications.add(document):
             await self.deliver(notification_id)
+        else:
+            await self._outbox.flush_stored(notification_id)
 
     async def deliver(self, notification_id: str) -> None:
         notification = await self._notifications.claim(notification_id)
@@ -104,7 +106,7 @@ class Notifier:
         await self._notifications.mark_sent(
             notification_id, {"sent_at": now, "gateway_reply": answer} | pending.for_update()
         )
-        await self._outbox.flush(notification_id)
+        await self._outbox.flush(notification_id, pending)
 
     async def retry_due(self) -> int:
         due = await self._notifications.due_for_retry()

@@ -7,9 +7,9 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events import FollowUpScheduledV1, ReplyKind, WorkOrderRepliedV1
 from contracts.topics import Topics
-from plumbing.outbox import PendingEvents
+from plumbing.outbox import Outbox, PendingEvents
 from services.qa.followups import FollowUpPolicy
-from services.qa.ports import FollowUps, Outbox
+from services.qa.ports import FollowUps
 
 
 class FollowUpPlanner:
@@ -60,4 +60,6 @@ class FollowUpPlanner:
             "closed_on_time": reply.on_time,
         }
         if await self._follow_ups.add(document | pending.for_new_document()):
-            await self._outbox.flush(scheduled.follow_up_id)
+            await self._outbox.flush(scheduled.follow_up_id, pending)
+        else:
+            await self._outbox.flush_stored(scheduled.follow_up_id)

@@ -7,7 +7,3 @@ class FollowUps(Protocol):
     async def add(self, document: Document) -> bool:
         """Store a planned follow-up; False if this work order already has one."""
         ...
-
-
-class Outbox(Protocol):
-    async def flush(self, document_id: str) -> int: ...

@@ -54,7 +54,7 @@ async def test_killing_intake_mid_stream_stores_every_accepted_contact_exactly_o
                 stored = await work_orders.count_documents({"contact_id": {"$in": accepted}})
                 return stored == len(accepted)
 
-            await eventually(all_stored, timeout=120)
+            await eventually(all_stored, timeout=120, every=1.0)
             per_contact = {}
             async for order in work_orders.find({"contact_id": {"$in": accepted}}, {"contact_id": 1}):
                 per_contact[order["contact_id"]] = per_contact.get(order["contact_id"], 0) + 1

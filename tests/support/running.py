@@ -57,7 +57,6 @@ def service_env(stack: Stack, province: str) -> dict[str, str]:
     return stack.env() | {
         "HOTLINE_TIER": "province",
         "HOTLINE_PROVINCE": province,
-        "OUTBOX_SWEEP_SECONDS": "1",
     }
 
 
@@ -75,7 +74,6 @@ class Subsystem:
             "kafka_bootstrap_servers": self.stack.kafka,
             "mongodb_uri": self.stack.mongodb_uri,
             "hotline_province": self.province,
-            "outbox_sweep_seconds": 1.0,
         }
 
     @property

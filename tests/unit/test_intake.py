@@ -82,3 +82,4 @@ async def test_a_redelivered_contact_is_stored_once_and_announced_once():
     await handler(work_orders, outbox)(delivery)
     assert len(work_orders.documents) == 1
     assert len(outbox.flushed) == 1
+    assert outbox.flushed_stored == outbox.flushed, "the redelivery republishes whatever is still pending"
