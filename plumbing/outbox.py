@@ -34,6 +34,8 @@ class PendingEvents:
     def __init__(self, source: str) -> None:
         self._source = source
         self._entries: dict[str, Document] = {}
+        # Names this change; the relay empties the outbox in one write only if no later change added to it.
+        self.token = uuid4().hex
 
     def add(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
         message = encode(event, self._source, event_id=event_id)
@@ -61,20 +63,19 @@ class PendingEvents:
             "outbox": dict(self._entries),
             "has_outbox": bool(self._entries),
             "outbox_at": datetime.now(UTC),
+            "outbox_token": self.token,
         }
 
     def for_update(self) -> Document:
         """A $set that appends these entries to an existing document's outbox."""
         fields: Document = {f"outbox.{entry_id}": entry for entry_id, entry in self._entries.items()}
-        return fields | {"has_outbox": True, "outbox_at": datetime.now(UTC)}
+        return fields | {"has_outbox": True, "outbox_at": datetime.now(UTC), "outbox_token": self.token}
 
 
 class Outbox(Protocol):
-    """What a handler needs once its change is stored: have the change's events published."""
+    """What a handler needs once its change is stored: have the document's pending events published."""
 
-    async def flush(self, document_id: str, pending: PendingEvents) -> int: ...
-
-    async def flush_stored(self, document_id: str) -> int: ...
+    async def flush(self, document_id: str) -> int: ...
 
 
 class OutboxRelay:
@@ -94,23 +95,19 @@ class OutboxRelay:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("has_outbox")
 
-    async def flush(self, document_id: str, pending: PendingEvents) -> int:
-        """Publish the events a handler just stored with its document, without reading it back."""
-        return await self._publish(document_id, pending.entries)
-
-    async def flush_stored(self, document_id: str) -> int:
-        """Publish what an earlier delivery of the same message stored but may not have published."""
-        document = await self._collection.find_one({"_id": document_id}, {"outbox": 1})
-        return await self._publish(document_id, document.get("outbox") or {}) if document else 0
+    async def flush(self, document_id: str) -> int:
+        """Publish whatever the document holds pending: just stored, or left by an earlier delivery."""
+        document = await self._collection.find_one({"_id": document_id}, _OUTBOX_FIELDS)
+        return await self._publish(document) if document else 0
 
     async def sweep(self) -> int:
         """Publish what a crashed or failed flush left behind; recent entries are left to their own flush."""
         cutoff = datetime.now(UTC) - self._sweep_grace
         published = 0
         async for document in self._collection.find(
-            {"has_outbox": True, "outbox_at": {"$lt": cutoff}}, {"outbox": 1}
+            {"has_outbox": True, "outbox_at": {"$lt": cutoff}}, _OUTBOX_FIELDS
         ):
-            published += await self._publish(document["_id"], document.get("outbox") or {})
+            published += await self._publish(document)
         return published
 
     async def run(self) -> None:
@@ -118,7 +115,8 @@ class OutboxRelay:
             await self.sweep()
             await asyncio.sleep(self._sweep_every)
 
-    async def _publish(self, document_id: str, outbox: Document) -> int:
+    async def _publish(self, document: Document) -> int:
+        outbox: Document = document.get("outbox") or {}
         if not outbox:
             return 0
         entries = sorted(outbox.items(), key=lambda item: item[1]["seq"])
@@ -129,19 +127,22 @@ class OutboxRelay:
                     entry["value"].encode(),
                     topic=entry["topic"],
                     key=entry["key"].encode(),
-                    headers=entry["headers"],
+                    # A copy: the telemetry middleware adds traceparent to the headers it is given.
+                    headers=dict(entry["headers"]),
                 )
             finally:
                 context.detach(token)
-        # Usually the outbox holds exactly what was just published: one write empties it.
+        # Unless a change added events since the read (it set a new token), one write empties the outbox.
+        # The token, a scalar, is compared rather than the outbox: FerretDB scans on a nested-doc filter.
         emptied = await self._collection.update_one(
-            {"_id": document_id, "outbox": outbox}, {"$set": {"outbox": {}, "has_outbox": False}}
+            {"_id": document["_id"], "outbox_token": document.get("outbox_token")},
+            {"$set": {"outbox": {}, "has_outbox": False}},
         )
         if emptied.matched_count == 0:
-            # Another change added events meanwhile: remove ours; whoever empties the outbox clears the flag.
-            removed = {f"outbox.{entry_id}": "" for entry_id, _ in entries}
-            await self._collection.update_one({"_id": document_id}, {"$unset": removed})
-            await self._collection.update_one(
-                {"_id": document_id, "outbox": {}}, {"$set": {"has_outbox": False}}
-            )
+            # Remove only what was published; the flush of the later change empties the rest.
+            published = {f"outbox.{entry_id}": "" for entry_id, _ in entries}
+            await self._collection.update_one({"_id": document["_id"]}, {"$unset": published})
         return len(entries)
+
+
+_OUTBOX_FIELDS = {"outbox": 1, "outbox_token": 1}

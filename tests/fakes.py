@@ -6,7 +6,6 @@ from typing import Any
 
 from contracts.envelope import Envelope, decode, encode
 from contracts.events import Event
-from plumbing.outbox import PendingEvents
 
 Document = dict[str, Any]
 
@@ -98,15 +97,10 @@ class FakeNotifications(FakeCollection):
 class FakeOutbox:
     def __init__(self) -> None:
         self.flushed: list[str] = []
-        self.flushed_stored: list[str] = []
 
-    async def flush(self, document_id: str, pending: PendingEvents) -> int:
+    async def flush(self, document_id: str) -> int:
         self.flushed.append(document_id)
-        return len(pending.entries)
-
-    async def flush_stored(self, document_id: str) -> int:
-        self.flushed_stored.append(document_id)
-        return 0
+        return 1
 
 
 class FakeSmsGateway:

@@ -69,9 +69,9 @@ class Dispatcher:
             ],
         }
         if await self._dispatches.add(document | pending.for_new_document()):
-            await self._outbox.flush(order.work_order_id, pending)
+            await self._outbox.flush(order.work_order_id)
         else:
-            await self._outbox.flush_stored(order.work_order_id)
+            await self._outbox.flush(order.work_order_id)
 
     async def department_replied(self, envelope: Envelope) -> None:
         reply = envelope.data
@@ -80,7 +80,7 @@ class Dispatcher:
         if dispatch is None or dispatch["dispatch_id"] != reply.dispatch_id:
             raise Rejected(f"no dispatch {reply.dispatch_id} for work order {reply.work_order_id}")
         if envelope.id in dispatch["seen_events"]:
-            await self._outbox.flush_stored(reply.work_order_id)
+            await self._outbox.flush(reply.work_order_id)
             return
         if dispatch["department"] != reply.department:
             raise Rejected(f"{reply.department} replied to a dispatch sent to {dispatch['department']}")
@@ -111,6 +111,6 @@ class Dispatcher:
         if await self._dispatches.record_once(
             reply.work_order_id, envelope.id, {"status": status} | pending.for_update(), entry
         ):
-            await self._outbox.flush(reply.work_order_id, pending)
+            await self._outbox.flush(reply.work_order_id)
         else:
-            await self._outbox.flush_stored(reply.work_order_id)
+            await self._outbox.flush(reply.work_order_id)

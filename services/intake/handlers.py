@@ -36,6 +36,6 @@ class ContactHandler:
             ],
         }
         if await self._work_orders.add(document | pending.for_new_document()):
-            await self._outbox.flush(created.work_order_id, pending)
+            await self._outbox.flush(created.work_order_id)
         else:
-            await self._outbox.flush_stored(created.work_order_id)
+            await self._outbox.flush(created.work_order_id)

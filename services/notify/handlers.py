@@ -78,7 +78,7 @@ class Notifier:
         if await self._notifications.add(document):
             await self.deliver(notification_id)
         else:
-            await self._outbox.flush_stored(notification_id)
+            await self._outbox.flush(notification_id)
 
     async def deliver(self, notification_id: str) -> None:
         notification = await self._notifications.claim(notification_id)
@@ -106,7 +106,7 @@ class Notifier:
         await self._notifications.mark_sent(
             notification_id, {"sent_at": now, "gateway_reply": answer} | pending.for_update()
         )
-        await self._outbox.flush(notification_id, pending)
+        await self._outbox.flush(notification_id)
 
     async def retry_due(self) -> int:
         due = await self._notifications.due_for_retry()

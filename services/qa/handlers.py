@@ -60,6 +60,6 @@ class FollowUpPlanner:
             "closed_on_time": reply.on_time,
         }
         if await self._follow_ups.add(document | pending.for_new_document()):
-            await self._outbox.flush(scheduled.follow_up_id, pending)
+            await self._outbox.flush(scheduled.follow_up_id)
         else:
-            await self._outbox.flush_stored(scheduled.follow_up_id)
+            await self._outbox.flush(scheduled.follow_up_id)
