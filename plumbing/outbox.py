@@ -5,7 +5,7 @@ A handler writes the aggregate and its pending events in one single-document wri
 short (a crash, Kafka down) is published again by one of three paths, and consumers drop the duplicate by
 its CloudEvents id:
 - the causing message is not committed, so it is redelivered; its handler finds the aggregate already
-  stored and asks the relay to publish what is still pending in it (`flush_stored`, a read by _id);
+  stored and flushes it again, which publishes whatever is still pending in it (a read by _id);
 - a sweep when the service starts;
 - a periodic sweep, the safety net. It filters on `has_outbox`, which production MongoDB serves from an
   index; FerretDB scans the collection for it, so the sweep runs seldom rather than in the hot path.
@@ -34,8 +34,6 @@ class PendingEvents:
     def __init__(self, source: str) -> None:
         self._source = source
         self._entries: dict[str, Document] = {}
-        # Names this change; the relay empties the outbox in one write only if no later change added to it.
-        self.token = uuid4().hex
 
     def add(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
         message = encode(event, self._source, event_id=event_id)
@@ -63,13 +61,12 @@ class PendingEvents:
             "outbox": dict(self._entries),
             "has_outbox": bool(self._entries),
             "outbox_at": datetime.now(UTC),
-            "outbox_token": self.token,
         }
 
     def for_update(self) -> Document:
         """A $set that appends these entries to an existing document's outbox."""
         fields: Document = {f"outbox.{entry_id}": entry for entry_id, entry in self._entries.items()}
-        return fields | {"has_outbox": True, "outbox_at": datetime.now(UTC), "outbox_token": self.token}
+        return fields | {"has_outbox": True, "outbox_at": datetime.now(UTC)}
 
 
 class Outbox(Protocol):
@@ -132,17 +129,14 @@ class OutboxRelay:
                 )
             finally:
                 context.detach(token)
-        # Unless a change added events since the read (it set a new token), one write empties the outbox.
-        # The token, a scalar, is compared rather than the outbox: FerretDB scans on a nested-doc filter.
-        emptied = await self._collection.update_one(
-            {"_id": document["_id"], "outbox_token": document.get("outbox_token")},
-            {"$set": {"outbox": {}, "has_outbox": False}},
+        # One write by _id alone: on FerretDB any other equality in the filter turns it into a collection
+        # scan. Clearing the flag unconditionally is safe: events a concurrent change adds are published by
+        # that change's own flush before its message is committed (or on its redelivery).
+        published = {f"outbox.{entry_id}": "" for entry_id, _ in entries}
+        await self._collection.update_one(
+            {"_id": document["_id"]}, {"$unset": published, "$set": {"has_outbox": False}}
         )
-        if emptied.matched_count == 0:
-            # Remove only what was published; the flush of the later change empties the rest.
-            published = {f"outbox.{entry_id}": "" for entry_id, _ in entries}
-            await self._collection.update_one({"_id": document["_id"]}, {"$unset": published})
         return len(entries)
 
 
-_OUTBOX_FIELDS = {"outbox": 1, "outbox_token": 1}
+_OUTBOX_FIELDS = {"outbox": 1}

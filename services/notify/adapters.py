@@ -57,7 +57,8 @@ class MongoNotifications:
 
     async def claim(self, notification_id: str) -> Document | None:
         return await self._collection.find_one_and_update(
-            {"_id": notification_id, "status": "pending"},
+            # "$nin" rather than an equality, which FerretDB would answer with a collection scan.
+            {"_id": notification_id, "status": {"$nin": ["sending", "sent", "failed"]}},
             {"$set": {"status": "sending", "claimed_at": datetime.now(UTC)}, "$inc": {"attempts": 1}},
             return_document=ReturnDocument.BEFORE,
         )
