@@ -29,6 +29,8 @@ class BusSettings(BaseSettings):
     hotline_province: str = Field(default="gd", description="Province code; 'hub' for the hub tier.")
     # Where replicas of a service run, each needs its own client id but shares the consumer group.
     hotline_instance: str = "0"
+    # Databases are <prefix>_<province>_<service>; a test run takes a prefix of its own.
+    hotline_database_prefix: str = Field(default="hotline", pattern=r"^[a-z][a-z0-9]*$")
     # The safety-net sweep of undelivered outbox entries (plumbing/outbox.py); no hot path waits on it.
     outbox_sweep_seconds: float = Field(default=30.0, gt=0)
     # Probes and HTTP APIs; 0.0.0.0 in a pod, loopback on a workstation.
@@ -49,7 +51,7 @@ class BusSettings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         """Each service owns one database per subsystem; no service writes another's."""
-        return f"hotline_{self.hotline_province}_{service}"
+        return f"{self.hotline_database_prefix}_{self.hotline_province}_{service}"
 
     def source(self, service: str) -> str:
         return source_uri(self.hotline_tier, self.hotline_province, service)

@@ -8,7 +8,7 @@ from pymongo import AsyncMongoClient
 from contracts.topics import Topics
 from services.intake.domain import work_order_id_for
 from tests.support.processes import ServiceProcess
-from tests.support.running import Tap, eventually, running_subsystem, service_env, until
+from tests.support.running import Tap, database_name, eventually, running_subsystem, service_env, until
 
 PROVINCE = "js"
 CONTACTS = 200
@@ -34,7 +34,7 @@ async def test_killing_intake_mid_stream_stores_every_accepted_contact_exactly_o
     batch = uuid4().hex
     intake = ServiceProcess("intake", service_env(stack, PROVINCE), tmp_path / "intake.log")
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
-    work_orders = store[f"hotline_{PROVINCE}_intake"]["work_orders"]
+    work_orders = store[database_name(PROVINCE, "intake")]["work_orders"]
     try:
         await intake.start()
         async with (

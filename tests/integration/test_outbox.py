@@ -8,7 +8,7 @@ from pymongo import AsyncMongoClient
 
 from contracts.events import Customer, WorkOrderCreatedV1
 from plumbing.outbox import OutboxRelay, PendingEvents
-from tests.support.running import Tap, ensure_topic
+from tests.support.running import Tap, database_name, ensure_topic
 
 PROVINCE = "ah"
 
@@ -30,7 +30,7 @@ async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_swee
     topic = f"{PROVINCE}.test.outbox.{uuid4().hex[:8]}"
     await ensure_topic(stack.kafka, topic)
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
-    collection = store["hotline_ah_test"][f"outbox_{uuid4().hex[:8]}"]
+    collection = store[database_name(PROVINCE, "test")][f"outbox_{uuid4().hex[:8]}"]
     work_order_id = f"WO-{uuid4().hex[:12]}"
     pending = PendingEvents("/hotline/province/ah/test")
     for step in ("first", "second", "third"):
@@ -62,7 +62,7 @@ async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_swee
 
 async def test_a_fresh_entry_is_left_to_its_own_flush_not_swept_twice(stack):
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
-    collection = store["hotline_ah_test"][f"outbox_{uuid4().hex[:8]}"]
+    collection = store[database_name(PROVINCE, "test")][f"outbox_{uuid4().hex[:8]}"]
     pending = PendingEvents("/hotline/province/ah/test")
     pending.add(a_work_order("WO-fresh", "just stored"), f"{PROVINCE}.test.unused")
     await collection.insert_one({"_id": "WO-fresh"} | pending.for_new_document())

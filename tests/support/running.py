@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -53,8 +54,18 @@ async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     await eventually(check, timeout=timeout, every=0.01)
 
 
+# Each test session stores into databases of its own: FerretDB answers every query with a collection
+# scan, so collections that grew over earlier runs would slow this one down.
+DATABASE_PREFIX = f"test{uuid4().hex[:8]}"
+
+
+def database_name(province: str, service: str) -> str:
+    return f"{DATABASE_PREFIX}_{province}_{service}"
+
+
 def service_env(stack: Stack, province: str) -> dict[str, str]:
     return stack.env() | {
+        "HOTLINE_DATABASE_PREFIX": DATABASE_PREFIX,
         "HOTLINE_TIER": "province",
         "HOTLINE_PROVINCE": province,
     }
@@ -74,6 +85,7 @@ class Subsystem:
             "kafka_bootstrap_servers": self.stack.kafka,
             "mongodb_uri": self.stack.mongodb_uri,
             "hotline_province": self.province,
+            "hotline_database_prefix": DATABASE_PREFIX,
         }
 
     @property
