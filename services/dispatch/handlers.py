@@ -68,10 +68,9 @@ class Dispatcher:
                 {"at": now, "action": "dispatched", "department": route.department, "event_id": envelope.id}
             ],
         }
-        if await self._dispatches.add(document | pending.for_new_document()):
-            await self._outbox.flush(order.work_order_id)
-        else:
-            await self._outbox.flush(order.work_order_id)
+        await self._dispatches.add(document | pending.for_new_document())
+        # Stored now or by an earlier delivery of this message: publish whatever is pending.
+        await self._outbox.flush(order.work_order_id)
 
     async def department_replied(self, envelope: Envelope) -> None:
         reply = envelope.data
@@ -108,9 +107,8 @@ class Dispatcher:
             "responder": reply.responder,
             "event_id": envelope.id,
         }
-        if await self._dispatches.record_once(
+        await self._dispatches.record_once(
             reply.work_order_id, envelope.id, {"status": status} | pending.for_update(), entry
-        ):
-            await self._outbox.flush(reply.work_order_id)
-        else:
-            await self._outbox.flush(reply.work_order_id)
+        )
+        # Stored now or by an earlier delivery of this message: publish whatever is pending.
+        await self._outbox.flush(reply.work_order_id)

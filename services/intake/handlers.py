@@ -35,7 +35,6 @@ class ContactHandler:
                 {"at": created.created_at, "action": "created", "by": "intake", "event_id": envelope.id}
             ],
         }
-        if await self._work_orders.add(document | pending.for_new_document()):
-            await self._outbox.flush(created.work_order_id)
-        else:
-            await self._outbox.flush(created.work_order_id)
+        await self._work_orders.add(document | pending.for_new_document())
+        # Stored now or by an earlier delivery of this message: publish whatever is pending.
+        await self._outbox.flush(created.work_order_id)

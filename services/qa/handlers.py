@@ -59,7 +59,6 @@ class FollowUpPlanner:
             "department": reply.department,
             "closed_on_time": reply.on_time,
         }
-        if await self._follow_ups.add(document | pending.for_new_document()):
-            await self._outbox.flush(scheduled.follow_up_id)
-        else:
-            await self._outbox.flush(scheduled.follow_up_id)
+        await self._follow_ups.add(document | pending.for_new_document())
+        # Stored now or by an earlier delivery of this message: publish whatever is pending.
+        await self._outbox.flush(scheduled.follow_up_id)
