@@ -72,7 +72,7 @@ class PendingEvents:
 class Outbox(Protocol):
     """What a handler needs once its change is stored: have the document's pending events published."""
 
-    async def flush(self, document_id: str) -> int: ...
+    async def flush(self, document_id: str, inserted: PendingEvents | None = None) -> int: ...
 
 
 class OutboxRelay:
@@ -92,8 +92,13 @@ class OutboxRelay:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("has_outbox")
 
-    async def flush(self, document_id: str) -> int:
-        """Publish whatever the document holds pending: just stored, or left by an earlier delivery."""
+    async def flush(self, document_id: str, inserted: PendingEvents | None = None) -> int:
+        """Publish whatever the document holds pending: just stored, or left by an earlier delivery.
+
+        `inserted` says the document was just created with exactly these events, which spares a read.
+        """
+        if inserted is not None:
+            return await self._publish({"_id": document_id, "outbox": inserted.entries})
         document = await self._collection.find_one({"_id": document_id}, _OUTBOX_FIELDS)
         return await self._publish(document) if document else 0
 

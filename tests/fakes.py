@@ -98,7 +98,7 @@ class FakeOutbox:
     def __init__(self) -> None:
         self.flushed: list[str] = []
 
-    async def flush(self, document_id: str) -> int:
+    async def flush(self, document_id: str, inserted: object = None) -> int:
         self.flushed.append(document_id)
         return 1
 

@@ -68,9 +68,10 @@ class Dispatcher:
                 {"at": now, "action": "dispatched", "department": route.department, "event_id": envelope.id}
             ],
         }
-        await self._dispatches.add(document | pending.for_new_document())
-        # Stored now or by an earlier delivery of this message: publish whatever is pending.
-        await self._outbox.flush(order.work_order_id)
+        if await self._dispatches.add(document | pending.for_new_document()):
+            await self._outbox.flush(order.work_order_id, inserted=pending)
+        else:  # stored by an earlier delivery of this message, which may not have published it
+            await self._outbox.flush(order.work_order_id)
 
     async def department_replied(self, envelope: Envelope) -> None:
         reply = envelope.data

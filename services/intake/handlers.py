@@ -35,6 +35,7 @@ class ContactHandler:
                 {"at": created.created_at, "action": "created", "by": "intake", "event_id": envelope.id}
             ],
         }
-        await self._work_orders.add(document | pending.for_new_document())
-        # Stored now or by an earlier delivery of this message: publish whatever is pending.
-        await self._outbox.flush(created.work_order_id)
+        if await self._work_orders.add(document | pending.for_new_document()):
+            await self._outbox.flush(created.work_order_id, inserted=pending)
+        else:  # stored by an earlier delivery of this message, which may not have published it
+            await self._outbox.flush(created.work_order_id)

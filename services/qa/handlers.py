@@ -59,6 +59,7 @@ class FollowUpPlanner:
             "department": reply.department,
             "closed_on_time": reply.on_time,
         }
-        await self._follow_ups.add(document | pending.for_new_document())
-        # Stored now or by an earlier delivery of this message: publish whatever is pending.
-        await self._outbox.flush(scheduled.follow_up_id)
+        if await self._follow_ups.add(document | pending.for_new_document()):
+            await self._outbox.flush(scheduled.follow_up_id, inserted=pending)
+        else:  # stored by an earlier delivery of this message, which may not have published it
+            await self._outbox.flush(scheduled.follow_up_id)
