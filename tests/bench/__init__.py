@@ -1,0 +1,1 @@
+"""Benchmarks against the real local stack; run as modules (python -m tests.bench.run), not by pytest."""
