@@ -1,8 +1,11 @@
 """The Kafka broker every service uses, and publishing of contract events as CloudEvents."""
 
+import contextlib
 import logging
 from typing import Union
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -56,3 +59,18 @@ def declare_publication(broker: KafkaBroker, topic: str, events: list[type[Event
     """
     schema: object = events[0] if len(events) == 1 else Union[tuple(events)]  # noqa: UP007
     broker.publisher(topic, schema=schema, title=f"{topic}:publish", description=description)
+
+
+async def create_missing_topics(
+    bootstrap_servers: str, names: list[str], partitions: int, replication: int
+) -> None:
+    """Create the topics a service publishes to before its first publish, rather than on the fly."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        missing = sorted(set(names) - set(await admin.list_topics()))
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another replica was quicker
+                await admin.create_topics([NewTopic(name, partitions, replication) for name in missing])
+    finally:
+        await admin.close()

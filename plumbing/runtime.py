@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from plumbing.bus import make_broker
+from plumbing.bus import create_missing_topics, make_broker
 from plumbing.consumer import EventConsumer
 from plumbing.outbox import OutboxRelay, PendingEvents
 from plumbing.settings import BusSettings, ServiceSettings
@@ -68,6 +68,14 @@ class Runtime:
     async def start(self) -> None:
         for step in self.startup:
             await step()
+        settings = self.settings
+        published = [getattr(publisher, "topic", "") for publisher in self.broker.publishers]
+        await create_missing_topics(
+            settings.kafka_bootstrap_servers,
+            [*filter(None, published), settings.topics.deadletter],
+            settings.kafka_topic_partitions,
+            settings.kafka_topic_replication,
+        )
         await self.broker.start()
         self._tasks = [asyncio.create_task(self._keep_running(loop)) for loop in self.loops]
         self.log.info("service started", topics_prefix=self.settings.topics.prefix)

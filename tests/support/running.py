@@ -10,11 +10,10 @@ from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import Envelope, decode
+from plumbing.bus import create_missing_topics
 from plumbing.runtime import Runtime
 from plumbing.settings import BusSettings, ServiceSettings
 from services.dispatch.bootstrap import bootstrap as dispatch
@@ -139,14 +138,7 @@ async def running_subsystem(
 
 
 async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        if topic not in await admin.list_topics():
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(topic, partitions, 1)])
-    finally:
-        await admin.close()
+    await create_missing_topics(bootstrap_servers, [topic], partitions, 1)
 
 
 async def watch_from_now(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
