@@ -41,6 +41,14 @@ class UndecodableMessage(Exception):
     """A record that is not one of our CloudEvents; the reason goes to the dead-letter headers."""
 
 
+class UnsupportedEventType(UndecodableMessage):
+    """A well-formed CloudEvent of a type the reader does not take."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"unsupported event type {event_type!r}")
+        self.event_type = event_type
+
+
 def encode(
     event: Event, source: str, *, event_id: str | None = None, time: datetime | None = None
 ) -> KafkaMessage:
@@ -79,7 +87,7 @@ def decode(
     event_type = cloud_event.get_type()
     model = accepted.get(event_type)
     if model is None:
-        raise UndecodableMessage(f"unsupported event type {event_type!r}")
+        raise UnsupportedEventType(event_type)
     data: Any = cloud_event.get_data()
     if not isinstance(data, dict):
         raise UndecodableMessage(f"{event_type}: body is not a JSON object")

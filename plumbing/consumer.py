@@ -22,7 +22,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 
-from contracts.envelope import Envelope, UndecodableMessage, decode
+from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
 from plumbing.store import TRANSIENT_STORE_ERRORS
 
@@ -82,11 +82,13 @@ class EventConsumer:
         headers = {name: value for name, value in record.headers or ()}
         try:
             envelope = decode(headers, record.key, record.value or b"", EVENTS_BY_TYPE)
+        except UnsupportedEventType as error:
+            if _OUR_TYPE.match(error.event_type):
+                self._log.info("skipped event type this consumer does not know", event_type=error.event_type)
+            else:
+                await self.dead_letter(record, str(error))
+            return
         except UndecodableMessage as error:
-            event_type = (headers.get("ce_type") or b"").decode(errors="replace")
-            if "unsupported event type" in str(error) and _OUR_TYPE.match(event_type):
-                self._log.info("skipped event type this consumer does not know", event_type=event_type)
-                return
             await self.dead_letter(record, str(error))
             return
         handler = handlers.get(envelope.type)
