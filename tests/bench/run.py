@@ -34,6 +34,7 @@ from uuid import uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import GroupCoordinatorNotAvailableError, GroupLoadInProgressError
 from pymongo import AsyncMongoClient
 
 from contracts.envelope import encode
@@ -452,6 +453,18 @@ def log_findings(path: Path) -> list[str]:
 # --------------------------------------------------------------------------- the run
 
 
+async def list_groups(admin: AIOKafkaAdminClient, patience: float = 60.0) -> list[Any]:
+    """The cluster's consumer groups; a broker that has just started answers "loading" for a while."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return list(await admin.list_consumer_groups())
+        except (GroupLoadInProgressError, GroupCoordinatorNotAvailableError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+
+
 async def skip_backlog(bootstrap_servers: str, province: str) -> dict[str, int]:
     """Move every consumer group of the bench province to the end of its topics.
 
@@ -461,7 +474,7 @@ async def skip_backlog(bootstrap_servers: str, province: str) -> dict[str, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hotline-bench-admin")
     await admin.start()
     try:
-        groups = sorted(str(group[0]) for group in await admin.list_consumer_groups())
+        groups = sorted(str(group[0]) for group in await list_groups(admin))
         committed = {
             group: await admin.list_consumer_group_offsets(group)
             for group in groups
