@@ -21,10 +21,12 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
 
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
 from plumbing.store import TRANSIENT_STORE_ERRORS
+from plumbing.telemetry import Attr
 
 Handler = Callable[[Envelope], Awaitable[None]]
 
@@ -98,6 +100,10 @@ class EventConsumer:
 
     async def _handle(self, record: ConsumerRecord, envelope: Envelope, handler: Handler) -> None:
         position = (record.topic, record.partition, record.offset)
+        span = trace.get_current_span()
+        span.set_attribute(Attr.EVENT_ID, envelope.id)
+        span.set_attribute(Attr.EVENT_TYPE, envelope.type)
+        span.set_attribute(Attr.SUBJECT, envelope.subject)
         try:
             await handler(envelope)
         except Rejected as error:
@@ -127,6 +133,7 @@ class EventConsumer:
             "dlq_consumer_group": self.group_for(record.topic),
             "dlq_at": datetime.now(UTC).isoformat(),
         }
+        trace.get_current_span().set_attribute(Attr.DLQ_REASON, reason)
         await self._broker.publish(
             record.value, topic=self._deadletter_topic, key=record.key, headers=headers
         )

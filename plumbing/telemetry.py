@@ -19,9 +19,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 class Attr:
     """Telemetry attribute names used across services."""
 
-    CONTACT_ID: Final = "hotline.contact.id"
-    WORK_ORDER_ID: Final = "hotline.work_order.id"
-    DEPARTMENT: Final = "hotline.department"
+    SUBJECT: Final = "hotline.subject"  # the aggregate an event is about: contact or work order id
     EVENT_ID: Final = "hotline.event.id"
     EVENT_TYPE: Final = "hotline.event.type"
     PROVINCE: Final = "hotline.province"
