@@ -44,7 +44,6 @@ class EventConsumer:
         broker: KafkaBroker,
         *,
         group: str,
-        new_topic: Callable[[str], Topic],
         deadletter_topic: str,
         logger: Any,
         max_attempts: int = 5,
@@ -52,21 +51,23 @@ class EventConsumer:
     ) -> None:
         self._broker = broker
         self._group = group
-        self._new_topic = new_topic
         self._deadletter_topic = deadletter_topic
         self._log = logger
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
         self._failures: Counter[tuple[str, int, int]] = Counter()
+        self.topics: list[str] = []
 
     def subscribe(self, topic: str, handlers: Mapping[type[Event], Handler], *, description: str) -> None:
         by_type = {event.ce_type: handler for event, handler in handlers.items()}
+        self.topics.append(topic)
 
         async def on_record(message: KafkaMessage) -> None:
             await self._take(message.raw_message, by_type)
 
         self._broker.subscriber(
-            self._new_topic(topic),
+            # The runtime creates topics, with the cluster's partition and replica counts; not FastStream.
+            Topic(topic, declare=False),
             group_id=self.group_for(topic),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -34,6 +34,7 @@ class Runtime:
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _consumers: list[EventConsumer] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -43,17 +44,14 @@ class Runtime:
 
     def consumer(self) -> EventConsumer:
         settings = self.settings
-        return EventConsumer(
+        consumer = EventConsumer(
             self.broker,
             group=settings.consumer_group(self.service),
             deadletter_topic=settings.topics.deadletter,
             logger=self.log,
-            new_topic=lambda name: Topic(
-                name,
-                num_partitions=settings.kafka_topic_partitions,
-                replication_factor=settings.kafka_topic_replication,
-            ),
         )
+        self._consumers.append(consumer)
+        return consumer
 
     def pending_events(self) -> PendingEvents:
         return PendingEvents(self.settings.source(self.service))
@@ -69,10 +67,12 @@ class Runtime:
         for step in self.startup:
             await step()
         settings = self.settings
+        # Every topic the service reads or writes exists before its first poll or publish.
+        consumed = [topic for consumer in self._consumers for topic in consumer.topics]
         published = [getattr(publisher, "topic", "") for publisher in self.broker.publishers]
         await create_missing_topics(
             settings.kafka_bootstrap_servers,
-            [*filter(None, published), settings.topics.deadletter],
+            [*consumed, *filter(None, published), settings.topics.deadletter],
             settings.kafka_topic_partitions,
             settings.kafka_topic_replication,
         )

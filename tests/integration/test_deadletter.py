@@ -5,14 +5,14 @@ from uuid import uuid4
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka import KafkaBroker
 
 from contracts.events import ContactReceivedV1
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from plumbing.consumer import EventConsumer
 from services.intake.domain import work_order_id_for
-from tests.support.running import Tap, eventually, running_subsystem, until
+from tests.support.running import Tap, ensure_topic, eventually, running_subsystem, until
 
 PROVINCE = "sc"
 TOPICS = Topics(PROVINCE)
@@ -81,12 +81,12 @@ async def test_an_event_whose_handler_keeps_failing_is_redelivered_then_dead_let
         group=group,
         deadletter_topic=TOPICS.deadletter,
         logger=structlog.get_logger(),
-        new_topic=lambda name: Topic(name, num_partitions=1),
         max_attempts=3,
         retry_pause=0.1,
     )
     consumer.subscribe(topic, {ContactReceivedV1: flaky}, description="test")
     bad, good = f"bad-{uuid4().hex}", f"good-{uuid4().hex}"
+    await ensure_topic(stack.kafka, topic, partitions=1)
     async with Tap(stack, TOPICS.deadletter) as deadletter:
         await broker.start()
         try:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 import structlog
-from faststream.kafka import KafkaBroker, TestKafkaBroker, Topic
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope
@@ -41,7 +41,6 @@ class Harness:
             group="gd.test",
             deadletter_topic="gd.deadletter",
             logger=structlog.get_logger(),
-            new_topic=Topic,
         )
         consumer.subscribe("gd.contacts", {ContactReceivedV1: handle}, description="test")
         self.broker.subscriber("gd.deadletter", decoder=lambda m: m.body)(dead_letter)
