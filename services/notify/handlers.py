@@ -37,28 +37,17 @@ class Notifier:
         self._retry_seconds = retry_seconds
 
     async def work_order_dispatched(self, envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, WorkOrderDispatchedV1)
-        await self._notify(
-            envelope.id,
-            event.work_order_id,
-            event.province,
-            event.customer.phone,
-            accepted(event, self._signature),
-        )
+        assert isinstance(envelope.data, WorkOrderDispatchedV1)
+        await self._notify(envelope.id, envelope.data, accepted(envelope.data, self._signature))
 
     async def work_order_replied(self, envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, WorkOrderRepliedV1)
-        await self._notify(
-            envelope.id,
-            event.work_order_id,
-            event.province,
-            event.customer.phone,
-            replied(event, self._signature),
-        )
+        assert isinstance(envelope.data, WorkOrderRepliedV1)
+        await self._notify(envelope.id, envelope.data, replied(envelope.data, self._signature))
 
-    async def _notify(self, event_id: str, work_order_id: str, province: str, phone: str, sms: Sms) -> None:
+    async def _notify(
+        self, event_id: str, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms
+    ) -> None:
+        work_order_id, phone = event.work_order_id, event.customer.phone
         if not can_text(phone):
             self._log.info("no SMS: not a mobile number", work_order_id=work_order_id, template=sms.template)
             return
@@ -67,7 +56,7 @@ class Notifier:
         document = {
             "_id": notification_id,
             "work_order_id": work_order_id,
-            "province": province,
+            "province": event.province,
             "to": phone,
             "template": sms.template,
             "text": sms.text,
