@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STACK := $(PYTHON) deploy/local/stack.py
+STACK := $(PYTHON) -m deploy.local.stack
 INSTALLED := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi-validate/node_modules/.installed
 

@@ -1,7 +1,7 @@
 """The real stack the integration and end-to-end tests run against.
 
 Uses KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI / KANNEL_* from the environment when they are set; otherwise
-starts the project's local stack (deploy/local/stack.py) if it is not already up, and stops it afterwards
+starts the project's local stack (deploy/local/stack/) if it is not already up, and stops it afterwards
 only if it started it.
 """
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK = ROOT / "deploy" / "local" / "stack.py"
 STACK_ENV = ROOT / ".run" / "stack.env"
 KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "KANNEL_SENDSMS_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD")
 
@@ -46,7 +45,13 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
 
 def _run(command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(STACK), command], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.local.stack", command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def start() -> tuple[Stack, bool]:

@@ -1,0 +1,77 @@
+"""FerretDB, the MongoDB wire-protocol store, built with Go from the module in deploy/local/ferretdb."""
+
+from __future__ import annotations
+
+import struct
+import urllib.parse
+from pathlib import Path
+
+from .component import Component
+from .probes import HOST, mongo_ping, port_open
+from .processes import LOCAL, RUN, Proc, files_digest, require_tool, run_logged
+
+
+class FerretDB(Component):
+    """FerretDB v1 (MongoDB wire protocol) on its SQLite backend, built from deploy/local/ferretdb."""
+
+    name = "ferretdb"
+    override_var = "MONGODB_URI"
+    port = 37017
+    ports = (port,)
+    source = LOCAL / "ferretdb"
+
+    @property
+    def binary(self) -> Path:
+        return RUN / "bin" / "ferretdb"
+
+    @property
+    def data(self) -> Path:
+        return self.dir / "data"
+
+    def procs(self) -> list[Proc]:
+        return [Proc("ferretdb", self.dir / "ferretdb.log", marker=str(self.binary))]
+
+    def env(self) -> dict[str, str]:
+        return {"MONGODB_URI": f"mongodb://{HOST}:{self.port}/"}
+
+    def external_reachable(self, value: str) -> bool:
+        parsed = urllib.parse.urlsplit(value)
+        first = parsed.netloc.rpartition("@")[2].split(",")[0]
+        host, _, port = first.rpartition(":")
+        if not port.isdigit():
+            host, port = first, "27017"
+        return port_open(int(port), host=host or HOST, timeout=2.0)
+
+    def purge_paths(self) -> list[Path]:
+        return [self.data, *super().purge_paths()]
+
+    def prepare(self) -> None:
+        self.build()
+        self.data.mkdir(parents=True, exist_ok=True)
+
+    def build(self) -> None:
+        stamp = self.binary.with_suffix(".sha256")
+        digest = files_digest([self.source / name for name in ("go.mod", "go.sum", "main.go")])
+        if self.binary.exists() and stamp.exists() and stamp.read_text() == digest:
+            return
+        go = require_tool("go", "install Go >= 1.24 (https://go.dev/dl) to build FerretDB")
+        self.binary.parent.mkdir(parents=True, exist_ok=True)
+        argv = [go, "build", "-trimpath", "-o", str(self.binary), "."]
+        run_logged(argv, self.dir / "build.log", cwd=self.source, what="go build of FerretDB")
+        stamp.write_text(digest)
+
+    def start(self) -> None:
+        argv = [
+            str(self.binary),
+            f"--listen-addr={HOST}:{self.port}",
+            "--handler=sqlite",
+            f"--sqlite-url=file:{self.data}/",
+            "--log-level=warn",
+        ]
+        self.procs()[0].spawn(argv, cwd=self.dir)
+
+    def ready(self) -> bool:
+        try:
+            return mongo_ping(HOST, self.port)
+        except (OSError, struct.error, ValueError):
+            return False
