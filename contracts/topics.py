@@ -1,7 +1,7 @@
 """The topic map: every topic carries its subsystem's prefix so one cluster can host the hub and provinces.
 
 Producer, consumers, key and event types of each topic are listed in the README's topic map; keep the two
-in step (tests/unit/test_topics.py checks the README names every topic built here).
+in step (tests/unit/test_settings_and_topics.py checks the README names every topic built here).
 """
 
 from dataclasses import dataclass
@@ -49,7 +49,7 @@ class Topics:
 
     @property
     def notifications(self) -> str:
-        """NotificationSent: notify -> qa and reporting, key work_order_id."""
+        """NotificationSent and NotificationFailed: notify -> reporting and agents, key work_order_id."""
         return f"{self.prefix}.notifications"
 
     @property

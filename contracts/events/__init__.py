@@ -3,7 +3,7 @@
 from contracts.events.base import Event
 from contracts.events.contact import ContactReceivedV1
 from contracts.events.followup import FollowUpScheduledV1
-from contracts.events.notification import NotificationSentV1
+from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.vocabulary import Channel, ReplyKind, WorkOrderType
 from contracts.events.workorder import (
     Customer,
@@ -20,6 +20,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DepartmentRepliedV1,
     WorkOrderRepliedV1,
     NotificationSentV1,
+    NotificationFailedV1,
     FollowUpScheduledV1,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "DepartmentRepliedV1",
     "Event",
     "FollowUpScheduledV1",
+    "NotificationFailedV1",
     "NotificationSentV1",
     "ReplyKind",
     "WorkOrderCreatedV1",

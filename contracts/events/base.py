@@ -1,6 +1,6 @@
 """What every event payload shares: a CloudEvents type carrying the major version, and a minor version.
 
-Evolution rules (docs in contracts/README.md, checked by tests/unit/test_contract_compatibility.py):
+Evolution rules (docs in contracts/README.md, checked by tests/unit/test_contracts.py):
 a minor version may only add optional fields; anything else is a new major type (".v2") published
 side by side with the old one while consumers migrate.
 """

@@ -20,3 +20,22 @@ class NotificationSentV1(Event):
 
     def subject(self) -> str:
         return self.work_order_id
+
+
+class NotificationFailedV1(Event):
+    """The last attempt to reach the customer failed: an agent must call them another way."""
+
+    ce_type: ClassVar[str] = "hotline.notification.failed.v1"
+
+    notification_id: str
+    work_order_id: str
+    province: str
+    channel: str = Field(description="'sms' for now; outbound calls come later.")
+    recipient_masked: str = Field(description="The number with its middle digits masked.")
+    template: str
+    attempts: int = Field(ge=1, description="How many times the gateway was tried.")
+    last_error: str = Field(description="What the gateway said (or why it could not be reached) last time.")
+    failed_at: datetime
+
+    def subject(self) -> str:
+        return self.work_order_id

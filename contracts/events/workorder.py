@@ -77,6 +77,7 @@ class WorkOrderRepliedV1(Event):
     """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
 
     ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
+    minor_version: ClassVar[int] = 1
 
     work_order_id: str
     dispatch_id: str
@@ -88,6 +89,11 @@ class WorkOrderRepliedV1(Event):
     replied_at: datetime
     on_time: bool = Field(description="Whether the reply came before the dispatch's due time.")
     customer: Customer
+    reply_id: str | None = Field(
+        default=None,
+        description="The department reply's own id (1.1): the same reply retried keeps it, so readers "
+        "drop the duplicate by it.",
+    )
 
     def subject(self) -> str:
         return self.work_order_id

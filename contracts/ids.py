@@ -1,0 +1,22 @@
+"""Identifiers other services rely on: how one aggregate's id is derived from what caused it.
+
+Derived ids make redelivery harmless: the same contact always maps to the same work order, the same
+work order to the same first dispatch, so a second delivery finds the first one's record, not a new one.
+"""
+
+from uuid import NAMESPACE_URL, uuid5
+
+
+def work_order_id_for(contact_id: str) -> str:
+    """The work order intake opens for a contact."""
+    return "WO-" + uuid5(NAMESPACE_URL, f"hotline:contact:{contact_id}").hex[:20].upper()
+
+
+def dispatch_id_for(work_order_id: str, attempt: int = 1) -> str:
+    """Forms spawned by one acceptance stay linked: the dispatch id carries the work order id."""
+    return f"{work_order_id}-D{attempt}"
+
+
+def follow_up_id_for(work_order_id: str) -> str:
+    """One follow-up visit per closed work order."""
+    return f"FU-{work_order_id}"
