@@ -80,6 +80,10 @@ def decode(
     }
     if "ce_specversion" not in ce_headers:
         raise UndecodableMessage("not a CloudEvent in binary mode: no ce_specversion header")
+    # The SDK would also parse 0.3, whose attributes differ; we only ever publish and read 1.0.
+    specversion = ce_headers["ce_specversion"].decode(errors="backslashreplace")
+    if specversion != "1.0":
+        raise UndecodableMessage(f"unsupported CloudEvents specversion {specversion!r} (only 1.0 is taken)")
     try:
         cloud_event = from_binary(KafkaMessage(headers=ce_headers, key=key, value=value), _FORMAT)
     except (BaseCloudEventException, ValueError, UnicodeDecodeError) as error:

@@ -6,6 +6,8 @@
   version is published side by side with the old one during a migration.
 - A transient failure (store or bus unavailable) is not acknowledged: the record is redelivered, so a
   contact is never lost while a dependency restarts.
+- A Kafka error aiokafka does not mark retriable (a record too large, a topic invalid or forbidden) is
+  dead-lettered at once.
 - Any other failure is retried a few times, then dead-lettered with the error as the reason.
 """
 
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
@@ -31,7 +33,7 @@ from plumbing.telemetry import Attr
 Handler = Callable[[Envelope], Awaitable[None]]
 
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_STORE_ERRORS, ConnectionError)
 
 
 class Rejected(Exception):
@@ -109,11 +111,18 @@ class EventConsumer:
             await handler(envelope)
         except Rejected as error:
             await self.dead_letter(record, f"rejected: {error}")
-        except TRANSIENT_ERRORS as error:
-            self._log.warning("transient failure, will redeliver", event_id=envelope.id, error=repr(error))
-            await asyncio.sleep(self._retry_pause)
-            raise
         except Exception as error:
+            if _is_transient(error):
+                self._log.warning(
+                    "transient failure, will redeliver", event_id=envelope.id, error=repr(error)
+                )
+                await asyncio.sleep(self._retry_pause)
+                raise
+            if isinstance(error, KafkaError):
+                # The cluster refused this very record (too large, topic invalid or forbidden): each
+                # redelivery would fail the same way and hold up the partition behind it.
+                await self.dead_letter(record, f"non-retriable Kafka error: {error!r}")
+                return
             self._failures[position] += 1
             if self._failures[position] < self._max_attempts:
                 self._log.exception("handler failed, will redeliver", event_id=envelope.id)
@@ -139,6 +148,15 @@ class EventConsumer:
             record.value, topic=self._deadletter_topic, key=record.key, headers=headers
         )
         self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
+
+
+def _is_transient(error: BaseException) -> bool:
+    """A store or bus outage: the same record, redelivered once it is over, can succeed."""
+    if isinstance(error, KafkaError):
+        # aiokafka leaves KafkaTimeoutError unmarked, but a producer raises it when it could not
+        # hand a record to an unreachable cluster in time.
+        return error.retriable or isinstance(error, KafkaTimeoutError)
+    return isinstance(error, TRANSIENT_ERRORS)
 
 
 async def _undecoded(message: KafkaMessage) -> bytes:

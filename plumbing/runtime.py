@@ -100,15 +100,36 @@ class Runtime:
         finally:
             await self.stop()
 
-    async def ready(self) -> dict[str, bool]:
-        checks = {"kafka": await self.broker.ping(timeout=2.0)}
-        if self.mongo is not None:
+    async def ready(self, within: float = 0.8) -> tuple[dict[str, bool], dict[str, str]]:
+        """Whether Kafka and the store answer, as {"kafka": True, "store": False}, and why each that does not.
+
+        Both are asked at once, for at most `within` seconds, so the probe answers in time while one is down:
+        the clients' own timeouts (server selection waits 5 s) outlast a probe's (Kubernetes: 1 s).
+        """
+
+        async def kafka() -> None:
+            if not self.broker.running:
+                raise ConnectionError("the broker is not connected")
+            if not await self.broker.ping(timeout=within):  # ping says False, never why
+                raise TimeoutError
+
+        async def failure(check: Awaitable[object]) -> str | None:
             try:
-                await self.mongo.admin.command("ping")
-                checks["store"] = True
-            except Exception:
-                checks["store"] = False
-        return checks
+                await asyncio.wait_for(check, within)
+            except TimeoutError:
+                return f"no answer within {within:g} s"
+            except Exception as error:
+                return str(error) or repr(error)
+            return None
+
+        checks: dict[str, Awaitable[object]] = {"kafka": kafka()}
+        if self.mongo is not None:
+            checks["store"] = self.mongo.admin.command("ping")
+        failures = dict(zip(checks, await asyncio.gather(*map(failure, checks.values())), strict=True))
+        return (
+            {name: reason is None for name, reason in failures.items()},
+            {name: reason for name, reason in failures.items() if reason is not None},
+        )
 
     async def _keep_running(self, loop: Callable[[], Awaitable[None]]) -> None:
         # A background loop (outbox sweep, retries) must outlive a store outage rather than die with it.

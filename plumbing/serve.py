@@ -23,7 +23,8 @@ def probe_app(runtime: Runtime) -> FastAPI:
 
 
 def add_probes(app: FastAPI, runtime: Runtime) -> None:
-    """/healthz: the process answers. /readyz: it reaches Kafka and its store (for Kubernetes probes)."""
+    """/healthz: the process answers. /readyz: it reaches Kafka and its store, within a second, and says
+    why not (for Kubernetes probes)."""
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -31,9 +32,10 @@ def add_probes(app: FastAPI, runtime: Runtime) -> None:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        checks = await runtime.ready()
-        ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        checks, reasons = await runtime.ready()
+        if all(checks.values()):
+            return JSONResponse({"ready": True, "checks": checks})
+        return JSONResponse({"ready": False, "checks": checks, "reasons": reasons}, status_code=503)
 
 
 def serve(app: FastAPI, settings: BusSettings, default_port: int) -> None:

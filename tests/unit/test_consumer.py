@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 import structlog
+from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -26,11 +27,17 @@ class Harness:
     def __init__(self) -> None:
         self.broker = KafkaBroker()
         self.handled: list[Envelope] = []
+        self.attempts = 0
         self.dead: list[tuple[bytes, dict[str, str]]] = []
 
         async def handle(envelope: Envelope) -> None:
+            self.attempts += 1
             if envelope.data.description == "reject me":
                 raise Rejected("no such thing")
+            if envelope.data.description == "too large for kafka":
+                raise MessageSizeTooLargeError("record of 2 MB")
+            if envelope.data.description == "kafka unreachable":
+                raise KafkaConnectionError("broker unreachable")
             self.handled.append(envelope)
 
         async def dead_letter(message: KafkaMessage) -> None:
@@ -41,6 +48,7 @@ class Harness:
             group="gd.test",
             deadletter_topic="gd.deadletter",
             logger=structlog.get_logger(),
+            retry_pause=0.0,
         )
         consumer.subscribe("gd.contacts", {ContactReceivedV1: handle}, description="test")
         self.broker.subscriber("gd.deadletter", decoder=lambda m: m.body)(dead_letter)
@@ -92,3 +100,34 @@ async def test_an_event_of_a_foreign_type_is_dead_lettered(harness):
         b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
     )
     assert harness.dead[0][1]["dlq_reason"] == "unsupported event type 'com.example.spam'"
+
+
+async def test_a_record_of_cloudevents_0_3_is_dead_lettered_with_the_reason_and_the_next_is_taken(harness):
+    headers = {
+        "ce_specversion": "0.3",
+        "ce_id": "x",
+        "ce_source": "/s",
+        "ce_type": "hotline.contact.received.v1",
+    }
+    await harness.broker.publish(
+        b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
+    )
+    await EventPublisher(harness.broker, "/s").publish(a_contact(), "gd.contacts")
+    [(_, dead_headers)] = harness.dead
+    assert dead_headers["dlq_reason"] == "unsupported CloudEvents specversion '0.3' (only 1.0 is taken)"
+    assert len(harness.handled) == 1
+
+
+async def test_an_event_kafka_refuses_for_good_is_dead_lettered_after_one_attempt(harness):
+    await EventPublisher(harness.broker, "/s").publish(a_contact("too large for kafka"), "gd.contacts")
+    [(_, headers)] = harness.dead
+    assert headers["dlq_reason"] == "non-retriable Kafka error: MessageSizeTooLargeError('record of 2 MB')"
+    assert harness.attempts == 1
+
+
+async def test_an_event_met_by_a_kafka_outage_is_left_for_redelivery_not_dead_lettered(harness):
+    # The in-memory broker does not redeliver: the unacknowledged record's error reaches the publisher.
+    with pytest.raises(KafkaConnectionError):
+        await EventPublisher(harness.broker, "/s").publish(a_contact("kafka unreachable"), "gd.contacts")
+    assert harness.attempts == 1
+    assert harness.dead == []

@@ -60,3 +60,11 @@ def test_a_record_of_an_unknown_type_is_refused():
     headers = dict(message.headers) | {"ce_type": b"com.example.other"}
     with pytest.raises(UndecodableMessage, match="unsupported event type"):
         decode(headers, message.key, message.value, {WorkOrderCreatedV1.ce_type: WorkOrderCreatedV1})
+
+
+def test_a_cloudevent_of_spec_version_0_3_is_refused_with_the_reason():
+    message = encode(a_contact(), "/s")
+    headers = dict(message.headers) | {"ce_specversion": b"0.3"}
+    with pytest.raises(UndecodableMessage) as refused:
+        decode(headers, message.key, message.value)
+    assert str(refused.value) == "unsupported CloudEvents specversion '0.3' (only 1.0 is taken)"
