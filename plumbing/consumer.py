@@ -27,13 +27,19 @@ from opentelemetry import trace
 
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
+from plumbing.repository import ConcurrentChange
 from plumbing.store import TRANSIENT_STORE_ERRORS
 from plumbing.telemetry import Attr
 
 Handler = Callable[[Envelope], Awaitable[None]]
 
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_STORE_ERRORS, ConnectionError)
+# A concurrent change is transient too: redelivered, the message is applied to the newer version.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    *TRANSIENT_STORE_ERRORS,
+    ConnectionError,
+    ConcurrentChange,
+)
 
 
 class Rejected(Exception):

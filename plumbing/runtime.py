@@ -17,7 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from plumbing.bus import create_missing_topics, make_broker
 from plumbing.consumer import EventConsumer
-from plumbing.outbox import OutboxRelay, PendingEvents
+from plumbing.outbox import OutboxRelay
 from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import make_mongo_client
 from plumbing.telemetry import get_logger, make_tracer_provider
@@ -53,8 +53,15 @@ class Runtime:
         self._consumers.append(consumer)
         return consumer
 
-    def pending_events(self) -> PendingEvents:
-        return PendingEvents(self.settings.source(self.service))
+    @property
+    def source(self) -> str:
+        """ce_source of the events this service emits."""
+        return self.settings.source(self.service)
+
+    def collection_with_outbox(self, name: str) -> tuple[AsyncCollection[dict[str, Any]], OutboxRelay]:
+        """One of the service's collections and the relay of its outbox (swept, and indexed at start)."""
+        collection = self.database[name]
+        return collection, self.outbox_relay(collection)
 
     def outbox_relay(self, collection: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
         """The relay for one collection's outbox, swept in the background and indexed at start."""
@@ -68,17 +75,23 @@ class Runtime:
             await step()
         settings = self.settings
         # Every topic the service reads or writes exists before its first poll or publish.
-        consumed = [topic for consumer in self._consumers for topic in consumer.topics]
-        published = [getattr(publisher, "topic", "") for publisher in self.broker.publishers]
         await create_missing_topics(
             settings.kafka_bootstrap_servers,
-            [*consumed, *filter(None, published), settings.topics.deadletter],
+            sorted(self.topics_read() | self.topics_written()),
             settings.kafka_topic_partitions,
             settings.kafka_topic_replication,
         )
         await self.broker.start()
         self._tasks = [asyncio.create_task(self._keep_running(loop)) for loop in self.loops]
         self.log.info("service started", topics_prefix=self.settings.topics.prefix)
+
+    def topics_read(self) -> set[str]:
+        return {topic for consumer in self._consumers for topic in consumer.topics}
+
+    def topics_written(self) -> set[str]:
+        """What the service publishes (as declared for the AsyncAPI document), and where it dead-letters."""
+        published = {getattr(publisher, "topic", "") for publisher in self.broker.publishers}
+        return {*filter(None, published), self.settings.topics.deadletter}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -146,9 +159,14 @@ class Runtime:
 
 
 def build_runtime(
-    settings: BusSettings, service: str, *, tracer_provider: TracerProvider | None = None
+    settings: BusSettings,
+    service: str,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    store: bool = True,
 ) -> Runtime:
-    """A runtime with a store when the settings name one (ServiceSettings), without one otherwise."""
+    """A runtime with a store when the settings name one (ServiceSettings) and `store` is not turned off
+    (a bootstrap given in-memory fakes), without one otherwise."""
     provider = tracer_provider or make_tracer_provider(
         service, settings.hotline_tier, settings.hotline_province
     )
@@ -158,5 +176,7 @@ def build_runtime(
         broker=make_broker(settings, service, provider),
         tracer_provider=provider,
         log=get_logger(service),
-        mongo=make_mongo_client(settings, service) if isinstance(settings, ServiceSettings) else None,
+        mongo=make_mongo_client(settings, service)
+        if store and isinstance(settings, ServiceSettings)
+        else None,
     )

@@ -3,14 +3,7 @@
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import (
-    AutoReconnect,
-    ConnectionFailure,
-    DuplicateKeyError,
-    NetworkTimeout,
-    ServerSelectionTimeoutError,
-)
+from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
 from plumbing.settings import ServiceSettings
 
@@ -25,12 +18,3 @@ def make_mongo_client(settings: ServiceSettings, service: str) -> AsyncMongoClie
         serverSelectionTimeoutMS=5000,
         tz_aware=True,
     )
-
-
-async def insert_once(collection: AsyncCollection[dict[str, Any]], document: dict[str, Any]) -> bool:
-    """Insert a document whose _id is derived from what caused it; False if a redelivery already did."""
-    try:
-        await collection.insert_one(document)
-    except DuplicateKeyError:
-        return False
-    return True

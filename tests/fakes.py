@@ -1,13 +1,37 @@
-"""In-memory stand-ins for the ports the handlers use, for fast unit tests (cosmicpython's fakes)."""
+"""In-memory stand-ins the bootstraps accept, for fast unit tests (cosmicpython's fakes).
+
+The fake store keeps aggregates, not documents: what a unit test sees is what the domain did, and the
+document mapping is tested against the real store.
+"""
 
 import copy
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
 from contracts.events import Event
+from plumbing.outbox import OutboxEntry
+from plumbing.repository import Aggregate, Repository
+from plumbing.settings import BusSettings
+from services.notify.domain.notification import Notification
+from services.notify.ports import NotificationRepository, SmsGatewayError
 
-Document = dict[str, Any]
+A = TypeVar("A", bound=Aggregate)
+
+UNIT_SETTINGS: dict[str, Any] = {
+    # Nothing is dialled: the bootstraps get fakes for the store and the SMS gateway, and no broker starts.
+    "kafka_bootstrap_servers": "127.0.0.1:1",
+    "mongodb_uri": "mongodb://127.0.0.1:1/",
+    "kannel_sendsms_url": "http://127.0.0.1:1/cgi-bin/sendsms",
+    "kannel_username": "test",
+    "kannel_password": "test",
+    "hotline_province": "gd",
+}
+
+
+def source_of(service: str) -> str:
+    return BusSettings(**UNIT_SETTINGS).source(service)
 
 
 def envelope_of(event: Event, source: str = "/hotline/province/gd/test") -> Envelope:
@@ -15,102 +39,94 @@ def envelope_of(event: Event, source: str = "/hotline/province/gd/test") -> Enve
     return decode(message.headers, message.key, message.value)
 
 
-def outbox_events(document: Document) -> list[tuple[str, Envelope]]:
-    """What the relay would publish for this document: (topic, decoded event) in order."""
-    entries = sorted((document.get("outbox") or {}).values(), key=lambda entry: entry["seq"])
-    return [
-        (
-            entry["topic"],
-            decode(
-                {k: v.encode() for k, v in entry["headers"].items()},
-                entry["key"].encode(),
-                entry["value"].encode(),
-            ),
-        )
-        for entry in entries
-    ]
-
-
-class FakeCollection:
-    """Documents keyed by _id, with the few single-document operations the adapters promise."""
+class FakeBus:
+    """What the relay published, in order, as (topic, decoded event)."""
 
     def __init__(self) -> None:
-        self.documents: dict[str, Document] = {}
+        self.published: list[tuple[str, Envelope]] = []
 
-    async def add(self, document: Document) -> bool:
-        if document["_id"] in self.documents:
+    def on(self, topic: str) -> list[Envelope]:
+        return [envelope for published_on, envelope in self.published if published_on == topic]
+
+    def deliver(self, entry: OutboxEntry) -> None:
+        headers = {name: value.encode() for name, value in entry.headers.items()}
+        self.published.append((entry.topic, decode(headers, entry.key.encode(), entry.value.encode())))
+
+
+@dataclass
+class Stored(Generic[A]):
+    aggregate: A
+    outbox: list[OutboxEntry]
+
+
+@dataclass
+class InMemoryStore(Generic[A]):
+    bus: FakeBus = field(default_factory=FakeBus)
+    stored: dict[str, Stored[A]] = field(default_factory=dict)
+
+    def __getitem__(self, aggregate_id: str) -> A:
+        return copy.deepcopy(self.stored[aggregate_id].aggregate)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+    def all(self) -> list[A]:
+        return [copy.deepcopy(stored.aggregate) for stored in self.stored.values()]
+
+
+class InMemoryRepository(Repository[A]):
+    def __init__(self, store: InMemoryStore[A]) -> None:
+        super().__init__()
+        self._store = store
+
+    async def publish(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
+        for entry in entries:
+            self._store.bus.deliver(entry)
+        published = {entry.entry_id for entry in entries}
+        stored = self._store.stored[aggregate_id]
+        stored.outbox = [entry for entry in stored.outbox if entry.entry_id not in published]
+
+    async def _load(self, aggregate_id: str) -> tuple[A, list[OutboxEntry]] | None:
+        stored = self._store.stored.get(aggregate_id)
+        return (copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
+
+    async def _insert(self, aggregate: A, entries: list[OutboxEntry]) -> bool:
+        if aggregate.id in self._store.stored:
             return False
-        self.documents[document["_id"]] = copy.deepcopy(document)
+        self._store.stored[aggregate.id] = Stored(copy.deepcopy(aggregate), list(entries))
         return True
 
-    async def get(self, document_id: str) -> Document | None:
-        found = self.documents.get(document_id)
-        return copy.deepcopy(found) if found else None
-
-
-class FakeDispatches(FakeCollection):
-    async def record_once(
-        self, work_order_id: str, event_id: str, changes: Document, entry: Document
-    ) -> bool:
-        document = self.documents.get(work_order_id)
-        if document is None or event_id in document["seen_events"]:
+    async def _update(self, aggregate: A, expected_version: int, entries: list[OutboxEntry]) -> bool:
+        stored = self._store.stored.get(aggregate.id)
+        if stored is None or stored.aggregate.version != expected_version:
             return False
-        for path, value in changes.items():
-            target = document
-            *parents, leaf = path.split(".")
-            for parent in parents:
-                target = target.setdefault(parent, {})
-            target[leaf] = value
-        document["history"].append(entry)
-        document["seen_events"].append(event_id)
+        stored.aggregate, stored.outbox = copy.deepcopy(aggregate), stored.outbox + list(entries)
         return True
 
-
-class FakeNotifications(FakeCollection):
-    async def claim(self, notification_id: str) -> Document | None:
-        document = self.documents.get(notification_id)
-        if document is None or document["status"] != "pending":
-            return None
-        before = copy.deepcopy(document)
-        document["status"] = "sending"
-        document["attempts"] += 1
-        return before
-
-    async def mark_sent(self, notification_id: str, changes: Document) -> None:
-        document = self.documents[notification_id]
-        document["status"] = "sent"
-        for path, value in changes.items():
-            if path.startswith("outbox."):
-                document.setdefault("outbox", {})[path.removeprefix("outbox.")] = value
-            else:
-                document[path] = value
-
-    async def mark_failed(self, notification_id: str, error: str, retry: bool, retry_after: float) -> None:
-        document = self.documents[notification_id]
-        document["status"] = "pending" if retry else "failed"
-        document["last_error"] = error
-
-    async def due_for_retry(self) -> list[str]:
-        return [key for key, document in self.documents.items() if document["status"] == "pending"]
+    async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:
+        return list(self._store.stored[aggregate_id].outbox)
 
 
-class FakeOutbox:
-    def __init__(self) -> None:
-        self.flushed: list[str] = []
-
-    async def flush(self, document_id: str, inserted: object = None) -> int:
-        self.flushed.append(document_id)
-        return 1
+class InMemoryNotifications(InMemoryRepository[Notification], NotificationRepository):
+    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
+        due = [
+            notification.id
+            for notification in (stored.aggregate for stored in self._store.stored.values())
+            if notification.next_attempt_at is not None and notification.next_attempt_at <= now
+        ]
+        return due[:limit]
 
 
 class FakeSmsGateway:
     def __init__(self, failures: int = 0) -> None:
         self.sent: list[tuple[str, str]] = []
         self._failures = failures
+        self.die_on_next_send = False
 
     async def send(self, to: str, text: str) -> str:
-        from services.notify.ports import SmsGatewayError
-
+        if self.die_on_next_send:
+            self.die_on_next_send = False
+            raise SystemExit("the sending process died")
         if self._failures > 0:
             self._failures -= 1
             raise SmsGatewayError("SMS gateway unreachable")
@@ -118,5 +134,14 @@ class FakeSmsGateway:
         return "0: Accepted for delivery"
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)

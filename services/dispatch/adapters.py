@@ -1,33 +1,68 @@
-from typing import Any
+"""Dispatch's storage: the `dispatches` collection, one document per work order with its history."""
 
-from pymongo.asynchronous.collection import AsyncCollection
+from typing import Any, ClassVar
 
-from plumbing.store import insert_once
+from contracts.events import Customer, WorkOrderType
+from services.dispatch.domain.dispatch import Action, Dispatch, DispatchStatus, HistoryEntry
 
 Document = dict[str, Any]
 
 
-class MongoDispatches:
-    """Dispatch's own collection: dispatches, one document per work order with its dispatch history."""
+class DispatchDocuments:
+    """Schema 1: the dispatch's fields at the top level, the customer and each history step nested."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._collection = collection
+    schema: ClassVar[int] = 1
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("department", 1), ("status", 1)])
+    def to_document(self, dispatch: Dispatch) -> Document:
+        return {
+            "work_order_id": dispatch.work_order_id,
+            "dispatch_id": dispatch.dispatch_id,
+            "province": dispatch.province,
+            "type": dispatch.type.value,
+            "department": dispatch.department,
+            "customer": dispatch.customer.model_dump(),
+            "address": dispatch.address,
+            "description": dispatch.description,
+            "dispatched_at": dispatch.dispatched_at,
+            "reply_due_at": dispatch.reply_due_at,
+            "status": dispatch.status.value,
+            "history": [_entry_document(entry) for entry in dispatch.history],
+        }
 
-    async def add(self, document: Document) -> bool:
-        return await insert_once(self._collection, document)
-
-    async def get(self, work_order_id: str) -> Document | None:
-        return await self._collection.find_one({"_id": work_order_id}, {"outbox": 0})
-
-    async def record_once(
-        self, work_order_id: str, event_id: str, changes: Document, entry: Document
-    ) -> bool:
-        # One conditional single-document update: the event id check and the change cannot be torn apart.
-        result = await self._collection.update_one(
-            {"_id": work_order_id, "seen_events": {"$ne": event_id}},
-            {"$set": changes, "$push": {"history": entry, "seen_events": event_id}},
+    def from_document(self, document: Document) -> Dispatch:
+        return Dispatch(
+            work_order_id=document["work_order_id"],
+            dispatch_id=document["dispatch_id"],
+            province=document["province"],
+            type=WorkOrderType(document["type"]),
+            department=document["department"],
+            customer=Customer.model_validate(document["customer"]),
+            address=document.get("address"),
+            description=document["description"],
+            dispatched_at=document["dispatched_at"],
+            reply_due_at=document["reply_due_at"],
+            status=DispatchStatus(document["status"]),
+            history=[_entry(entry) for entry in document["history"]],
         )
-        return result.modified_count == 1
+
+
+def _entry_document(entry: HistoryEntry) -> Document:
+    return {
+        "at": entry.at,
+        "action": entry.action.value,
+        "department": entry.department,
+        "message": entry.message,
+        "responder": entry.responder,
+        "reply_id": entry.reply_id,
+    }
+
+
+def _entry(document: Document) -> HistoryEntry:
+    return HistoryEntry(
+        at=document["at"],
+        action=Action(document["action"]),
+        department=document["department"],
+        message=document.get("message"),
+        responder=document.get("responder"),
+        reply_id=document.get("reply_id"),
+    )

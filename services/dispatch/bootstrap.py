@@ -9,31 +9,45 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from plumbing.bus import declare_publication
-from plumbing.runtime import Runtime, build_runtime
-from services.dispatch.adapters import MongoDispatches
-from services.dispatch.handlers import Dispatcher
-from services.dispatch.routing import RuleTable
+from plumbing.mongo_repository import MongoRepository
+from plumbing.runtime import build_runtime
+from plumbing.serve import probe_app
+from plumbing.service import Service
+from services.common.clock import Clock, system_clock
+from services.dispatch.adapters import DispatchDocuments
+from services.dispatch.domain.routing import RuleTable
+from services.dispatch.handlers import DispatchHandlers
+from services.dispatch.ports import DispatchUnit, UnitFactory
 from services.dispatch.settings import DispatchSettings
 
 SERVICE = "dispatch"
-HTTP_PORT = 8102
 
 
-def bootstrap(settings: DispatchSettings, *, tracer_provider: TracerProvider | None = None) -> Runtime:
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
+def bootstrap(
+    settings: DispatchSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    unit: UnitFactory | None = None,
+    clock: Clock = system_clock,
+) -> Service[DispatchHandlers]:
+    """The running service; `unit` replaces the store (tests pass an in-memory one)."""
+    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
     rules = RuleTable.load(settings.dispatch_rules_path)
-    collection = runtime.database["dispatches"]
-    dispatches = MongoDispatches(collection)
-    relay = runtime.outbox_relay(collection)
+    if unit is None:
+        collection, relay = runtime.collection_with_outbox("dispatches")
+
+        def unit() -> DispatchUnit:
+            return DispatchUnit(runtime.source, MongoRepository(collection, relay, DispatchDocuments()))
+
     topics = settings.topics
-    dispatcher = Dispatcher(dispatches, relay, rules, topics, runtime.pending_events)
+    handlers = DispatchHandlers(unit, rules, topics, clock)
     consumer = runtime.consumer()
     consumer.subscribe(
-        topics.workorders, {WorkOrderCreatedV1: dispatcher.work_order_created}, description="New work orders."
+        topics.workorders, {WorkOrderCreatedV1: handlers.work_order_created}, description="New work orders."
     )
     consumer.subscribe(
         topics.department_replies,
-        {DepartmentRepliedV1: dispatcher.department_replied},
+        {DepartmentRepliedV1: handlers.department_replied},
         description="Departments' interim and final replies.",
     )
     for department in rules.departments():
@@ -49,5 +63,4 @@ def bootstrap(settings: DispatchSettings, *, tracer_provider: TracerProvider | N
         [WorkOrderDispatchedV1, WorkOrderRepliedV1],
         "Dispatch progress for notify and qa.",
     )
-    runtime.startup += [dispatches.ensure_indexes]
-    return runtime
+    return Service(runtime, probe_app(runtime), handlers)

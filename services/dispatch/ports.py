@@ -1,17 +1,16 @@
-from typing import Any, Protocol
+"""What dispatch's handlers need: a unit of work over its dispatches, and a clock."""
 
-Document = dict[str, Any]
+from collections.abc import Callable
+
+from plumbing.repository import Repository
+from plumbing.unit_of_work import UnitOfWork
+from services.dispatch.domain.dispatch import Dispatch
 
 
-class Dispatches(Protocol):
-    async def add(self, document: Document) -> bool:
-        """Store a new dispatch; False if the work order was already dispatched (a redelivery)."""
-        ...
+class DispatchUnit(UnitOfWork):
+    def __init__(self, source: str, dispatches: Repository[Dispatch]) -> None:
+        super().__init__(source, [dispatches])
+        self.dispatches = dispatches
 
-    async def get(self, work_order_id: str) -> Document | None: ...
 
-    async def record_once(
-        self, work_order_id: str, event_id: str, changes: Document, entry: Document
-    ) -> bool:
-        """Apply `changes` ($set fields) and append `entry` to the history unless `event_id` was recorded."""
-        ...
+UnitFactory = Callable[[], DispatchUnit]

@@ -3,7 +3,7 @@ from pathlib import Path
 from pydantic import FilePath
 
 from plumbing.settings import ServiceSettings
-from services.dispatch.routing import DEFAULT_RULES
+from services.dispatch.domain.routing import DEFAULT_RULES
 
 
 class DispatchSettings(ServiceSettings):

@@ -28,6 +28,11 @@ def _stable_id(prefix: str, scope: str, key: str | None) -> str:
     return f"{prefix}-" + (uuid5(NAMESPACE_URL, f"hotline:{scope}:{key}") if key else uuid4()).hex.upper()
 
 
+def _event_id(scope: str, key: str | None) -> str | None:
+    """A retried post is the same event: consumers that drop duplicates by CloudEvents id drop it too."""
+    return str(uuid5(NAMESPACE_URL, f"hotline:event:{scope}:{key}")) if key else None
+
+
 def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
@@ -85,7 +90,7 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
             anonymous=contact.anonymous,
             external_ref=contact.external_ref,
         )
-        await publisher.publish(event, topics.contacts)
+        await publisher.publish(event, topics.contacts, event_id=_event_id("web", idempotency_key))
         return Accepted(id=contact_id)
 
     @app.post(
@@ -107,7 +112,9 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
             responder=reply.responder,
             replied_at=datetime.now(UTC),
         )
-        await publisher.publish(event, topics.department_replies)
+        await publisher.publish(
+            event, topics.department_replies, event_id=_event_id(f"reply:{department}", idempotency_key)
+        )
         return Accepted(id=reply_id)
 
     add_probes(app, runtime)

@@ -1,20 +1,47 @@
-from typing import Any
+"""Intake's storage: the `work_orders` collection, one document per work order."""
 
-from pymongo.asynchronous.collection import AsyncCollection
+from typing import Any, ClassVar
 
-from plumbing.store import insert_once
+from contracts.events import Channel, Customer, WorkOrderType
+from services.intake.domain.work_order import HistoryEntry, WorkOrder, WorkOrderStatus
 
 Document = dict[str, Any]
 
 
-class MongoWorkOrders:
-    """Intake's own collection: work_orders, one document per work order, keyed by work order id."""
+class WorkOrderDocuments:
+    """Schema 1: the work order's fields at the top level, the customer and each history step nested."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._collection = collection
+    schema: ClassVar[int] = 1
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index("contact_id", unique=True)
+    def to_document(self, order: WorkOrder) -> Document:
+        return {
+            "contact_id": order.contact_id,
+            "province": order.province,
+            "type": order.type.value,
+            "channel": order.channel.value,
+            "created_at": order.created_at,
+            "customer": order.customer.model_dump(),
+            "address": order.address,
+            "account_number": order.account_number,
+            "description": order.description,
+            "anonymous": order.anonymous,
+            "status": order.status.value,
+            "history": [{"at": step.at, "action": step.action, "by": step.by} for step in order.history],
+        }
 
-    async def add(self, document: Document) -> bool:
-        return await insert_once(self._collection, document)
+    def from_document(self, document: Document) -> WorkOrder:
+        return WorkOrder(
+            id=document["_id"],
+            contact_id=document["contact_id"],
+            province=document["province"],
+            type=WorkOrderType(document["type"]),
+            channel=Channel(document["channel"]),
+            created_at=document["created_at"],
+            customer=Customer.model_validate(document["customer"]),
+            address=document.get("address"),
+            account_number=document.get("account_number"),
+            description=document["description"],
+            anonymous=document["anonymous"],
+            status=WorkOrderStatus(document["status"]),
+            history=[HistoryEntry(step["at"], step["action"], step["by"]) for step in document["history"]],
+        )

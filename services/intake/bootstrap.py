@@ -4,28 +4,42 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
 from plumbing.bus import declare_publication
-from plumbing.runtime import Runtime, build_runtime
+from plumbing.mongo_repository import MongoRepository
+from plumbing.runtime import build_runtime
+from plumbing.serve import probe_app
+from plumbing.service import Service
 from plumbing.settings import ServiceSettings
-from services.intake.adapters import MongoWorkOrders
-from services.intake.handlers import ContactHandler
+from services.common.clock import Clock, system_clock
+from services.intake.adapters import WorkOrderDocuments
+from services.intake.handlers import IntakeHandlers
+from services.intake.ports import IntakeUnit, UnitFactory
 
 SERVICE = "intake"
-HTTP_PORT = 8101
 
 
-def bootstrap(settings: ServiceSettings, *, tracer_provider: TracerProvider | None = None) -> Runtime:
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
-    collection = runtime.database["work_orders"]
-    work_orders = MongoWorkOrders(collection)
-    relay = runtime.outbox_relay(collection)
+def bootstrap(
+    settings: ServiceSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    unit: UnitFactory | None = None,
+    clock: Clock = system_clock,
+) -> Service[IntakeHandlers]:
+    """The running service; `unit` replaces the store (tests pass an in-memory one)."""
+    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    if unit is None:
+        collection, relay = runtime.collection_with_outbox("work_orders")
+
+        def unit() -> IntakeUnit:
+            return IntakeUnit(runtime.source, MongoRepository(collection, relay, WorkOrderDocuments()))
+
     topics = settings.topics
-    handler = ContactHandler(work_orders, relay, topics, runtime.pending_events)
-    consumer = runtime.consumer()
-    consumer.subscribe(
-        topics.contacts, {ContactReceivedV1: handler}, description="Contacts accepted by the gateway."
+    handlers = IntakeHandlers(unit, topics, clock)
+    runtime.consumer().subscribe(
+        topics.contacts,
+        {ContactReceivedV1: handlers.contact_received},
+        description="Contacts accepted by the gateway.",
     )
     declare_publication(
         runtime.broker, topics.workorders, [WorkOrderCreatedV1], "Work orders opened by intake."
     )
-    runtime.startup += [work_orders.ensure_indexes]
-    return runtime
+    return Service(runtime, probe_app(runtime), handlers)

@@ -1,41 +1,22 @@
-from collections.abc import Callable
-from datetime import UTC, datetime
+"""Turning accepted contacts into stored work orders."""
 
 from contracts.envelope import Envelope
 from contracts.events import ContactReceivedV1
 from contracts.topics import Topics
-from plumbing.outbox import Outbox, PendingEvents
-from services.intake.domain import open_work_order
-from services.intake.ports import WorkOrders
+from services.common.clock import Clock
+from services.intake.domain.work_order import WorkOrder
+from services.intake.ports import UnitFactory
 
 
-class ContactHandler:
-    def __init__(
-        self,
-        work_orders: WorkOrders,
-        outbox: Outbox,
-        topics: Topics,
-        new_pending: Callable[[], PendingEvents],
-    ) -> None:
-        self._work_orders = work_orders
-        self._outbox = outbox
+class IntakeHandlers:
+    def __init__(self, unit: UnitFactory, topics: Topics, clock: Clock) -> None:
+        self._unit = unit
         self._topics = topics
-        self._new_pending = new_pending
+        self._clock = clock
 
-    async def __call__(self, envelope: Envelope) -> None:
+    async def contact_received(self, envelope: Envelope) -> None:
         assert isinstance(envelope.data, ContactReceivedV1)
-        created = open_work_order(envelope.data, datetime.now(UTC))
-        pending = self._new_pending()
-        pending.add(created, self._topics.workorders)
-        document = created.model_dump(mode="python") | {
-            "_id": created.work_order_id,
-            "status": "open",
-            "source_event_id": envelope.id,
-            "history": [
-                {"at": created.created_at, "action": "created", "by": "intake", "event_id": envelope.id}
-            ],
-        }
-        if await self._work_orders.add(document | pending.for_new_document()):
-            await self._outbox.flush(created.work_order_id, inserted=pending)
-        else:  # stored by an earlier delivery of this message, which may not have published it
-            await self._outbox.flush(created.work_order_id)
+        async with self._unit() as uow:
+            order, created = WorkOrder.open(envelope.data, self._clock())
+            uow.work_orders.add(order)
+            uow.publish(created, self._topics.workorders, order)

@@ -1,11 +1,16 @@
-"""What intake's handlers need from the outside world; adapters implement these, tests fake them."""
+"""What intake's handlers need: a unit of work over its work orders."""
 
-from typing import Any, Protocol
+from collections.abc import Callable
 
-Document = dict[str, Any]
+from plumbing.repository import Repository
+from plumbing.unit_of_work import UnitOfWork
+from services.intake.domain.work_order import WorkOrder
 
 
-class WorkOrders(Protocol):
-    async def add(self, document: Document) -> bool:
-        """Store a new work order; False if it is already stored (a redelivered contact)."""
-        ...
+class IntakeUnit(UnitOfWork):
+    def __init__(self, source: str, work_orders: Repository[WorkOrder]) -> None:
+        super().__init__(source, [work_orders])
+        self.work_orders = work_orders
+
+
+UnitFactory = Callable[[], IntakeUnit]

@@ -1,17 +1,15 @@
-from datetime import UTC, datetime, timedelta
-from typing import Any
+"""Notify's adapters: Kannel's sendsms interface, and the `notifications` collection."""
+
+from datetime import datetime
+from typing import Any, ClassVar
 
 import httpx
-from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 
-from plumbing.store import insert_once
-from services.notify.ports import SmsGatewayError
+from plumbing.mongo_repository import MongoRepository
+from services.notify.domain.notification import Notification, NotificationStatus
+from services.notify.ports import NotificationRepository, SmsGatewayError
 
 Document = dict[str, Any]
-
-# A claim older than this was taken by a process that died mid-send; it goes back to pending.
-STALE_CLAIM = timedelta(minutes=2)
 
 
 class KannelSmsGateway:
@@ -42,44 +40,50 @@ class KannelSmsGateway:
         return response.text.strip()
 
 
-class MongoNotifications:
-    """Notify's own collection: notifications, one per message to a customer, with its delivery state."""
+class NotificationDocuments:
+    """Schema 1: one flat document per message, with its delivery state."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._collection = collection
+    schema: ClassVar[int] = 1
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("status", 1), ("next_attempt_at", 1)])
-        await self._collection.create_index("work_order_id")
-
-    async def add(self, document: Document) -> bool:
-        return await insert_once(self._collection, document | {"next_attempt_at": document["created_at"]})
-
-    async def claim(self, notification_id: str) -> Document | None:
-        return await self._collection.find_one_and_update(
-            # "$nin" rather than an equality, which FerretDB would answer with a collection scan.
-            {"_id": notification_id, "status": {"$nin": ["sending", "sent", "failed"]}},
-            {"$set": {"status": "sending", "claimed_at": datetime.now(UTC)}, "$inc": {"attempts": 1}},
-            return_document=ReturnDocument.BEFORE,
-        )
-
-    async def mark_sent(self, notification_id: str, changes: Document) -> None:
-        await self._collection.update_one({"_id": notification_id}, {"$set": {"status": "sent"} | changes})
-
-    async def mark_failed(self, notification_id: str, error: str, retry: bool, retry_after: float) -> None:
-        changes: Document = {
-            "status": "pending" if retry else "failed",
-            "last_error": error,
-            "next_attempt_at": datetime.now(UTC) + timedelta(seconds=retry_after),
+    def to_document(self, notification: Notification) -> Document:
+        return {
+            "work_order_id": notification.work_order_id,
+            "province": notification.province,
+            "to": notification.to,
+            "template": notification.template,
+            "text": notification.text,
+            "created_at": notification.created_at,
+            "status": notification.status.value,
+            "attempts": notification.attempts,
+            "next_attempt_at": notification.next_attempt_at,
+            "last_error": notification.last_error,
+            "sent_at": notification.sent_at,
+            "gateway_reply": notification.gateway_reply,
         }
-        await self._collection.update_one({"_id": notification_id}, {"$set": changes})
 
-    async def due_for_retry(self) -> list[str]:
-        now = datetime.now(UTC)
-        await self._collection.update_many(
-            {"status": "sending", "claimed_at": {"$lt": now - STALE_CLAIM}}, {"$set": {"status": "pending"}}
+    def from_document(self, document: Document) -> Notification:
+        return Notification(
+            id=document["_id"],
+            work_order_id=document["work_order_id"],
+            province=document["province"],
+            to=document["to"],
+            template=document["template"],
+            text=document["text"],
+            created_at=document["created_at"],
+            status=NotificationStatus(document["status"]),
+            attempts=document["attempts"],
+            next_attempt_at=document.get("next_attempt_at"),
+            last_error=document.get("last_error"),
+            sent_at=document.get("sent_at"),
+            gateway_reply=document.get("gateway_reply"),
         )
-        cursor = self._collection.find(
-            {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}
-        ).limit(100)
+
+
+class MongoNotifications(MongoRepository[Notification], NotificationRepository):
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index("next_attempt_at")
+
+    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
+        # Settled messages have no next attempt, and a date comparison never matches a null.
+        cursor = self._collection.find({"next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(limit)
         return [document["_id"] async for document in cursor]

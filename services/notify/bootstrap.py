@@ -1,65 +1,87 @@
 """Notify: SMS to customers when their work order is accepted, progresses and is resolved."""
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 from opentelemetry.sdk.trace import TracerProvider
 
-from contracts.events import NotificationSentV1, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import (
+    NotificationFailedV1,
+    NotificationSentV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
 from plumbing.bus import declare_publication
-from plumbing.runtime import Runtime, build_runtime
-from services.notify.adapters import KannelSmsGateway, MongoNotifications
-from services.notify.handlers import Notifier
+from plumbing.runtime import build_runtime
+from plumbing.serve import probe_app
+from plumbing.service import Service
+from services.common.clock import Clock, system_clock
+from services.notify.adapters import KannelSmsGateway, MongoNotifications, NotificationDocuments
+from services.notify.domain.notification import RetryPolicy
+from services.notify.handlers import NotifyHandlers
+from services.notify.ports import NotifyUnit, SmsGateway, UnitFactory
 from services.notify.settings import NotifySettings
 
 SERVICE = "notify"
-HTTP_PORT = 8103
 
 
-def bootstrap(settings: NotifySettings, *, tracer_provider: TracerProvider | None = None) -> Runtime:
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
-    collection = runtime.database["notifications"]
-    notifications = MongoNotifications(collection)
-    relay = runtime.outbox_relay(collection)
-    http = httpx.AsyncClient(timeout=10.0)
-    gateway = KannelSmsGateway(
-        http,
-        str(settings.kannel_sendsms_url),
-        settings.kannel_username,
-        settings.kannel_password.get_secret_value(),
-        settings.sms_sender,
-    )
+def bootstrap(
+    settings: NotifySettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    unit: UnitFactory | None = None,
+    sms: SmsGateway | None = None,
+    clock: Clock = system_clock,
+) -> Service[NotifyHandlers]:
+    """The running service; `unit` replaces the store and `sms` Kannel (tests pass fakes)."""
+    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    if unit is None:
+        collection, relay = runtime.collection_with_outbox("notifications")
+        runtime.startup.append(MongoNotifications(collection, relay, NotificationDocuments()).ensure_indexes)
+
+        def unit() -> NotifyUnit:
+            return NotifyUnit(runtime.source, MongoNotifications(collection, relay, NotificationDocuments()))
+
+    if sms is None:
+        http = httpx.AsyncClient(timeout=10.0)
+        runtime.shutdown.append(http.aclose)
+        sms = KannelSmsGateway(
+            http,
+            str(settings.kannel_sendsms_url),
+            settings.kannel_username,
+            settings.kannel_password.get_secret_value(),
+            settings.sms_sender,
+        )
     topics = settings.topics
-    notifier = Notifier(
-        notifications,
-        gateway,
-        relay,
+    handlers = NotifyHandlers(
+        unit,
+        sms,
         topics,
-        runtime.pending_events,
+        clock,
         signature=settings.sms_signature,
-        max_attempts=settings.sms_max_attempts,
-        retry_seconds=settings.sms_retry_seconds,
+        policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
     )
-    consumer = runtime.consumer()
-    consumer.subscribe(
+    runtime.consumer().subscribe(
         topics.dispatch_progress,
         {
-            WorkOrderDispatchedV1: notifier.work_order_dispatched,
-            WorkOrderRepliedV1: notifier.work_order_replied,
+            WorkOrderDispatchedV1: handlers.work_order_dispatched,
+            WorkOrderRepliedV1: handlers.work_order_replied,
         },
         description="Dispatch progress that customers are told about.",
     )
     declare_publication(
-        runtime.broker, topics.notifications, [NotificationSentV1], "Messages handed to the SMS gateway."
+        runtime.broker,
+        topics.notifications,
+        [NotificationSentV1, NotificationFailedV1],
+        "Messages handed to the SMS gateway, and those given up on after the last attempt.",
     )
 
     async def retry_failed_sends() -> None:
         while True:
             await asyncio.sleep(settings.sms_retry_seconds / 3)
-            await notifier.retry_due()
+            await handlers.retry_due()
 
-    runtime.startup += [notifications.ensure_indexes]
     runtime.loops.append(retry_failed_sends)
-    runtime.shutdown.append(http.aclose)
-    return runtime
+    return Service(runtime, probe_app(runtime), handlers)

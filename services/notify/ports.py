@@ -1,6 +1,13 @@
-from typing import Any, Protocol
+"""What notify's handlers need: a unit of work over its notifications, an SMS gateway, a clock."""
 
-Document = dict[str, Any]
+from abc import abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from plumbing.repository import Repository
+from plumbing.unit_of_work import UnitOfWork
+from services.notify.domain.notification import Notification
 
 
 class SmsGatewayError(Exception):
@@ -13,17 +20,16 @@ class SmsGateway(Protocol):
         ...
 
 
-class Notifications(Protocol):
-    async def add(self, document: Document) -> bool: ...
+class NotificationRepository(Repository[Notification]):
+    @abstractmethod
+    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of notifications whose next attempt is due: retries, and claims of senders that died."""
 
-    async def claim(self, notification_id: str) -> Document | None:
-        """Take a pending notification for sending; None if it is not pending (sent, or taken by another)."""
-        ...
 
-    async def mark_sent(self, notification_id: str, changes: Document) -> None: ...
+class NotifyUnit(UnitOfWork):
+    def __init__(self, source: str, notifications: NotificationRepository) -> None:
+        super().__init__(source, [notifications])
+        self.notifications = notifications
 
-    async def mark_failed(
-        self, notification_id: str, error: str, retry: bool, retry_after: float
-    ) -> None: ...
 
-    async def due_for_retry(self) -> list[str]: ...
+UnitFactory = Callable[[], NotifyUnit]

@@ -1,21 +1,43 @@
-from typing import Any
+"""QA's storage: the `follow_ups` collection, one planned visit per closed work order the rules select."""
 
-from pymongo.asynchronous.collection import AsyncCollection
+from typing import Any, ClassVar
 
-from plumbing.store import insert_once
+from contracts.events import Customer, WorkOrderType
+from services.qa.domain.follow_up import FollowUp, FollowUpStatus
 
 Document = dict[str, Any]
 
 
-class MongoFollowUps:
-    """QA's own collection: follow_ups, one planned visit per closed work order that the rules select."""
+class FollowUpDocuments:
+    """Schema 1: the visit's fields at the top level, the customer nested."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._collection = collection
+    schema: ClassVar[int] = 1
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("status", 1), ("due_at", 1)])
-        await self._collection.create_index("work_order_id", unique=True)
+    def to_document(self, follow_up: FollowUp) -> Document:
+        return {
+            "work_order_id": follow_up.work_order_id,
+            "province": follow_up.province,
+            "type": follow_up.type.value,
+            "due_at": follow_up.due_at,
+            "rule": follow_up.rule,
+            "scheduled_at": follow_up.scheduled_at,
+            "customer": follow_up.customer.model_dump(),
+            "department": follow_up.department,
+            "closed_on_time": follow_up.closed_on_time,
+            "status": follow_up.status.value,
+        }
 
-    async def add(self, document: Document) -> bool:
-        return await insert_once(self._collection, document)
+    def from_document(self, document: Document) -> FollowUp:
+        return FollowUp(
+            id=document["_id"],
+            work_order_id=document["work_order_id"],
+            province=document["province"],
+            type=WorkOrderType(document["type"]),
+            due_at=document["due_at"],
+            rule=document["rule"],
+            scheduled_at=document["scheduled_at"],
+            customer=Customer.model_validate(document["customer"]),
+            department=document["department"],
+            closed_on_time=document["closed_on_time"],
+            status=FollowUpStatus(document["status"]),
+        )

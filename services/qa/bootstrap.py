@@ -4,32 +4,43 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import FollowUpScheduledV1, WorkOrderRepliedV1
 from plumbing.bus import declare_publication
-from plumbing.runtime import Runtime, build_runtime
-from services.qa.adapters import MongoFollowUps
-from services.qa.followups import FollowUpPolicy
-from services.qa.handlers import FollowUpPlanner
+from plumbing.mongo_repository import MongoRepository
+from plumbing.runtime import build_runtime
+from plumbing.serve import probe_app
+from plumbing.service import Service
+from services.common.clock import Clock, system_clock
+from services.qa.adapters import FollowUpDocuments
+from services.qa.domain.policy import FollowUpPolicy
+from services.qa.handlers import QaHandlers
+from services.qa.ports import QaUnit, UnitFactory
 from services.qa.settings import QaSettings
 
 SERVICE = "qa"
-HTTP_PORT = 8104
 
 
-def bootstrap(settings: QaSettings, *, tracer_provider: TracerProvider | None = None) -> Runtime:
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
-    policy = FollowUpPolicy.load(settings.followup_rules_path)
-    collection = runtime.database["follow_ups"]
-    follow_ups = MongoFollowUps(collection)
-    relay = runtime.outbox_relay(collection)
+def bootstrap(
+    settings: QaSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    unit: UnitFactory | None = None,
+    clock: Clock = system_clock,
+) -> Service[QaHandlers]:
+    """The running service; `unit` replaces the store (tests pass an in-memory one)."""
+    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    if unit is None:
+        collection, relay = runtime.collection_with_outbox("follow_ups")
+
+        def unit() -> QaUnit:
+            return QaUnit(runtime.source, MongoRepository(collection, relay, FollowUpDocuments()))
+
     topics = settings.topics
-    planner = FollowUpPlanner(follow_ups, relay, policy, topics, runtime.pending_events, runtime.log)
-    consumer = runtime.consumer()
-    consumer.subscribe(
+    handlers = QaHandlers(unit, FollowUpPolicy.load(settings.followup_rules_path), topics, clock, runtime.log)
+    runtime.consumer().subscribe(
         topics.dispatch_progress,
-        {WorkOrderRepliedV1: planner.work_order_replied},
+        {WorkOrderRepliedV1: handlers.work_order_replied},
         description="Final replies that may call for a follow-up visit.",
     )
     declare_publication(
         runtime.broker, topics.followups, [FollowUpScheduledV1], "Follow-up visits planned by qa."
     )
-    runtime.startup += [follow_ups.ensure_indexes]
-    return runtime
+    return Service(runtime, probe_app(runtime), handlers)

@@ -3,7 +3,7 @@ from pathlib import Path
 from pydantic import FilePath
 
 from plumbing.settings import ServiceSettings
-from services.qa.followups import DEFAULT_RULES
+from services.qa.domain.policy import DEFAULT_RULES
 
 
 class QaSettings(ServiceSettings):

@@ -7,10 +7,11 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from contracts.events import Customer, WorkOrderCreatedV1
-from plumbing.outbox import OutboxRelay, PendingEvents
+from plumbing.outbox import OutboxEntry, OutboxRelay, outbox_fields
 from tests.support.running import Tap, database_name, ensure_topic
 
 PROVINCE = "ah"
+SOURCE = "/hotline/province/ah/test"
 
 
 def a_work_order(work_order_id: str, description: str) -> WorkOrderCreatedV1:
@@ -32,11 +33,12 @@ async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_swee
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
     collection = store[database_name(PROVINCE, "test")][f"outbox_{uuid4().hex[:8]}"]
     work_order_id = f"WO-{uuid4().hex[:12]}"
-    pending = PendingEvents("/hotline/province/ah/test")
-    for step in ("first", "second", "third"):
-        pending.add(a_work_order(work_order_id, step), topic)
-    # Written as a handler writes it, then "crashed" before its flush: only the sweep can publish it now.
-    document = {"_id": work_order_id} | pending.for_new_document()
+    entries = [
+        OutboxEntry.of(a_work_order(work_order_id, step), topic, SOURCE)
+        for step in ("first", "second", "third")
+    ]
+    # Written as a unit of work writes it, then "crashed" before publishing: only the sweep can now.
+    document = {"_id": work_order_id} | outbox_fields(entries, nested=False)
     document["outbox_at"] = datetime.now(UTC) - timedelta(minutes=1)
     await collection.insert_one(document)
 
@@ -60,12 +62,11 @@ async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_swee
     assert [b'"third"' in d for d in descriptions] == [False, False, True]
 
 
-async def test_a_fresh_entry_is_left_to_its_own_flush_not_swept_twice(stack):
+async def test_a_fresh_entry_is_left_to_its_own_unit_of_work_not_swept_twice(stack):
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
     collection = store[database_name(PROVINCE, "test")][f"outbox_{uuid4().hex[:8]}"]
-    pending = PendingEvents("/hotline/province/ah/test")
-    pending.add(a_work_order("WO-fresh", "just stored"), f"{PROVINCE}.test.unused")
-    await collection.insert_one({"_id": "WO-fresh"} | pending.for_new_document())
+    entry = OutboxEntry.of(a_work_order("WO-fresh", "just stored"), f"{PROVINCE}.test.unused", SOURCE)
+    await collection.insert_one({"_id": "WO-fresh"} | outbox_fields([entry], nested=False))
     try:
         relay = OutboxRelay(collection, KafkaBroker(stack.kafka), sweep_grace=60.0)
         assert await relay.sweep() == 0

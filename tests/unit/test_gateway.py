@@ -26,7 +26,8 @@ def collector(bucket: list[Envelope]):
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    runtime, app = bootstrap(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
+    service = bootstrap(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
+    runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
 
     for topic, bucket in received.items():
@@ -84,6 +85,25 @@ async def test_a_retried_post_with_the_same_idempotency_key_keeps_its_contact_id
         "/v1/contacts/web", json=contact, headers={"Idempotency-Key": "portal-77"}
     )
     assert first.json()["id"] == second.json()["id"]
+
+
+async def test_a_retried_post_with_the_same_key_is_the_same_event_on_the_bus(gateway: Gateway):
+    reply = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "interim", "message": "已出发"}
+    for _ in range(2):
+        response = await gateway.client.post(
+            "/v1/departments/repair/replies", json=reply, headers={"Idempotency-Key": "crew-7-msg-3"}
+        )
+        assert response.status_code == 202
+    first, retried = gateway.received["gd.dispatch.replies"]
+    assert retried.id == first.id
+    assert retried.data.reply_id == first.data.reply_id
+
+
+async def test_posts_without_a_key_are_distinct_events(gateway: Gateway):
+    for _ in range(2):
+        await gateway.client.post("/v1/contacts/web", json={"phone": "13926012345", "description": "停电"})
+    first, second = gateway.received["gd.contacts"]
+    assert (first.id, first.subject) != (second.id, second.subject)
 
 
 async def test_a_department_reply_is_put_on_the_replies_topic(gateway: Gateway):

@@ -1,22 +1,33 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-import structlog
+import pytest
 
 from contracts.events import Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
-from contracts.topics import Topics
-from plumbing.outbox import PendingEvents
-from services.notify.handlers import Notifier
-from services.notify.messages import mask
-from tests.fakes import FakeNotifications, FakeOutbox, FakeSmsGateway, envelope_of, outbox_events
+from services.notify.bootstrap import bootstrap
+from services.notify.domain.messages import mask
+from services.notify.domain.notification import Notification, NotificationStatus
+from services.notify.handlers import NotifyHandlers
+from services.notify.ports import NotifyUnit
+from services.notify.settings import NotifySettings
+from tests.fakes import (
+    UNIT_SETTINGS,
+    FakeClock,
+    FakeSmsGateway,
+    InMemoryNotifications,
+    InMemoryStore,
+    envelope_of,
+    source_of,
+)
 
 CUSTOMER = Customer(name="王五", phone="+8613926012345")
 
 
 def dispatched() -> WorkOrderDispatchedV1:
+    work_order_id = f"WO-{uuid4().hex[:12]}"
     return WorkOrderDispatchedV1(
-        work_order_id=f"WO-{uuid4().hex[:12]}",
-        dispatch_id="D1",
+        work_order_id=work_order_id,
+        dispatch_id=f"{work_order_id}-D1",
         province="gd",
         department="repair",
         type="fault_repair",
@@ -27,10 +38,13 @@ def dispatched() -> WorkOrderDispatchedV1:
     )
 
 
-def replied(kind: str = "final", customer: Customer = CUSTOMER) -> WorkOrderRepliedV1:
+def replied(
+    kind: str = "final", customer: Customer = CUSTOMER, reply_id: str | None = None
+) -> WorkOrderRepliedV1:
+    work_order_id = f"WO-{uuid4().hex[:12]}"
     return WorkOrderRepliedV1(
-        work_order_id=f"WO-{uuid4().hex[:12]}",
-        dispatch_id="D1",
+        work_order_id=work_order_id,
+        dispatch_id=f"{work_order_id}-D1",
         province="gd",
         department="repair",
         type="fault_repair",
@@ -39,71 +53,101 @@ def replied(kind: str = "final", customer: Customer = CUSTOMER) -> WorkOrderRepl
         replied_at=datetime.now(UTC),
         on_time=True,
         customer=customer,
+        reply_id=reply_id or f"R-{uuid4().hex}",
     )
 
 
-def notifier(notifications: FakeNotifications, gateway: FakeSmsGateway, max_attempts: int = 3) -> Notifier:
-    return Notifier(
-        notifications,
-        gateway,
-        FakeOutbox(),
-        Topics("gd"),
-        lambda: PendingEvents("/hotline/province/gd/notify"),
-        signature="【客服热线】",
-        max_attempts=max_attempts,
-        retry_seconds=1,
-        log=structlog.get_logger(),
-    )
+class Notify:
+    def __init__(self, failures: int = 0, max_attempts: int = 3) -> None:
+        self.store: InMemoryStore[Notification] = InMemoryStore()
+        self.sms = FakeSmsGateway(failures)
+        self.clock = FakeClock()
+        settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
+
+        def unit() -> NotifyUnit:
+            return NotifyUnit(source_of("notify"), InMemoryNotifications(self.store))
+
+        self.handlers: NotifyHandlers = bootstrap(
+            settings, unit=unit, sms=self.sms, clock=self.clock
+        ).handlers
+
+    def notification(self) -> Notification:
+        [notification] = self.store.all()
+        return notification
 
 
 async def test_a_dispatched_work_order_tells_the_customer_its_number_and_reply_time():
-    gateway = FakeSmsGateway()
-    event = dispatched()
-    await notifier(FakeNotifications(), gateway).work_order_dispatched(envelope_of(event))
-    [(to, text)] = gateway.sent
+    notify, event = Notify(), dispatched()
+    await notify.handlers.work_order_dispatched(envelope_of(event))
+    [(to, text)] = notify.sms.sent
     assert to == "+8613926012345"
     assert event.work_order_id in text
     assert "11月23日12:00前答复" in text
 
 
 async def test_a_final_reply_tells_the_customer_the_result_and_is_announced_masked():
-    notifications, gateway = FakeNotifications(), FakeSmsGateway()
-    await notifier(notifications, gateway).work_order_replied(envelope_of(replied()))
-    assert "已办结：线路已修复" in gateway.sent[0][1]
-    [stored] = notifications.documents.values()
-    [(topic, sent)] = outbox_events(stored)
+    notify = Notify()
+    await notify.handlers.work_order_replied(envelope_of(replied()))
+    assert "已办结：线路已修复" in notify.sms.sent[0][1]
+    [(topic, sent)] = notify.store.bus.published
     assert topic == "gd.notifications"
+    assert sent.type == "hotline.notification.sent.v1"
     assert sent.data.recipient_masked == "+86139****2345"
     assert sent.data.gateway_reply == "0: Accepted for delivery"
 
 
-async def test_a_redelivered_event_sends_one_sms():
-    gateway = FakeSmsGateway()
-    service, delivery = notifier(FakeNotifications(), gateway), envelope_of(replied())
-    await service.work_order_replied(delivery)
-    await service.work_order_replied(delivery)
-    assert len(gateway.sent) == 1
+async def test_a_redelivered_event_sends_one_sms_and_announces_it_once():
+    notify, delivery = Notify(), envelope_of(replied())
+    await notify.handlers.work_order_replied(delivery)
+    await notify.handlers.work_order_replied(delivery)
+    assert len(notify.sms.sent) == 1
+    assert len(notify.store.bus.published) == 1
+
+
+async def test_the_same_reply_in_a_second_event_sends_one_sms():
+    notify, reply = Notify(), replied(kind="interim")
+    await notify.handlers.work_order_replied(envelope_of(reply))
+    await notify.handlers.work_order_replied(envelope_of(reply))  # another CloudEvents id, same reply id
+    assert len(notify.sms.sent) == 1
 
 
 async def test_an_unreachable_sms_gateway_leaves_the_message_pending_until_a_retry_gets_through():
-    notifications, gateway = FakeNotifications(), FakeSmsGateway(failures=1)
-    service = notifier(notifications, gateway)
-    await service.work_order_replied(envelope_of(replied()))
-    [stored] = notifications.documents.values()
-    assert (stored["status"], gateway.sent) == ("pending", [])
-    assert await service.retry_due() == 1
-    assert stored["status"] == "sent"
-    assert len(gateway.sent) == 1
+    notify = Notify(failures=1)
+    await notify.handlers.work_order_replied(envelope_of(replied()))
+    assert (notify.notification().status, notify.sms.sent) == (NotificationStatus.PENDING, [])
+    assert await notify.handlers.retry_due() == 0, "not before its retry time"
+    notify.clock.advance(seconds=30)
+    assert await notify.handlers.retry_due() == 1
+    assert notify.notification().status is NotificationStatus.SENT
+    assert len(notify.sms.sent) == 1
 
 
-async def test_a_message_the_gateway_keeps_refusing_is_marked_failed_after_the_last_attempt():
-    notifications, gateway = FakeNotifications(), FakeSmsGateway(failures=10)
-    service = notifier(notifications, gateway, max_attempts=2)
-    await service.work_order_replied(envelope_of(replied()))
-    await service.retry_due()
-    [stored] = notifications.documents.values()
-    assert stored["status"] == "failed"
-    assert stored["attempts"] == 2
+async def test_a_message_the_gateway_keeps_refusing_fails_after_the_last_attempt_and_says_so():
+    notify = Notify(failures=10, max_attempts=2)
+    await notify.handlers.work_order_replied(envelope_of(replied()))
+    notify.clock.advance(seconds=30)
+    await notify.handlers.retry_due()
+    notification = notify.notification()
+    assert (notification.status, notification.attempts) == (NotificationStatus.FAILED, 2)
+    [(topic, failed)] = notify.store.bus.published
+    assert topic == "gd.notifications"
+    assert failed.type == "hotline.notification.failed.v1"
+    assert (failed.data.attempts, failed.data.last_error) == (2, "SMS gateway unreachable")
+    notify.clock.advance(days=1)
+    assert await notify.handlers.retry_due() == 0, "a failed message is not retried again"
+
+
+async def test_a_message_whose_sender_died_mid_send_is_sent_once_the_claim_goes_stale():
+    notify = Notify()
+    notify.sms.die_on_next_send = True
+    with pytest.raises(SystemExit):
+        await notify.handlers.work_order_replied(envelope_of(replied()))
+    assert notify.notification().status is NotificationStatus.SENDING
+    assert await notify.handlers.retry_due() == 0, "a fresh claim is left to its sender"
+    notify.clock.advance(minutes=3)
+    assert await notify.handlers.retry_due() == 1
+    assert notify.notification().status is NotificationStatus.SENT
+    assert len(notify.sms.sent) == 1
 
 
 def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():
@@ -111,7 +155,7 @@ def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():
 
 
 async def test_a_landline_caller_gets_no_sms():
-    gateway, notifications = FakeSmsGateway(), FakeNotifications()
+    notify = Notify()
     landline = Customer(phone="+862087654321")
-    await notifier(notifications, gateway).work_order_replied(envelope_of(replied(customer=landline)))
-    assert (gateway.sent, notifications.documents) == ([], {})
+    await notify.handlers.work_order_replied(envelope_of(replied(customer=landline)))
+    assert (notify.sms.sent, len(notify.store)) == ([], 0)

@@ -1,22 +1,21 @@
 from datetime import datetime
 from uuid import uuid4
 
-import structlog
-
 from contracts.events import Customer, WorkOrderRepliedV1, WorkOrderType
-from contracts.topics import Topics
-from plumbing.outbox import PendingEvents
+from contracts.ids import follow_up_id_for
 from services.common.working_days import CHINA_TIME
-from services.qa.followups import FollowUpPolicy
-from services.qa.handlers import FollowUpPlanner
-from tests.fakes import FakeCollection, FakeOutbox, envelope_of, outbox_events
+from services.qa.bootstrap import bootstrap
+from services.qa.domain.follow_up import FollowUp
+from services.qa.domain.policy import FollowUpPolicy
+from services.qa.handlers import QaHandlers
+from services.qa.ports import QaUnit
+from services.qa.settings import QaSettings
+from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemoryStore, envelope_of, source_of
 
 
-def replied(
-    type_: str = "complaint", kind: str = "final", work_order_id: str | None = None
-) -> WorkOrderRepliedV1:
+def replied(type_: str = "complaint", kind: str = "final") -> WorkOrderRepliedV1:
     return WorkOrderRepliedV1(
-        work_order_id=work_order_id or f"WO-{uuid4().hex[:12]}",
+        work_order_id=f"WO-{uuid4().hex[:12]}",
         dispatch_id="D1",
         province="gd",
         department="business",
@@ -29,32 +28,29 @@ def replied(
     )
 
 
-def planner(follow_ups: FakeCollection) -> FollowUpPlanner:
-    return FollowUpPlanner(
-        follow_ups,
-        FakeOutbox(),
-        FollowUpPolicy.load(),
-        Topics("gd"),
-        lambda: PendingEvents("/hotline/province/gd/qa"),
-        structlog.get_logger(),
-    )
+def planner(store: InMemoryStore[FollowUp]) -> QaHandlers:
+    def unit() -> QaUnit:
+        return QaUnit(source_of("qa"), InMemoryRepository(store))
+
+    return bootstrap(QaSettings(**UNIT_SETTINGS), unit=unit, clock=FakeClock()).handlers
 
 
 async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
-    follow_ups = FakeCollection()
+    store: InMemoryStore[FollowUp] = InMemoryStore()
     event = replied()
-    await planner(follow_ups).work_order_replied(envelope_of(event))
-    stored = follow_ups.documents[f"FU-{event.work_order_id}"]
-    [(topic, scheduled)] = outbox_events(stored)
+    await planner(store).work_order_replied(envelope_of(event))
+    stored = store[follow_up_id_for(event.work_order_id)]
+    assert stored.customer.phone == "+8613926012345"
+    [(topic, scheduled)] = store.bus.published
     assert topic == "gd.followups"
     assert scheduled.data.due_at == datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TIME)  # Friday -> Monday
     assert scheduled.data.rule == "complaint: 100%"
 
 
 async def test_an_interim_reply_plans_no_follow_up():
-    follow_ups = FakeCollection()
-    await planner(follow_ups).work_order_replied(envelope_of(replied(kind="interim")))
-    assert follow_ups.documents == {}
+    store: InMemoryStore[FollowUp] = InMemoryStore()
+    await planner(store).work_order_replied(envelope_of(replied(kind="interim")))
+    assert (len(store), store.bus.published) == (0, [])
 
 
 def test_about_five_percent_of_repairs_are_sampled_for_a_follow_up():
@@ -69,9 +65,10 @@ def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():
     assert policy.due(WorkOrderType.FAULT_REPAIR, closed) == datetime(2026, 11, 22, 9, 0, tzinfo=CHINA_TIME)
 
 
-async def test_a_redelivered_final_reply_plans_one_follow_up():
-    follow_ups = FakeCollection()
+async def test_a_redelivered_final_reply_plans_one_follow_up_and_announces_it_once():
+    store: InMemoryStore[FollowUp] = InMemoryStore()
     delivery = envelope_of(replied())
-    await planner(follow_ups).work_order_replied(delivery)
-    await planner(follow_ups).work_order_replied(delivery)
-    assert len(follow_ups.documents) == 1
+    await planner(store).work_order_replied(delivery)
+    await planner(store).work_order_replied(delivery)
+    assert len(store) == 1
+    assert len(store.bus.published) == 1

@@ -11,7 +11,7 @@ from contracts.events import WorkOrderType
 from services.common.deadlines import Deadline
 from services.common.working_days import CHINA_TIME
 
-DEFAULT_RULES = Path(__file__).with_name("followup_rules.json")
+DEFAULT_RULES = Path(__file__).parents[1] / "followup_rules.json"
 
 
 class Sampling(BaseModel):

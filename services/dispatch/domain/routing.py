@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.events import WorkOrderType
 from services.common.deadlines import Deadline
 
-DEFAULT_RULES = Path(__file__).with_name("routing_rules.json")
+DEFAULT_RULES = Path(__file__).parents[1] / "routing_rules.json"
 
 
 class Route(BaseModel):

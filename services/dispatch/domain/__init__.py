@@ -1,0 +1,1 @@
+"""Dispatch's rules: the Dispatch aggregate and the routing rule table."""

@@ -1,0 +1,1 @@
+"""Intake's rules: the WorkOrder aggregate and the caller's home region."""

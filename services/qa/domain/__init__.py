@@ -1,0 +1,1 @@
+"""QA's rules: the FollowUp aggregate and the sampling policy."""

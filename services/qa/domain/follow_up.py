@@ -1,0 +1,61 @@
+"""A follow-up visit planned when a department closes a work order the sampling rules select."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from contracts.events import Customer, FollowUpScheduledV1, ReplyKind, WorkOrderRepliedV1, WorkOrderType
+from contracts.ids import follow_up_id_for
+from services.qa.domain.policy import FollowUpPolicy
+
+
+class FollowUpStatus(StrEnum):
+    PLANNED = "planned"
+
+
+@dataclass
+class FollowUp:
+    id: str
+    work_order_id: str
+    province: str
+    type: WorkOrderType
+    due_at: datetime
+    rule: str
+    scheduled_at: datetime
+    customer: Customer
+    department: str
+    closed_on_time: bool
+    status: FollowUpStatus = FollowUpStatus.PLANNED
+    version: int = 0
+
+    @classmethod
+    def plan(
+        cls, reply: WorkOrderRepliedV1, policy: FollowUpPolicy, now: datetime
+    ) -> tuple["FollowUp", FollowUpScheduledV1] | None:
+        """The visit a final reply calls for under the sampling rules; None if it calls for none."""
+        if reply.kind is not ReplyKind.FINAL or not policy.selects(reply.work_order_id, reply.type):
+            return None
+        follow_up = cls(
+            id=follow_up_id_for(reply.work_order_id),
+            work_order_id=reply.work_order_id,
+            province=reply.province,
+            type=reply.type,
+            due_at=policy.due(reply.type, reply.replied_at),
+            rule=policy.describe(reply.type),
+            scheduled_at=now,
+            customer=reply.customer,
+            department=reply.department,
+            closed_on_time=reply.on_time,
+        )
+        return follow_up, follow_up.scheduled()
+
+    def scheduled(self) -> FollowUpScheduledV1:
+        return FollowUpScheduledV1(
+            follow_up_id=self.id,
+            work_order_id=self.work_order_id,
+            province=self.province,
+            type=self.type,
+            due_at=self.due_at,
+            rule=self.rule,
+            scheduled_at=self.scheduled_at,
+        )

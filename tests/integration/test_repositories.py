@@ -1,0 +1,161 @@
+"""Each service's aggregates stored in the real MongoDB-wire store through its document mapping."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from contracts.events import ContactReceivedV1, DepartmentRepliedV1, WorkOrderCreatedV1
+from contracts.ids import dispatch_id_for
+from plumbing.mongo_repository import MongoRepository
+from plumbing.outbox import OutboxRelay
+from plumbing.repository import ConcurrentChange
+from plumbing.unit_of_work import UnitOfWork
+from services.dispatch.adapters import DispatchDocuments
+from services.dispatch.domain.dispatch import Dispatch
+from services.dispatch.domain.routing import RuleTable
+from services.intake.adapters import WorkOrderDocuments
+from services.intake.domain.work_order import WorkOrder
+from services.notify.adapters import MongoNotifications, NotificationDocuments
+from services.notify.domain.messages import accepted
+from services.notify.domain.notification import Notification, RetryPolicy
+from tests.support.running import Tap, database_name
+
+PROVINCE = "gx"
+SOURCE = "/hotline/province/gx/test"
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(stack) -> AsyncIterator[Any]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    broker = KafkaBroker(stack.kafka)
+    await broker.start()
+    try:
+        yield client[database_name(PROVINCE, "test")], broker
+    finally:
+        await broker.stop()
+        await client.close()
+
+
+def a_work_order() -> WorkOrderCreatedV1:
+    contact = ContactReceivedV1(
+        contact_id=f"C-{uuid4().hex}",
+        channel="web",
+        received_at=NOW,
+        province=PROVINCE,
+        phone="+8613907712345",
+        customer_name="覃先生",
+        address="南宁市青秀区民族大道 1 号",
+        description="路灯不亮",
+        requested_type="fault_repair",
+    )
+    return WorkOrder.open(contact, NOW)[1]
+
+
+async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store):
+    database, broker = store
+    collection = database[f"dispatches_{uuid4().hex[:8]}"]
+    order = a_work_order()
+    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    reply = DepartmentRepliedV1(
+        reply_id="R-1",
+        work_order_id=order.work_order_id,
+        dispatch_id=dispatch_id_for(order.work_order_id),
+        department="repair",
+        kind="interim",
+        message="抢修队已出发",
+        responder="班长 韦工 13907710000",
+        replied_at=NOW,
+    )
+    dispatch.record_reply(reply, NOW)
+    repository = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
+    async with UnitOfWork(SOURCE, [repository]):
+        repository.add(dispatch)
+    reader = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
+    assert await reader.get(dispatch.id) == dispatch
+    stored = await collection.find_one({"_id": dispatch.id})
+    assert (stored["schema"], stored["version"], stored["status"]) == (1, 1, "in_progress")
+
+
+async def test_a_work_order_read_back_from_the_store_equals_the_one_written(store):
+    database, broker = store
+    collection = database[f"work_orders_{uuid4().hex[:8]}"]
+    order, _ = WorkOrder.open(
+        ContactReceivedV1(
+            contact_id=f"C-{uuid4().hex}",
+            channel="sms",
+            received_at=NOW,
+            province=PROVINCE,
+            phone="+8613907712345",
+            description="电压不稳",
+        ),
+        NOW,
+    )
+    repository = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
+    async with UnitOfWork(SOURCE, [repository]):
+        repository.add(order)
+    reader = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
+    assert await reader.get(order.id) == order
+
+
+async def test_a_write_over_a_change_made_since_loading_is_refused(store):
+    database, broker = store
+    collection = database[f"notifications_{uuid4().hex[:8]}"]
+    relay = OutboxRelay(collection, broker)
+    order = a_work_order()
+    _, dispatched = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    notification = Notification.to_customer("N-1", dispatched, accepted(dispatched, "【热线】"), NOW)
+    first = MongoNotifications(collection, relay, NotificationDocuments())
+    async with UnitOfWork(SOURCE, [first]):
+        first.add(notification)
+
+    one, other = (MongoNotifications(collection, relay, NotificationDocuments()) for _ in range(2))
+    mine, theirs = await one.get("N-1"), await other.get("N-1")
+    assert mine is not None
+    assert theirs is not None
+    policy = RetryPolicy(max_attempts=3, retry_after=NOW - NOW)
+    assert theirs.claim(NOW, policy)
+    assert mine.claim(NOW, policy)
+    async with UnitOfWork(SOURCE, [other]):
+        other.save(theirs)
+    with pytest.raises(ConcurrentChange):
+        async with UnitOfWork(SOURCE, [one]):
+            one.save(mine)
+    assert (await collection.find_one({"_id": "N-1"}))["version"] == 2
+    assert await first.due_for_retry(NOW) == [], "a claimed message is not due again until its claim is stale"
+
+
+async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_left_pending(stack, store):
+    database, broker = store
+    collection = database[f"work_orders_{uuid4().hex[:8]}"]
+    topic = f"{PROVINCE}.test.repository.{uuid4().hex[:8]}"
+    contact = ContactReceivedV1(
+        contact_id=f"C-{uuid4().hex}",
+        channel="web",
+        received_at=NOW,
+        province=PROVINCE,
+        phone="+8613907712345",
+        description="停电",
+    )
+    first = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
+    order, created = WorkOrder.open(contact, NOW)
+    unit = UnitOfWork(SOURCE, [first])
+    first.add(order)
+    first_event_id = unit.publish(created, topic, order)
+    await first.write()  # stored, then the process "died" before publishing
+
+    async with Tap(stack, topic) as tap:
+        again = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
+        redelivered, created_again = WorkOrder.open(contact, NOW)
+        async with UnitOfWork(SOURCE, [again]) as uow:
+            again.add(redelivered)
+            uow.publish(created_again, topic, redelivered)
+        record = await tap.find(lambda record: record.key == order.id.encode())
+    assert dict(record.headers)["ce_id"] == first_event_id.encode(), "the stored event, not a new one"
+    assert len([r for r in tap.records if r.key == order.id.encode()]) == 1
+    assert (await collection.find_one({"_id": order.id}))["outbox"] == {}
