@@ -1,4 +1,4 @@
-"""One AsyncAPI 3.0 document for a subsystem's five services, generated from what their bootstraps declare.
+"""One AsyncAPI 3.0 document for a subsystem's services, generated from what their bootstraps declare.
 
     python -m services.asyncapi [--province gd] [--out asyncapi.yaml]
 
@@ -17,7 +17,7 @@ import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 from faststream.kafka import KafkaBroker
@@ -26,48 +26,29 @@ from faststream.specification.asyncapi.utils import ref
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.provinces import HUB, PROVINCES
-from plumbing.settings import BusSettings, ServiceSettings
-from services.dispatch.bootstrap import bootstrap as dispatch
-from services.dispatch.settings import DispatchSettings
-from services.gateway.bootstrap import bootstrap as gateway
-from services.intake.bootstrap import bootstrap as intake
-from services.notify.bootstrap import bootstrap as notify
-from services.notify.settings import NotifySettings
-from services.qa.bootstrap import bootstrap as qa
-from services.qa.settings import QaSettings
+from services.registry import SERVICES
 
 # Only the Kafka address reaches the document; the store and the SMS gateway are never dialled.
-UNUSED_STORE = "mongodb://127.0.0.1:9/"
-UNUSED_SMS_GATEWAY = "http://127.0.0.1:9/cgi-bin/sendsms"
+UNUSED_DEPENDENCIES = {
+    "mongodb_uri": "mongodb://127.0.0.1:9/",
+    "kannel_sendsms_url": "http://127.0.0.1:9/cgi-bin/sendsms",
+    "kannel_username": "unused",
+    "kannel_password": "unused",
+}
 LOCAL_KAFKA = "127.0.0.1:9092"
 
 
 def brokers(province: str = "gd", *, kafka_bootstrap_servers: str = LOCAL_KAFKA) -> list[KafkaBroker]:
-    """The brokers of one subsystem's five services ("hub" for the hub), as their bootstraps build them."""
-    tier: Literal["province", "hub"] = "hub" if province == HUB else "province"
-    bus = BusSettings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers, hotline_tier=tier, hotline_province=province
-    )
-    store = {**bus.model_dump(), "mongodb_uri": UNUSED_STORE}
+    """The brokers of one subsystem's services ("hub" for the hub), as their bootstraps build them."""
+    tier = "hub" if province == HUB else "province"
+    values = UNUSED_DEPENDENCIES | {
+        "kafka_bootstrap_servers": kafka_bootstrap_servers,
+        "hotline_tier": tier,
+        "hotline_province": province,
+    }
     # A provider without exporters: the default one would export spans when OTEL_* variables are set.
     tracing = TracerProvider()
-    gateway_runtime, _ = gateway(bus, tracer_provider=tracing)
-    runtimes = [
-        gateway_runtime,
-        intake(ServiceSettings(**store), tracer_provider=tracing),
-        dispatch(DispatchSettings(**store), tracer_provider=tracing),
-        notify(
-            NotifySettings(
-                **store,
-                kannel_sendsms_url=UNUSED_SMS_GATEWAY,
-                kannel_username="unused",
-                kannel_password="unused",
-            ),
-            tracer_provider=tracing,
-        ),
-        qa(QaSettings(**store), tracer_provider=tracing),
-    ]
-    return [runtime.broker for runtime in runtimes]
+    return [entry.build(values, tracer_provider=tracing).runtime.broker for entry in SERVICES]
 
 
 def document(province: str = "gd", *, kafka_bootstrap_servers: str = LOCAL_KAFKA) -> dict[str, Any]:

@@ -1,28 +1,37 @@
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
+from deploy.local.watch import delete_topics, list_topics
 from tests.support import stack as local_stack
 from tests.support.running import DATABASE_PREFIX
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[local_stack.Stack]:
-    """The real Kafka, MongoDB-wire store and SMS gateway, started for the session if not already up."""
+    """The real Kafka, MongoDB-wire store and SMS gateway, started for the session if not already up.
+
+    What the session creates goes with it: its databases and the topics that were not there before it.
+    """
     running, started_here = local_stack.start()
+    topics_before = asyncio.run(list_topics(running.kafka))
     try:
         yield running
     finally:
-        if started_here:
-            local_stack.stop()
-        else:
+        try:
+            created = asyncio.run(list_topics(running.kafka)) - topics_before
+            # Kafka's own topics (consumer offsets) are the cluster's, whoever caused them.
+            asyncio.run(delete_topics(running.kafka, {name for name in created if not name.startswith("__")}))
             drop_test_databases(running)
+        finally:
+            if started_here:
+                local_stack.stop()
 
 
 def drop_test_databases(running: local_stack.Stack) -> None:
-    """What this session stored goes with it, so a stack kept up between runs does not fill up."""
     client: MongoClient[dict[str, Any]] = MongoClient(running.mongodb_uri)
     try:
         for name in client.list_database_names():

@@ -8,6 +8,7 @@ services run under honcho from deploy/local/Procfile and stop when the demo ends
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,28 +17,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from contracts.envelope import Envelope, UndecodableMessage, decode
 from contracts.events import (
     ContactReceivedV1,
     FollowUpScheduledV1,
+    NotificationFailedV1,
     NotificationSentV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
 )
+from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.watch import SmsInbox, TopicTap
 from services.common.working_days import CHINA_TIME
-from services.intake.domain import work_order_id_for
-from tests.support.running import ensure_topic, watch_from_now
-from tests.support.sms import SmsInbox
+from services.registry import BY_NAME, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVINCE = os.environ.get("HOTLINE_PROVINCE", "gd")
 TOPICS = Topics(PROVINCE)
-GATEWAY = "http://127.0.0.1:8100"
-PROBES = {"gateway": 8100, "intake": 8101, "dispatch": 8102, "notify": 8103, "qa": 8104}
+GATEWAY = f"http://127.0.0.1:{BY_NAME['gateway'].http_port}"
+PROBES = {entry.name: entry.http_port for entry in SERVICES}
 WATCHED = [
     TOPICS.contacts,
     TOPICS.workorders,
@@ -76,9 +78,21 @@ def load_stack_env() -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
+def ports_in_use() -> list[str]:
+    """The services' ports that something else already listens on: the demo would talk to it, not to us."""
+    taken = []
+    for service, port in PROBES.items():
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(f"{service} ({port})")
+    return taken
+
+
 def start_services(env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (ROOT / ".run" / "demo-services.log").open("wb")
-    print(f"starting the five services under honcho (log: .run/{Path(log.name).name})")
+    print(f"starting the {len(PROBES)} services under honcho (log: .run/{Path(log.name).name})")
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "-f", "deploy/local/Procfile", "-d", ".", "start"],
         cwd=ROOT,
@@ -108,7 +122,7 @@ async def wait_ready(services: subprocess.Popen[bytes], timeout: float = 90.0) -
                 if services.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"{service} did not become ready; see .run/demo-services.log")
                 await asyncio.sleep(0.5)
-    print("all five services ready\n")
+    print(f"all {len(PROBES)} services ready\n")
 
 
 class Journeys:
@@ -164,6 +178,9 @@ def describe(event: Envelope, topic: str) -> str | None:
     if isinstance(data, NotificationSentV1):
         answer = data.gateway_reply
         return f"{service:8} texted {data.recipient_masked} ({data.template}); Kannel said '{answer}'"
+    if isinstance(data, NotificationFailedV1):
+        tries = f"{data.attempts} attempts"
+        return f"{service:8} gave up texting {data.recipient_masked} after {tries}: {data.last_error}"
     if isinstance(data, FollowUpScheduledV1):
         due = data.due_at.astimezone(CHINA_TIME)
         return f"{service:8} planned a follow-up visit by {due:%Y-%m-%d %H:%M} China time ({data.rule})"
@@ -171,21 +188,11 @@ def describe(event: Envelope, topic: str) -> str | None:
 
 
 async def watch(journeys: Journeys, env: dict[str, str], ready: asyncio.Event) -> None:
-    for topic in WATCHED:
-        await ensure_topic(env["KAFKA_BOOTSTRAP_SERVERS"], topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(t, p) for t in WATCHED for p in consumer.partitions_for_topic(t) or ()]
-        await watch_from_now(consumer, partitions)
+    async with TopicTap(env["KAFKA_BOOTSTRAP_SERVERS"], *WATCHED) as tap:
         ready.set()
         while True:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    journeys.record(record)
-    finally:
-        await consumer.stop()
+            for record in await tap.poll():
+                journeys.record(record)
 
 
 async def demo(env: dict[str, str]) -> None:
@@ -237,6 +244,12 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60
 
 def main() -> None:
     env = load_stack_env()
+    taken = ports_in_use()
+    if taken:
+        raise SystemExit(
+            f"ports already in use: {', '.join(taken)}; stop whatever listens there (another `make run`?) "
+            "so the demo talks to its own services"
+        )
     services = start_services(env)
     try:
         asyncio.run(wait_ready(services))

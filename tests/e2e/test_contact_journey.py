@@ -2,10 +2,10 @@
 
 from uuid import uuid4
 
+from contracts.ids import work_order_id_for
 from contracts.topics import Topics
-from services.intake.domain import work_order_id_for
+from deploy.local.watch import SmsInbox
 from tests.support.running import Tap, eventually, running_subsystem
-from tests.support.sms import SmsInbox
 
 PROVINCE = "gd"
 TOPICS = Topics(PROVINCE)

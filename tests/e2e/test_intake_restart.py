@@ -5,8 +5,8 @@ from uuid import uuid4
 
 from pymongo import AsyncMongoClient
 
+from contracts.ids import work_order_id_for
 from contracts.topics import Topics
-from services.intake.domain import work_order_id_for
 from tests.support.processes import ServiceProcess
 from tests.support.running import Tap, database_name, eventually, running_subsystem, service_env, until
 

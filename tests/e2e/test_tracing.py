@@ -5,9 +5,9 @@ from uuid import uuid4
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from plumbing.telemetry import make_tracer_provider
-from services.intake.domain import work_order_id_for
 from tests.support.running import ALL_SERVICES, Tap, eventually, running_subsystem
 
 PROVINCE = "zj"

@@ -8,10 +8,10 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from contracts.events import ContactReceivedV1
+from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from plumbing.consumer import EventConsumer
-from services.intake.domain import work_order_id_for
 from tests.support.running import Tap, ensure_topic, eventually, running_subsystem, until
 
 PROVINCE = "sc"

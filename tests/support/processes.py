@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.running import eventually
+from deploy.local.watch import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ class ServiceProcess:
     async def start(self) -> None:
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.service}"],
+                [sys.executable, "-m", "services", self.service],
                 cwd=ROOT,
                 env=self._env,
                 stdout=log,

@@ -1,49 +1,22 @@
 """Hotline's services running in the test process against the real stack, and ways to watch them."""
 
-import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.sdk.trace import TracerProvider
 
-from contracts.envelope import Envelope, decode
-from plumbing.bus import create_missing_topics
+from deploy.local.watch import TopicTap, ensure_topics, eventually
 from plumbing.runtime import Runtime
-from plumbing.settings import BusSettings, ServiceSettings
-from services.dispatch.bootstrap import bootstrap as dispatch
-from services.dispatch.settings import DispatchSettings
-from services.gateway.bootstrap import bootstrap as gateway
-from services.intake.bootstrap import bootstrap as intake
-from services.notify.bootstrap import bootstrap as notify
-from services.notify.settings import NotifySettings
-from services.qa.bootstrap import bootstrap as qa
-from services.qa.settings import QaSettings
+from services.registry import BY_NAME, SERVICES
 from tests.support.stack import Stack
 
-ALL_SERVICES = ("gateway", "intake", "dispatch", "notify", "qa")
-T = TypeVar("T")
+ALL_SERVICES = tuple(entry.name for entry in SERVICES)
 
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 60.0, every: float = 0.2
-) -> T:
-    """Poll until `probe` returns something truthy; fail with a clear message after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"nothing came within {timeout:.0f}s from {getattr(probe, '__name__', probe)}"
-            )
-        await asyncio.sleep(every)
+__all__ = ["ALL_SERVICES", "Subsystem", "Tap", "ensure_topic", "eventually", "running_subsystem", "until"]
 
 
 async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -53,8 +26,8 @@ async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     await eventually(check, timeout=timeout, every=0.01)
 
 
-# Each test session stores into databases of its own: FerretDB answers every query with a collection
-# scan, so collections that grew over earlier runs would slow this one down.
+# Each test session stores into databases of its own (dropped at the end), so one run never reads
+# another's records and collections never grow across runs.
 DATABASE_PREFIX = f"test{uuid4().hex[:8]}"
 
 
@@ -70,6 +43,14 @@ def service_env(stack: Stack, province: str) -> dict[str, str]:
     }
 
 
+def Tap(stack: Stack, *topics: str) -> TopicTap:
+    return TopicTap(stack.kafka, *topics)
+
+
+async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
+    await ensure_topics(bootstrap_servers, [topic], partitions)
+
+
 @dataclass
 class Subsystem:
     """One province's services, started in this process."""
@@ -78,14 +59,6 @@ class Subsystem:
     province: str
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     http: httpx.AsyncClient | None = None
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            "kafka_bootstrap_servers": self.stack.kafka,
-            "mongodb_uri": self.stack.mongodb_uri,
-            "hotline_province": self.province,
-            "hotline_database_prefix": DATABASE_PREFIX,
-        }
 
     @property
     def gateway(self) -> httpx.AsyncClient:
@@ -104,93 +77,16 @@ async def running_subsystem(
     tracer_providers: Mapping[str, TracerProvider] | None = None,
 ) -> AsyncIterator[Subsystem]:
     subsystem = Subsystem(stack, province)
-    base = subsystem.settings()
+    values = {key.lower(): value for key, value in service_env(stack, province).items()}
     async with contextlib.AsyncExitStack() as running:
         for name in services:
-            tracer_provider = (tracer_providers or {}).get(name)
+            service = BY_NAME[name].build(values, tracer_provider=(tracer_providers or {}).get(name))
+            subsystem.runtimes[name] = service.runtime
             if name == "gateway":
-                runtime, app = gateway(BusSettings(**base), tracer_provider=tracer_provider)
-                transport = httpx.ASGITransport(app=app)
+                transport = httpx.ASGITransport(app=service.app)
                 subsystem.http = await running.enter_async_context(
                     httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30.0)
                 )
-            elif name == "intake":
-                runtime = intake(ServiceSettings(**base), tracer_provider=tracer_provider)
-            elif name == "dispatch":
-                runtime = dispatch(DispatchSettings(**base), tracer_provider=tracer_provider)
-            elif name == "notify":
-                runtime = notify(
-                    NotifySettings(
-                        **base,
-                        kannel_sendsms_url=stack.kannel_sendsms_url,
-                        kannel_username=stack.kannel_username,
-                        kannel_password=stack.kannel_password,
-                    ),
-                    tracer_provider=tracer_provider,
-                )
-            elif name == "qa":
-                runtime = qa(QaSettings(**base), tracer_provider=tracer_provider)
-            else:
-                raise ValueError(name)
-            subsystem.runtimes[name] = runtime
-            await running.enter_async_context(runtime.running())
+            # The ASGI transport runs no lifespan: the runtime is started here instead.
+            await running.enter_async_context(service.runtime.running())
         yield subsystem
-
-
-async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
-    await create_missing_topics(bootstrap_servers, [topic], partitions, 1)
-
-
-async def watch_from_now(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
-    """Assign partitions positioned at their current end; resolve positions now, not on the first fetch,
-    so a record published right after this returns is not skipped."""
-    consumer.assign(partitions)
-    await consumer.seek_to_end()
-    for partition in partitions:
-        await consumer.position(partition)
-
-
-class Tap:
-    """Reads what is published on a topic from the moment it is opened, without joining any group."""
-
-    def __init__(self, stack: Stack, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, enable_auto_commit=False)
-        self._topic = topic
-        self._bootstrap = stack.kafka
-        self.records: list[ConsumerRecord] = []
-
-    async def __aenter__(self) -> "Tap":
-        await ensure_topic(self._bootstrap, self._topic)
-        await self._consumer.start()
-        partitions = await eventually(self._partitions, timeout=30)
-        await watch_from_now(self._consumer, [TopicPartition(self._topic, p) for p in partitions])
-        return self
-
-    async def _partitions(self) -> set[int] | None:
-        await self._consumer._client.force_metadata_update()
-        partitions: set[int] | None = self._consumer.partitions_for_topic(self._topic)
-        return partitions
-
-    async def __aexit__(self, *_: object) -> None:
-        await self._consumer.stop()
-
-    async def find(self, matches: Callable[[ConsumerRecord], bool], timeout: float = 60.0) -> ConsumerRecord:
-        async def probe() -> ConsumerRecord | None:
-            batches = await self._consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                self.records.extend(records)
-            return next((record for record in self.records if matches(record)), None)
-
-        return await eventually(probe, timeout=timeout, every=0)
-
-    async def find_event(
-        self, subject: str, event_type: str | None = None, timeout: float = 60.0
-    ) -> Envelope:
-        def matches(record: ConsumerRecord) -> bool:
-            headers = dict(record.headers)
-            return headers.get("ce_subject") == subject.encode() and (
-                event_type is None or headers.get("ce_type") == event_type.encode()
-            )
-
-        record = await self.find(matches, timeout)
-        return decode(dict(record.headers), record.key, record.value)

@@ -1,0 +1,172 @@
+"""Watching Hotline from outside, as the demo and the tests do: topics from now on, and the SMSC's inbox.
+
+Nothing here joins a consumer group or writes to a store: it reads what the services publish and what the
+local Kannel's fakesmsc received.
+"""
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import unquote_to_bytes
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts.envelope import Envelope, decode
+from plumbing.bus import create_missing_topics
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 60.0, every: float = 0.2
+) -> T:
+    """Poll until `probe` returns something truthy; fail with a clear message after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"nothing came within {timeout:.0f}s from {getattr(probe, '__name__', probe)}"
+            )
+        await asyncio.sleep(every)
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = 3) -> None:
+    await create_missing_topics(bootstrap_servers, list(topics), partitions, 1)
+
+
+async def list_topics(bootstrap_servers: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap_servers: str, topics: Iterable[str]) -> None:
+    names = sorted(topics)
+    if not names:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
+class TopicTap:
+    """Reads what is published on some topics from the moment it is opened, without joining any group."""
+
+    def __init__(self, bootstrap_servers: str, *topics: str) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+        self._topics = topics
+        self._bootstrap = bootstrap_servers
+        self.records: list[ConsumerRecord] = []
+
+    async def __aenter__(self) -> "TopicTap":
+        await ensure_topics(self._bootstrap, self._topics)
+        await self._consumer.start()
+        partitions = await eventually(self._partitions, timeout=30)
+        self._consumer.assign(partitions)
+        # Positions resolved now, not on the first fetch, so a record published right after is not skipped.
+        await self._consumer.seek_to_end()
+        for partition in partitions:
+            await self._consumer.position(partition)
+        return self
+
+    async def _partitions(self) -> list[TopicPartition] | None:
+        await self._consumer._client.force_metadata_update()
+        found = [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in self._consumer.partitions_for_topic(topic) or ()
+        ]
+        return found if {tp.topic for tp in found} == set(self._topics) else None
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, timeout_ms: int = 200) -> list[ConsumerRecord]:
+        """What arrived since the last poll (also kept in `records`)."""
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        arrived = [record for records in batches.values() for record in records]
+        self.records.extend(arrived)
+        return arrived
+
+    async def find(self, matches: Callable[[ConsumerRecord], bool], timeout: float = 60.0) -> ConsumerRecord:
+        async def probe() -> ConsumerRecord | None:
+            await self.poll()
+            return next((record for record in self.records if matches(record)), None)
+
+        return await eventually(probe, timeout=timeout, every=0)
+
+    async def find_event(
+        self, subject: str, event_type: str | None = None, timeout: float = 60.0
+    ) -> Envelope:
+        def matches(record: ConsumerRecord) -> bool:
+            headers = dict(record.headers)
+            return headers.get("ce_subject") == subject.encode() and (
+                event_type is None or headers.get("ce_type") == event_type.encode()
+            )
+
+        record = await self.find(matches, timeout)
+        return decode(dict(record.headers), record.key, record.value)
+
+
+# fakesmsc logs each message it receives as `Got message N: <from to type text>`; UCS-2 text comes
+# URL-encoded as big-endian UTF-16 bytes, with "+" for a space byte.
+_RECEIVED = re.compile(r"Got message \d+: <(?P<sender>\S+) (?P<to>\S+) (?P<kind>\S+) (?P<text>.*)>$")
+
+
+@dataclass(frozen=True)
+class ReceivedSms:
+    sender: str
+    to: str
+    text: str
+
+
+def parse_fakesmsc_line(line: str) -> ReceivedSms | None:
+    match = _RECEIVED.search(line)
+    if match is None:
+        return None
+    raw = match["text"]
+    if match["kind"] == "ucs-2":
+        text = unquote_to_bytes(raw.replace("+", "%20")).decode("utf-16-be", errors="replace")
+    else:
+        text = raw
+    return ReceivedSms(match["sender"], match["to"], text)
+
+
+class SmsInbox:
+    """What the operator's SMSC (the local fakesmsc) received from the moment the inbox was opened."""
+
+    def __init__(self, log: Path | None) -> None:
+        if log is None:
+            raise AssertionError("FAKESMSC_LOG is not set: SMS checks need the local Kannel with fakesmsc")
+        self._log = log
+        self._start = log.stat().st_size if log.exists() else 0
+
+    def received(self) -> list[ReceivedSms]:
+        if not self._log.exists():
+            return []
+        with self._log.open("rb") as log:
+            log.seek(self._start)
+            lines = log.read().decode("utf-8", errors="replace").splitlines()
+        return [sms for sms in map(parse_fakesmsc_line, lines) if sms is not None]
+
+    async def find(self, *fragments: str, timeout: float = 60.0) -> ReceivedSms:
+        """The first message received whose text contains every fragment."""
+
+        async def probe() -> ReceivedSms | None:
+            return next((sms for sms in self.received() if all(f in sms.text for f in fragments)), None)
+
+        return await eventually(probe, timeout=timeout)

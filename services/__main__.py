@@ -1,0 +1,32 @@
+"""Run one of Hotline's services: `python -m services <name>` (see services/registry.py).
+
+`python -m services --procfile` prints the Procfile the registry implies.
+"""
+
+import argparse
+import sys
+
+from plumbing.serve import serve
+from plumbing.settings import load
+from plumbing.telemetry import configure_logging
+from services.registry import BY_NAME, procfile
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m services", description="Run one of Hotline's services.")
+    parser.add_argument("name", nargs="?", choices=sorted(BY_NAME), help="the service to run")
+    parser.add_argument("--procfile", action="store_true", help="print the Procfile for every service")
+    args = parser.parse_args(argv)
+    if args.procfile:
+        sys.stdout.write(procfile())
+        return
+    if args.name is None:
+        parser.error("name a service, or ask for --procfile")
+    entry = BY_NAME[args.name]
+    configure_logging()
+    settings = load(entry.settings)
+    serve(entry.bootstrap(settings).app, settings, entry.http_port)
+
+
+if __name__ == "__main__":
+    main()
