@@ -56,7 +56,7 @@ unit: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python -m tests.bench.run
