@@ -215,7 +215,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         for log in error.logs:
             print(f"\n--- last {LOG_TAIL_LINES} lines of {log} ---\n{log_tail(log)}", file=sys.stderr)
         if args.command == "up":
-            print(
-                "\n(components that did start are left running: `stack.py down` stops them)", file=sys.stderr
-            )
+            print("\n(components that did start are left running: `make down` stops them)", file=sys.stderr)
         return 1

@@ -127,7 +127,7 @@ class Proc:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         cwd.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as out:
-            out.write(f"\n=== {time.strftime('%F %T')} stack.py starting: {' '.join(argv)}\n")
+            out.write(f"\n=== {time.strftime('%F %T')} deploy.local.stack starting: {' '.join(argv)}\n")
             out.flush()
             try:
                 # New session: the process outlives this script and gets no terminal signals.
