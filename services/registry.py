@@ -1,35 +1,44 @@
 """The one list of Hotline's services: adding a service is adding an entry here.
 
 The entrypoint (`python -m services <name>`), the AsyncAPI document, the test harness, the demo and the
-Procfile (checked by a test) all read it.
+Procfile (checked by a test) all read it. An entry names its code rather than importing it, so a
+service's process loads its own code only: intake's geocoder data alone is about 100 MiB.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
 
 from plumbing.service import Service
-from plumbing.settings import BusSettings, ServiceSettings
-from services.dispatch.bootstrap import bootstrap as dispatch
-from services.dispatch.settings import DispatchSettings
-from services.gateway.bootstrap import bootstrap as gateway
-from services.intake.bootstrap import bootstrap as intake
-from services.notify.bootstrap import bootstrap as notify
-from services.notify.settings import NotifySettings
-from services.qa.bootstrap import bootstrap as qa
-from services.qa.settings import QaSettings
+from plumbing.settings import BusSettings
+
+
+def _resolve(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
 
 
 @dataclass(frozen=True)
 class ServiceEntry:
     name: str
     summary: str
-    settings: type[BusSettings]
-    bootstrap: Callable[..., Service[Any]]
+    # "module:class" of the service's typed settings.
+    settings_type: str
     # The default HTTP port on a workstation (API or probes); a pod sets HOTLINE_HTTP_PORT.
     http_port: int
+
+    @property
+    def settings(self) -> type[BusSettings]:
+        settings: type[BusSettings] = _resolve(self.settings_type)
+        return settings
+
+    @property
+    def bootstrap(self) -> Callable[..., Service[Any]]:
+        bootstrap: Callable[..., Service[Any]] = _resolve(f"services.{self.name}.bootstrap:bootstrap")
+        return bootstrap
 
     def build(self, values: dict[str, Any], *, tracer_provider: TracerProvider | None = None) -> Service[Any]:
         """The service built from explicit setting values (unknown keys ignored), not the environment."""
@@ -40,11 +49,20 @@ class ServiceEntry:
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
-    ServiceEntry("gateway", "HTTP access for channels and departments", BusSettings, gateway, 8100),
-    ServiceEntry("intake", "contacts into work orders", ServiceSettings, intake, 8101),
-    ServiceEntry("dispatch", "routing, deadlines, department replies", DispatchSettings, dispatch, 8102),
-    ServiceEntry("notify", "SMS to customers through Kannel", NotifySettings, notify, 8103),
-    ServiceEntry("qa", "follow-up visits by sampling rules", QaSettings, qa, 8104),
+    ServiceEntry(
+        "gateway", "HTTP access for channels and departments", "plumbing.settings:BusSettings", 8100
+    ),
+    ServiceEntry("intake", "contacts into work orders", "plumbing.settings:ServiceSettings", 8101),
+    ServiceEntry(
+        "dispatch",
+        "routing, deadlines, department replies",
+        "services.dispatch.settings:DispatchSettings",
+        8102,
+    ),
+    ServiceEntry(
+        "notify", "SMS to customers through Kannel", "services.notify.settings:NotifySettings", 8103
+    ),
+    ServiceEntry("qa", "follow-up visits by sampling rules", "services.qa.settings:QaSettings", 8104),
 )
 
 BY_NAME: dict[str, ServiceEntry] = {entry.name: entry for entry in SERVICES}

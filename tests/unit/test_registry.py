@@ -36,3 +36,14 @@ def test_the_entrypoint_names_the_services_it_can_run():
         [sys.executable, "-m", "services", "--help"], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert all(entry.name in result.stdout for entry in SERVICES)
+
+
+def test_a_service_process_loads_its_own_code_and_not_the_other_services():
+    probe = (
+        "import sys; from services.registry import BY_NAME; BY_NAME['gateway'].bootstrap; "
+        "print(sorted(m for m in sys.modules if m.startswith('services.') and m.endswith('.bootstrap')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "['services.gateway.bootstrap']"
