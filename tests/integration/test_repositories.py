@@ -42,19 +42,23 @@ async def store(stack) -> AsyncIterator[Any]:
         await client.close()
 
 
+def a_contact(**changes: object) -> ContactReceivedV1:
+    fields: dict[str, object] = {
+        "contact_id": f"C-{uuid4().hex}",
+        "channel": "web",
+        "received_at": NOW,
+        "province": PROVINCE,
+        "phone": "+8613907712345",
+        "customer_name": "覃先生",
+        "address": "南宁市青秀区民族大道 1 号",
+        "description": "路灯不亮",
+        "requested_type": "fault_repair",
+    }
+    return ContactReceivedV1.model_validate(fields | changes)
+
+
 def a_work_order() -> WorkOrderCreatedV1:
-    contact = ContactReceivedV1(
-        contact_id=f"C-{uuid4().hex}",
-        channel="web",
-        received_at=NOW,
-        province=PROVINCE,
-        phone="+8613907712345",
-        customer_name="覃先生",
-        address="南宁市青秀区民族大道 1 号",
-        description="路灯不亮",
-        requested_type="fault_repair",
-    )
-    return WorkOrder.open(contact, NOW)[1]
+    return WorkOrder.open(a_contact(), NOW)[1]
 
 
 async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store):
@@ -85,17 +89,7 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
 async def test_a_work_order_read_back_from_the_store_equals_the_one_written(store):
     database, broker = store
     collection = database[f"work_orders_{uuid4().hex[:8]}"]
-    order, _ = WorkOrder.open(
-        ContactReceivedV1(
-            contact_id=f"C-{uuid4().hex}",
-            channel="sms",
-            received_at=NOW,
-            province=PROVINCE,
-            phone="+8613907712345",
-            description="电压不稳",
-        ),
-        NOW,
-    )
+    order, _ = WorkOrder.open(a_contact(channel="sms", requested_type=None, customer_name=None), NOW)
     repository = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
     async with UnitOfWork(SOURCE, [repository]):
         repository.add(order)
@@ -134,14 +128,7 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
     database, broker = store
     collection = database[f"work_orders_{uuid4().hex[:8]}"]
     topic = f"{PROVINCE}.test.repository.{uuid4().hex[:8]}"
-    contact = ContactReceivedV1(
-        contact_id=f"C-{uuid4().hex}",
-        channel="web",
-        received_at=NOW,
-        province=PROVINCE,
-        phone="+8613907712345",
-        description="停电",
-    )
+    contact = a_contact()
     first = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
     order, created = WorkOrder.open(contact, NOW)
     unit = UnitOfWork(SOURCE, [first])
