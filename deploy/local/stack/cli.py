@@ -9,7 +9,7 @@ Standard library only: it runs before any virtualenv exists. All state lives und
 Setting KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI or KANNEL_SENDSMS_URL marks that component as
 external: `up` does not start it and passes the given value through to the env lines.
 
-Ports (all on 127.0.0.1): Kafka 39092 (broker) and 39093 (KRaft controller); FerretDB 37017;
+Ports (all on 127.0.0.1): Kafka 19092 (broker) and 19093 (KRaft controller); FerretDB 17017;
 Kannel 13000 (bearerbox admin), 13001 (smsbox link), 13013 (sendsms HTTP), 10000 (fake SMSC).
 """
 

@@ -16,7 +16,7 @@ class FerretDB(Component):
 
     name = "ferretdb"
     override_var = "MONGODB_URI"
-    port = 37017
+    port = 17017
     ports = (port,)
     source = LOCAL / "ferretdb"
 

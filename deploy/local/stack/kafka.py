@@ -18,8 +18,8 @@ class Kafka(Component):
 
     name = "kafka"
     override_var = "KAFKA_BOOTSTRAP_SERVERS"
-    broker_port = 39092
-    controller_port = 39093
+    broker_port = 19092
+    controller_port = 19093
     ports = (broker_port, controller_port)
     stop_timeout = 60.0  # controlled shutdown flushes logs; give it time before SIGKILL
     java_opts = (
