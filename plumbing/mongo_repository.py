@@ -2,7 +2,8 @@
 
 The document mapping belongs to each service's adapter (a DocumentMapper); this module adds what every
 stored aggregate shares: `_id`, `version` (optimistic concurrency), `schema` (the mapping's version, so a
-reader can upgrade older documents) and the outbox fields.
+reader can upgrade older documents) and the outbox fields. Documents written before schemas were numbered
+read as schema 0 at version 0.
 """
 
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -11,22 +12,33 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from plumbing.outbox import OutboxEntry, OutboxRelay, outbox_fields, stored_entries
-from plumbing.repository import Aggregate, Repository
+from plumbing.repository import Aggregate, Loaded, Repository
 
 Document = dict[str, Any]
 A = TypeVar("A", bound=Aggregate)
+
+
+class NewerSchema(Exception):
+    """A document written by a newer release of the service (mid rolling update): not readable here."""
 
 
 class DocumentMapper(Protocol[A]):
     """How one aggregate type is stored: its fields, without `_id`, `version` or the outbox."""
 
     schema: ClassVar[int]
+    # The fields the service's queries filter on, beyond `_id`; created when the service starts.
+    indexes: ClassVar[tuple[str, ...]]
 
     def to_document(self, aggregate: A) -> Document: ...
 
-    def from_document(self, document: Document) -> A:
+    def from_document(self, document: Document, schema: int) -> A:
         """The aggregate a stored document holds, from any schema version up to `schema`."""
         ...
+
+
+async def ensure_indexes(collection: AsyncCollection[Document], mapper: DocumentMapper[Any]) -> None:
+    for index in mapper.indexes:
+        await collection.create_index(index)
 
 
 class MongoRepository(Repository[A]):
@@ -38,29 +50,36 @@ class MongoRepository(Repository[A]):
         self._relay = relay
         self._mapper = mapper
 
-    async def publish(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
+    async def send_pending(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
         await self._relay.publish(aggregate_id, entries)
 
-    async def _load(self, aggregate_id: str) -> tuple[A, list[OutboxEntry]] | None:
+    async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         document = await self._collection.find_one({"_id": aggregate_id})
         if document is None:
             return None
-        aggregate = self._mapper.from_document(document)
-        aggregate.version = document["version"]
-        return aggregate, stored_entries(document)
+        schema = document.get("schema", 0)
+        if schema > self._mapper.schema:
+            raise NewerSchema(
+                f"{aggregate_id} is stored in schema {schema}; this release reads up to {self._mapper.schema}"
+            )
+        aggregate = self._mapper.from_document(document, schema)
+        aggregate.version = document.get("version", 0)
+        return Loaded(aggregate, stored_entries(document), outdated=schema < self._mapper.schema)
 
-    async def _insert(self, aggregate: A, entries: list[OutboxEntry]) -> bool:
-        document = self._stored_fields(aggregate) | outbox_fields(entries, nested=False)
+    async def _insert(self, aggregate: A, version: int, entries: list[OutboxEntry]) -> bool:
+        document = self._stored_fields(aggregate, version) | outbox_fields(entries, nested=False)
         try:
             await self._collection.insert_one({"_id": aggregate.id} | document)
         except DuplicateKeyError:
             return False
         return True
 
-    async def _update(self, aggregate: A, expected_version: int, entries: list[OutboxEntry]) -> bool:
-        changes = self._stored_fields(aggregate) | outbox_fields(entries, nested=True)
+    async def _update(self, aggregate: A, expected: int, version: int, entries: list[OutboxEntry]) -> bool:
+        changes = self._stored_fields(aggregate, version) | outbox_fields(entries, nested=True)
+        # A document from before versions were stored has none: an equality with null matches that.
+        stored_version = expected if expected else None
         result = await self._collection.update_one(
-            {"_id": aggregate.id, "version": expected_version}, {"$set": changes}
+            {"_id": aggregate.id, "version": stored_version}, {"$set": changes}
         )
         return result.matched_count == 1
 
@@ -68,8 +87,5 @@ class MongoRepository(Repository[A]):
         document = await self._collection.find_one({"_id": aggregate_id}, {"outbox": 1})
         return stored_entries(document) if document else []
 
-    def _stored_fields(self, aggregate: A) -> Document:
-        return self._mapper.to_document(aggregate) | {
-            "version": aggregate.version,
-            "schema": self._mapper.schema,
-        }
+    def _stored_fields(self, aggregate: A, version: int) -> Document:
+        return self._mapper.to_document(aggregate) | {"version": version, "schema": self._mapper.schema}

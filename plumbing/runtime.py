@@ -17,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from plumbing.bus import create_missing_topics, make_broker
 from plumbing.consumer import EventConsumer
+from plumbing.mongo_repository import DocumentMapper, ensure_indexes
 from plumbing.outbox import OutboxRelay
 from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import make_mongo_client
@@ -58,14 +59,20 @@ class Runtime:
         """ce_source of the events this service emits."""
         return self.settings.source(self.service)
 
-    def collection_with_outbox(self, name: str) -> tuple[AsyncCollection[dict[str, Any]], OutboxRelay]:
-        """One of the service's collections and the relay of its outbox (swept, and indexed at start)."""
+    def collection_with_outbox(
+        self, name: str, mapper: DocumentMapper[Any]
+    ) -> tuple[AsyncCollection[dict[str, Any]], OutboxRelay]:
+        """One of the service's collections and the relay of its outbox (swept in the background); the
+        mapper's indexes and the outbox's are created at start."""
         collection = self.database[name]
-        return collection, self.outbox_relay(collection)
+        self.startup.append(lambda: ensure_indexes(collection, mapper))
+        return collection, self._outbox_relay(collection)
 
-    def outbox_relay(self, collection: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
+    def _outbox_relay(self, collection: AsyncCollection[dict[str, Any]]) -> OutboxRelay:
         """The relay for one collection's outbox, swept in the background and indexed at start."""
-        relay = OutboxRelay(collection, self.broker, sweep_every=self.settings.outbox_sweep_seconds)
+        relay = OutboxRelay(
+            collection, self.broker, log=self.log, sweep_every=self.settings.outbox_sweep_seconds
+        )
         self.startup.append(relay.ensure_indexes)
         self.loops.append(relay.run)
         return relay

@@ -1,14 +1,17 @@
 """A unit of work: stores what a handler changed together with the events it caused, then publishes them.
 
-    async with unit as uow:
+    async with unit() as uow:
         dispatch, dispatched = Dispatch.open(...)
         uow.dispatches.add(dispatch)
         uow.publish(dispatched, topics.dispatch_progress, dispatch)
 
-Leaving the block without an error writes every changed aggregate of every repository (each in one
-single-document write with its events), then has the events published. An error leaves the store
-untouched and publishes nothing, so the causing message's redelivery starts from scratch. One unit of work
-may span several messages (a batch): every write comes before the first publish.
+`publish` only stages the event in the aggregate's document. Leaving the block without an error writes every
+changed aggregate of every repository (each in one single-document write with its events), then the events
+are sent. An error inside the block writes and sends nothing, so the causing message's redelivery starts
+from scratch. If a later write of the commit fails (another writer changed that aggregate), the aggregates
+written before it keep their events pending: the redelivery that retries the message sends them, or the
+sweep does. Several messages may share one unit of work (batched consumers): every write of a commit comes
+before its first send.
 """
 
 from collections.abc import Sequence
@@ -36,6 +39,9 @@ class UnitOfWork:
     ) -> None:
         if exc_type is None:
             await self.commit()
+        else:
+            for repository in self._repositories:
+                repository.discard()
 
     def publish(self, event: Event, topic: str, aggregate: object, *, event_id: str | None = None) -> str:
         """Stage `event` for `topic` in the document of `aggregate` (added, got or saved here).
@@ -49,6 +55,6 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         written = [(repository, await repository.write()) for repository in self._repositories]
-        for repository, to_publish in written:
-            for aggregate_id, entries in to_publish.items():
-                await repository.publish(aggregate_id, entries)
+        for repository, to_send in written:
+            for aggregate_id, entries in to_send.items():
+                await repository.send_pending(aggregate_id, entries)

@@ -5,14 +5,15 @@ document mapping is tested against the real store.
 """
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import Event
+from contracts.events import EVENTS_BY_TYPE, Event
 from plumbing.outbox import OutboxEntry
-from plumbing.repository import Aggregate, Repository
+from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
 from services.notify.domain.notification import Notification
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -36,21 +37,28 @@ def source_of(service: str) -> str:
 
 def envelope_of(event: Event, source: str = "/hotline/province/gd/test") -> Envelope:
     message = encode(event, source)
-    return decode(message.headers, message.key, message.value)
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    return decode(message.headers, key, message.value)
 
 
 class FakeBus:
     """What the relay published, in order, as (topic, decoded event)."""
 
-    def __init__(self) -> None:
+    def __init__(self, accepted: Mapping[str, type[Event]] = EVENTS_BY_TYPE) -> None:
+        self._accepted = accepted
         self.published: list[tuple[str, Envelope]] = []
+        # While down, every send fails as a Kafka outage would, after the store write.
+        self.down = False
 
     def on(self, topic: str) -> list[Envelope]:
         return [envelope for published_on, envelope in self.published if published_on == topic]
 
     def deliver(self, entry: OutboxEntry) -> None:
+        if self.down:
+            raise ConnectionError("the bus is down")
         headers = {name: value.encode() for name, value in entry.headers.items()}
-        self.published.append((entry.topic, decode(headers, entry.key.encode(), entry.value.encode())))
+        envelope = decode(headers, entry.key.encode(), entry.value.encode(), self._accepted)
+        self.published.append((entry.topic, envelope))
 
 
 @dataclass
@@ -79,32 +87,37 @@ class InMemoryRepository(Repository[A]):
         super().__init__()
         self._store = store
 
-    async def publish(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
+    async def send_pending(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
         for entry in entries:
             self._store.bus.deliver(entry)
-        published = {entry.entry_id for entry in entries}
-        stored = self._store.stored[aggregate_id]
-        stored.outbox = [entry for entry in stored.outbox if entry.entry_id not in published]
+            stored = self._store.stored[aggregate_id]
+            stored.outbox = [kept for kept in stored.outbox if kept.entry_id != entry.entry_id]
 
-    async def _load(self, aggregate_id: str) -> tuple[A, list[OutboxEntry]] | None:
+    async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         stored = self._store.stored.get(aggregate_id)
-        return (copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
+        return Loaded(copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
 
-    async def _insert(self, aggregate: A, entries: list[OutboxEntry]) -> bool:
+    async def _insert(self, aggregate: A, version: int, entries: list[OutboxEntry]) -> bool:
         if aggregate.id in self._store.stored:
             return False
-        self._store.stored[aggregate.id] = Stored(copy.deepcopy(aggregate), list(entries))
+        self._store.stored[aggregate.id] = Stored(_at_version(aggregate, version), list(entries))
         return True
 
-    async def _update(self, aggregate: A, expected_version: int, entries: list[OutboxEntry]) -> bool:
+    async def _update(self, aggregate: A, expected: int, version: int, entries: list[OutboxEntry]) -> bool:
         stored = self._store.stored.get(aggregate.id)
-        if stored is None or stored.aggregate.version != expected_version:
+        if stored is None or stored.aggregate.version != expected:
             return False
-        stored.aggregate, stored.outbox = copy.deepcopy(aggregate), stored.outbox + list(entries)
+        stored.aggregate, stored.outbox = _at_version(aggregate, version), stored.outbox + list(entries)
         return True
 
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:
         return list(self._store.stored[aggregate_id].outbox)
+
+
+def _at_version(aggregate: A, version: int) -> A:
+    stored = copy.deepcopy(aggregate)
+    stored.version = version
+    return stored
 
 
 class InMemoryNotifications(InMemoryRepository[Notification], NotificationRepository):
@@ -122,8 +135,11 @@ class FakeSmsGateway:
         self.sent: list[tuple[str, str]] = []
         self._failures = failures
         self.die_on_next_send = False
+        self.broken_for: set[str] = set()
 
     async def send(self, to: str, text: str) -> str:
+        if to in self.broken_for:
+            raise RuntimeError("unexpected failure in the gateway client")
         if self.die_on_next_send:
             self.die_on_next_send = False
             raise SystemExit("the sending process died")

@@ -9,9 +9,14 @@ Document = dict[str, Any]
 
 
 class DispatchDocuments:
-    """Schema 1: the dispatch's fields at the top level, the customer and each history step nested."""
+    """Schema 1: the dispatch's fields at the top level, the customer and each history step nested.
+
+    Schema 0 (before schemas were numbered) named no department on reply steps (it was always the
+    dispatch's) and kept no reply id.
+    """
 
     schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ()
 
     def to_document(self, dispatch: Dispatch) -> Document:
         return {
@@ -29,7 +34,7 @@ class DispatchDocuments:
             "history": [_entry_document(entry) for entry in dispatch.history],
         }
 
-    def from_document(self, document: Document) -> Dispatch:
+    def from_document(self, document: Document, schema: int) -> Dispatch:
         return Dispatch(
             work_order_id=document["work_order_id"],
             dispatch_id=document["dispatch_id"],
@@ -42,7 +47,7 @@ class DispatchDocuments:
             dispatched_at=document["dispatched_at"],
             reply_due_at=document["reply_due_at"],
             status=DispatchStatus(document["status"]),
-            history=[_entry(entry) for entry in document["history"]],
+            history=[_entry(entry, document["department"]) for entry in document["history"]],
         )
 
 
@@ -57,11 +62,11 @@ def _entry_document(entry: HistoryEntry) -> Document:
     }
 
 
-def _entry(document: Document) -> HistoryEntry:
+def _entry(document: Document, dispatch_department: str) -> HistoryEntry:
     return HistoryEntry(
         at=document["at"],
         action=Action(document["action"]),
-        department=document["department"],
+        department=document.get("department", dispatch_department),
         message=document.get("message"),
         responder=document.get("responder"),
         reply_id=document.get("reply_id"),

@@ -34,10 +34,11 @@ def bootstrap(
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
     rules = RuleTable.load(settings.dispatch_rules_path)
     if unit is None:
-        collection, relay = runtime.collection_with_outbox("dispatches")
+        mapper = DispatchDocuments()
+        collection, relay = runtime.collection_with_outbox("dispatches", mapper)
 
         def unit() -> DispatchUnit:
-            return DispatchUnit(runtime.source, MongoRepository(collection, relay, DispatchDocuments()))
+            return DispatchUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
     handlers = DispatchHandlers(unit, rules, topics, clock)

@@ -9,9 +9,13 @@ Document = dict[str, Any]
 
 
 class WorkOrderDocuments:
-    """Schema 1: the work order's fields at the top level, the customer and each history step nested."""
+    """Schema 1: the work order's fields at the top level, the customer and each history step nested.
+
+    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands.
+    """
 
     schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ()
 
     def to_document(self, order: WorkOrder) -> Document:
         return {
@@ -29,7 +33,7 @@ class WorkOrderDocuments:
             "history": [{"at": step.at, "action": step.action, "by": step.by} for step in order.history],
         }
 
-    def from_document(self, document: Document) -> WorkOrder:
+    def from_document(self, document: Document, schema: int) -> WorkOrder:
         return WorkOrder(
             id=document["_id"],
             contact_id=document["contact_id"],

@@ -27,10 +27,11 @@ def bootstrap(
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
     if unit is None:
-        collection, relay = runtime.collection_with_outbox("work_orders")
+        mapper = WorkOrderDocuments()
+        collection, relay = runtime.collection_with_outbox("work_orders", mapper)
 
         def unit() -> IntakeUnit:
-            return IntakeUnit(runtime.source, MongoRepository(collection, relay, WorkOrderDocuments()))
+            return IntakeUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
     handlers = IntakeHandlers(unit, topics, clock)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 import httpx
 
 from plumbing.mongo_repository import MongoRepository
-from services.notify.domain.notification import Notification, NotificationStatus
+from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
 Document = dict[str, Any]
@@ -41,9 +41,14 @@ class KannelSmsGateway:
 
 
 class NotificationDocuments:
-    """Schema 1: one flat document per message, with its delivery state."""
+    """Schema 1: one flat document per message, with its delivery state.
+
+    Schema 0 (before schemas were numbered) kept `next_attempt_at` on settled messages and timed a claim
+    by `claimed_at`: read as schema 1 means them, no next attempt once settled, a claim due when stale.
+    """
 
     schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_at",)
 
     def to_document(self, notification: Notification) -> Document:
         return {
@@ -61,7 +66,13 @@ class NotificationDocuments:
             "gateway_reply": notification.gateway_reply,
         }
 
-    def from_document(self, document: Document) -> Notification:
+    def from_document(self, document: Document, schema: int) -> Notification:
+        status = NotificationStatus(document["status"])
+        next_attempt_at = document.get("next_attempt_at")
+        if schema == 0 and status in (NotificationStatus.SENT, NotificationStatus.FAILED):
+            next_attempt_at = None
+        elif schema == 0 and status is NotificationStatus.SENDING:
+            next_attempt_at = document["claimed_at"] + STALE_CLAIM
         return Notification(
             id=document["_id"],
             work_order_id=document["work_order_id"],
@@ -70,9 +81,9 @@ class NotificationDocuments:
             template=document["template"],
             text=document["text"],
             created_at=document["created_at"],
-            status=NotificationStatus(document["status"]),
+            status=status,
             attempts=document["attempts"],
-            next_attempt_at=document.get("next_attempt_at"),
+            next_attempt_at=next_attempt_at,
             last_error=document.get("last_error"),
             sent_at=document.get("sent_at"),
             gateway_reply=document.get("gateway_reply"),
@@ -80,9 +91,6 @@ class NotificationDocuments:
 
 
 class MongoNotifications(MongoRepository[Notification], NotificationRepository):
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index("next_attempt_at")
-
     async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
         # Settled messages have no next attempt, and a date comparison never matches a null.
         cursor = self._collection.find({"next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(limit)

@@ -37,11 +37,11 @@ def bootstrap(
     """The running service; `unit` replaces the store and `sms` Kannel (tests pass fakes)."""
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
     if unit is None:
-        collection, relay = runtime.collection_with_outbox("notifications")
-        runtime.startup.append(MongoNotifications(collection, relay, NotificationDocuments()).ensure_indexes)
+        mapper = NotificationDocuments()
+        collection, relay = runtime.collection_with_outbox("notifications", mapper)
 
         def unit() -> NotifyUnit:
-            return NotifyUnit(runtime.source, MongoNotifications(collection, relay, NotificationDocuments()))
+            return NotifyUnit(runtime.source, MongoNotifications(collection, relay, mapper))
 
     if sms is None:
         http = httpx.AsyncClient(timeout=10.0)

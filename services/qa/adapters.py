@@ -9,9 +9,13 @@ Document = dict[str, Any]
 
 
 class FollowUpDocuments:
-    """Schema 1: the visit's fields at the top level, the customer nested."""
+    """Schema 1: the visit's fields at the top level, the customer nested.
+
+    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands.
+    """
 
     schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ()
 
     def to_document(self, follow_up: FollowUp) -> Document:
         return {
@@ -27,7 +31,7 @@ class FollowUpDocuments:
             "status": follow_up.status.value,
         }
 
-    def from_document(self, document: Document) -> FollowUp:
+    def from_document(self, document: Document, schema: int) -> FollowUp:
         return FollowUp(
             id=document["_id"],
             work_order_id=document["work_order_id"],

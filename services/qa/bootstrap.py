@@ -28,10 +28,11 @@ def bootstrap(
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
     if unit is None:
-        collection, relay = runtime.collection_with_outbox("follow_ups")
+        mapper = FollowUpDocuments()
+        collection, relay = runtime.collection_with_outbox("follow_ups", mapper)
 
         def unit() -> QaUnit:
-            return QaUnit(runtime.source, MongoRepository(collection, relay, FollowUpDocuments()))
+            return QaUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
     handlers = QaHandlers(unit, FollowUpPolicy.load(settings.followup_rules_path), topics, clock, runtime.log)

@@ -143,6 +143,75 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
             again.add(redelivered)
             uow.publish(created_again, topic, redelivered)
         record = await tap.find(lambda record: record.key == order.id.encode())
+        await tap.poll()  # a second copy would have been sent right behind the first
     assert dict(record.headers)["ce_id"] == first_event_id.encode(), "the stored event, not a new one"
     assert len([r for r in tap.records if r.key == order.id.encode()]) == 1
     assert (await collection.find_one({"_id": order.id}))["outbox"] == {}
+
+
+async def test_a_notification_stored_before_schemas_were_numbered_is_read_and_upgraded_when_touched(store):
+    database, broker = store
+    collection = database[f"notifications_{uuid4().hex[:8]}"]
+    # As the release before numbered schemas left a sent text: no schema, no version, a stale retry time.
+    await collection.insert_one(
+        {
+            "_id": "N-old",
+            "work_order_id": "WO-1",
+            "province": PROVINCE,
+            "to": "+8613907712345",
+            "template": "workorder.accepted",
+            "text": "已受理",
+            "status": "sent",
+            "attempts": 1,
+            "created_at": NOW,
+            "next_attempt_at": NOW,
+            "sent_at": NOW,
+            "gateway_reply": "0: Accepted for delivery",
+            "outbox": {},
+            "has_outbox": False,
+        }
+    )
+    relay = OutboxRelay(collection, broker)
+    repository = MongoNotifications(collection, relay, NotificationDocuments())
+    assert await repository.due_for_retry(NOW) == ["N-old"]
+    async with UnitOfWork(SOURCE, [repository]):
+        old = await repository.get("N-old")
+    assert old is not None
+    assert (old.status.value, old.next_attempt_at, old.version) == ("sent", None, 1)
+    stored = await collection.find_one({"_id": "N-old"})
+    assert (stored["schema"], stored["version"], stored["next_attempt_at"]) == (1, 1, None)
+    assert await repository.due_for_retry(NOW) == [], "a settled text is never due again"
+
+
+async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_reply(store):
+    database, broker = store
+    collection = database[f"dispatches_{uuid4().hex[:8]}"]
+    order = a_work_order()
+    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    old_document = DispatchDocuments().to_document(dispatch) | {"_id": dispatch.id}
+    old_document["history"] = [
+        {"at": NOW, "action": "dispatched", "department": "repair", "event_id": "e-1"},
+        {"at": NOW, "action": "interim_reply", "message": "已出发", "responder": None, "event_id": "e-2"},
+    ]
+    await collection.insert_one(old_document)
+    repository = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
+    final = DepartmentRepliedV1(
+        reply_id="R-final",
+        work_order_id=order.work_order_id,
+        dispatch_id=dispatch.dispatch_id,
+        department="repair",
+        kind="final",
+        message="已修复",
+        replied_at=NOW,
+    )
+    async with UnitOfWork(SOURCE, [repository]):
+        loaded = await repository.get(dispatch.id)
+        assert loaded is not None
+        assert loaded.record_reply(final, NOW) is not None
+    stored = await collection.find_one({"_id": dispatch.id})
+    assert [(step["action"], step["department"]) for step in stored["history"]] == [
+        ("dispatched", "repair"),
+        ("interim_reply", "repair"),
+        ("final_reply", "repair"),
+    ]
+    assert (stored["status"], stored["schema"], stored["version"]) == ("closed", 1, 1)

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import pytest
+
 from contracts.events import ContactReceivedV1, WorkOrderType
 from contracts.ids import work_order_id_for
 from plumbing.settings import ServiceSettings
@@ -88,3 +90,16 @@ async def test_a_redelivered_contact_is_stored_once_and_announced_once():
     await intake(store).contact_received(delivery)
     assert len(store) == 1
     assert [topic for topic, _ in store.bus.published] == ["gd.workorders"]
+
+
+async def test_a_contact_stored_while_the_bus_was_down_is_announced_once_when_it_is_redelivered():
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    delivery = envelope_of(a_contact())
+    store.bus.down = True
+    with pytest.raises(ConnectionError):
+        await intake(store).contact_received(delivery)  # not acknowledged: Kafka redelivers it
+    assert (len(store), store.bus.published) == (1, [])
+    store.bus.down = False
+    await intake(store).contact_received(delivery)
+    [(topic, created)] = store.bus.published
+    assert (topic, created.subject) == ("gd.workorders", work_order_id_for(delivery.data.contact_id))

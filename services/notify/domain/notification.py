@@ -10,9 +10,11 @@ from contracts.events import (
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
 )
-from services.notify.domain.messages import Sms, mask
+from services.notify.domain.messages import Sms, can_text, mask
 
 CHANNEL = "sms"
+# A claim older than this was taken by a process that died mid-send; the message is tried again.
+STALE_CLAIM = timedelta(minutes=2)
 
 
 class NotificationStatus(StrEnum):
@@ -26,8 +28,7 @@ class NotificationStatus(StrEnum):
 class RetryPolicy:
     max_attempts: int
     retry_after: timedelta
-    # A claim older than this was taken by a process that died mid-send; the message is tried again.
-    stale_claim: timedelta = timedelta(minutes=2)
+    stale_claim: timedelta = STALE_CLAIM
 
 
 def notification_id_for(event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, event_id: str) -> str:
@@ -59,7 +60,10 @@ class Notification:
     @classmethod
     def to_customer(
         cls, notification_id: str, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms, now: datetime
-    ) -> "Notification":
+    ) -> "Notification | None":
+        """The text for this customer; None when their number takes none (a landline hears back by phone)."""
+        if not can_text(event.customer.phone):
+            return None
         return cls(
             id=notification_id,
             work_order_id=event.work_order_id,
