@@ -5,7 +5,13 @@ import logging
 from typing import Union
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -13,6 +19,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from contracts.envelope import encode
 from contracts.events import Event
 from plumbing.settings import BusSettings
+
+# Kafka's refusals of one record for what it is (too large, an invalid or forbidden topic): sending it
+# again fails the same way, so it is set aside with the reason instead of holding up what comes after it.
+RECORD_REFUSED: tuple[type[Exception], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+)
 
 
 def make_broker(settings: BusSettings, service: str, tracer_provider: TracerProvider) -> KafkaBroker:

@@ -27,6 +27,8 @@ from opentelemetry import trace
 
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
+from plumbing.bus import RECORD_REFUSED
+from plumbing.errors import Rejected
 from plumbing.repository import ConcurrentChange
 from plumbing.store import TRANSIENT_STORE_ERRORS
 from plumbing.telemetry import Attr
@@ -40,10 +42,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     ConcurrentChange,
 )
-
-
-class Rejected(Exception):
-    """A handler's verdict that this event can never be processed (e.g. a reply to an unknown dispatch)."""
 
 
 class EventConsumer:
@@ -124,9 +122,9 @@ class EventConsumer:
                 )
                 await asyncio.sleep(self._retry_pause)
                 raise
-            if isinstance(error, KafkaError):
-                # The cluster refused this very record (too large, topic invalid or forbidden): each
-                # redelivery would fail the same way and hold up the partition behind it.
+            if isinstance(error, RECORD_REFUSED):
+                # Each redelivery would fail the same way and hold up the partition behind it. Other
+                # non-retriable errors (a producer closed at shutdown) take the bounded retries below.
                 await self.dead_letter(record, f"non-retriable Kafka error: {error!r}")
                 return
             self._failures[position] += 1

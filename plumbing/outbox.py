@@ -3,7 +3,7 @@
 The unit of work writes an aggregate and its pending events in one single-document write, so "stored" and
 "will be published" cannot part. The relay then publishes them and empties the outbox. Whatever stops that
 short (a crash, Kafka down) is published again by one of three paths, and consumers drop the duplicate by
-its CloudEvents id or its business id:
+its business id (or its CloudEvents id):
 - the causing message is not committed, so it is redelivered; its handler's unit of work finds the
   aggregate already stored and publishes whatever is still pending in it;
 - a sweep when the service starts;
@@ -19,13 +19,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import structlog
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
 from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts.envelope import encode
 from contracts.events import Event
-from plumbing.bus import wire_headers
+from plumbing.bus import RECORD_REFUSED, wire_headers
 
 Document = dict[str, Any]
 
@@ -49,8 +50,7 @@ class OutboxEntry:
         propagate.inject(carrier)  # the relay publishes later, in the trace of the change that caused it
         return cls(
             entry_id=uuid4().hex,
-            # Ordered after whatever the document still holds from earlier changes.
-            seq=time.time_ns(),
+            seq=_next_seq(),
             topic=topic,
             key=event.subject(),
             headers=wire_headers(message.headers),
@@ -85,6 +85,17 @@ class OutboxEntry:
         )
 
 
+_last_seq = 0
+
+
+def _next_seq() -> int:
+    """Strictly increasing within the process, and after whatever a document holds from earlier changes
+    (clock time), so entries staged in one instant still go out in the order they were staged."""
+    global _last_seq
+    _last_seq = max(time.time_ns(), _last_seq + 1)
+    return _last_seq
+
+
 def outbox_fields(entries: Iterable[OutboxEntry], *, nested: bool) -> Document:
     """The outbox part of a write: whole for an insert, one `outbox.<id>` path per entry for a $set."""
     rendered = {entry.entry_id: entry.to_document() for entry in entries}
@@ -112,11 +123,13 @@ class OutboxRelay:
         collection: AsyncCollection[Document],
         broker: KafkaBroker,
         *,
+        log: Any = None,
         sweep_every: float = 30.0,
         sweep_grace: float = 5.0,
     ) -> None:
         self._collection = collection
         self._broker = broker
+        self._log = log or structlog.get_logger("hotline.outbox")
         self._sweep_every = sweep_every
         self._sweep_grace = timedelta(seconds=sweep_grace)
 
@@ -126,26 +139,41 @@ class OutboxRelay:
     async def publish(self, document_id: str, entries: list[OutboxEntry]) -> int:
         if not entries:
             return 0
+        refused: Document = {}
         for entry in sorted(entries, key=lambda entry: entry.seq):
-            token = context.attach(propagate.extract(entry.trace))
             try:
-                await self._broker.publish(
-                    entry.value.encode(),
+                await self._send(entry)
+            except RECORD_REFUSED as error:
+                # Kept in the document with the reason, for an operator: nothing is lost, nothing blocks.
+                refused[f"outbox_refused.{entry.entry_id}"] = entry.to_document() | {"reason": repr(error)}
+                self._log.error(
+                    "Kafka refused an event for good; set aside in its document",
+                    document_id=document_id,
                     topic=entry.topic,
-                    key=entry.key.encode(),
-                    # A copy: the telemetry middleware adds traceparent to the headers it is given.
-                    headers=dict(entry.headers),
+                    event_id=entry.event_id,
+                    error=repr(error),
                 )
-            finally:
-                context.detach(token)
         # One write by _id alone: on FerretDB any other equality in the filter turns it into a collection
         # scan. Clearing the flag unconditionally is safe: events a concurrent change adds are published by
         # that change's own unit of work before its message is committed (or on its redelivery).
-        published = {f"outbox.{entry.entry_id}": "" for entry in entries}
+        sent = {f"outbox.{entry.entry_id}": "" for entry in entries}
         await self._collection.update_one(
-            {"_id": document_id}, {"$unset": published, "$set": {"has_outbox": False}}
+            {"_id": document_id}, {"$unset": sent, "$set": {"has_outbox": False} | refused}
         )
-        return len(entries)
+        return len(entries) - len(refused)
+
+    async def _send(self, entry: OutboxEntry) -> None:
+        token = context.attach(propagate.extract(entry.trace))
+        try:
+            await self._broker.publish(
+                entry.value.encode(),
+                topic=entry.topic,
+                key=entry.key.encode(),
+                # A copy: the telemetry middleware adds traceparent to the headers it is given.
+                headers=dict(entry.headers),
+            )
+        finally:
+            context.detach(token)
 
     async def sweep(self) -> int:
         """Publish what a crashed or failed flush left behind; recent entries are left to their own flush."""

@@ -4,7 +4,7 @@ It is the consumer's `Rejected`, so a domain error sends the message to the dead
 rule's words as the reason, instead of being retried.
 """
 
-from plumbing.consumer import Rejected
+from plumbing.errors import Rejected
 
 
 class DomainError(Rejected):

@@ -72,3 +72,29 @@ async def test_a_fresh_entry_is_left_to_its_own_unit_of_work_not_swept_twice(sta
         assert await relay.sweep() == 0
     finally:
         await store.close()
+
+
+async def test_an_event_kafka_refuses_for_good_is_set_aside_with_the_reason_and_the_next_is_published(stack):
+    topic = f"{PROVINCE}.test.refused.{uuid4().hex[:8]}"
+    await ensure_topic(stack.kafka, topic)
+    store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    collection = store[database_name(PROVINCE, "test")][f"outbox_{uuid4().hex[:8]}"]
+    work_order_id = f"WO-{uuid4().hex[:12]}"
+    too_large = OutboxEntry.of(a_work_order(work_order_id, "停电" * 600_000), topic, SOURCE)
+    after_it = OutboxEntry.of(a_work_order(work_order_id, "after the large one"), topic, SOURCE)
+    await collection.insert_one({"_id": work_order_id} | outbox_fields([too_large, after_it], nested=False))
+    broker = KafkaBroker(stack.kafka)
+    try:
+        async with Tap(stack, topic) as tap:
+            await broker.start()
+            assert await OutboxRelay(collection, broker).publish(work_order_id, [too_large, after_it]) == 1
+            record = await tap.find(lambda record: record.key == work_order_id.encode())
+        left = await collection.find_one({"_id": work_order_id})
+    finally:
+        await broker.stop()
+        await store.close()
+    assert b"after the large one" in record.value
+    assert left["outbox"] == {}
+    [(entry_id, refused)] = left["outbox_refused"].items()
+    assert entry_id == too_large.entry_id
+    assert refused["reason"].startswith("MessageSizeTooLargeError")
