@@ -1,14 +1,20 @@
 """Telling customers where their work order stands, by SMS through the gateway."""
 
+from collections.abc import Callable
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events import WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import Event, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from contracts.topics import Topics
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
-from services.notify.domain.messages import Sms, accepted, can_text, replied
-from services.notify.domain.notification import Notification, RetryPolicy, notification_id_for
+from services.notify.domain.messages import Sms, accepted, replied
+from services.notify.domain.notification import (
+    Notification,
+    NotificationStatus,
+    RetryPolicy,
+    notification_id_for,
+)
 from services.notify.ports import SmsGateway, SmsGatewayError, UnitFactory
 
 
@@ -43,14 +49,15 @@ class NotifyHandlers:
     async def _notify(
         self, envelope: Envelope, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms
     ) -> None:
-        if not can_text(event.customer.phone):
+        notification_id = notification_id_for(event, envelope.id)
+        notification = Notification.to_customer(notification_id, event, sms, self._clock())
+        if notification is None:
             self._log.info(
                 "no SMS: not a mobile number", work_order_id=event.work_order_id, template=sms.template
             )
             return
-        notification_id = notification_id_for(event, envelope.id)
         async with self._unit() as uow:
-            uow.notifications.add(Notification.to_customer(notification_id, event, sms, self._clock()))
+            uow.notifications.add(notification)
         # A redelivery finds the stored one: sent already, or still due if its first try never finished.
         await self.deliver(notification_id)
 
@@ -66,28 +73,45 @@ class NotifyHandlers:
         try:
             answer = await self._sms.send(notification.to, notification.text)
         except SmsGatewayError as error:
-            async with self._unit() as uow:
-                failed = notification.record_failure(str(error), self._clock(), self._policy)
-                uow.notifications.save(notification)
-                if failed is not None:
-                    uow.publish(failed, self._topics.notifications, notification)
-            if failed is not None:
+            reason = str(error)
+            stored = await self._record(
+                notification, lambda: notification.record_failure(reason, self._clock(), self._policy)
+            )
+            if stored and notification.status is NotificationStatus.FAILED:
                 self._log.error(
                     "gave up texting the customer",
                     notification_id=notification_id,
                     work_order_id=notification.work_order_id,
                     attempts=notification.attempts,
-                    error=str(error),
+                    error=reason,
                 )
             return
-        async with self._unit() as uow:
-            sent = notification.record_sent(answer, self._clock())
-            uow.notifications.save(notification)
-            uow.publish(sent, self._topics.notifications, notification)
+        await self._record(notification, lambda: notification.record_sent(answer, self._clock()))
+
+    async def _record(self, notification: Notification, outcome: Callable[[], Event | None]) -> bool:
+        """Store how a send went, and announce it when the domain says there is something to tell."""
+        try:
+            async with self._unit() as uow:
+                event = outcome()
+                uow.notifications.save(notification)
+                if event is not None:
+                    uow.publish(event, self._topics.notifications, notification)
+        except ConcurrentChange:
+            # Our claim went stale mid-send and another sender took the message over: its outcome is the
+            # one stored. (A text sent by both is the double send the notify issue closes.)
+            self._log.warning("another sender took the message over", notification_id=notification.id)
+            return False
+        return True
 
     async def retry_due(self) -> int:
         async with self._unit() as uow:
             due = await uow.notifications.due_for_retry(self._clock())
         for notification_id in due:
-            await self.deliver(notification_id)
+            try:
+                await self.deliver(notification_id)
+            except Exception:
+                # One message that cannot be sent now must not keep the rest of the queue waiting.
+                self._log.exception(
+                    "retry failed; the next round tries again", notification_id=notification_id
+                )
         return len(due)

@@ -11,7 +11,7 @@ from services.notify.domain.notification import Notification
 
 
 class SmsGatewayError(Exception):
-    """The SMS gateway did not take the message; the notification stays pending for a retry."""
+    """The SMS gateway did not take the message: retried later, or given up on after the last attempt."""
 
 
 class SmsGateway(Protocol):

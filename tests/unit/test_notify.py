@@ -150,6 +150,16 @@ async def test_a_message_whose_sender_died_mid_send_is_sent_once_the_claim_goes_
     assert len(notify.sms.sent) == 1
 
 
+async def test_a_message_that_cannot_be_sent_now_does_not_hold_up_the_rest_of_the_retries():
+    notify = Notify(failures=2)
+    await notify.handlers.work_order_replied(envelope_of(replied(customer=Customer(phone="+8613926012345"))))
+    await notify.handlers.work_order_replied(envelope_of(replied(customer=Customer(phone="+8613800138000"))))
+    notify.clock.advance(seconds=30)
+    notify.sms.broken_for = {"+8613926012345"}  # this one now fails in a way nobody planned for
+    assert await notify.handlers.retry_due() == 2
+    assert [to for to, _ in notify.sms.sent] == ["+8613800138000"]
+
+
 def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():
     assert mask("+8613926012345") == "+86139****2345"
 
