@@ -7,7 +7,7 @@ from contracts.topics import Topics
 from deploy.local.watch import SmsInbox
 from tests.support.running import Tap, eventually, running_subsystem
 
-PROVINCE = "gd"
+PROVINCE = "hn"
 TOPICS = Topics(PROVINCE)
 
 

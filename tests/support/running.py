@@ -43,11 +43,22 @@ def service_env(stack: Stack, province: str) -> dict[str, str]:
     }
 
 
+# The topic prefixes (province codes) this session's tests used. Only topics under them are deleted at the
+# end of the session, never those of a demo or a bench sharing the stack.
+PREFIXES_USED: set[str] = set()
+
+
+def _used(*topics: str) -> None:
+    PREFIXES_USED.update(topic.split(".", 1)[0] for topic in topics)
+
+
 def Tap(stack: Stack, *topics: str) -> TopicTap:
+    _used(*topics)
     return TopicTap(stack.kafka, *topics)
 
 
 async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
+    _used(topic)
     await ensure_topics(bootstrap_servers, [topic], partitions)
 
 
@@ -77,6 +88,7 @@ async def running_subsystem(
     tracer_providers: Mapping[str, TracerProvider] | None = None,
 ) -> AsyncIterator[Subsystem]:
     subsystem = Subsystem(stack, province)
+    PREFIXES_USED.add(province)
     values = {key.lower(): value for key, value in service_env(stack, province).items()}
     async with contextlib.AsyncExitStack() as running:
         for name in services:
