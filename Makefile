@@ -16,7 +16,7 @@ help:
 	@echo "make test    the whole suite (unit + integration + e2e) on the real local stack"
 	@echo "make unit    unit tests only, no stack needed"
 	@echo "make up | down | status    the local stack: Kafka (KRaft), FerretDB, Kannel + fakesmsc"
-	@echo "make run     all five services in the foreground (honcho); Ctrl-C stops them"
+	@echo "make run     every service in the foreground (honcho); Ctrl-C stops them"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   end-to-end and raw Kafka throughput and latency, service memory"
 

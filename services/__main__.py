@@ -9,11 +9,17 @@ import sys
 from plumbing.serve import serve
 from plumbing.settings import load
 from plumbing.telemetry import configure_logging
-from services.registry import BY_NAME, procfile
+from services.registry import BY_NAME, SERVICES, procfile
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services", description="Run one of Hotline's services.")
+    services = "\n".join(f"  {entry.name:10} {entry.summary}" for entry in SERVICES)
+    parser = argparse.ArgumentParser(
+        prog="python -m services",
+        description="Run one of Hotline's services.",
+        epilog=f"services:\n{services}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("name", nargs="?", choices=sorted(BY_NAME), help="the service to run")
     parser.add_argument("--procfile", action="store_true", help="print the Procfile for every service")
     args = parser.parse_args(argv)

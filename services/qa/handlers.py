@@ -3,7 +3,7 @@
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events import WorkOrderRepliedV1
+from contracts.events import ReplyKind, WorkOrderRepliedV1
 from contracts.topics import Topics
 from services.common.clock import Clock
 from services.qa.domain.follow_up import FollowUp
@@ -26,10 +26,11 @@ class QaHandlers:
         assert isinstance(reply, WorkOrderRepliedV1)
         planned = FollowUp.plan(reply, self._policy, self._clock())
         if planned is None:
+            if reply.kind is ReplyKind.INTERIM:
+                return
             self._log.info(
-                "no follow-up planned",
+                "no follow-up: not sampled",
                 work_order_id=reply.work_order_id,
-                kind=reply.kind.value,
                 rule=self._policy.describe(reply.type),
             )
             return

@@ -1,4 +1,4 @@
-// Wrapper module that pins FerretDB for the local dev stack (deploy/local/stack.py).
+// Wrapper module that pins FerretDB for the local dev stack (deploy/local/stack/).
 // main.go explains why this embeds FerretDB instead of building its cmd/ferretdb.
 module hotline/deploy/local/ferretdb
 
