@@ -1,4 +1,4 @@
-// Command ferretdb runs FerretDB (MongoDB wire protocol on SQLite) for the local dev stack.
+// Command ferretdb runs FerretDB (MongoDB wire protocol on PostgreSQL) for the local dev stack.
 //
 // It embeds github.com/FerretDB/FerretDB/ferretdb instead of building cmd/ferretdb: the
 // stock command panics at start when built from the module proxy, because its
@@ -23,7 +23,8 @@ func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "listen TCP address")
 	handler := flag.String("handler", "sqlite", "backend handler: 'sqlite' or 'postgresql'")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI (directory, must end with '/')")
-	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL for the 'postgresql' handler")
+	// The URL carries the backend's password: read from the environment, it stays out of `ps` and logs.
+	postgresqlURL := flag.String("postgresql-url", os.Getenv("FERRETDB_POSTGRESQL_URL"), "PostgreSQL URL for the 'postgresql' handler (default $FERRETDB_POSTGRESQL_URL)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	flag.Parse()
 

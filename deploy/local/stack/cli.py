@@ -1,4 +1,4 @@
-"""Local infrastructure for Hotline: Kafka (KRaft), FerretDB (MongoDB wire protocol), Kannel (SMS).
+"""Local infrastructure for Hotline: Kafka (KRaft), FerretDB on PostgreSQL (MongoDB wire), Kannel (SMS).
 
     python3 -m deploy.local.stack up             fetch/build what is missing, start, wait until ready
     python3 -m deploy.local.stack down [--purge] stop everything (--purge also wipes data and logs)
@@ -9,7 +9,8 @@ Standard library only: it runs before any virtualenv exists. All state lives und
 Setting KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI or KANNEL_SENDSMS_URL marks that component as
 external: `up` does not start it and passes the given value through to the env lines.
 
-Ports (all on 127.0.0.1): Kafka 19092 (broker) and 19093 (KRaft controller); FerretDB 17017;
+Ports (all on 127.0.0.1): Kafka 19092 (broker) and 19093 (KRaft controller); FerretDB 17017 and its
+PostgreSQL 15432;
 Kannel 13000 (bearerbox admin), 13001 (smsbox link), 13013 (sendsms HTTP), 10000 (fake SMSC).
 """
 

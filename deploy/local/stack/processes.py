@@ -48,14 +48,30 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.25
     return bool(check())
 
 
-def run_logged(argv: Sequence[str], log: Path, cwd: Path | None = None, what: str = "") -> None:
-    """Run a build/fetch step to completion, appending its output to `log`."""
+def run_logged(
+    argv: Sequence[str],
+    log: Path,
+    cwd: Path | None = None,
+    what: str = "",
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Run a build/fetch step to completion, appending its output to `log` (as `user` when given)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as out:
         out.write(f"\n=== {time.strftime('%F %T')} $ {' '.join(argv)}\n")
         out.flush()
         result = subprocess.run(
-            argv, check=False, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            argv,
+            check=False,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+            env=None if env is None else os.environ | env,
         )
     if result.returncode != 0:
         raise StackError(f"{what or argv[0]} failed (exit {result.returncode})", [log])
@@ -123,7 +139,11 @@ class Proc:
     def alive(self) -> bool:
         return self.pid() is not None
 
-    def spawn(self, argv: Sequence[str], cwd: Path) -> None:
+    def spawn(
+        self, argv: Sequence[str], cwd: Path, user: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        """Start `argv` detached; as `user` when given (a server that refuses to run as root), with `env`
+        added to the environment (secrets go there, not into argv, which the log records)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         cwd.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as out:
@@ -138,6 +158,10 @@ class Proc:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    user=user,
+                    group=user,
+                    extra_groups=[] if user else None,
+                    env=None if env is None else os.environ | env,
                 )
             except OSError as error:
                 raise StackError(f"cannot start {self.name} ({argv[0]}): {error}", [self.log]) from error
