@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import httpx
@@ -80,6 +81,8 @@ async def end_to_end(
     async with client() as http:
         accepted, failures = await asyncio.wait_for(post_contacts(http, contacts, concurrency), patience)
     log(f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic")
+    for reason, count in Counter(failures).most_common(3):
+        log(f"  failed {count}x: {reason}")
     orders = {work_order_id_for(a.contact_id): a for a in accepted}
     missing = await department.wait_for(orders, patience)
     if missing:

@@ -1,14 +1,17 @@
 """Throughput, latency and memory of the real path accept -> department topic, next to raw aiokafka.
 
-    python -m tests.bench.run [--contacts N] [--concurrency C] [--province P]
+    python -m tests.bench.run [--contacts N] [--concurrency C] [--province P] [--stored S]
+                              [--lookup-sizes 1000,100000,1000000]
 
-Starts the local stack if it is down (and stops it afterwards only then), runs gateway, intake and dispatch
-as their own OS processes on empty stores, posts N fault-repair contacts to the gateway over HTTP with C
-requests in flight, and times each work order from the gateway's 202 (the contact is on Kafka then) to the
-moment the bench reads it on the department topic. Then it runs a plain aiokafka produce -> consume loop of
-the same size, concurrency and producer settings on a fresh topic, so the two throughputs can be compared.
-Prints two lines (speed, memory) on stdout, progress on stderr, and writes every figure, with the pace per
-10 s and the split between intake and dispatch, to .run/bench/last.json.
+Starts the local stack if it is down (and stops it afterwards only then). First it times lookups by _id and
+by an indexed field as one collection grows through the lookup sizes. Then, twice (empty stores, and stores
+holding S work orders and as many dispatches, rendered by the services' own mappers), it runs gateway,
+intake and dispatch as their own OS processes, posts N fault-repair contacts to the gateway over HTTP with
+C requests in flight, and times each work order from the gateway's 202 (the contact is on Kafka then) to
+the moment the bench reads it on the department topic. Last it runs a plain aiokafka produce -> consume
+loop of the same size, concurrency and producer settings on a fresh topic, so the throughputs compare.
+Prints a speed and a memory line per phase and a lookup line on stdout, progress on stderr, and writes
+every figure, with the pace per 10 s and the split between intake and dispatch, to .run/bench/last.json.
 
 A benchmark, not a test: it asserts nothing about timings, and pytest does not collect it.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import signal
 import sys
@@ -28,91 +30,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.provinces import is_province_code
-from contracts.topics import Topics
-from tests.bench.arrivals import Arrivals
-from tests.bench.end_to_end import end_to_end
-from tests.bench.figures import Memory, fmt, fmt_rate
-from tests.bench.housekeeping import drop_databases, log_findings, peak_rss_mib, skip_backlog, store_databases
+from tests.bench.figures import fmt, fmt_rate
+from tests.bench.housekeeping import peak_rss_mib
+from tests.bench.phase import OUT, run_phase
 from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
+from tests.bench.stored import lookups
 from tests.support import stack as local_stack
-from tests.support.processes import ROOT, ServiceProcess
-from tests.support.running import service_env
-
-OUT = ROOT / ".run" / "bench"
-# Started downstream first, so each consumer is up before anything is published to it.
-SERVICES = ("dispatch", "intake", "gateway")
-DEPARTMENT = "repair"  # where the dispatch rules send fault_repair work orders
-START_TIMEOUT = 60.0
+from tests.support.running import DATABASE_PREFIX
 
 
 async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str, Any]:
-    OUT.mkdir(parents=True, exist_ok=True)
-    topics = Topics(args.province)
-    env = service_env(stack, args.province)
-    processes: dict[str, ServiceProcess] = {}
-    startup: dict[str, float] = {}
-    department = Arrivals(stack.kafka, topics.department(DEPARTMENT))
-    workorders = Arrivals(stack.kafka, topics.workorders)
-    readers_started: list[Arrivals] = []
-    databases = store_databases(env, args.province)
-    dropped: dict[str, int] | None = None
-    skipped: dict[str, int] | None = None
-    if not args.keep_data:
-        # Every figure depends on how much the stores hold: start from empty ones.
-        dropped = await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
-        log(f"stores {', '.join(databases)} start empty (documents held before: {dropped or 'none'})")
-        skipped = await asyncio.wait_for(skip_backlog(stack.kafka, args.province), START_TIMEOUT)
-        log(f"skipped what the {args.province} consumer groups had not consumed yet: {skipped}")
-    try:
-        for service in SERVICES:
-            log_path = OUT / f"{service}.log"
-            log_path.unlink(missing_ok=True)
-            process = ServiceProcess(service, env, log_path)
-            processes[service] = process
-            began = time.monotonic()
-            await asyncio.wait_for(process.start(), START_TIMEOUT + 10)
-            startup[service] = time.monotonic() - began
-            log(f"{service} ready on 127.0.0.1:{process.port} after {startup[service]:.1f}s")
-        for reader in (department, workorders):
-            await reader.start()
-            readers_started.append(reader)
-        e2e = await end_to_end(
-            processes["gateway"].port,
-            department,
-            workorders,
-            args.contacts,
-            args.concurrency,
-            args.warmup,
-            args.timeout,
-        )
-        memory = Memory(
-            peak_rss_mib={
-                service: peak_rss_mib(process._process.pid) if process._process is not None else None
-                for service, process in processes.items()
-            }
-        )
-        for reader in readers_started:
-            await reader.stop()
-        readers_started.clear()
-        raw = await raw_kafka(
-            stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
-        )
-        memory.peak_rss_mib["bench"] = peak_rss_mib("self")
-    finally:
-        for reader in readers_started:
-            with contextlib.suppress(Exception):
-                await reader.stop()
-        for process in processes.values():
-            process.stop()
-        if not args.keep_data:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
-    findings = {service: log_findings(OUT / f"{service}.log") for service in processes}
-    ratio = (
-        e2e.speed.throughput_per_s / raw.throughput_per_s
-        if e2e.speed.throughput_per_s and raw.throughput_per_s
-        else None
+    sizes = tuple(int(size) for size in args.lookup_sizes.split(",") if size)
+    looked_up = await lookups(stack.mongodb_uri, f"{DATABASE_PREFIX}_lookups", sizes) if sizes else []
+    phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
+    raw = await raw_kafka(
+        stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
     )
     return {
         "at": datetime.now(UTC).isoformat(),
@@ -120,15 +53,10 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "contacts": args.contacts,
         "concurrency": args.concurrency,
         "warmup": args.warmup,
-        "databases": databases,
-        "stores_emptied_first": dropped,
-        "backlog_skipped_first": skipped,
-        "e2e": asdict(e2e),
+        "lookups": [asdict(figures) for figures in looked_up],
+        "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
-        "e2e_over_raw_throughput": ratio,
-        "memory": asdict(memory),
-        "service_startup_s": startup,
-        "log_findings": findings,
+        "bench_peak_rss_mib": peak_rss_mib("self"),
     }
 
 
@@ -144,24 +72,47 @@ async def bench_until_terminated(stack: local_stack.Stack, args: argparse.Namesp
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def summary(result: dict[str, Any]) -> tuple[str, str]:
-    e2e, raw, memory = result["e2e"], result["raw_aiokafka"], result["memory"]["peak_rss_mib"]
-    speed = e2e["speed"]
-    lost = "".join(f", {speed[key]} {key}" for key in ("missing", "failed") if speed[key])
+def summary(result: dict[str, Any]) -> list[str]:
+    raw = result["raw_aiokafka"]
     raw_lost = "".join(f", {raw[key]} {key}" for key in ("missing", "failed") if raw[key])
-    ratio = result["e2e_over_raw_throughput"]
-    line = (
-        f"bench: e2e {speed['items']} contacts {fmt_rate(speed['throughput_per_s'])}{lost} "
-        f"p50 {fmt(speed['latency_p50_ms'])} ms p99 {fmt(speed['latency_p99_ms'])} ms "
-        f"(gateway accepts {fmt_rate(e2e['accept_per_s'])}) | "
-        f"raw aiokafka {raw['items']} msgs {fmt_rate(raw['throughput_per_s'])}{raw_lost} "
-        f"p50 {fmt(raw['latency_p50_ms'])} ms p99 {fmt(raw['latency_p99_ms'])} ms | "
-        f"e2e/raw throughput {'n/a' if ratio is None else f'{ratio:.2g}'}"
-    )
-    processes = ", ".join(
-        f"{name} {fmt(memory.get(name), 0)} MiB" for name in ("gateway", "intake", "dispatch", "bench")
-    )
-    return line, f"memory: {processes} (peak RSS)"
+    lines = []
+    for phase in result["phases"]:
+        e2e, memory = phase["e2e"], phase["memory"]["peak_rss_mib"]
+        speed = e2e["speed"]
+        lost = "".join(f", {speed[key]} {key}" for key in ("missing", "failed") if speed[key])
+        ratio = (
+            speed["throughput_per_s"] / raw["throughput_per_s"]
+            if speed["throughput_per_s"] and raw["throughput_per_s"]
+            else None
+        )
+        held = f"{phase['stored']:,} work orders and dispatches stored" if phase["stored"] else "empty stores"
+        lines.append(
+            f"bench ({held}): e2e {speed['items']} contacts {fmt_rate(speed['throughput_per_s'])}{lost} "
+            f"p50 {fmt(speed['latency_p50_ms'])} ms p99 {fmt(speed['latency_p99_ms'])} ms "
+            f"(gateway accepts {fmt_rate(e2e['accept_per_s'])}) | "
+            f"raw aiokafka {raw['items']} msgs {fmt_rate(raw['throughput_per_s'])}{raw_lost} "
+            f"p50 {fmt(raw['latency_p50_ms'])} ms p99 {fmt(raw['latency_p99_ms'])} ms | "
+            f"e2e/raw throughput {'n/a' if ratio is None else f'{ratio:.2g}'}"
+        )
+        processes = ", ".join(
+            f"{name} {fmt(memory.get(name), 0)} MiB" for name in ("gateway", "intake", "dispatch")
+        )
+        lines.append(
+            f"memory ({held}): {processes} (peak RSS); bench {fmt(result['bench_peak_rss_mib'], 0)} MiB"
+        )
+    if result["lookups"]:
+        first, last = result["lookups"][0], result["lookups"][-1]
+        sizes = "/".join(f"{figures['documents']:,}" for figures in result["lookups"])
+        by_id = "/".join(fmt(figures["by_id_p50_ms"], 2) for figures in result["lookups"])
+        by_field = "/".join(fmt(figures["by_field_p50_ms"], 2) for figures in result["lookups"])
+        p99 = "/".join(fmt(figures["by_id_p99_ms"], 2) for figures in result["lookups"])
+        growth_id = last["by_id_p50_ms"] / first["by_id_p50_ms"]
+        growth_field = last["by_field_p50_ms"] / first["by_field_p50_ms"]
+        lines.append(
+            f"lookups at {sizes} documents: by _id p50 {by_id} ms (p99 {p99}), by an indexed field p50 "
+            f"{by_field} ms; largest/smallest p50 {growth_id:.2f}x by _id, {growth_field:.2f}x by field"
+        )
+    return lines
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -177,14 +128,20 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds to wait for each phase to finish (default 3600)",
     )
     parser.add_argument(
-        "--keep-data",
-        action="store_true",
-        help="keep stores and backlog (default: start with empty stores, no backlog; drop the stores after)",
+        "--stored",
+        type=int,
+        default=1_000_000,
+        help="work orders and dispatches stored before the second phase (default 1000000; 0: one phase)",
+    )
+    parser.add_argument(
+        "--lookup-sizes",
+        default="1000,100000,1000000",
+        help="collection sizes to time lookups at, comma-separated (default 1000,100000,1000000; '' skips)",
     )
     args = parser.parse_args(argv)
     if not is_province_code(args.province):
         parser.error(f"{args.province!r} is not a province code")
-    if args.contacts < 1 or args.concurrency < 1 or args.warmup < 0 or args.timeout <= 0:
+    if args.contacts < 1 or args.concurrency < 1 or args.warmup < 0 or args.timeout <= 0 or args.stored < 0:
         parser.error(
             "--contacts and --concurrency must be at least 1, --warmup at least 0, --timeout positive"
         )
@@ -207,12 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             local_stack.stop()
     result["wall_s"] = time.monotonic() - began
     (OUT / "last.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    for service, lines in result["log_findings"].items():
-        for line in lines:
-            log(f"{service} log: {line[:300]}")
-    speed_line, memory_line = summary(result)
-    print(speed_line)
-    print(memory_line)
+    for phase in result["phases"]:
+        for service, lines in phase["log_findings"].items():
+            for line in lines:
+                log(f"{service} log: {line[:300]}")
+    for line in summary(result):
+        print(line)
     return 0
 
 

@@ -1,0 +1,103 @@
+"""One end-to-end phase: gateway, intake and dispatch as processes on stores holding a given number of
+records, contacts posted through the gateway and timed to the department topic."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from contracts.topics import Topics
+from tests.bench.arrivals import Arrivals
+from tests.bench.end_to_end import end_to_end
+from tests.bench.figures import EndToEnd, Memory
+from tests.bench.housekeeping import drop_databases, log_findings, peak_rss_mib, skip_backlog, store_databases
+from tests.bench.progress import log
+from tests.bench.stored import fill_stores
+from tests.support import stack as local_stack
+from tests.support.processes import ROOT, ServiceProcess
+from tests.support.running import service_env
+
+OUT = ROOT / ".run" / "bench"
+# Started downstream first, so each consumer is up before anything is published to it.
+SERVICES = ("dispatch", "intake", "gateway")
+DEPARTMENT = "repair"  # where the dispatch rules send fault_repair work orders
+START_TIMEOUT = 60.0
+FILL_TIMEOUT = 1800.0
+
+
+@dataclass
+class Phase:
+    stored: int
+    e2e: EndToEnd
+    memory: Memory
+    service_startup_s: dict[str, float]
+    fill_s: float | None
+    log_findings: dict[str, list[str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: int) -> Phase:
+    OUT.mkdir(parents=True, exist_ok=True)
+    topics = Topics(args.province)
+    env = service_env(stack, args.province)
+    processes: dict[str, ServiceProcess] = {}
+    startup: dict[str, float] = {}
+    department = Arrivals(stack.kafka, topics.department(DEPARTMENT))
+    workorders = Arrivals(stack.kafka, topics.workorders)
+    readers_started: list[Arrivals] = []
+    databases = store_databases(env, args.province)
+    fill_s: float | None = None
+    # Every figure depends on how much the stores hold: start from empty ones, then fill them.
+    dropped = await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
+    log(f"stores {', '.join(databases)} start empty (documents held before: {dropped or 'none'})")
+    skipped = await asyncio.wait_for(skip_backlog(stack.kafka, args.province), START_TIMEOUT)
+    log(f"skipped what the {args.province} consumer groups had not consumed yet: {skipped}")
+    try:
+        if stored:
+            names = dict(zip(("intake", "dispatch"), databases, strict=True))
+            fill_s = await asyncio.wait_for(
+                fill_stores(stack.mongodb_uri, names, args.province, stored), FILL_TIMEOUT
+            )
+        for service in SERVICES:
+            log_path = OUT / f"{service}.log"
+            log_path.unlink(missing_ok=True)
+            process = ServiceProcess(service, env, log_path)
+            processes[service] = process
+            began = time.monotonic()
+            await asyncio.wait_for(process.start(), START_TIMEOUT + 10)
+            startup[service] = time.monotonic() - began
+            log(f"{service} ready on 127.0.0.1:{process.port} after {startup[service]:.1f}s")
+        for reader in (department, workorders):
+            await reader.start()
+            readers_started.append(reader)
+        e2e = await end_to_end(
+            processes["gateway"].port,
+            department,
+            workorders,
+            args.contacts,
+            args.concurrency,
+            args.warmup,
+            args.timeout,
+        )
+        memory = Memory(
+            peak_rss_mib={
+                service: peak_rss_mib(process._process.pid) if process._process is not None else None
+                for service, process in processes.items()
+            }
+        )
+    finally:
+        for reader in readers_started:
+            with contextlib.suppress(Exception):
+                await reader.stop()
+        for process in processes.values():
+            process.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
+    findings = {service: log_findings(OUT / f"{service}.log") for service in processes}
+    return Phase(stored, e2e, memory, startup, fill_s, findings)
