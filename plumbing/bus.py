@@ -1,5 +1,6 @@
 """The Kafka broker every service uses, and publishing of contract events as CloudEvents."""
 
+import asyncio
 import contextlib
 import logging
 from typing import Union
@@ -7,6 +8,7 @@ from typing import Union
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidTopicError,
+    KafkaTimeoutError,
     MessageSizeTooLargeError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
@@ -50,19 +52,26 @@ def wire_headers(raw: dict[str, bytes]) -> dict[str, str]:
 
 
 class EventPublisher:
-    """Publishes an event now and waits for the broker's acknowledgement.
+    """Publishes an event now and waits for the broker's acknowledgement, for at most `timeout` seconds.
 
     For callers that store nothing themselves (the gateway); services with a store use the outbox.
     """
 
-    def __init__(self, broker: KafkaBroker, source: str) -> None:
+    def __init__(self, broker: KafkaBroker, source: str, *, timeout: float | None = None) -> None:
         self._broker = broker
         self._source = source
+        self._timeout = timeout
 
     async def publish(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
         message = encode(event, self._source, event_id=event_id)
         headers = wire_headers(message.headers)
-        await self._broker.publish(message.value, topic=topic, key=message.key, headers=headers)
+        sending = self._broker.publish(message.value, topic=topic, key=message.key, headers=headers)
+        try:
+            await asyncio.wait_for(sending, self._timeout)
+        except TimeoutError as error:
+            # Kafka may still take it later: a caller retrying with its key gets the same ids, and
+            # consumers drop the second copy.
+            raise KafkaTimeoutError(f"no acknowledgement from Kafka within {self._timeout:g} s") from error
         return headers["ce_id"]
 
 

@@ -50,7 +50,10 @@ class ServiceEntry:
 
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry(
-        "gateway", "HTTP access for channels and departments", "plumbing.settings:BusSettings", 8100
+        "gateway",
+        "HTTP access for channels and departments",
+        "services.gateway.settings:GatewaySettings",
+        8100,
     ),
     ServiceEntry("intake", "contacts into work orders", "plumbing.settings:ServiceSettings", 8101),
     ServiceEntry(

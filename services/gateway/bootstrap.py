@@ -6,13 +6,13 @@ from contracts.events import ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher, declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
-from plumbing.settings import BusSettings
 from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
 
 
-def bootstrap(settings: BusSettings, *, tracer_provider: TracerProvider | None = None) -> Service[None]:
+def bootstrap(settings: GatewaySettings, *, tracer_provider: TracerProvider | None = None) -> Service[None]:
     runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
     topics = settings.topics
     declare_publication(
@@ -24,4 +24,7 @@ def bootstrap(settings: BusSettings, *, tracer_provider: TracerProvider | None =
         [DepartmentRepliedV1],
         "Departments' replies to dispatches.",
     )
-    return Service(runtime, create_app(runtime, EventPublisher(runtime.broker, runtime.source)), None)
+    publisher = EventPublisher(
+        runtime.broker, runtime.source, timeout=settings.gateway_accept_timeout_seconds
+    )
+    return Service(runtime, create_app(runtime, publisher), None)

@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -8,6 +9,7 @@ from faststream.kafka.annotations import KafkaMessage
 from contracts.envelope import Envelope, decode
 from plumbing.settings import BusSettings
 from services.gateway.bootstrap import bootstrap
+from services.gateway.settings import GatewaySettings
 
 
 class Gateway:
@@ -26,7 +28,7 @@ def collector(bucket: list[Envelope]):
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    service = bootstrap(BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
+    service = bootstrap(GatewaySettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
     runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
 
@@ -149,3 +151,41 @@ async def test_a_contact_posted_while_the_bus_is_down_gets_503_and_is_not_accept
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json()["title"] == "Bus unavailable"
+
+
+class StalledBroker:
+    """Takes records but acknowledges none until `recover()`, like Kafka during an outage."""
+
+    def __init__(self) -> None:
+        self.event_ids: list[str] = []
+        self._healthy = asyncio.Event()
+
+    def recover(self) -> None:
+        self._healthy.set()
+
+    async def publish(self, _value: bytes, *, headers: dict[str, str], **_: object) -> None:
+        self.event_ids.append(headers["ce_id"])
+        await self._healthy.wait()
+
+
+async def test_a_contact_kafka_does_not_acknowledge_in_time_gets_503_and_its_retry_keeps_its_ids():
+    from plumbing.bus import EventPublisher
+    from plumbing.runtime import build_runtime
+    from services.gateway.app import create_app
+
+    broker = StalledBroker()
+    runtime = build_runtime(
+        GatewaySettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway"
+    )
+    app = create_app(runtime, EventPublisher(broker, "/hotline/province/gd/gateway", timeout=0.05))  # type: ignore[arg-type]
+    contact = {"phone": "13926012345", "description": "停电"}
+    key = {"Idempotency-Key": "portal-outage-1"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        during = await client.post("/v1/contacts/web", json=contact, headers=key)
+        broker.recover()
+        after = await client.post("/v1/contacts/web", json=contact, headers=key)
+        again = await client.post("/v1/contacts/web", json=contact, headers=key)
+    assert (during.status_code, during.headers["retry-after"]) == (503, "5")
+    assert (after.status_code, again.status_code) == (202, 202)
+    assert after.json()["id"] == again.json()["id"]
+    assert len(set(broker.event_ids)) == 1, "the stalled attempt and its retries are one event to consumers"

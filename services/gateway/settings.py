@@ -1,0 +1,9 @@
+from pydantic import Field
+
+from plumbing.settings import BusSettings
+
+
+class GatewaySettings(BusSettings):
+    # A caller waits at most this long for Kafka to acknowledge its contact; then it is answered 503
+    # with Retry-After instead of holding a connection for as long as an outage lasts.
+    gateway_accept_timeout_seconds: float = Field(default=2.0, gt=0)
