@@ -33,11 +33,11 @@ SERVER_SETTINGS = {
 }
 
 
-def server_binaries() -> Path:
-    """The newest installed server's bin directory, installing Debian's server if there is none."""
+def server_binaries(log: Path) -> Path:
+    """The newest installed server's bin directory, installing Debian's server (logged to `log`) if none."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
     if not found:
-        apt_install(["postgresql"], Path("/dev/null"))
+        apt_install(["postgresql"], log)
         found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
     if not found:
         raise StackError("no PostgreSQL server after installing Debian's postgresql package")
@@ -68,7 +68,7 @@ class Postgres:
     def prepare(self) -> None:
         if (self.data / "PG_VERSION").exists():
             return
-        bin_dir = server_binaries()
+        bin_dir = server_binaries(self.log)
         self.home.mkdir(parents=True, exist_ok=True)
         if self.user:
             self.check_reachable()
@@ -103,7 +103,7 @@ class Postgres:
 
     def start(self) -> None:
         settings = [f"--{name}={value}" for name, value in SERVER_SETTINGS.items()]
-        argv = [str(server_binaries() / "postgres"), "-D", str(self.data), *settings]
+        argv = [str(server_binaries(self.log) / "postgres"), "-D", str(self.data), *settings]
         self.proc.spawn(argv, self.home, self.user)
         if not wait_until(lambda: self.accepting() or not self.proc.alive(), 60.0, interval=0.2):
             raise StackError("PostgreSQL did not accept connections within 60 s", [self.log])
