@@ -1,7 +1,7 @@
 """CloudEvents 1.0 in Kafka binary content mode: attributes in ce_* headers, the event data as JSON value."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from contracts.events import EVENTS_BY_TYPE, Event
 
 CONTENT_TYPE = "application/json"
+TRACE_HEADERS = ("traceparent", "tracestate")
 _FORMAT = JSONFormat()
 
 
@@ -35,6 +36,9 @@ class Envelope:
     subject: str
     time: datetime
     data: Event
+    # The W3C trace context the record arrived with (CloudEvents distributed tracing): what a handler
+    # publishes because of this event continues its trace, also when it came in a batch.
+    trace: Mapping[str, str] = field(default_factory=dict)
 
 
 class UndecodableMessage(Exception):
@@ -106,6 +110,11 @@ def decode(
         subject=str(cloud_event.get_subject() or ""),
         time=cloud_event.get_time() or datetime.now(UTC),
         data=payload,
+        trace={
+            name: headers[name].decode(errors="replace")
+            for name in TRACE_HEADERS
+            if isinstance(headers.get(name), bytes)
+        },
     )
 
 

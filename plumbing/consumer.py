@@ -1,4 +1,9 @@
-"""Consuming contract events: decode, dispatch by type, dead-letter what cannot be taken, retry what can.
+"""Consuming contract events in batches: decode, dispatch by type, dead-letter what cannot be taken.
+
+Records come in batches (up to `max_records`); each run of consecutive records of one type goes to its
+handler as one list, so one unit of work stores the whole run with one write per collection. Runs are
+taken in order, so the events of one key keep their order. The batch's offsets are committed once every
+run is stored and published; any failure rewinds the batch, and handlers drop what they took already.
 
 - A record that is not one of our CloudEvents, or whose data breaks its schema, goes to the subsystem's
   dead-letter topic with the reason in its headers; the consumer carries on with the next record.
@@ -8,13 +13,14 @@
   contact is never lost while a dependency restarts.
 - A Kafka error aiokafka does not mark retriable (a record too large, a topic invalid or forbidden) is
   dead-lettered at once.
-- Any other failure is retried a few times, then dead-lettered with the error as the reason.
+- Any other failure is retried a few times, then dead-lettered with the error as the reason. To find the
+  record at fault, a run that fails so is taken again one record at a time: the rest of it proceeds.
 """
 
 import asyncio
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +39,8 @@ from plumbing.repository import ConcurrentChange
 from plumbing.store import TRANSIENT_STORE_ERRORS
 from plumbing.telemetry import Attr
 
-Handler = Callable[[Envelope], Awaitable[None]]
+Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
+Taken = tuple[ConsumerRecord, Envelope]
 
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
 # A concurrent change is transient too: redelivered, the message is applied to the newer version.
@@ -54,6 +61,7 @@ class EventConsumer:
         logger: Any,
         max_attempts: int = 5,
         retry_pause: float = 1.0,
+        max_records: int = 100,
     ) -> None:
         self._broker = broker
         self._group = group
@@ -61,6 +69,7 @@ class EventConsumer:
         self._log = logger
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
+        self._max_records = max_records
         self._failures: Counter[tuple[str, int, int]] = Counter()
         self.topics: list[str] = []
 
@@ -68,8 +77,9 @@ class EventConsumer:
         by_type = {event.ce_type: handler for event, handler in handlers.items()}
         self.topics.append(topic)
 
-        async def on_record(message: KafkaMessage) -> None:
-            await self._take(message.raw_message, by_type)
+        async def on_batch(message: KafkaMessage) -> None:
+            records = message.raw_message
+            await self._take(records if isinstance(records, tuple | list) else (records,), by_type)
 
         self._broker.subscriber(
             # The runtime creates topics, with the cluster's partition and replica counts; not FastStream.
@@ -77,65 +87,98 @@ class EventConsumer:
             group_id=self.group_for(topic),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            batch=True,
+            max_records=self._max_records,
             title=f"{topic}:{self.group_for(topic)}",
             description=description,
             decoder=_undecoded,
-        )(on_record)
+        )(on_batch)
 
     def group_for(self, topic: str) -> str:
         """One consumer group per service and topic ("gd.dispatch.workorders"): a service's subscriptions
         then never make each other rebalance, and lag reads per topic."""
         return f"{self._group}.{topic.split('.', 1)[-1]}"
 
-    async def _take(self, record: ConsumerRecord, handlers: Mapping[str, Handler]) -> None:
+    async def _take(self, records: Sequence[ConsumerRecord], handlers: Mapping[str, Handler]) -> None:
+        trace.get_current_span().set_attribute(Attr.BATCH_SIZE, len(records))
+        runs: list[tuple[Handler, list[Taken]]] = []
+        seen: set[str] = set()
+        for record in records:
+            envelope = await self._decode(record)
+            handler = handlers.get(envelope.type) if envelope else None
+            # A retried post of the same event can share a batch with the first: take it once.
+            if envelope is None or handler is None or envelope.id in seen:
+                continue
+            seen.add(envelope.id)
+            if runs and runs[-1][0] is handler:
+                runs[-1][1].append((record, envelope))
+            else:
+                runs.append((handler, [(record, envelope)]))
+        for handler, run in runs:
+            await self._handle(handler, run)
+
+    async def _decode(self, record: ConsumerRecord) -> Envelope | None:
+        """The record's event, or None once it is skipped (a newer type of ours) or dead-lettered."""
         headers = {name: value for name, value in record.headers or ()}
         try:
-            envelope = decode(headers, record.key, record.value or b"", EVENTS_BY_TYPE)
+            return decode(headers, record.key, record.value or b"", EVENTS_BY_TYPE)
         except UnsupportedEventType as error:
             if _OUR_TYPE.match(error.event_type):
                 self._log.info("skipped event type this consumer does not know", event_type=error.event_type)
             else:
                 await self.dead_letter(record, str(error))
-            return
         except UndecodableMessage as error:
             await self.dead_letter(record, str(error))
-            return
-        handler = handlers.get(envelope.type)
-        if handler is None:
-            return
-        await self._handle(record, envelope, handler)
+        return None
 
-    async def _handle(self, record: ConsumerRecord, envelope: Envelope, handler: Handler) -> None:
-        position = (record.topic, record.partition, record.offset)
-        span = trace.get_current_span()
-        span.set_attribute(Attr.EVENT_ID, envelope.id)
-        span.set_attribute(Attr.EVENT_TYPE, envelope.type)
-        span.set_attribute(Attr.SUBJECT, envelope.subject)
+    async def _handle(self, handler: Handler, run: list[Taken]) -> None:
+        if len(run) > 1 and any(_position(record) in self._failures for record, _ in run):
+            await self._one_by_one(handler, run)  # it failed before: no need to fail it as a whole again
+            return
         try:
-            await handler(envelope)
-        except Rejected as error:
-            await self.dead_letter(record, f"rejected: {error}")
+            await handler([envelope for _, envelope in run])
         except Exception as error:
-            if _is_transient(error):
-                self._log.warning(
-                    "transient failure, will redeliver", event_id=envelope.id, error=repr(error)
-                )
-                await asyncio.sleep(self._retry_pause)
-                raise
-            if isinstance(error, RECORD_REFUSED):
-                # Each redelivery would fail the same way and hold up the partition behind it. Other
-                # non-retriable errors (a producer closed at shutdown) take the bounded retries below.
-                await self.dead_letter(record, f"non-retriable Kafka error: {error!r}")
+            if len(run) == 1 or _is_transient(error):
+                await self._settle(run[0], error)
                 return
-            self._failures[position] += 1
-            if self._failures[position] < self._max_attempts:
-                self._log.exception("handler failed, will redeliver", event_id=envelope.id)
-                await asyncio.sleep(self._retry_pause)
-                raise
-            del self._failures[position]
-            await self.dead_letter(record, f"handler failed {self._max_attempts} times: {error!r}")
+            await self._one_by_one(handler, run)
         else:
-            self._failures.pop(position, None)
+            for record, _ in run:
+                self._failures.pop(_position(record), None)
+
+    async def _one_by_one(self, handler: Handler, run: list[Taken]) -> None:
+        """Take a run a record at a time, to find the one at fault: the others proceed."""
+        for taken in run:
+            try:
+                await handler([taken[1]])
+            except Exception as single_error:
+                await self._settle(taken, single_error)
+            else:
+                self._failures.pop(_position(taken[0]), None)
+
+    async def _settle(self, taken: Taken, error: Exception) -> None:
+        """Dead-letter a record that can never be taken, or raise so the batch is redelivered."""
+        record, envelope = taken
+        if isinstance(error, Rejected):
+            await self.dead_letter(record, f"rejected: {error}")
+            return
+        if _is_transient(error):
+            self._log.warning("transient failure, will redeliver", event_id=envelope.id, error=repr(error))
+            await asyncio.sleep(self._retry_pause)
+            raise error
+        if isinstance(error, RECORD_REFUSED):
+            # Each redelivery would fail the same way and hold up the partition behind it. Other
+            # non-retriable errors (a producer closed at shutdown) take the bounded retries below.
+            await self.dead_letter(record, f"non-retriable Kafka error: {error!r}")
+            return
+        position = _position(record)
+        self._failures[position] += 1
+        if self._failures[position] < self._max_attempts:
+            self._log.error("handler failed, will redeliver", event_id=envelope.id, error=repr(error))
+            await asyncio.sleep(self._retry_pause)
+            raise error
+        del self._failures[position]
+        await self.dead_letter(record, f"handler failed {self._max_attempts} times: {error!r}")
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         original = {name: value.decode(errors="backslashreplace") for name, value in record.headers or ()}
@@ -152,6 +195,10 @@ class EventConsumer:
             record.value, topic=self._deadletter_topic, key=record.key, headers=headers
         )
         self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
+
+
+def _position(record: ConsumerRecord) -> tuple[str, int, int]:
+    return (record.topic, record.partition, record.offset)
 
 
 def _is_transient(error: BaseException) -> bool:

@@ -6,16 +6,18 @@ reader can upgrade older documents) and the outbox fields. Documents written bef
 read as schema 0 at version 0.
 """
 
+import asyncio
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from plumbing.outbox import OutboxEntry, OutboxRelay, outbox_fields, stored_entries
 from plumbing.repository import Aggregate, Loaded, Repository
 
 Document = dict[str, Any]
 A = TypeVar("A", bound=Aggregate)
+DUPLICATE_KEY = 11000
 
 
 class NewerSchema(Exception):
@@ -50,8 +52,8 @@ class MongoRepository(Repository[A]):
         self._relay = relay
         self._mapper = mapper
 
-    async def send_pending(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
-        await self._relay.publish(aggregate_id, entries)
+    async def send_pending(self, batch: dict[str, list[OutboxEntry]]) -> None:
+        await self._relay.publish_many(batch)
 
     async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         document = await self._collection.find_one({"_id": aggregate_id})
@@ -66,22 +68,36 @@ class MongoRepository(Repository[A]):
         aggregate.version = document.get("version", 0)
         return Loaded(aggregate, stored_entries(document), outdated=schema < self._mapper.schema)
 
-    async def _insert(self, aggregate: A, version: int, entries: list[OutboxEntry]) -> bool:
-        document = self._stored_fields(aggregate, version) | outbox_fields(entries, nested=False)
+    async def _insert_many(self, new: list[tuple[A, list[OutboxEntry]]]) -> set[str]:
+        documents = [
+            {"_id": aggregate.id} | self._stored_fields(aggregate, 1) | outbox_fields(entries, nested=False)
+            for aggregate, entries in new
+        ]
         try:
-            await self._collection.insert_one({"_id": aggregate.id} | document)
-        except DuplicateKeyError:
-            return False
-        return True
+            await self._collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if any(write_error["code"] != DUPLICATE_KEY for write_error in errors):
+                raise
+            return {documents[write_error["index"]]["_id"] for write_error in errors}
+        return set()
 
-    async def _update(self, aggregate: A, expected: int, version: int, entries: list[OutboxEntry]) -> bool:
-        changes = self._stored_fields(aggregate, version) | outbox_fields(entries, nested=True)
-        # A document from before versions were stored has none: an equality with null matches that.
-        stored_version = expected if expected else None
-        result = await self._collection.update_one(
-            {"_id": aggregate.id, "version": stored_version}, {"$set": changes}
+    async def _update_many(self, changed: list[tuple[A, int, list[OutboxEntry]]]) -> bool:
+        # Side by side rather than one bulk write: see OutboxRelay.publish_many (FerretDB 1.24).
+        results = await asyncio.gather(
+            *(
+                self._collection.update_one(
+                    # A document from before versions were stored has none: an equality with null matches.
+                    {"_id": aggregate.id, "version": expected if expected else None},
+                    {
+                        "$set": self._stored_fields(aggregate, expected + 1)
+                        | outbox_fields(entries, nested=True)
+                    },
+                )
+                for aggregate, expected, entries in changed
+            )
         )
-        return result.matched_count == 1
+        return all(result.matched_count == 1 for result in results)
 
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:
         document = await self._collection.find_one({"_id": aggregate_id}, {"outbox": 1})

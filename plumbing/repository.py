@@ -99,47 +99,67 @@ class Repository(ABC, Generic[A]):
         self._tracked.clear()
 
     async def write(self) -> dict[str, list[OutboxEntry]]:
-        """Store every change; return, per aggregate id, the events to send now."""
-        to_send: dict[str, list[OutboxEntry]] = {}
+        """Store every change, one write per kind for the whole unit of work; return, per aggregate id,
+        the events to send now."""
+        tracked = list(self._tracked.values())
         try:
-            for aggregate_id, tracked in self._tracked.items():
-                to_send[aggregate_id] = await self._write(tracked)
+            to_send = await self._write_new([entry for entry in tracked if entry.new])
+            to_send |= await self._write_changed(
+                [entry for entry in tracked if not entry.new and entry.changed]
+            )
+            to_send |= {
+                entry.aggregate.id: entry.pending_at_load
+                for entry in tracked
+                if not entry.new and not entry.changed
+            }
         finally:
             self.discard()
         return {key: entries for key, entries in to_send.items() if entries}
 
-    async def _write(self, tracked: Tracked[A]) -> list[OutboxEntry]:
-        aggregate = tracked.aggregate
-        if tracked.new:
-            if await self._insert(aggregate, 1, tracked.staged):
+    async def _write_new(self, tracked: list[Tracked[A]]) -> dict[str, list[OutboxEntry]]:
+        if not tracked:
+            return {}
+        already_stored = await self._insert_many([(entry.aggregate, entry.staged) for entry in tracked])
+        to_send = {}
+        for entry in tracked:
+            aggregate = entry.aggregate
+            if aggregate.id in already_stored:
+                # Stored by an earlier delivery of the same cause, which may not have sent its events.
+                # This object stays at version 0, so a later save of it is refused, never overwriting.
+                to_send[aggregate.id] = await self._pending(aggregate.id)
+            else:
                 aggregate.version = 1
-                return tracked.staged
-            # Stored by an earlier delivery of the same cause, which may not have sent its events. This
-            # object stays at version 0, so a later save of it is refused rather than overwriting that one.
-            return await self._pending(aggregate.id)
-        if not tracked.changed:
-            return tracked.pending_at_load
-        expected = aggregate.version
-        if not await self._update(aggregate, expected, expected + 1, tracked.staged):
-            raise ConcurrentChange(f"{aggregate.id} changed since version {expected}")
-        aggregate.version = expected + 1
-        return tracked.pending_at_load + tracked.staged
+                to_send[aggregate.id] = entry.staged
+        return to_send
+
+    async def _write_changed(self, tracked: list[Tracked[A]]) -> dict[str, list[OutboxEntry]]:
+        if not tracked:
+            return {}
+        if not await self._update_many(
+            [(entry.aggregate, entry.aggregate.version, entry.staged) for entry in tracked]
+        ):
+            names = ", ".join(sorted(entry.aggregate.id for entry in tracked))
+            raise ConcurrentChange(f"another writer changed one of {names} since it was loaded")
+        for entry in tracked:
+            entry.aggregate.version += 1
+        return {entry.aggregate.id: entry.pending_at_load + entry.staged for entry in tracked}
 
     @abstractmethod
-    async def send_pending(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
-        """Publish entries stored in the aggregate's document, then remove them from it."""
+    async def send_pending(self, batch: dict[str, list[OutboxEntry]]) -> None:
+        """Publish the entries stored in each aggregate's document, then remove them from it."""
 
     @abstractmethod
     async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         """The stored aggregate with its version, and the events still pending in its document."""
 
     @abstractmethod
-    async def _insert(self, aggregate: A, version: int, entries: list[OutboxEntry]) -> bool:
-        """Insert the aggregate at `version` with its events; False if its id is already stored."""
+    async def _insert_many(self, new: list[tuple[A, list[OutboxEntry]]]) -> set[str]:
+        """Insert each aggregate at version 1 with its events; the ids that were stored already."""
 
     @abstractmethod
-    async def _update(self, aggregate: A, expected: int, version: int, entries: list[OutboxEntry]) -> bool:
-        """Write the aggregate at `version` and append its events; False unless it is stored at `expected`."""
+    async def _update_many(self, changed: list[tuple[A, int, list[OutboxEntry]]]) -> bool:
+        """Write each aggregate at the version after the given one, appending its events; False unless
+        every one was still stored at the version given (those that were are written all the same)."""
 
     @abstractmethod
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:

@@ -25,6 +25,7 @@ class Attr:
     PROVINCE: Final = "hotline.province"
     TIER: Final = "hotline.tier"
     DLQ_REASON: Final = "hotline.dlq.reason"
+    BATCH_SIZE: Final = "hotline.batch.size"  # records a consumer took in one batch
 
 
 def make_tracer_provider(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from contracts.envelope import Envelope
 from contracts.events import Event
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import NotTracked, Repository
@@ -43,12 +44,23 @@ class UnitOfWork:
             for repository in self._repositories:
                 repository.discard()
 
-    def publish(self, event: Event, topic: str, aggregate: object, *, event_id: str | None = None) -> str:
+    def publish(
+        self,
+        event: Event,
+        topic: str,
+        aggregate: object,
+        *,
+        cause: Envelope | None = None,
+        event_id: str | None = None,
+    ) -> str:
         """Stage `event` for `topic` in the document of `aggregate` (added, got or saved here).
 
-        Returns the CloudEvents id; pass it as `event_id` to put the very same event on a second topic.
+        `cause`: the message that led to it, whose trace the event continues. Returns the CloudEvents id;
+        pass it as `event_id` to put the very same event on a second topic.
         """
-        entry = OutboxEntry.of(event, topic, self._source, event_id=event_id)
+        entry = OutboxEntry.of(
+            event, topic, self._source, event_id=event_id, trace=cause.trace if cause else None
+        )
         if not any(repository.stage(aggregate, entry) for repository in self._repositories):
             raise NotTracked(f"{type(aggregate).__name__} is not in this unit of work: add, get or save it")
         return entry.event_id
@@ -56,5 +68,5 @@ class UnitOfWork:
     async def commit(self) -> None:
         written = [(repository, await repository.write()) for repository in self._repositories]
         for repository, to_send in written:
-            for aggregate_id, entries in to_send.items():
-                await repository.send_pending(aggregate_id, entries)
+            if to_send:
+                await repository.send_pending(to_send)

@@ -87,28 +87,38 @@ class InMemoryRepository(Repository[A]):
         super().__init__()
         self._store = store
 
-    async def send_pending(self, aggregate_id: str, entries: list[OutboxEntry]) -> None:
-        for entry in entries:
-            self._store.bus.deliver(entry)
-            stored = self._store.stored[aggregate_id]
-            stored.outbox = [kept for kept in stored.outbox if kept.entry_id != entry.entry_id]
+    async def send_pending(self, batch: dict[str, list[OutboxEntry]]) -> None:
+        for aggregate_id, entries in batch.items():
+            for entry in entries:
+                self._store.bus.deliver(entry)
+                stored = self._store.stored[aggregate_id]
+                stored.outbox = [kept for kept in stored.outbox if kept.entry_id != entry.entry_id]
 
     async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         stored = self._store.stored.get(aggregate_id)
         return Loaded(copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
 
-    async def _insert(self, aggregate: A, version: int, entries: list[OutboxEntry]) -> bool:
-        if aggregate.id in self._store.stored:
-            return False
-        self._store.stored[aggregate.id] = Stored(_at_version(aggregate, version), list(entries))
-        return True
+    async def _insert_many(self, new: list[tuple[A, list[OutboxEntry]]]) -> set[str]:
+        already = set()
+        for aggregate, entries in new:
+            if aggregate.id in self._store.stored:
+                already.add(aggregate.id)
+            else:
+                self._store.stored[aggregate.id] = Stored(_at_version(aggregate, 1), list(entries))
+        return already
 
-    async def _update(self, aggregate: A, expected: int, version: int, entries: list[OutboxEntry]) -> bool:
-        stored = self._store.stored.get(aggregate.id)
-        if stored is None or stored.aggregate.version != expected:
-            return False
-        stored.aggregate, stored.outbox = _at_version(aggregate, version), stored.outbox + list(entries)
-        return True
+    async def _update_many(self, changed: list[tuple[A, int, list[OutboxEntry]]]) -> bool:
+        all_current = True
+        for aggregate, expected, entries in changed:
+            stored = self._store.stored.get(aggregate.id)
+            if stored is None or stored.aggregate.version != expected:
+                all_current = False
+                continue
+            stored.aggregate, stored.outbox = (
+                _at_version(aggregate, expected + 1),
+                stored.outbox + list(entries),
+            )
+        return all_current
 
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:
         return list(self._store.stored[aggregate_id].outbox)

@@ -44,11 +44,11 @@ def bootstrap(
     handlers = DispatchHandlers(unit, rules, topics, clock)
     consumer = runtime.consumer()
     consumer.subscribe(
-        topics.workorders, {WorkOrderCreatedV1: handlers.work_order_created}, description="New work orders."
+        topics.workorders, {WorkOrderCreatedV1: handlers.work_orders_created}, description="New work orders."
     )
     consumer.subscribe(
         topics.department_replies,
-        {DepartmentRepliedV1: handlers.department_replied},
+        {DepartmentRepliedV1: handlers.departments_replied},
         description="Departments' interim and final replies.",
     )
     for department in rules.departments():

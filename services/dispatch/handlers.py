@@ -1,5 +1,8 @@
 """Dispatching new work orders to departments and recording the departments' replies."""
 
+import asyncio
+from collections.abc import Sequence
+
 from contracts.envelope import Envelope
 from contracts.events import DepartmentRepliedV1, WorkOrderCreatedV1
 from contracts.topics import Topics
@@ -16,23 +19,33 @@ class DispatchHandlers:
         self._topics = topics
         self._clock = clock
 
-    async def work_order_created(self, envelope: Envelope) -> None:
-        order = envelope.data
-        assert isinstance(order, WorkOrderCreatedV1)
+    async def work_orders_created(self, envelopes: Sequence[Envelope]) -> None:
         async with self._unit() as uow:
-            dispatch, dispatched = Dispatch.open(order, self._rules.route(order.type), self._clock())
-            uow.dispatches.add(dispatch)
-            event_id = uow.publish(dispatched, self._topics.department(dispatch.department), dispatch)
-            # The same event, same id, for notify and qa: they follow progress, not department topics.
-            uow.publish(dispatched, self._topics.dispatch_progress, dispatch, event_id=event_id)
+            for envelope in envelopes:
+                order = envelope.data
+                assert isinstance(order, WorkOrderCreatedV1)
+                dispatch, dispatched = Dispatch.open(order, self._rules.route(order.type), self._clock())
+                uow.dispatches.add(dispatch)
+                department = self._topics.department(dispatch.department)
+                event_id = uow.publish(dispatched, department, dispatch, cause=envelope)
+                # The same event, same id, for notify and qa: they follow progress, not department topics.
+                uow.publish(
+                    dispatched, self._topics.dispatch_progress, dispatch, cause=envelope, event_id=event_id
+                )
 
-    async def department_replied(self, envelope: Envelope) -> None:
-        reply = envelope.data
-        assert isinstance(reply, DepartmentRepliedV1)
+    async def departments_replied(self, envelopes: Sequence[Envelope]) -> None:
+        replies = [envelope.data for envelope in envelopes]
         async with self._unit() as uow:
-            dispatch = await uow.dispatches.get(reply.work_order_id)
-            if dispatch is None:
-                raise UnknownDispatch(f"no dispatch {reply.dispatch_id} for work order {reply.work_order_id}")
-            replied = dispatch.record_reply(reply, self._clock())
-            if replied is not None:
-                uow.publish(replied, self._topics.dispatch_progress, dispatch)
+            # Loaded at once; a work order's replies in one batch then meet the same Dispatch, in order.
+            ids = {reply.work_order_id for reply in replies if isinstance(reply, DepartmentRepliedV1)}
+            await asyncio.gather(*(uow.dispatches.get(work_order_id) for work_order_id in ids))
+            for envelope, reply in zip(envelopes, replies, strict=True):
+                assert isinstance(reply, DepartmentRepliedV1)
+                dispatch = await uow.dispatches.get(reply.work_order_id)
+                if dispatch is None:
+                    raise UnknownDispatch(
+                        f"no dispatch {reply.dispatch_id} for work order {reply.work_order_id}"
+                    )
+                replied = dispatch.record_reply(reply, self._clock())
+                if replied is not None:
+                    uow.publish(replied, self._topics.dispatch_progress, dispatch, cause=envelope)

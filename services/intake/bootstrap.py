@@ -37,7 +37,7 @@ def bootstrap(
     handlers = IntakeHandlers(unit, topics, clock)
     runtime.consumer().subscribe(
         topics.contacts,
-        {ContactReceivedV1: handlers.contact_received},
+        {ContactReceivedV1: handlers.contacts_received},
         description="Contacts accepted by the gateway.",
     )
     declare_publication(

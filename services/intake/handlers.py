@@ -1,5 +1,7 @@
 """Turning accepted contacts into stored work orders."""
 
+from collections.abc import Sequence
+
 from contracts.envelope import Envelope
 from contracts.events import ContactReceivedV1
 from contracts.topics import Topics
@@ -14,9 +16,10 @@ class IntakeHandlers:
         self._topics = topics
         self._clock = clock
 
-    async def contact_received(self, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, ContactReceivedV1)
+    async def contacts_received(self, envelopes: Sequence[Envelope]) -> None:
         async with self._unit() as uow:
-            order, created = WorkOrder.open(envelope.data, self._clock())
-            uow.work_orders.add(order)
-            uow.publish(created, self._topics.workorders, order)
+            for envelope in envelopes:
+                assert isinstance(envelope.data, ContactReceivedV1)
+                order, created = WorkOrder.open(envelope.data, self._clock())
+                uow.work_orders.add(order)
+                uow.publish(created, self._topics.workorders, order, cause=envelope)

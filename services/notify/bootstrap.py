@@ -66,8 +66,8 @@ def bootstrap(
     runtime.consumer().subscribe(
         topics.dispatch_progress,
         {
-            WorkOrderDispatchedV1: handlers.work_order_dispatched,
-            WorkOrderRepliedV1: handlers.work_order_replied,
+            WorkOrderDispatchedV1: handlers.work_orders_dispatched,
+            WorkOrderRepliedV1: handlers.work_orders_replied,
         },
         description="Dispatch progress that customers are told about.",
     )

@@ -1,6 +1,6 @@
 """Telling customers where their work order stands, by SMS through the gateway."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -38,13 +38,17 @@ class NotifyHandlers:
         self._policy = policy
         self._log = log
 
-    async def work_order_dispatched(self, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, WorkOrderDispatchedV1)
-        await self._notify(envelope, envelope.data, accepted(envelope.data, self._signature))
+    async def work_orders_dispatched(self, envelopes: Sequence[Envelope]) -> None:
+        # One at a time: each text is claimed, sent and recorded before the next (batching them is the
+        # notify issue's, with its double-send guarantee).
+        for envelope in envelopes:
+            assert isinstance(envelope.data, WorkOrderDispatchedV1)
+            await self._notify(envelope, envelope.data, accepted(envelope.data, self._signature))
 
-    async def work_order_replied(self, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, WorkOrderRepliedV1)
-        await self._notify(envelope, envelope.data, replied(envelope.data, self._signature))
+    async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            assert isinstance(envelope.data, WorkOrderRepliedV1)
+            await self._notify(envelope, envelope.data, replied(envelope.data, self._signature))
 
     async def _notify(
         self, envelope: Envelope, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms
@@ -59,9 +63,10 @@ class NotifyHandlers:
         async with self._unit() as uow:
             uow.notifications.add(notification)
         # A redelivery finds the stored one: sent already, or still due if its first try never finished.
-        await self.deliver(notification_id)
+        await self.deliver(notification_id, cause=envelope)
 
-    async def deliver(self, notification_id: str) -> None:
+    async def deliver(self, notification_id: str, cause: Envelope | None = None) -> None:
+        """Send a due text; `cause`, the event it answers, whose trace its outcome continues."""
         try:
             async with self._unit() as uow:
                 notification = await uow.notifications.get(notification_id)
@@ -75,7 +80,7 @@ class NotifyHandlers:
         except SmsGatewayError as error:
             reason = str(error)
             stored = await self._record(
-                notification, lambda: notification.record_failure(reason, self._clock(), self._policy)
+                notification, lambda: notification.record_failure(reason, self._clock(), self._policy), cause
             )
             if stored and notification.status is NotificationStatus.FAILED:
                 self._log.error(
@@ -86,16 +91,18 @@ class NotifyHandlers:
                     error=reason,
                 )
             return
-        await self._record(notification, lambda: notification.record_sent(answer, self._clock()))
+        await self._record(notification, lambda: notification.record_sent(answer, self._clock()), cause)
 
-    async def _record(self, notification: Notification, outcome: Callable[[], Event | None]) -> bool:
+    async def _record(
+        self, notification: Notification, outcome: Callable[[], Event | None], cause: Envelope | None
+    ) -> bool:
         """Store how a send went, and announce it when the domain says there is something to tell."""
         try:
             async with self._unit() as uow:
                 event = outcome()
                 uow.notifications.save(notification)
                 if event is not None:
-                    uow.publish(event, self._topics.notifications, notification)
+                    uow.publish(event, self._topics.notifications, notification, cause=cause)
         except ConcurrentChange:
             # Our claim went stale mid-send and another sender took the message over: its outcome is the
             # one stored. (A text sent by both is the double send the notify issue closes.)

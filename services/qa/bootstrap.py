@@ -38,7 +38,7 @@ def bootstrap(
     handlers = QaHandlers(unit, FollowUpPolicy.load(settings.followup_rules_path), topics, clock, runtime.log)
     runtime.consumer().subscribe(
         topics.dispatch_progress,
-        {WorkOrderRepliedV1: handlers.work_order_replied},
+        {WorkOrderRepliedV1: handlers.work_orders_replied},
         description="Final replies that may call for a follow-up visit.",
     )
     declare_publication(

@@ -1,5 +1,6 @@
 """Planning follow-up visits when departments close work orders."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -21,20 +22,20 @@ class QaHandlers:
         self._clock = clock
         self._log = log
 
-    async def work_order_replied(self, envelope: Envelope) -> None:
-        reply = envelope.data
-        assert isinstance(reply, WorkOrderRepliedV1)
-        planned = FollowUp.plan(reply, self._policy, self._clock())
-        if planned is None:
-            if reply.kind is ReplyKind.INTERIM:
-                return
-            self._log.info(
-                "no follow-up: not sampled",
-                work_order_id=reply.work_order_id,
-                rule=self._policy.describe(reply.type),
-            )
-            return
-        follow_up, scheduled = planned
+    async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
         async with self._unit() as uow:
-            uow.follow_ups.add(follow_up)
-            uow.publish(scheduled, self._topics.followups, follow_up)
+            for envelope in envelopes:
+                reply = envelope.data
+                assert isinstance(reply, WorkOrderRepliedV1)
+                planned = FollowUp.plan(reply, self._policy, self._clock())
+                if planned is None:
+                    if reply.kind is ReplyKind.FINAL:
+                        self._log.info(
+                            "no follow-up: not sampled",
+                            work_order_id=reply.work_order_id,
+                            rule=self._policy.describe(reply.type),
+                        )
+                    continue
+                follow_up, scheduled = planned
+                uow.follow_ups.add(follow_up)
+                uow.publish(scheduled, self._topics.followups, follow_up, cause=envelope)

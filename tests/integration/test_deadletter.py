@@ -68,12 +68,13 @@ async def test_an_event_whose_handler_keeps_failing_is_redelivered_then_dead_let
     attempts: dict[str, int] = {}
     handled: list[str] = []
 
-    async def flaky(envelope):
-        contact_id = envelope.data.contact_id
-        attempts[contact_id] = attempts.get(contact_id, 0) + 1
-        if contact_id.startswith("bad"):
-            raise RuntimeError("bug in handler")
-        handled.append(contact_id)
+    async def flaky(envelopes):
+        for envelope in envelopes:
+            contact_id = envelope.data.contact_id
+            attempts[contact_id] = attempts.get(contact_id, 0) + 1
+            if contact_id.startswith("bad"):
+                raise RuntimeError("bug in handler")
+            handled.append(contact_id)
 
     broker = KafkaBroker(stack.kafka)
     consumer = EventConsumer(
@@ -97,5 +98,7 @@ async def test_an_event_whose_handler_keeps_failing_is_redelivered_then_dead_let
             await until(lambda: good in handled)
         finally:
             await broker.stop()
-    assert attempts[bad] == 3
+    # Three deliveries of its own; once more at first if it came in one batch with the good one.
+    assert attempts[bad] in (3, 4)
+    assert attempts[good] == 1, "behind the bad one on its partition, taken once when that is set aside"
     assert dict(dead.headers)["dlq_reason"] == b"handler failed 3 times: RuntimeError('bug in handler')"

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -30,15 +31,16 @@ class Harness:
         self.attempts = 0
         self.dead: list[tuple[bytes, dict[str, str]]] = []
 
-        async def handle(envelope: Envelope) -> None:
-            self.attempts += 1
-            if envelope.data.description == "reject me":
-                raise Rejected("no such thing")
-            if envelope.data.description == "too large for kafka":
-                raise MessageSizeTooLargeError("record of 2 MB")
-            if envelope.data.description == "kafka unreachable":
-                raise KafkaConnectionError("broker unreachable")
-            self.handled.append(envelope)
+        async def handle(envelopes: Sequence[Envelope]) -> None:
+            for envelope in envelopes:
+                self.attempts += 1
+                if envelope.data.description == "reject me":
+                    raise Rejected("no such thing")
+                if envelope.data.description == "too large for kafka":
+                    raise MessageSizeTooLargeError("record of 2 MB")
+                if envelope.data.description == "kafka unreachable":
+                    raise KafkaConnectionError("broker unreachable")
+                self.handled.append(envelope)
 
         async def dead_letter(message: KafkaMessage) -> None:
             self.dead.append((message.body, message.headers))

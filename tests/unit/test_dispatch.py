@@ -89,7 +89,7 @@ def test_an_open_dispatch_is_overdue_once_its_reply_deadline_passes_and_a_closed
 async def test_a_new_work_order_goes_to_its_departments_topic_and_the_progress_topic():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
-    await dispatcher(store).work_order_created(envelope_of(order))
+    await dispatcher(store).work_orders_created([envelope_of(order)])
     (dept_topic, to_department), (progress_topic, to_progress) = store.bus.published
     assert (dept_topic, progress_topic) == ("gd.dispatch.repair", "gd.dispatch.progress")
     assert to_department.id == to_progress.id
@@ -100,8 +100,8 @@ async def test_a_new_work_order_goes_to_its_departments_topic_and_the_progress_t
 async def test_a_redelivered_work_order_is_dispatched_once():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     delivery = envelope_of(a_work_order())
-    await dispatcher(store).work_order_created(delivery)
-    await dispatcher(store).work_order_created(delivery)
+    await dispatcher(store).work_orders_created([delivery])
+    await dispatcher(store).work_orders_created([delivery])
     assert len(store) == 1
     assert [topic for topic, _ in store.bus.published] == ["gd.dispatch.repair", "gd.dispatch.progress"]
 
@@ -110,8 +110,8 @@ async def test_a_final_reply_closes_the_dispatch_and_is_announced_on_time():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
     service = dispatcher(store)
-    await service.work_order_created(envelope_of(order))
-    await service.department_replied(envelope_of(a_reply(order)))
+    await service.work_orders_created([envelope_of(order)])
+    await service.departments_replied([envelope_of(a_reply(order))])
     stored = store[order.work_order_id]
     assert stored.status is DispatchStatus.CLOSED
     assert [entry.action for entry in stored.history] == ["dispatched", "final_reply"]
@@ -124,10 +124,10 @@ async def test_a_redelivered_reply_is_recorded_once_and_announced_once():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
     service = dispatcher(store)
-    await service.work_order_created(envelope_of(order))
+    await service.work_orders_created([envelope_of(order)])
     delivery = envelope_of(a_reply(order, kind="interim", message="抢修队已出发"))
-    await service.department_replied(delivery)
-    await service.department_replied(delivery)
+    await service.departments_replied([delivery])
+    await service.departments_replied([delivery])
     assert len(store[order.work_order_id].history) == 2
     assert len(store.bus.on("gd.dispatch.progress")) == 2  # dispatched, then the one interim reply
 
@@ -136,34 +136,34 @@ async def test_a_retried_reply_with_a_new_event_id_is_recorded_once_by_its_reply
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
     service = dispatcher(store)
-    await service.work_order_created(envelope_of(order))
+    await service.work_orders_created([envelope_of(order)])
     final = a_reply(order)
-    await service.department_replied(envelope_of(final))
-    await service.department_replied(envelope_of(final))  # a second CloudEvent of the same reply
+    await service.departments_replied([envelope_of(final)])
+    await service.departments_replied([envelope_of(final)])  # a second CloudEvent of the same reply
     assert [entry.action for entry in store[order.work_order_id].history] == ["dispatched", "final_reply"]
     assert len(store.bus.on("gd.dispatch.progress")) == 2
 
 
 async def test_a_reply_to_an_unknown_dispatch_is_rejected():
     with pytest.raises(Rejected, match="no dispatch"):
-        await dispatcher(InMemoryStore()).department_replied(envelope_of(a_reply(a_work_order())))
+        await dispatcher(InMemoryStore()).departments_replied([envelope_of(a_reply(a_work_order()))])
 
 
 async def test_a_reply_from_another_department_is_rejected():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
     service = dispatcher(store)
-    await service.work_order_created(envelope_of(order))
+    await service.work_orders_created([envelope_of(order)])
     with pytest.raises(Rejected, match="billing replied to a dispatch sent to repair"):
-        await service.department_replied(envelope_of(a_reply(order, department="billing")))
+        await service.departments_replied([envelope_of(a_reply(order, department="billing"))])
 
 
 async def test_another_reply_after_the_final_one_is_rejected():
     store: InMemoryStore[Dispatch] = InMemoryStore()
     order = a_work_order()
     service = dispatcher(store)
-    await service.work_order_created(envelope_of(order))
-    await service.department_replied(envelope_of(a_reply(order)))
+    await service.work_orders_created([envelope_of(order)])
+    await service.departments_replied([envelope_of(a_reply(order))])
     with pytest.raises(ReplyAfterFinal, match="already closed"):
-        await service.department_replied(envelope_of(a_reply(order)))
+        await service.departments_replied([envelope_of(a_reply(order))])
     assert len(store.bus.on("gd.dispatch.progress")) == 2

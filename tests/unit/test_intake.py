@@ -72,7 +72,7 @@ async def test_a_received_contact_is_stored_open_and_announced_on_the_work_order
     store: InMemoryStore[WorkOrder] = InMemoryStore()
     clock = FakeClock()
     contact = a_contact()
-    await intake(store, clock).contact_received(envelope_of(contact))
+    await intake(store, clock).contacts_received([envelope_of(contact)])
     stored = store[work_order_id_for(contact.contact_id)]
     assert stored.status is WorkOrderStatus.OPEN
     assert stored.created_at == clock.now
@@ -86,8 +86,8 @@ async def test_a_received_contact_is_stored_open_and_announced_on_the_work_order
 async def test_a_redelivered_contact_is_stored_once_and_announced_once():
     store: InMemoryStore[WorkOrder] = InMemoryStore()
     delivery = envelope_of(a_contact())
-    await intake(store).contact_received(delivery)
-    await intake(store).contact_received(delivery)
+    await intake(store).contacts_received([delivery])
+    await intake(store).contacts_received([delivery])
     assert len(store) == 1
     assert [topic for topic, _ in store.bus.published] == ["gd.workorders"]
 
@@ -97,9 +97,9 @@ async def test_a_contact_stored_while_the_bus_was_down_is_announced_once_when_it
     delivery = envelope_of(a_contact())
     store.bus.down = True
     with pytest.raises(ConnectionError):
-        await intake(store).contact_received(delivery)  # not acknowledged: Kafka redelivers it
+        await intake(store).contacts_received([delivery])  # not acknowledged: Kafka redelivers it
     assert (len(store), store.bus.published) == (1, [])
     store.bus.down = False
-    await intake(store).contact_received(delivery)
+    await intake(store).contacts_received([delivery])
     [(topic, created)] = store.bus.published
     assert (topic, created.subject) == ("gd.workorders", work_order_id_for(delivery.data.contact_id))

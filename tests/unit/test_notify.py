@@ -78,7 +78,7 @@ class Notify:
 
 async def test_a_dispatched_work_order_tells_the_customer_its_number_and_reply_time():
     notify, event = Notify(), dispatched()
-    await notify.handlers.work_order_dispatched(envelope_of(event))
+    await notify.handlers.work_orders_dispatched([envelope_of(event)])
     [(to, text)] = notify.sms.sent
     assert to == "+8613926012345"
     assert event.work_order_id in text
@@ -87,7 +87,7 @@ async def test_a_dispatched_work_order_tells_the_customer_its_number_and_reply_t
 
 async def test_a_final_reply_tells_the_customer_the_result_and_is_announced_masked():
     notify = Notify()
-    await notify.handlers.work_order_replied(envelope_of(replied()))
+    await notify.handlers.work_orders_replied([envelope_of(replied())])
     assert "已办结：线路已修复" in notify.sms.sent[0][1]
     [(topic, sent)] = notify.store.bus.published
     assert topic == "gd.notifications"
@@ -98,22 +98,22 @@ async def test_a_final_reply_tells_the_customer_the_result_and_is_announced_mask
 
 async def test_a_redelivered_event_sends_one_sms_and_announces_it_once():
     notify, delivery = Notify(), envelope_of(replied())
-    await notify.handlers.work_order_replied(delivery)
-    await notify.handlers.work_order_replied(delivery)
+    await notify.handlers.work_orders_replied([delivery])
+    await notify.handlers.work_orders_replied([delivery])
     assert len(notify.sms.sent) == 1
     assert len(notify.store.bus.published) == 1
 
 
 async def test_the_same_reply_in_a_second_event_sends_one_sms():
     notify, reply = Notify(), replied(kind="interim")
-    await notify.handlers.work_order_replied(envelope_of(reply))
-    await notify.handlers.work_order_replied(envelope_of(reply))  # another CloudEvents id, same reply id
+    await notify.handlers.work_orders_replied([envelope_of(reply)])
+    await notify.handlers.work_orders_replied([envelope_of(reply)])  # another CloudEvents id, same reply id
     assert len(notify.sms.sent) == 1
 
 
 async def test_an_unreachable_sms_gateway_leaves_the_message_pending_until_a_retry_gets_through():
     notify = Notify(failures=1)
-    await notify.handlers.work_order_replied(envelope_of(replied()))
+    await notify.handlers.work_orders_replied([envelope_of(replied())])
     assert (notify.notification().status, notify.sms.sent) == (NotificationStatus.PENDING, [])
     assert await notify.handlers.retry_due() == 0, "not before its retry time"
     notify.clock.advance(seconds=30)
@@ -124,7 +124,7 @@ async def test_an_unreachable_sms_gateway_leaves_the_message_pending_until_a_ret
 
 async def test_a_message_the_gateway_keeps_refusing_fails_after_the_last_attempt_and_says_so():
     notify = Notify(failures=10, max_attempts=2)
-    await notify.handlers.work_order_replied(envelope_of(replied()))
+    await notify.handlers.work_orders_replied([envelope_of(replied())])
     notify.clock.advance(seconds=30)
     await notify.handlers.retry_due()
     notification = notify.notification()
@@ -141,7 +141,7 @@ async def test_a_message_whose_sender_died_mid_send_is_sent_once_the_claim_goes_
     notify = Notify()
     notify.sms.die_on_next_send = True
     with pytest.raises(SystemExit):
-        await notify.handlers.work_order_replied(envelope_of(replied()))
+        await notify.handlers.work_orders_replied([envelope_of(replied())])
     assert notify.notification().status is NotificationStatus.SENDING
     assert await notify.handlers.retry_due() == 0, "a fresh claim is left to its sender"
     notify.clock.advance(minutes=3)
@@ -152,8 +152,12 @@ async def test_a_message_whose_sender_died_mid_send_is_sent_once_the_claim_goes_
 
 async def test_a_message_that_cannot_be_sent_now_does_not_hold_up_the_rest_of_the_retries():
     notify = Notify(failures=2)
-    await notify.handlers.work_order_replied(envelope_of(replied(customer=Customer(phone="+8613926012345"))))
-    await notify.handlers.work_order_replied(envelope_of(replied(customer=Customer(phone="+8613800138000"))))
+    await notify.handlers.work_orders_replied(
+        [envelope_of(replied(customer=Customer(phone="+8613926012345")))]
+    )
+    await notify.handlers.work_orders_replied(
+        [envelope_of(replied(customer=Customer(phone="+8613800138000")))]
+    )
     notify.clock.advance(seconds=30)
     notify.sms.broken_for = {"+8613926012345"}  # this one now fails in a way nobody planned for
     assert await notify.handlers.retry_due() == 2
@@ -167,5 +171,5 @@ def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():
 async def test_a_landline_caller_gets_no_sms():
     notify = Notify()
     landline = Customer(phone="+862087654321")
-    await notify.handlers.work_order_replied(envelope_of(replied(customer=landline)))
+    await notify.handlers.work_orders_replied([envelope_of(replied(customer=landline))])
     assert (notify.sms.sent, len(notify.store)) == ([], 0)

@@ -38,7 +38,7 @@ def planner(store: InMemoryStore[FollowUp]) -> QaHandlers:
 async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     event = replied()
-    await planner(store).work_order_replied(envelope_of(event))
+    await planner(store).work_orders_replied([envelope_of(event)])
     stored = store[follow_up_id_for(event.work_order_id)]
     assert stored.customer.phone == "+8613926012345"
     [(topic, scheduled)] = store.bus.published
@@ -49,7 +49,7 @@ async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
 
 async def test_an_interim_reply_plans_no_follow_up():
     store: InMemoryStore[FollowUp] = InMemoryStore()
-    await planner(store).work_order_replied(envelope_of(replied(kind="interim")))
+    await planner(store).work_orders_replied([envelope_of(replied(kind="interim"))])
     assert (len(store), store.bus.published) == (0, [])
 
 
@@ -68,7 +68,7 @@ def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():
 async def test_a_redelivered_final_reply_plans_one_follow_up_and_announces_it_once():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     delivery = envelope_of(replied())
-    await planner(store).work_order_replied(delivery)
-    await planner(store).work_order_replied(delivery)
+    await planner(store).work_orders_replied([delivery])
+    await planner(store).work_orders_replied([delivery])
     assert len(store) == 1
     assert len(store.bus.published) == 1
