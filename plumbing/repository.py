@@ -99,8 +99,8 @@ class Repository(ABC, Generic[A]):
         self._tracked.clear()
 
     async def write(self) -> dict[str, list[OutboxEntry]]:
-        """Store every change, one write per kind for the whole unit of work; return, per aggregate id,
-        the events to send now."""
+        """Store every change (new aggregates in one write, changed ones side by side); return, per
+        aggregate id, the events to send now."""
         tracked = list(self._tracked.values())
         try:
             to_send = await self._write_new([entry for entry in tracked if entry.new])
