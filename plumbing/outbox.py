@@ -150,20 +150,25 @@ class OutboxRelay:
         return await self.publish_many({document_id: entries})
 
     async def publish_many(self, batch: dict[str, list[OutboxEntry]]) -> int:
-        """Send each document's entries in order, the documents side by side, then empty them from their
-        documents in one write; how many were sent (an entry Kafka refuses for good is set aside)."""
+        """Send each document's entries in order, the documents side by side, then empty the documents
+        whose entries all went out; how many were sent (an entry Kafka refuses for good is set aside).
+        If Kafka fails some, the rest are still emptied and the first failure is raised: what it left
+        stays pending for the redelivery or the sweep."""
         batch = {document_id: entries for document_id, entries in batch.items() if entries}
-        if not batch:
-            return 0
-        refused = await asyncio.gather(
-            *(self._send_in_order(document_id, entries) for document_id, entries in batch.items())
+        outcomes = await asyncio.gather(
+            *(self._send_in_order(document_id, entries) for document_id, entries in batch.items()),
+            return_exceptions=True,
         )
-        # Filters by _id alone. Clearing the flag unconditionally is safe: events a concurrent change adds
-        # are published by that change's own unit of work before its message is committed (or on its
-        # redelivery).
+        sent = {
+            document_id: (entries, outcome)
+            for (document_id, entries), outcome in zip(batch.items(), outcomes, strict=True)
+            if not isinstance(outcome, BaseException)
+        }
         # One request per document, side by side, not one bulk update: FerretDB 1.24 on PostgreSQL exhausts
         # its connection pool when a client dies in the middle of a multi-document update (found by the
-        # intake kill test), and each request here is one round trip anyway.
+        # intake kill test), and each request is one round trip anyway. Filters by _id alone; clearing the
+        # flag unconditionally is safe: events a concurrent change adds are published by that change's own
+        # unit of work before its message is committed (or on its redelivery).
         await asyncio.gather(
             *(
                 self._collection.update_one(
@@ -173,10 +178,13 @@ class OutboxRelay:
                         "$set": {"has_outbox": False} | set_aside,
                     },
                 )
-                for (document_id, entries), set_aside in zip(batch.items(), refused, strict=True)
+                for document_id, (entries, set_aside) in sent.items()
             )
         )
-        return sum(len(entries) for entries in batch.values()) - sum(len(set_aside) for set_aside in refused)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            raise failures[0]
+        return sum(len(entries) - len(set_aside) for entries, set_aside in sent.values())
 
     async def _send_in_order(self, document_id: str, entries: list[OutboxEntry]) -> Document:
         """One document's entries, one after the other (one aggregate's events keep their order); the
