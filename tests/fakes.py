@@ -12,10 +12,11 @@ from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
 from contracts.events import EVENTS_BY_TYPE, Event
+from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
-from services.notify.domain.notification import Notification
+from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
 A = TypeVar("A", bound=Aggregate)
@@ -131,13 +132,19 @@ def _at_version(aggregate: A, version: int) -> A:
 
 
 class InMemoryNotifications(InMemoryRepository[Notification], NotificationRepository):
-    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
-        due = [
+    def _stored(self) -> list[Notification]:
+        return [stored.aggregate for stored in self._store.stored.values()]
+
+    async def unsettled(self) -> list[str]:
+        settled = (NotificationStatus.SENT, NotificationStatus.FAILED)
+        return [notification.id for notification in self._stored() if notification.status not in settled]
+
+    async def next_attempt_in(self, minute: str) -> list[str]:
+        return [
             notification.id
-            for notification in (stored.aggregate for stored in self._store.stored.values())
-            if notification.next_attempt_at is not None and notification.next_attempt_at <= now
+            for notification in self._stored()
+            if minute_of(notification.next_attempt_at) == minute
         ]
-        return due[:limit]
 
 
 class FakeSmsGateway:

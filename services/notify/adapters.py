@@ -1,10 +1,10 @@
 """Notify's adapters: Kannel's sendsms interface, and the `notifications` collection."""
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
 
+from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import MongoRepository
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -41,14 +41,16 @@ class KannelSmsGateway:
 
 
 class NotificationDocuments:
-    """Schema 1: one flat document per message, with its delivery state.
+    """Schema 2: one flat document per message, with its delivery state, and the minute of its next
+    attempt (`next_attempt_minute`, what the retry timer looks up).
 
-    Schema 0 (before schemas were numbered) kept `next_attempt_at` on settled messages and timed a claim
-    by `claimed_at`: read as schema 1 means them, no next attempt once settled, a claim due when stale.
+    Schema 1 lacked the minute; such a message still unsettled is found at start, by status. Schema 0
+    (before schemas were numbered) kept `next_attempt_at` on settled messages and timed a claim by
+    `claimed_at`: read as schema 2 means them, no next attempt once settled, a claim due when stale.
     """
 
-    schema: ClassVar[int] = 1
-    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_at",)
+    schema: ClassVar[int] = 2
+    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status")
 
     def to_document(self, notification: Notification) -> Document:
         return {
@@ -61,6 +63,7 @@ class NotificationDocuments:
             "status": notification.status.value,
             "attempts": notification.attempts,
             "next_attempt_at": notification.next_attempt_at,
+            "next_attempt_minute": minute_of(notification.next_attempt_at),
             "last_error": notification.last_error,
             "sent_at": notification.sent_at,
             "gateway_reply": notification.gateway_reply,
@@ -91,7 +94,14 @@ class NotificationDocuments:
 
 
 class MongoNotifications(MongoRepository[Notification], NotificationRepository):
-    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
-        # Settled messages have no next attempt, and a date comparison never matches a null.
-        cursor = self._collection.find({"next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(limit)
+    async def unsettled(self) -> list[str]:
+        ids: list[str] = []
+        for status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            ids += [
+                document["_id"] async for document in self._collection.find({"status": status}, {"_id": 1})
+            ]
+        return ids
+
+    async def next_attempt_in(self, minute: str) -> list[str]:
+        cursor = self._collection.find({"next_attempt_minute": minute}, {"_id": 1})
         return [document["_id"] async for document in cursor]

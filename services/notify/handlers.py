@@ -6,6 +6,7 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events import Event, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from contracts.topics import Topics
+from plumbing.due_minutes import DueMinutes
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
 from services.notify.domain.messages import Sms, accepted, replied
@@ -37,6 +38,8 @@ class NotifyHandlers:
         self._signature = signature
         self._policy = policy
         self._log = log
+        # None until the first round, which looks at every unsettled message instead.
+        self._due: DueMinutes | None = None
 
     async def work_orders_dispatched(self, envelopes: Sequence[Envelope]) -> None:
         # One at a time: each text is claimed, sent and recorded before the next (batching them is the
@@ -65,16 +68,17 @@ class NotifyHandlers:
         # A redelivery finds the stored one: sent already, or still due if its first try never finished.
         await self.deliver(notification_id, cause=envelope)
 
-    async def deliver(self, notification_id: str, cause: Envelope | None = None) -> None:
-        """Send a due text; `cause`, the event it answers, whose trace its outcome continues."""
+    async def deliver(self, notification_id: str, cause: Envelope | None = None) -> bool:
+        """Send a text if it is due (True when this sender took it); `cause`, the event it answers,
+        whose trace its outcome continues."""
         try:
             async with self._unit() as uow:
                 notification = await uow.notifications.get(notification_id)
                 if notification is None or not notification.claim(self._clock(), self._policy):
-                    return
+                    return False
                 uow.notifications.save(notification)
         except ConcurrentChange:
-            return  # another sender claimed it first
+            return False  # another sender claimed it first
         try:
             answer = await self._sms.send(notification.to, notification.text)
         except SmsGatewayError as error:
@@ -90,8 +94,9 @@ class NotifyHandlers:
                     attempts=notification.attempts,
                     error=reason,
                 )
-            return
+            return True
         await self._record(notification, lambda: notification.record_sent(answer, self._clock()), cause)
+        return True
 
     async def _record(
         self, notification: Notification, outcome: Callable[[], Event | None], cause: Envelope | None
@@ -111,14 +116,29 @@ class NotifyHandlers:
         return True
 
     async def retry_due(self) -> int:
+        """Send what is due again (retries, claims of senders that died); how many this round took."""
+        now = self._clock()
         async with self._unit() as uow:
-            due = await uow.notifications.due_for_retry(self._clock())
-        for notification_id in due:
+            if self._due is None:
+                candidates = await uow.notifications.unsettled()
+            else:
+                candidates = [
+                    notification_id
+                    for minute in self._due.to_look_at(now)
+                    for notification_id in await uow.notifications.next_attempt_in(minute)
+                ]
+        taken, finished = 0, True
+        for notification_id in dict.fromkeys(candidates):
             try:
-                await self.deliver(notification_id)
+                taken += await self.deliver(notification_id)
             except Exception:
-                # One message that cannot be sent now must not keep the rest of the queue waiting.
+                # One message that cannot be sent now must not keep the rest of the queue waiting; its
+                # minute stays open, so the next round looks at it again.
+                finished = False
                 self._log.exception(
                     "retry failed; the next round tries again", notification_id=notification_id
                 )
-        return len(due)
+        if finished:
+            self._due = self._due or DueMinutes(now)
+            self._due.looked_at(now)
+        return taken

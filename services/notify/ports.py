@@ -2,7 +2,6 @@
 
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from plumbing.repository import Repository
@@ -22,8 +21,13 @@ class SmsGateway(Protocol):
 
 class NotificationRepository(Repository[Notification]):
     @abstractmethod
-    async def due_for_retry(self, now: datetime, limit: int = 100) -> list[str]:
-        """Ids of notifications whose next attempt is due: retries, and claims of senders that died."""
+    async def unsettled(self) -> list[str]:
+        """Ids of messages neither sent nor given up on: what a sender starting up looks at first."""
+
+    @abstractmethod
+    async def next_attempt_in(self, minute: str) -> list[str]:
+        """Ids of messages whose next attempt (a retry, or a stale claim's) falls in that minute
+        (`plumbing.due_minutes`)."""
 
 
 class NotifyUnit(UnitOfWork):

@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 
 from contracts.events import ContactReceivedV1, DepartmentRepliedV1, WorkOrderCreatedV1
 from contracts.ids import dispatch_id_for
+from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import MongoRepository
 from plumbing.outbox import OutboxRelay
 from plumbing.repository import ConcurrentChange
@@ -22,7 +23,7 @@ from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
-from services.notify.domain.notification import Notification, RetryPolicy
+from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
 from tests.support.running import Tap, database_name
 
 PROVINCE = "gx"
@@ -121,7 +122,8 @@ async def test_a_write_over_a_change_made_since_loading_is_refused(store):
         async with UnitOfWork(SOURCE, [one]):
             one.save(mine)
     assert (await collection.find_one({"_id": "N-1"}))["version"] == 2
-    assert await first.due_for_retry(NOW) == [], "a claimed message is not due again until its claim is stale"
+    assert await first.next_attempt_in(minute_of(NOW)) == [], "a claimed message is not due again at once"
+    assert await first.next_attempt_in(minute_of(NOW + STALE_CLAIM)) == ["N-1"], "but when its claim is stale"
 
 
 async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_left_pending(stack, store):
@@ -173,14 +175,14 @@ async def test_a_notification_stored_before_schemas_were_numbered_is_read_and_up
     )
     relay = OutboxRelay(collection, broker)
     repository = MongoNotifications(collection, relay, NotificationDocuments())
-    assert await repository.due_for_retry(NOW) == ["N-old"]
+    assert await repository.unsettled() == [], "a text sent is not looked at again"
     async with UnitOfWork(SOURCE, [repository]):
         old = await repository.get("N-old")
     assert old is not None
     assert (old.status.value, old.next_attempt_at, old.version) == ("sent", None, 1)
     stored = await collection.find_one({"_id": "N-old"})
-    assert (stored["schema"], stored["version"], stored["next_attempt_at"]) == (1, 1, None)
-    assert await repository.due_for_retry(NOW) == [], "a settled text is never due again"
+    assert (stored["schema"], stored["version"], stored["next_attempt_at"]) == (2, 1, None)
+    assert stored["next_attempt_minute"] is None, "a settled text is never due again"
 
 
 async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_reply(store):

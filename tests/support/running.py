@@ -86,10 +86,14 @@ async def running_subsystem(
     province: str,
     services: Iterable[str] = ALL_SERVICES,
     tracer_providers: Mapping[str, TracerProvider] | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Subsystem]:
+    """`settings`: values to set beyond the stack's, as environment names (SMS_RETRY_SECONDS=1)."""
     subsystem = Subsystem(stack, province)
     PREFIXES_USED.add(province)
-    values = {key.lower(): value for key, value in service_env(stack, province).items()}
+    values = {
+        key.lower(): value for key, value in (service_env(stack, province) | dict(settings or {})).items()
+    }
     async with contextlib.AsyncExitStack() as running:
         for name in services:
             service = BY_NAME[name].build(values, tracer_provider=(tracer_providers or {}).get(name))

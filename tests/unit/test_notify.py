@@ -62,14 +62,19 @@ class Notify:
         self.store: InMemoryStore[Notification] = InMemoryStore()
         self.sms = FakeSmsGateway(failures)
         self.clock = FakeClock()
-        settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
+        self._settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
+        self.handlers = self.restart()
+
+    def restart(self) -> NotifyHandlers:
+        """A new notify process on the same store, SMS gateway and clock."""
 
         def unit() -> NotifyUnit:
             return NotifyUnit(source_of("notify"), InMemoryNotifications(self.store))
 
         self.handlers: NotifyHandlers = bootstrap(
-            settings, unit=unit, sms=self.sms, clock=self.clock
+            self._settings, unit=unit, sms=self.sms, clock=self.clock
         ).handlers
+        return self.handlers
 
     def notification(self) -> Notification:
         [notification] = self.store.all()
@@ -137,6 +142,27 @@ async def test_a_message_the_gateway_keeps_refusing_fails_after_the_last_attempt
     assert await notify.handlers.retry_due() == 0, "a failed message is not retried again"
 
 
+async def test_a_retry_that_fell_due_while_notify_was_stopped_is_sent_when_it_starts_again():
+    notify = Notify(failures=1)
+    await notify.handlers.work_orders_replied([envelope_of(replied())])
+    await notify.handlers.retry_due()
+    notify.clock.advance(hours=5)
+    notify.restart()
+    assert await notify.handlers.retry_due() == 1
+    assert len(notify.sms.sent) == 1
+
+
+async def test_a_retry_scheduled_minutes_ahead_is_sent_in_its_minute_and_only_once():
+    notify = Notify(failures=1)
+    await notify.handlers.work_orders_replied([envelope_of(replied())])
+    assert await notify.handlers.retry_due() == 0
+    for _ in range(12):
+        notify.clock.advance(seconds=10)
+        await notify.handlers.retry_due()
+    assert notify.notification().status is NotificationStatus.SENT
+    assert len(notify.sms.sent) == 1
+
+
 async def test_a_message_whose_sender_died_mid_send_is_sent_once_the_claim_goes_stale():
     notify = Notify()
     notify.sms.die_on_next_send = True
@@ -160,8 +186,12 @@ async def test_a_message_that_cannot_be_sent_now_does_not_hold_up_the_rest_of_th
     )
     notify.clock.advance(seconds=30)
     notify.sms.broken_for = {"+8613926012345"}  # this one now fails in a way nobody planned for
-    assert await notify.handlers.retry_due() == 2
+    assert await notify.handlers.retry_due() == 1
     assert [to for to, _ in notify.sms.sent] == ["+8613800138000"]
+    notify.sms.broken_for = set()
+    notify.clock.advance(minutes=2)  # the broken attempt's claim goes stale
+    assert await notify.handlers.retry_due() == 1
+    assert [to for to, _ in notify.sms.sent] == ["+8613800138000", "+8613926012345"]
 
 
 def test_a_masked_number_keeps_the_prefix_and_the_last_four_digits():

@@ -1,0 +1,51 @@
+"""Every query the services send to the store while a contact travels through them, and while their timers
+tick, is one that an index they declared serves (issue: lookups that stay flat at a million records)."""
+
+from uuid import uuid4
+
+from contracts.ids import work_order_id_for
+from contracts.topics import Topics
+from tests.support.query_shapes import recording_queries
+from tests.support.running import DATABASE_PREFIX, Tap, running_subsystem, until
+
+PROVINCE = "gs"
+TOPICS = Topics(PROVINCE)
+# Timers tick often, so their queries are seen within the test.
+FAST_TIMERS = {"SMS_RETRY_SECONDS": "1.5", "OUTBOX_SWEEP_SECONDS": "0.5"}
+
+
+async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality(stack):
+    with recording_queries(f"{DATABASE_PREFIX}_{PROVINCE}_") as shapes:
+        async with (
+            running_subsystem(stack, PROVINCE, settings=FAST_TIMERS) as subsystem,
+            Tap(stack, TOPICS.department("business")) as business_desk,
+            Tap(stack, TOPICS.followups) as followups,
+        ):
+            accepted = await subsystem.gateway.post(
+                "/v1/contacts/web",
+                json={"phone": "13909312345", "type": "complaint", "description": f"电费偏高 {uuid4().hex}"},
+            )
+            work_order_id = work_order_id_for(accepted.json()["id"])
+            dispatched = await business_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
+            reply = await subsystem.gateway.post(
+                "/v1/departments/business/replies",
+                json={
+                    "work_order_id": work_order_id,
+                    "dispatch_id": dispatched.data.dispatch_id,
+                    "kind": "final",
+                    "message": "已核实退费",
+                    "responder": "营业厅 刘工",
+                },
+            )
+            assert reply.status_code == 202
+            await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
+
+            def timers_ticked() -> bool:
+                filters = {key for query in shapes.queries for key in query.filter}
+                return {"has_outbox", "next_attempt_minute", "status"} <= filters
+
+            await until(timers_ticked, timeout=30)
+
+    collections = {query.collection for query in shapes.queries}
+    assert {"work_orders", "dispatches", "notifications", "follow_ups"} <= collections
+    assert shapes.problems() == []
