@@ -8,12 +8,14 @@ from typing import Union
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidTopicError,
+    KafkaConnectionError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
 )
+from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -43,7 +45,8 @@ def make_broker(settings: BusSettings, service: str, tracer_provider: TracerProv
         # Through the root logger (JSON, trace ids); per-message lines only when debugging.
         logger=logging.getLogger(f"hotline.{service}.bus"),
         log_level=logging.DEBUG,
-        graceful_timeout=10.0,
+        # In-flight messages get this long to finish on stop; the rest are redelivered (Runtime.stop).
+        graceful_timeout=4.0,
     )
 
 
@@ -68,6 +71,8 @@ class EventPublisher:
         sending = self._broker.publish(message.value, topic=topic, key=message.key, headers=headers)
         try:
             await asyncio.wait_for(sending, self._timeout)
+        except IncorrectState as error:  # the service is still waiting for Kafka to start
+            raise KafkaConnectionError("not connected to Kafka yet") from error
         except TimeoutError as error:
             # Kafka may still take it later: a caller retrying with its key gets the same ids, and
             # consumers drop the second copy.

@@ -61,6 +61,7 @@ class EventConsumer:
         logger: Any,
         max_attempts: int = 5,
         retry_pause: float = 1.0,
+        longest_outage_pause: float = 5.0,
         max_records: int = 100,
     ) -> None:
         self._broker = broker
@@ -69,6 +70,9 @@ class EventConsumer:
         self._log = logger
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
+        # While the store or Kafka stays down, redeliveries back off, doubling up to the longest pause.
+        self._outage_pauses = (retry_pause, longest_outage_pause)
+        self._outage_pause = retry_pause
         self._max_records = max_records
         self._failures: Counter[tuple[str, int, int]] = Counter()
         self.topics: list[str] = []
@@ -143,6 +147,7 @@ class EventConsumer:
                 return
             await self._one_by_one(handler, run)
         else:
+            self._outage_pause = self._outage_pauses[0]
             for record, _ in run:
                 self._failures.pop(_position(record), None)
 
@@ -163,8 +168,14 @@ class EventConsumer:
             await self.dead_letter(record, f"rejected: {error}")
             return
         if _is_transient(error):
-            self._log.warning("transient failure, will redeliver", event_id=envelope.id, error=repr(error))
-            await asyncio.sleep(self._retry_pause)
+            self._log.warning(
+                "transient failure, will redeliver",
+                event_id=envelope.id,
+                error=repr(error),
+                retry_in=self._outage_pause,
+            )
+            await asyncio.sleep(self._outage_pause)
+            self._outage_pause = min(self._outage_pause * 2, self._outage_pauses[1])
             raise error
         if isinstance(error, RECORD_REFUSED):
             # Each redelivery would fail the same way and hold up the partition behind it. Other

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
@@ -20,8 +21,11 @@ from plumbing.consumer import EventConsumer
 from plumbing.mongo_repository import DocumentMapper, ensure_indexes
 from plumbing.outbox import OutboxRelay
 from plumbing.settings import BusSettings, ServiceSettings
-from plumbing.store import make_mongo_client
+from plumbing.store import TRANSIENT_STORE_ERRORS, make_mongo_client
 from plumbing.telemetry import get_logger, make_tracer_provider
+
+# What keeps a service from starting only until Kafka or the store answers: it waits for them, not exits.
+UNREACHABLE: tuple[type[BaseException], ...] = (KafkaError, OSError, *TRANSIENT_STORE_ERRORS)
 
 
 @dataclass
@@ -37,6 +41,9 @@ class Runtime:
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _consumers: list[EventConsumer] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    started: bool = False
+    # Why the last try to start failed, while the service waits for Kafka or the store.
+    waiting_for: str | None = None
 
     @property
     def database(self) -> Any:
@@ -90,7 +97,39 @@ class Runtime:
         )
         await self.broker.start()
         self._tasks = [asyncio.create_task(self._keep_running(loop)) for loop in self.loops]
+        self.started, self.waiting_for = True, None
         self.log.info("service started", topics_prefix=self.settings.topics.prefix)
+
+    async def start_when_reachable(self, first_pause: float = 1.0, longest_pause: float = 30.0) -> None:
+        """Start; while Kafka or the store does not answer, wait and try again, the pauses doubling up to
+        `longest_pause`, one log line per try. Any other failure (a bad setting, a bad rule table) raises."""
+        pause = first_pause
+        while True:
+            try:
+                await self.start()
+                return
+            except UNREACHABLE as error:
+                # A broker that failed half-way holds clients: closed, so the next try starts clean.
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                # aiokafka's errors name their class in their text already; others do not.
+                name = type(error).__name__
+                self.waiting_for = str(error) if str(error).startswith(name) else f"{name}: {error}"
+                self.log.warning("cannot start yet; trying again", reason=self.waiting_for, retry_in=pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, longest_pause)
+
+    @contextlib.asynccontextmanager
+    async def serving(self, stop_within: float = 5.0) -> AsyncIterator["Runtime"]:
+        """For a process's lifespan: the probes answer at once (not ready until started), the runtime
+        starts as soon as Kafka and the store answer, and it stops within `stop_within` seconds."""
+        starting = asyncio.create_task(self.start_when_reachable())
+        try:
+            yield self
+        finally:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            await self.stop(within=stop_within)
 
     def topics_read(self) -> set[str]:
         return {topic for consumer in self._consumers for topic in consumer.topics}
@@ -100,17 +139,26 @@ class Runtime:
         published = {getattr(publisher, "topic", "") for publisher in self.broker.publishers}
         return {*filter(None, published), self.settings.topics.deadletter}
 
-    async def stop(self) -> None:
+    async def stop(self, within: float | None = None) -> None:
+        """Stop; given `within`, in bounded time even with Kafka or the store down: in-flight messages
+        not finished by then are not committed, so they are redelivered, nothing is lost."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self._close(), within)
+        except TimeoutError:
+            self.log.warning("stopped before in-flight work finished; it is redelivered", within=within)
+        self.tracer_provider.force_flush(timeout_millis=1000)
+        self.started = False
+        self.log.info("service stopped")
+
+    async def _close(self) -> None:
         await self.broker.stop()
         for step in self.shutdown:
             await step()
         if self.mongo is not None:
             await self.mongo.close()
-        self.tracer_provider.force_flush()
-        self.log.info("service stopped")
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Runtime"]:
@@ -129,7 +177,8 @@ class Runtime:
 
         async def kafka() -> None:
             if not self.broker.running:
-                raise ConnectionError("the broker is not connected")
+                waiting = f" (last try: {self.waiting_for})" if self.waiting_for else ""
+                raise ConnectionError(f"the broker is not connected{waiting}")
             if not await self.broker.ping(timeout=within):  # ping says False, never why
                 raise TimeoutError
 

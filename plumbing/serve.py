@@ -14,7 +14,7 @@ from plumbing.settings import BusSettings
 def probe_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.running():
+        async with runtime.serving():
             yield
 
     app = FastAPI(title=f"hotline-{runtime.service}", lifespan=lifespan)
@@ -40,4 +40,13 @@ def add_probes(app: FastAPI, runtime: Runtime) -> None:
 
 def serve(app: FastAPI, settings: BusSettings, default_port: int) -> None:
     port = settings.hotline_http_port or default_port
-    uvicorn.run(app, host=settings.hotline_http_host, port=port, log_config=None, access_log=False)
+    # Open requests get a few seconds to finish on SIGTERM; the runtime's own stop is bounded too, so the
+    # process is gone within 10 s even with Kafka or the store down.
+    uvicorn.run(
+        app,
+        host=settings.hotline_http_host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )

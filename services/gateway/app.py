@@ -39,7 +39,7 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.running():
+        async with runtime.serving():
             yield
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)

@@ -5,7 +5,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -28,7 +30,8 @@ class ServiceProcess:
         self._log = log
         self._process: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, until_ready: bool = True) -> None:
+        """Launch it; by default, wait until it says it is ready, else only until its probes answer."""
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "services", self.service],
@@ -37,18 +40,40 @@ class ServiceProcess:
                 stdout=log,
                 stderr=log,
             )
-        await eventually(self._ready, timeout=60)
+        await eventually(self._ready if until_ready else self._alive, timeout=60)
 
-    async def _ready(self) -> bool:
-        assert self._process is not None
-        if self._process.poll() is not None:
-            raise AssertionError(f"{self.service} exited with {self._process.returncode}; see {self._log}")
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    async def probe(self, path: str) -> tuple[int, Any] | None:
+        """A probe's status and body, or None while the process does not answer HTTP."""
+        if not self.running:
+            raise AssertionError(f"{self.service} exited; see {self._log}")
         try:
             async with httpx.AsyncClient() as client:
-                response = await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)
-                return response.status_code == 200
+                response = await client.get(f"http://127.0.0.1:{self.port}{path}", timeout=2)
+                return response.status_code, response.json()
         except httpx.HTTPError:
-            return False
+            return None
+
+    async def _alive(self) -> bool:
+        return await self.probe("/healthz") is not None
+
+    async def _ready(self) -> bool:
+        answer = await self.probe("/readyz")
+        return answer is not None and answer[0] == 200
+
+    def log_lines(self) -> list[str]:
+        return self._log.read_text(errors="replace").splitlines()
+
+    def terminate(self) -> float:
+        """SIGTERM, as Kubernetes sends it; how many seconds until the process was gone."""
+        assert self._process is not None
+        began = time.monotonic()
+        self._process.terminate()
+        self._process.wait(timeout=60)
+        return time.monotonic() - began
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flushing, as when a node dies."""

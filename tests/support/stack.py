@@ -44,9 +44,9 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def _run(command: str) -> subprocess.CompletedProcess[str]:
+def _run(command: str, *components: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "deploy.local.stack", command],
+        [sys.executable, "-m", "deploy.local.stack", command, *components],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -78,3 +78,21 @@ def start() -> tuple[Stack, bool]:
 
 def stop() -> None:
     _run("down")
+
+
+def ours(component: str) -> bool:
+    """Whether the component is the local stack's (which a test may stop and start), not an external one."""
+    variable = {"kafka": "KAFKA_BOOTSTRAP_SERVERS", "ferretdb": "MONGODB_URI"}[component]
+    return not os.environ.get(variable)
+
+
+def stop_component(component: str) -> None:
+    result = _run("down", component)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not stop {component}:\n{result.stdout}\n{result.stderr}")
+
+
+def start_component(component: str) -> None:
+    result = _run("up", component)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not start {component}:\n{result.stdout}\n{result.stderr}")

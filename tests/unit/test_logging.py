@@ -3,7 +3,7 @@ import logging
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from plumbing.telemetry import configure_logging, get_logger
+from plumbing.telemetry import OncePerInterval, configure_logging, get_logger
 
 
 def test_log_lines_are_json_carrying_the_current_trace_id(capsys):
@@ -23,3 +23,24 @@ def test_log_lines_are_json_carrying_the_current_trace_id(capsys):
     assert ours["trace_id"] == trace_id
     assert library["logger"] == "aiokafka"
     assert library["trace_id"] == trace_id
+
+
+def test_a_library_repeating_one_error_is_logged_once_per_interval_with_a_count_of_the_rest():
+    now = [0.0]
+    limiter = OncePerInterval(interval=10.0, clock=lambda: now[0])
+
+    def record(message: str, *args: object, level: int = logging.ERROR) -> logging.LogRecord:
+        return logging.LogRecord("aiokafka", level, __file__, 1, message, args, None)
+
+    passed = [
+        limiter.filter(entry)
+        for entry in [record("Unable connect to node with id %s", n) for n in range(500)]
+    ]
+    assert passed.count(True) == 1, "one line for 500 tries within the interval"
+    assert limiter.filter(record("Unable to update metadata")), "another kind of error is its own line"
+    assert limiter.filter(record("retrying %s", 1, level=logging.INFO)), "info lines are not limited"
+
+    now[0] = 10.0
+    next_one = record("Unable connect to node with id %s", 1)
+    assert limiter.filter(next_one)
+    assert next_one.getMessage() == "Unable connect to node with id 1 (and 499 more like it in the last 10 s)"

@@ -1,7 +1,9 @@
 """Local infrastructure for Hotline: Kafka (KRaft), FerretDB on PostgreSQL (MongoDB wire), Kannel (SMS).
 
-    python3 -m deploy.local.stack up             fetch/build what is missing, start, wait until ready
-    python3 -m deploy.local.stack down [--purge] stop everything (--purge also wipes data and logs)
+    python3 -m deploy.local.stack up [NAME...]   fetch/build what is missing, start, wait until ready
+    python3 -m deploy.local.stack down [--purge] [NAME...]
+                                                 stop everything, or the named components (kafka,
+                                                 ferretdb, kannel); --purge also wipes data and logs
     python3 -m deploy.local.stack status         one line per component; exit 0 only if all are up
     python3 -m deploy.local.stack env            print the KEY=VALUE lines also written to .run/stack.env
 
@@ -118,10 +120,19 @@ def wait_ready(starting: list[Starting]) -> None:
         time.sleep(0.25)
 
 
-def cmd_up() -> int:
+def chosen(names: Sequence[str]) -> list[Component]:
+    """The named components in start order; all of them when none is named."""
+    known = {component.name: component for component in COMPONENTS}
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise StackError(f"no component named {', '.join(unknown)}; the stack has {', '.join(known)}")
+    return [component for component in COMPONENTS if not names or component.name in names]
+
+
+def cmd_up(names: Sequence[str] = ()) -> int:
     waiting: list[Starting] = []
     to_start: list[Starting] = []
-    for component in COMPONENTS:
+    for component in chosen(names):
         began = time.monotonic()
         external = component.external()
         if external is not None:
@@ -142,8 +153,8 @@ def cmd_up() -> int:
     return 0
 
 
-def cmd_down(purge: bool) -> int:
-    for component in reversed(COMPONENTS):
+def cmd_down(purge: bool, names: Sequence[str] = ()) -> int:
+    for component in reversed(chosen(names)):
         began = time.monotonic()
         # Stop what this script started even if an override now points elsewhere.
         if component.stop():
@@ -156,7 +167,8 @@ def cmd_down(purge: bool) -> int:
                     shutil.rmtree(path)
                 else:
                     path.unlink(missing_ok=True)
-    (RUN / "stack.env").unlink(missing_ok=True)
+    if not names:  # one component stopped for a while (an outage test) leaves the settings in place
+        (RUN / "stack.env").unlink(missing_ok=True)
     if purge:
         print("data and logs wiped (downloads, builds and credentials kept)")
     return 0
@@ -194,9 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start everything that is not running and wait until ready")
+    names = {"nargs": "*", "metavar": "NAME", "help": "only these components: kafka, ferretdb, kannel"}
+    up = commands.add_parser("up", help="start everything that is not running and wait until ready")
+    up.add_argument("components", **names)  # type: ignore[arg-type]
     down = commands.add_parser("down", help="stop everything this script started")
     down.add_argument("--purge", action="store_true", help="also wipe data directories and logs")
+    down.add_argument("components", **names)  # type: ignore[arg-type]
     commands.add_parser("status", help="show each component up/down; exit 0 only if all are up")
     commands.add_parser("env", help="print the KEY=VALUE lines of .run/stack.env")
     args = parser.parse_args(argv)
@@ -204,10 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "up":
             with stack_lock():
-                return cmd_up()
+                return cmd_up(args.components)
         if args.command == "down":
             with stack_lock():
-                return cmd_down(args.purge)
+                return cmd_down(args.purge, args.components)
         if args.command == "status":
             return cmd_status()
         return cmd_env()

@@ -1,0 +1,153 @@
+"""Kafka, then the store, stopped and started again while contacts stream in: no accepted contact is lost or
+stored twice, and while Kafka is down the gateway answers 503 within its bound (channels retry those with
+the same Idempotency-Key, as the README asks of them). The services run in this process, so everything
+that blocks (the stack's commands, waiting for a process) runs in a thread: a blocked loop would delay
+the gateway's answers, not the outage."""
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from contracts.ids import work_order_id_for
+from contracts.topics import Topics
+from tests.support import stack as local_stack
+from tests.support.processes import ServiceProcess
+from tests.support.running import Tap, database_name, eventually, running_subsystem, service_env, until
+
+CONTACTS = 240
+IN_FLIGHT = 8
+DOWN_FOR = 8.0
+# The gateway's accept timeout (2 s) and the time the answer takes to leave it.
+ANSWER_BOUND = 3.0
+SIGTERM_BOUND = 10.0
+
+
+@dataclass
+class Channel:
+    """A channel adapter: posts each contact until it is accepted, retrying a 503 with the same key."""
+
+    gateway: object
+    batch: str = field(default_factory=lambda: uuid4().hex)
+    accepted: list[str] = field(default_factory=list)
+    answers: list[tuple[int, float]] = field(default_factory=list)
+
+    async def post(self, n: int) -> None:
+        while True:
+            began = time.monotonic()
+            response = await self.gateway.post(  # type: ignore[attr-defined]
+                "/v1/contacts/web",
+                json={"phone": "13512345678", "type": "query", "description": f"账单查询 {self.batch} #{n}"},
+                headers={"Idempotency-Key": f"{self.batch}-{n}"},
+            )
+            self.answers.append((response.status_code, time.monotonic() - began))
+            if response.status_code == 202:
+                self.accepted.append(response.json()["id"])
+                return
+            assert response.status_code == 503, response.text
+            assert response.headers["Retry-After"]
+            await asyncio.sleep(0.5)
+
+    async def stream(self, count: int) -> None:
+        lanes = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(n: int) -> None:
+            async with lanes:
+                await self.post(n)
+                await asyncio.sleep(0.02)
+
+        await asyncio.gather(*(one(n) for n in range(count)))
+
+    def refused(self) -> list[float]:
+        return [took for status, took in self.answers if status == 503]
+
+
+async def every_accepted_contact_is_one_dispatched_work_order(
+    stack, province: str, channel: Channel, tap
+) -> None:
+    assert len(set(channel.accepted)) == CONTACTS
+    store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
+    work_orders = store[database_name(province, "intake")]["work_orders"]
+    try:
+        waiting = [work_order_id_for(contact_id) for contact_id in channel.accepted]
+
+        async def all_stored() -> bool:
+            while waiting and await work_orders.find_one({"_id": waiting[0]}, {"_id": 1}):
+                waiting.pop(0)
+            return not waiting
+
+        await eventually(all_stored, timeout=120, every=0.5)
+        stored = [
+            document["contact_id"]
+            async for document in work_orders.find(
+                {"contact_id": {"$in": channel.accepted}}, {"contact_id": 1}
+            )
+        ]
+        assert sorted(stored) == sorted(channel.accepted), "each accepted contact stored exactly once"
+    finally:
+        await store.close()
+    expected = {work_order_id_for(contact_id) for contact_id in channel.accepted}
+
+    def every_one_dispatched(_record) -> bool:
+        return expected <= {dict(record.headers).get("ce_subject", b"").decode() for record in tap.records}
+
+    await tap.find(every_one_dispatched, timeout=120)
+
+
+@pytest.mark.skipif(not local_stack.ours("kafka"), reason="Kafka is external: this test cannot restart it")
+async def test_kafka_restarted_under_load_loses_and_doubles_nothing_and_the_gateway_answers_503_in_time(
+    stack, tmp_path
+):
+    province = "sx"
+    channel_done = False
+    qa = ServiceProcess("qa", service_env(stack, province), tmp_path / "qa.log")
+    async with (
+        running_subsystem(stack, province, services=["gateway", "intake", "dispatch"]) as subsystem,
+        Tap(stack, Topics(province).department("billing")) as billing_desk,
+    ):
+        await qa.start()
+        channel = Channel(subsystem.gateway)
+        stream = asyncio.create_task(channel.stream(CONTACTS))
+        try:
+            await until(lambda: len(channel.accepted) >= CONTACTS // 3)
+            await asyncio.to_thread(local_stack.stop_component, "kafka")
+            await asyncio.sleep(DOWN_FOR / 2)
+            assert await asyncio.to_thread(qa.terminate) < SIGTERM_BOUND, (
+                "a service stops in time while Kafka is down"
+            )
+            await asyncio.sleep(DOWN_FOR / 2)
+        finally:
+            await asyncio.to_thread(local_stack.start_component, "kafka")
+        await stream
+        channel_done = True
+        refused = channel.refused()
+        assert refused, "the outage was seen by the channel"
+        assert max(refused) < ANSWER_BOUND, f"every 503 within {ANSWER_BOUND} s: {sorted(refused)[-5:]}"
+        await every_accepted_contact_is_one_dispatched_work_order(stack, province, channel, billing_desk)
+    assert channel_done
+    qa.stop()
+
+
+@pytest.mark.skipif(
+    not local_stack.ours("ferretdb"), reason="the store is external: this test cannot restart it"
+)
+async def test_the_store_restarted_under_load_loses_and_doubles_nothing(stack):
+    province = "sn"
+    async with (
+        running_subsystem(stack, province, services=["gateway", "intake", "dispatch"]) as subsystem,
+        Tap(stack, Topics(province).department("billing")) as billing_desk,
+    ):
+        channel = Channel(subsystem.gateway)
+        stream = asyncio.create_task(channel.stream(CONTACTS))
+        try:
+            await until(lambda: len(channel.accepted) >= CONTACTS // 3)
+            await asyncio.to_thread(local_stack.stop_component, "ferretdb")
+            await asyncio.sleep(DOWN_FOR)
+        finally:
+            await asyncio.to_thread(local_stack.start_component, "ferretdb")
+        await stream
+        assert channel.refused() == [], "the gateway stores nothing: a store outage is not its to answer"
+        await every_accepted_contact_is_one_dispatched_work_order(stack, province, channel, billing_desk)
