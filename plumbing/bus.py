@@ -18,11 +18,11 @@ from aiokafka.errors import (
 from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import encode
 from contracts.events import Event
 from plumbing.settings import BusSettings
+from plumbing.telemetry import Telemetry
 
 # Kafka's refusals of one record for what it is (too large, an invalid or forbidden topic): sending it
 # again fails the same way, so it is set aside with the reason instead of holding up what comes after it.
@@ -34,14 +34,18 @@ RECORD_REFUSED: tuple[type[Exception], ...] = (
 )
 
 
-def make_broker(settings: BusSettings, service: str, tracer_provider: TracerProvider) -> KafkaBroker:
+def make_broker(settings: BusSettings, service: str, telemetry: Telemetry) -> KafkaBroker:
     # acks=all with idempotence: a 202 or a committed offset only follows a write the cluster will keep.
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"{settings.consumer_group(service)}.{settings.hotline_instance}",
         acks="all",
         enable_idempotence=True,
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        middlewares=[
+            KafkaTelemetryMiddleware(
+                tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider
+            )
+        ],
         # Through the root logger (JSON, trace ids); per-message lines only when debugging.
         logger=logging.getLogger(f"hotline.{service}.bus"),
         log_level=logging.DEBUG,

@@ -19,6 +19,7 @@ run is stored and published; any failure rewinds the batch, and handlers drop wh
 
 import asyncio
 import re
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -30,14 +31,16 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
+from opentelemetry.metrics import NoOpMeter
 
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
 from plumbing.bus import RECORD_REFUSED
 from plumbing.errors import Rejected
+from plumbing.metrics import ConsumerMetrics
 from plumbing.repository import ConcurrentChange
 from plumbing.store import TRANSIENT_STORE_ERRORS
-from plumbing.telemetry import Attr
+from plumbing.telemetry import Attr, Outcome
 
 Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
 Taken = tuple[ConsumerRecord, Envelope]
@@ -63,8 +66,10 @@ class EventConsumer:
         retry_pause: float = 1.0,
         longest_outage_pause: float = 5.0,
         max_records: int = 100,
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
         self._broker = broker
+        self._metrics = metrics or ConsumerMetrics(NoOpMeter("hotline"))
         self._group = group
         self._deadletter_topic = deadletter_topic
         self._log = logger
@@ -105,13 +110,18 @@ class EventConsumer:
 
     async def _take(self, records: Sequence[ConsumerRecord], handlers: Mapping[str, Handler]) -> None:
         trace.get_current_span().set_attribute(Attr.BATCH_SIZE, len(records))
+        if records:
+            self._metrics.batch(records[0].topic, len(records))
         runs: list[tuple[Handler, list[Taken]]] = []
         seen: set[str] = set()
         for record in records:
             envelope = await self._decode(record)
-            handler = handlers.get(envelope.type) if envelope else None
+            if envelope is None:
+                continue
+            handler = handlers.get(envelope.type)
             # A retried post of the same event can share a batch with the first: take it once.
-            if envelope is None or handler is None or envelope.id in seen:
+            if handler is None or envelope.id in seen:
+                self._metrics.records(record.topic, envelope.type, Outcome.SKIPPED)
                 continue
             seen.add(envelope.id)
             if runs and runs[-1][0] is handler:
@@ -129,16 +139,18 @@ class EventConsumer:
         except UnsupportedEventType as error:
             if _OUR_TYPE.match(error.event_type):
                 self._log.info("skipped event type this consumer does not know", event_type=error.event_type)
+                self._metrics.records(record.topic, error.event_type, Outcome.SKIPPED)
             else:
-                await self.dead_letter(record, str(error))
+                await self.dead_letter(record, str(error), kind="unknown_type")
         except UndecodableMessage as error:
-            await self.dead_letter(record, str(error))
+            await self.dead_letter(record, str(error), kind="undecodable")
         return None
 
     async def _handle(self, handler: Handler, run: list[Taken]) -> None:
         if len(run) > 1 and any(_position(record) in self._failures for record, _ in run):
             await self._one_by_one(handler, run)  # it failed before: no need to fail it as a whole again
             return
+        began = time.perf_counter()
         try:
             await handler([envelope for _, envelope in run])
         except Exception as error:
@@ -147,25 +159,31 @@ class EventConsumer:
                 return
             await self._one_by_one(handler, run)
         else:
-            self._outage_pause = self._outage_pauses[0]
-            for record, _ in run:
-                self._failures.pop(_position(record), None)
+            self._handled(run, time.perf_counter() - began)
+
+    def _handled(self, run: list[Taken], seconds: float) -> None:
+        self._outage_pause = self._outage_pauses[0]
+        for record, _ in run:
+            self._failures.pop(_position(record), None)
+        record, envelope = run[0]
+        self._metrics.handled(record.topic, envelope.type, len(run), seconds)
 
     async def _one_by_one(self, handler: Handler, run: list[Taken]) -> None:
         """Take a run a record at a time, to find the one at fault: the others proceed."""
         for taken in run:
+            began = time.perf_counter()
             try:
                 await handler([taken[1]])
             except Exception as single_error:
                 await self._settle(taken, single_error)
             else:
-                self._failures.pop(_position(taken[0]), None)
+                self._handled([taken], time.perf_counter() - began)
 
     async def _settle(self, taken: Taken, error: Exception) -> None:
         """Dead-letter a record that can never be taken, or raise so the batch is redelivered."""
         record, envelope = taken
         if isinstance(error, Rejected):
-            await self.dead_letter(record, f"rejected: {error}")
+            await self.dead_letter(record, f"rejected: {error}", kind="rejected", event_type=envelope.type)
             return
         if _is_transient(error):
             self._log.warning(
@@ -176,22 +194,37 @@ class EventConsumer:
             )
             await asyncio.sleep(self._outage_pause)
             self._outage_pause = min(self._outage_pause * 2, self._outage_pauses[1])
+            self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED)
             raise error
         if isinstance(error, RECORD_REFUSED):
             # Each redelivery would fail the same way and hold up the partition behind it. Other
             # non-retriable errors (a producer closed at shutdown) take the bounded retries below.
-            await self.dead_letter(record, f"non-retriable Kafka error: {error!r}")
+            await self.dead_letter(
+                record,
+                f"non-retriable Kafka error: {error!r}",
+                kind="refused_by_kafka",
+                event_type=envelope.type,
+            )
             return
         position = _position(record)
         self._failures[position] += 1
         if self._failures[position] < self._max_attempts:
             self._log.error("handler failed, will redeliver", event_id=envelope.id, error=repr(error))
             await asyncio.sleep(self._retry_pause)
+            self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED)
             raise error
         del self._failures[position]
-        await self.dead_letter(record, f"handler failed {self._max_attempts} times: {error!r}")
+        await self.dead_letter(
+            record,
+            f"handler failed {self._max_attempts} times: {error!r}",
+            kind="failed_repeatedly",
+            event_type=envelope.type,
+        )
 
-    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+    async def dead_letter(
+        self, record: ConsumerRecord, reason: str, *, kind: str, event_type: str = "unknown"
+    ) -> None:
+        """`kind`: the reason in a word, for the metric (undecodable, unknown_type, rejected, ...)."""
         original = {name: value.decode(errors="backslashreplace") for name, value in record.headers or ()}
         headers = original | {
             "dlq_reason": reason,
@@ -205,6 +238,7 @@ class EventConsumer:
         await self._broker.publish(
             record.value, topic=self._deadletter_topic, key=record.key, headers=headers
         )
+        self._metrics.dead_lettered(record.topic, event_type, kind)
         self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
 
 

@@ -18,11 +18,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from plumbing.bus import create_missing_topics, make_broker
 from plumbing.consumer import EventConsumer
+from plumbing.logs import get_logger
+from plumbing.metrics import ConsumerMetrics, StoreCommandTimer
 from plumbing.mongo_repository import DocumentMapper, ensure_indexes
 from plumbing.outbox import OutboxRelay
 from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import TRANSIENT_STORE_ERRORS, make_mongo_client
-from plumbing.telemetry import get_logger, make_tracer_provider
+from plumbing.telemetry import Telemetry, make_telemetry
 
 # What keeps a service from starting only until Kafka or the store answers: it waits for them, not exits.
 UNREACHABLE: tuple[type[BaseException], ...] = (KafkaError, OSError, *TRANSIENT_STORE_ERRORS)
@@ -33,7 +35,7 @@ class Runtime:
     service: str
     settings: BusSettings
     broker: KafkaBroker
-    tracer_provider: TracerProvider
+    telemetry: Telemetry
     log: Any
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -44,6 +46,10 @@ class Runtime:
     started: bool = False
     # Why the last try to start failed, while the service waits for Kafka or the store.
     waiting_for: str | None = None
+
+    @property
+    def tracer_provider(self) -> TracerProvider:
+        return self.telemetry.tracer_provider
 
     @property
     def database(self) -> Any:
@@ -57,6 +63,7 @@ class Runtime:
             group=settings.consumer_group(self.service),
             deadletter_topic=settings.topics.deadletter,
             logger=self.log,
+            metrics=ConsumerMetrics(self.telemetry.meter),
         )
         self._consumers.append(consumer)
         return consumer
@@ -149,7 +156,7 @@ class Runtime:
             await asyncio.wait_for(self._close(), within)
         except TimeoutError:
             self.log.warning("stopped before in-flight work finished; it is redelivered", within=within)
-        self.tracer_provider.force_flush(timeout_millis=1000)
+        self.telemetry.flush(timeout_millis=1000)
         self.started = False
         self.log.info("service stopped")
 
@@ -218,21 +225,19 @@ def build_runtime(
     settings: BusSettings,
     service: str,
     *,
-    tracer_provider: TracerProvider | None = None,
+    telemetry: Telemetry | None = None,
     store: bool = True,
 ) -> Runtime:
     """A runtime with a store when the settings name one (ServiceSettings) and `store` is not turned off
     (a bootstrap given in-memory fakes), without one otherwise."""
-    provider = tracer_provider or make_tracer_provider(
-        service, settings.hotline_tier, settings.hotline_province
-    )
+    telemetry = telemetry or make_telemetry(service, settings.hotline_tier, settings.hotline_province)
     return Runtime(
         service=service,
         settings=settings,
-        broker=make_broker(settings, service, provider),
-        tracer_provider=provider,
+        broker=make_broker(settings, service, telemetry),
+        telemetry=telemetry,
         log=get_logger(service),
-        mongo=make_mongo_client(settings, service)
+        mongo=make_mongo_client(settings, service, [StoreCommandTimer(telemetry.meter)])
         if store and isinstance(settings, ServiceSettings)
         else None,
     )

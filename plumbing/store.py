@@ -1,8 +1,9 @@
 """MongoDB-wire store access through PyMongo's async API."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
 from plumbing.settings import ServiceSettings
@@ -11,10 +12,13 @@ from plumbing.settings import ServiceSettings
 TRANSIENT_STORE_ERRORS = (AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
 
 
-def make_mongo_client(settings: ServiceSettings, service: str) -> AsyncMongoClient[dict[str, Any]]:
+def make_mongo_client(
+    settings: ServiceSettings, service: str, listeners: Sequence[monitoring.CommandListener] = ()
+) -> AsyncMongoClient[dict[str, Any]]:
     return AsyncMongoClient(
         settings.mongodb_uri,
         appname=f"hotline-{settings.hotline_province}-{service}",
         serverSelectionTimeoutMS=5000,
         tz_aware=True,
+        event_listeners=list(listeners),
     )

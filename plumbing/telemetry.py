@@ -1,17 +1,17 @@
-"""Tracing and structured logs.
+"""Tracing and metrics: each service's providers, and every name they use.
 
-Span and log attribute names live in one list (Attr), as the OpenTelemetry demo keeps them.
+Attribute names live in one list (Attr) and metric names in another (Metric), as the OpenTelemetry demo
+keeps them; both follow OpenTelemetry's semantic conventions where one exists. Export uses the standard
+OTEL_EXPORTER_OTLP_* variables (and OTEL_METRIC_EXPORT_INTERVAL for metrics).
 """
 
-import logging
 import os
-import sys
-import time
-from collections.abc import Callable, MutableMapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
-import structlog
-from opentelemetry import trace
+from opentelemetry.metrics import Meter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -26,13 +26,94 @@ class Attr:
     PROVINCE: Final = "hotline.province"
     TIER: Final = "hotline.tier"
     DLQ_REASON: Final = "hotline.dlq.reason"
+    DLQ_KIND: Final = "hotline.dlq.kind"  # why, as one of a few words: undecodable, rejected, ...
     BATCH_SIZE: Final = "hotline.batch.size"  # records a consumer took in one batch
+    OUTCOME: Final = "hotline.outcome"  # what became of a consumed record: see Outcome
+    # OpenTelemetry semantic conventions.
+    DESTINATION: Final = "messaging.destination.name"
+    DB_SYSTEM: Final = "db.system.name"
+    DB_NAMESPACE: Final = "db.namespace"
+    DB_COLLECTION: Final = "db.collection.name"
+    DB_OPERATION: Final = "db.operation.name"
+    ERROR_TYPE: Final = "error.type"
 
 
-def make_tracer_provider(
-    service: str, tier: str, province: str, exporter: SpanExporter | None = None
-) -> TracerProvider:
-    """One provider per service; OTLP export when the standard OTEL_EXPORTER_OTLP_* variables ask for it."""
+class Outcome:
+    HANDLED: Final = "handled"
+    SKIPPED: Final = "skipped"  # a type this consumer does not take, or a second copy in one batch
+    REDELIVERED: Final = "redelivered"
+    DEAD_LETTERED: Final = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class MetricName:
+    name: str
+    unit: str
+    description: str
+
+
+class Metric:
+    """Every metric a service reports. Ours first, then those the instrumentations record for us."""
+
+    RECORDS: Final = MetricName(
+        "hotline.consumer.records", "{record}", "Records consumed, by topic, event type and outcome."
+    )
+    BATCH_SIZE: Final = MetricName(
+        "hotline.consumer.batch.size", "{record}", "Records a consumer took from Kafka in one batch."
+    )
+    HANDLING: Final = MetricName(
+        "hotline.consumer.handling.duration", "s", "Time a handler took for one run of records of a type."
+    )
+    DEAD_LETTERS: Final = MetricName(
+        "hotline.consumer.dead_letters", "{record}", "Records sent to the dead-letter topic, by kind."
+    )
+    STORE: Final = MetricName(
+        "db.client.operation.duration", "s", "Store commands, by operation and collection (PyMongo)."
+    )
+    # Recorded by FastStream's KafkaTelemetryMiddleware (every publish: outbox relay, gateway, dead letters).
+    PUBLISH: Final = MetricName("messaging.publish.duration", "s", "Time until Kafka acknowledged a publish.")
+    PROCESS: Final = MetricName("messaging.process.duration", "s", "Time a consumer took for one batch.")
+    PUBLISHED: Final = MetricName("messaging.publish.messages", "{message}", "Messages published.")
+    PROCESSED: Final = MetricName("messaging.process.messages", "{message}", "Messages consumed.")
+    # Recorded by the FastAPI instrumentation on the gateway: its answers, by route and status code (its
+    # default, pre-stable HTTP conventions: milliseconds, `http.status_code`).
+    HTTP_SERVER: Final = MetricName(
+        "http.server.duration", "ms", "HTTP answers, by http.target and http.status_code."
+    )
+    HTTP_ACTIVE: Final = MetricName("http.server.active_requests", "{request}", "Requests being answered.")
+    HTTP_REQUEST_SIZE: Final = MetricName("http.server.request.size", "By", "Size of request bodies.")
+    HTTP_RESPONSE_SIZE: Final = MetricName("http.server.response.size", "By", "Size of response bodies.")
+
+    @classmethod
+    def all(cls) -> list[MetricName]:
+        return [value for value in vars(cls).values() if isinstance(value, MetricName)]
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """One service's tracer and meter providers."""
+
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+
+    @property
+    def meter(self) -> Meter:
+        return self.meter_provider.get_meter("hotline")
+
+    def flush(self, timeout_millis: int = 1000) -> None:
+        self.tracer_provider.force_flush(timeout_millis)
+        self.meter_provider.force_flush(timeout_millis)
+
+
+def make_telemetry(
+    service: str,
+    tier: str,
+    province: str,
+    *,
+    span_exporter: SpanExporter | None = None,
+    metric_reader: MetricReader | None = None,
+) -> Telemetry:
+    """OTLP export when the standard variables ask for it; tests pass in-memory exporters and readers."""
     resource = Resource.create(
         {
             "service.name": f"hotline-{service}",
@@ -41,93 +122,23 @@ def make_tracer_provider(
             Attr.PROVINCE: province,
         }
     )
-    provider = TracerProvider(resource=resource)
-    if exporter is None and _otlp_configured():
+    tracer_provider = TracerProvider(resource=resource)
+    if span_exporter is None and _otlp_configured("TRACES"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter()
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    return provider
+        span_exporter = OTLPSpanExporter()
+    if span_exporter is not None:
+        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    readers = [metric_reader] if metric_reader is not None else []
+    if metric_reader is None and _otlp_configured("METRICS"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    return Telemetry(tracer_provider, MeterProvider(metric_readers=readers, resource=resource))
 
 
-def _otlp_configured() -> bool:
+def _otlp_configured(signal: str) -> bool:
     return any(
-        os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        os.environ.get(name)
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
     )
-
-
-def _add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    context = trace.get_current_span().get_span_context()
-    if context.is_valid:
-        event_dict["trace_id"] = format(context.trace_id, "032x")
-        event_dict["span_id"] = format(context.span_id, "016x")
-    return event_dict
-
-
-class OncePerInterval(logging.Filter):
-    """Lets one warning or error of a kind through per interval and counts the rest into the next one.
-
-    A kind is the logger and the message before its arguments: aiokafka retries a lost broker every
-    100 ms per client and logs each try (about 150 lines a second for one service while Kafka is down).
-    """
-
-    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self._interval = interval
-        self._clock = clock
-        self._last: dict[tuple[str, int, str], float] = {}
-        self._held: dict[tuple[str, int, str], int] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return True
-        message = record.msg.get("event", "") if isinstance(record.msg, dict) else record.msg
-        kind = (record.name, record.levelno, str(message))
-        now = self._clock()
-        if now - self._last.get(kind, -self._interval) < self._interval:
-            self._held[kind] = self._held.get(kind, 0) + 1
-            return False
-        self._last[kind] = now
-        held = self._held.pop(kind, 0)
-        if held and isinstance(record.msg, dict):
-            record.msg = record.msg | {"suppressed": held}
-        elif held:
-            record.msg = f"{record.msg} (and {held} more like it in the last {self._interval:g} s)"
-        return True
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stdout with the current trace and span ids, for our logs and every library's."""
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _add_trace_ids,
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.addFilter(OncePerInterval())
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer(ensure_ascii=False),
-            ],
-        )
-    )
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(level)
-
-
-def get_logger(service: str) -> Any:
-    return structlog.get_logger(f"hotline.{service}").bind(service=service)

@@ -6,9 +6,9 @@
 import argparse
 import sys
 
+from plumbing.logs import configure_logging
 from plumbing.serve import serve
 from plumbing.settings import load
-from plumbing.telemetry import configure_logging
 from services.registry import BY_NAME, SERVICES, procfile
 
 

@@ -23,9 +23,11 @@ from urllib.parse import unquote
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.utils import ref
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.provinces import HUB, PROVINCES
+from plumbing.telemetry import Telemetry
 from services.registry import SERVICES
 
 # Only the Kafka address reaches the document; the store and the SMS gateway are never dialled.
@@ -46,9 +48,9 @@ def brokers(province: str = "gd", *, kafka_bootstrap_servers: str = LOCAL_KAFKA)
         "hotline_tier": tier,
         "hotline_province": province,
     }
-    # A provider without exporters: the default one would export spans when OTEL_* variables are set.
-    tracing = TracerProvider()
-    return [entry.build(values, tracer_provider=tracing).runtime.broker for entry in SERVICES]
+    # Providers without exporters: the default ones would export when OTEL_* variables are set.
+    quiet = Telemetry(TracerProvider(), MeterProvider())
+    return [entry.build(values, telemetry=quiet).runtime.broker for entry in SERVICES]
 
 
 def document(province: str = "gd", *, kafka_bootstrap_servers: str = LOCAL_KAFKA) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from plumbing.service import Service
 from plumbing.settings import BusSettings
+from plumbing.telemetry import Telemetry
 
 
 def _resolve(path: str) -> Any:
@@ -40,9 +39,9 @@ class ServiceEntry:
         bootstrap: Callable[..., Service[Any]] = _resolve(f"services.{self.name}.bootstrap:bootstrap")
         return bootstrap
 
-    def build(self, values: dict[str, Any], *, tracer_provider: TracerProvider | None = None) -> Service[Any]:
+    def build(self, values: dict[str, Any], *, telemetry: Telemetry | None = None) -> Service[Any]:
         """The service built from explicit setting values (unknown keys ignored), not the environment."""
-        return self.bootstrap(self.settings(**values), tracer_provider=tracer_provider)
+        return self.bootstrap(self.settings(**values), telemetry=telemetry)
 
     def command(self) -> str:
         return f"python -m services {self.name}"

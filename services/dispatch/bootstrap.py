@@ -1,7 +1,5 @@
 """Dispatch: routes work orders to departments by the rule table and records their replies."""
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from contracts.events import (
     DepartmentRepliedV1,
     WorkOrderCreatedV1,
@@ -13,6 +11,7 @@ from plumbing.mongo_repository import MongoRepository
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
+from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.routing import RuleTable
@@ -26,12 +25,12 @@ SERVICE = "dispatch"
 def bootstrap(
     settings: DispatchSettings,
     *,
-    tracer_provider: TracerProvider | None = None,
+    telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
     clock: Clock = system_clock,
 ) -> Service[DispatchHandlers]:
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
     rules = RuleTable.load(settings.dispatch_rules_path)
     if unit is None:
         mapper = DispatchDocuments()

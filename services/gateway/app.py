@@ -44,7 +44,10 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz"
+        app,
+        tracer_provider=runtime.tracer_provider,
+        meter_provider=runtime.telemetry.meter_provider,
+        excluded_urls="healthz,readyz",
     )
 
     @app.exception_handler(RequestValidationError)

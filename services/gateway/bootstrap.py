@@ -1,19 +1,18 @@
 """Gateway: multi-channel access; turns posts into events on the bus. It keeps no store of its own."""
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from contracts.events import ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher, declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
+from plumbing.telemetry import Telemetry
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
 
 
-def bootstrap(settings: GatewaySettings, *, tracer_provider: TracerProvider | None = None) -> Service[None]:
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider)
+def bootstrap(settings: GatewaySettings, *, telemetry: Telemetry | None = None) -> Service[None]:
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry)
     topics = settings.topics
     declare_publication(
         runtime.broker, topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."

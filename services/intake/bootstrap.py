@@ -1,7 +1,5 @@
 """Intake: turns accepted contacts into stored work orders and announces them."""
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
@@ -9,6 +7,7 @@ from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.settings import ServiceSettings
+from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.handlers import IntakeHandlers
@@ -20,12 +19,12 @@ SERVICE = "intake"
 def bootstrap(
     settings: ServiceSettings,
     *,
-    tracer_provider: TracerProvider | None = None,
+    telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
     clock: Clock = system_clock,
 ) -> Service[IntakeHandlers]:
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
     if unit is None:
         mapper = WorkOrderDocuments()
         collection, relay = runtime.collection_with_outbox("work_orders", mapper)

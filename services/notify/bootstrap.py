@@ -4,7 +4,6 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.events import (
     NotificationFailedV1,
@@ -16,6 +15,7 @@ from plumbing.bus import declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
+from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.notify.adapters import KannelSmsGateway, MongoNotifications, NotificationDocuments
 from services.notify.domain.notification import RetryPolicy
@@ -29,13 +29,13 @@ SERVICE = "notify"
 def bootstrap(
     settings: NotifySettings,
     *,
-    tracer_provider: TracerProvider | None = None,
+    telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
     sms: SmsGateway | None = None,
     clock: Clock = system_clock,
 ) -> Service[NotifyHandlers]:
     """The running service; `unit` replaces the store and `sms` Kannel (tests pass fakes)."""
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
     if unit is None:
         mapper = NotificationDocuments()
         collection, relay = runtime.collection_with_outbox("notifications", mapper)

@@ -1,13 +1,12 @@
 """QA: plans follow-up visits by the operators' sampling rules."""
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from contracts.events import FollowUpScheduledV1, WorkOrderRepliedV1
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
+from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.qa.adapters import FollowUpDocuments
 from services.qa.domain.policy import FollowUpPolicy
@@ -21,12 +20,12 @@ SERVICE = "qa"
 def bootstrap(
     settings: QaSettings,
     *,
-    tracer_provider: TracerProvider | None = None,
+    telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
     clock: Clock = system_clock,
 ) -> Service[QaHandlers]:
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
-    runtime = build_runtime(settings, SERVICE, tracer_provider=tracer_provider, store=unit is None)
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
     if unit is None:
         mapper = FollowUpDocuments()
         collection, relay = runtime.collection_with_outbox("follow_ups", mapper)

@@ -17,7 +17,7 @@ async def wait_down_then_come_back(service: ServiceProcess, proxy: TcpProxy, dep
     """While the proxy is closed: alive, not ready, saying why; once it opens: ready. The lines it logged."""
     await service.start(until_ready=False)
     await asyncio.sleep(DOWN_FOR)
-    assert service.running, "it waits, it does not exit"
+    assert service.alive, "it waits, it does not exit"
     answer = await service.probe("/readyz")
     assert answer is not None
     status, body = answer

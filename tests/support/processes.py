@@ -1,11 +1,13 @@
 """A service run as its own OS process, as in production, so a test can kill it."""
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +44,22 @@ class ServiceProcess:
             )
         await eventually(self._ready if until_ready else self._alive, timeout=60)
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        """Started until ready, stopped afterwards; its base URL."""
+        await self.start()
+        try:
+            yield f"http://127.0.0.1:{self.port}"
+        finally:
+            self.stop()
+
     @property
-    def running(self) -> bool:
+    def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     async def probe(self, path: str) -> tuple[int, Any] | None:
         """A probe's status and body, or None while the process does not answer HTTP."""
-        if not self.running:
+        if not self.alive:
             raise AssertionError(f"{self.service} exited; see {self._log}")
         try:
             async with httpx.AsyncClient() as client:

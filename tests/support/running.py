@@ -7,10 +7,10 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from opentelemetry.sdk.trace import TracerProvider
 
 from deploy.local.watch import TopicTap, ensure_topics, eventually
 from plumbing.runtime import Runtime
+from plumbing.telemetry import Telemetry
 from services.registry import BY_NAME, SERVICES
 from tests.support.stack import Stack
 
@@ -85,7 +85,7 @@ async def running_subsystem(
     stack: Stack,
     province: str,
     services: Iterable[str] = ALL_SERVICES,
-    tracer_providers: Mapping[str, TracerProvider] | None = None,
+    telemetry: Mapping[str, Telemetry] | None = None,
     settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Subsystem]:
     """`settings`: values to set beyond the stack's, as environment names (SMS_RETRY_SECONDS=1)."""
@@ -96,7 +96,7 @@ async def running_subsystem(
     }
     async with contextlib.AsyncExitStack() as running:
         for name in services:
-            service = BY_NAME[name].build(values, tracer_provider=(tracer_providers or {}).get(name))
+            service = BY_NAME[name].build(values, telemetry=(telemetry or {}).get(name))
             subsystem.runtimes[name] = service.runtime
             if name == "gateway":
                 transport = httpx.ASGITransport(app=service.app)

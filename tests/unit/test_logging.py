@@ -3,7 +3,7 @@ import logging
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from plumbing.telemetry import OncePerInterval, configure_logging, get_logger
+from plumbing.logs import OncePerInterval, configure_logging, get_logger
 
 
 def test_log_lines_are_json_carrying_the_current_trace_id(capsys):
