@@ -67,6 +67,10 @@ class ServiceSettings(BusSettings):
     """A service that owns data: the bus plus its store."""
 
     mongodb_uri: str = Field(pattern=r"^mongodb(\+srv)?://", description="MONGODB_URI")
+    # Commands a service sends to the store at once; more wait for a connection. Bounded so that every
+    # service of a subsystem together stays within what the store can take (the local FerretDB: see
+    # deploy/local/stack/postgres.py).
+    mongodb_max_pool_size: int = Field(default=25, ge=1, le=500)
 
 
 def load(settings_type: type[S]) -> S:

@@ -19,6 +19,7 @@ def make_mongo_client(
         settings.mongodb_uri,
         appname=f"hotline-{settings.hotline_province}-{service}",
         serverSelectionTimeoutMS=5000,
+        maxPoolSize=settings.mongodb_max_pool_size,
         tz_aware=True,
         event_listeners=list(listeners),
     )

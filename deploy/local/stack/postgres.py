@@ -23,13 +23,19 @@ DATABASE = "ferretdb"
 ROLE = "hotline"
 CREATE_SQL = LOCAL / "postgres" / "create_database.sql"
 SETUP_SQL = LOCAL / "postgres" / "gin_indexes.sql"
-# The planner must see FerretDB's `_jsonb->$1` field name as a constant to match an expression index.
+# FerretDB 1.24 holds two pooled connections for each update or delete (the cursor that finds the document
+# stays open while the write takes a second one): its default pool of 50 deadlocks for good once about 25
+# writes run at once, every command then hanging, even ping. So its pool (the URL below) is sized for what
+# the services may send at once (MONGODB_MAX_POOL_SIZE each) and the server for its pool.
+FERRETDB_POOL = 400
 SERVER_SETTINGS = {
     "listen_addresses": HOST,
     "port": str(PORT),
     "unix_socket_directories": "",
+    # The planner must see FerretDB's `_jsonb->$1` field name as a constant to match an expression index.
     "plan_cache_mode": "force_custom_plan",
     "shared_buffers": "256MB",
+    "max_connections": str(FERRETDB_POOL + 20),
 }
 
 
@@ -63,7 +69,7 @@ class Postgres:
         return password
 
     def url(self) -> str:
-        return f"postgres://{ROLE}:{self.password()}@{HOST}:{PORT}/{DATABASE}"
+        return f"postgres://{ROLE}:{self.password()}@{HOST}:{PORT}/{DATABASE}?pool_max_conns={FERRETDB_POOL}"
 
     def prepare(self) -> None:
         if (self.data / "PG_VERSION").exists():
