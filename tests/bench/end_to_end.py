@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass
 
-import httpx
-
 from contracts.events import WorkOrderType
 from contracts.ids import work_order_id_for
 from tests.bench.arrivals import Arrivals
+from tests.bench.cpu import CpuWindow
 from tests.bench.figures import EndToEnd, Speed, buckets, ms, percentile, rate
+from tests.bench.http_client import Connection, HttpError
+from tests.bench.profile import Profiles
 from tests.bench.progress import log
 
 PHONE = "13926012345"
@@ -27,28 +29,33 @@ class Accepted:
     accepted_at: float
 
 
-async def post_contacts(
-    client: httpx.AsyncClient, count: int, concurrency: int
-) -> tuple[list[Accepted], list[str]]:
-    """Post `count` contacts with `concurrency` requests in flight; the accepted ones and the failures."""
+async def post_contacts(port: int, count: int, concurrency: int) -> tuple[list[Accepted], list[str]]:
+    """Post `count` contacts with `concurrency` requests in flight, each on a keep-alive connection of its
+    own; the accepted ones and the failures."""
     accepted: list[Accepted] = []
     failures: list[str] = []
-    body = {"phone": PHONE, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
+    body = json.dumps(
+        {"phone": PHONE, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
+    ).encode()
     indexes = iter(range(count))  # shared: each worker takes the next index until none is left
 
     async def worker() -> None:
-        for _ in indexes:
-            posted_at = time.monotonic()
-            try:
-                response = await client.post("/v1/contacts/web", json=body)
-            except httpx.HTTPError as error:
-                failures.append(repr(error))
-                continue
-            accepted_at = time.monotonic()
-            if response.status_code == 202:
-                accepted.append(Accepted(str(response.json()["id"]), posted_at, accepted_at))
-            else:
-                failures.append(f"HTTP {response.status_code}: {response.text[:200]}")
+        connection = Connection("127.0.0.1", port, HTTP_TIMEOUT)
+        try:
+            for _ in indexes:
+                posted_at = time.monotonic()
+                try:
+                    status, answer = await connection.post("/v1/contacts/web", body)
+                except HttpError as error:
+                    failures.append(str(error))
+                    continue
+                accepted_at = time.monotonic()
+                if status == 202:
+                    accepted.append(Accepted(str(json.loads(answer)["id"]), posted_at, accepted_at))
+                else:
+                    failures.append(f"HTTP {status}: {answer[:200].decode(errors='replace')}")
+        finally:
+            await connection.close()
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, count)))))
     return accepted, failures
@@ -62,29 +69,29 @@ async def end_to_end(
     concurrency: int,
     warmup: int,
     patience: float,
+    cpu: CpuWindow,
+    profiles: Profiles,
 ) -> EndToEnd:
-    def client() -> httpx.AsyncClient:
-        # One client per phase: a connection left idle between phases may be closed by the gateway's
-        # keep-alive timeout just as it is reused, which would count as a failed contact.
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        return httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{gateway_port}", timeout=HTTP_TIMEOUT, limits=limits, trust_env=False
-        )
-
+    # Connections per phase: one left idle between phases may be closed by the gateway's keep-alive timeout
+    # just as it is reused, which would count as a failed contact.
     if warmup:
         log(f"warm-up: {warmup} contacts")
-        async with client() as http:
-            warm, warm_failures = await asyncio.wait_for(post_contacts(http, warmup, concurrency), patience)
+        warm, warm_failures = await asyncio.wait_for(
+            post_contacts(gateway_port, warmup, concurrency), patience
+        )
         missing = await department.wait_for((work_order_id_for(a.contact_id) for a in warm), patience)
         log(f"warm-up done: {len(warm)} accepted, {len(warm_failures)} failed, {len(missing)} missing")
     log(f"load: {contacts} contacts, {concurrency} in flight")
-    async with client() as http:
-        accepted, failures = await asyncio.wait_for(post_contacts(http, contacts, concurrency), patience)
+    cpu.start()
+    profiles.start()
+    accepted, failures = await asyncio.wait_for(post_contacts(gateway_port, contacts, concurrency), patience)
     log(f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic")
     for reason, count in Counter(failures).most_common(3):
         log(f"  failed {count}x: {reason}")
     orders = {work_order_id_for(a.contact_id): a for a in accepted}
     missing = await department.wait_for(orders, patience)
+    cpu_seconds = cpu.stop()
+    profiled = profiles.stop()
     if missing:
         log(f"{len(missing)} work orders did not reach {department.topic} within {patience:.0f}s")
 
@@ -111,6 +118,9 @@ async def end_to_end(
         dispatch_p50_ms=ms(percentile(dispatch, 0.50)),
         dispatch_p99_ms=ms(percentile(dispatch, 0.99)),
         failures=failures[:20],
+        cpu_seconds=cpu_seconds,
+        profiles=profiled,
+        profiles_missing=profiles.problem,
         per_10s={
             "workorders": buckets((workorders.times[o] for o in orders if o in workorders.times), first_post),
             "department": buckets(arrived.values(), first_post),

@@ -97,6 +97,11 @@ class EndToEnd:
     dispatch_p50_ms: float | None
     dispatch_p99_ms: float | None
     failures: list[str] = field(default_factory=list)
+    # CPU seconds each process spent while the measured contacts were posted and dispatched.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    # py-spy's view of each service over the same window (tests/bench/profile.py), or why there is none.
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+    profiles_missing: str | None = None
     # Work orders reaching <p>.workorders and the department topic per 10 s since the first post:
     # shows whether the pace holds as the stores fill up.
     per_10s: dict[str, list[int]] = field(default_factory=dict)

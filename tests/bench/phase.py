@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from contracts.topics import Topics
 from tests.bench.arrivals import Arrivals
+from tests.bench.cpu import CpuWindow, stack_processes
 from tests.bench.end_to_end import end_to_end
 from tests.bench.figures import EndToEnd, Memory
 from tests.bench.housekeeping import drop_databases, log_findings, peak_rss_mib, skip_backlog, store_databases
+from tests.bench.profile import Profiles
 from tests.bench.progress import log
 from tests.bench.stored import fill_stores
 from tests.support import stack as local_stack
@@ -76,6 +79,8 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
         for reader in (department, workorders):
             await reader.start()
             readers_started.append(reader)
+        pids = {service: process.pid for service, process in processes.items() if process.pid is not None}
+        cpu = CpuWindow(pids | stack_processes() | {"bench": os.getpid()})
         e2e = await end_to_end(
             processes["gateway"].port,
             department,
@@ -84,10 +89,12 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
             args.concurrency,
             args.warmup,
             args.timeout,
+            cpu,
+            Profiles(pids, OUT),
         )
         memory = Memory(
             peak_rss_mib={
-                service: peak_rss_mib(process._process.pid) if process._process is not None else None
+                service: peak_rss_mib(process.pid) if process.pid is not None else None
                 for service, process in processes.items()
             }
         )

@@ -72,6 +72,17 @@ async def bench_until_terminated(stack: local_stack.Stack, args: argparse.Namesp
         loop.remove_signal_handler(signal.SIGTERM)
 
 
+def cpu_per_contact(seconds: dict[str, float], contacts: int) -> str:
+    """CPU milliseconds per contact of each process, busiest first, and of all of them."""
+    if not seconds or not contacts:
+        return "n/a"
+    parts = [
+        f"{name} {1000 * spent / contacts:.1f}"
+        for name, spent in sorted(seconds.items(), key=lambda kv: -kv[1])
+    ]
+    return f"{', '.join(parts)}; all {1000 * sum(seconds.values()) / contacts:.1f} ms per contact"
+
+
 def summary(result: dict[str, Any]) -> list[str]:
     raw = result["raw_aiokafka"]
     raw_lost = "".join(f", {raw[key]} {key}" for key in ("missing", "failed") if raw[key])
@@ -100,6 +111,11 @@ def summary(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"memory ({held}): {processes} (peak RSS); bench {fmt(result['bench_peak_rss_mib'], 0)} MiB"
         )
+        lines.append(f"cpu ({held}): {cpu_per_contact(e2e['cpu_seconds'], speed['arrived'])}")
+        if e2e["profiles_missing"]:
+            lines.append(f"profiles ({held}): none: {e2e['profiles_missing']}")
+        for service, profile in e2e["profiles"].items():
+            lines.append(f"profile of {service} ({held}): " + " | ".join(profile[:4]))
     if result["lookups"]:
         first, last = result["lookups"][0], result["lookups"][-1]
         sizes = "/".join(f"{figures['documents']:,}" for figures in result["lookups"])
