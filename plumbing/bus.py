@@ -50,7 +50,7 @@ def make_broker(settings: BusSettings, service: str, telemetry: Telemetry) -> Ka
         logger=logging.getLogger(f"hotline.{service}.bus"),
         log_level=logging.DEBUG,
         # In-flight messages get this long to finish on stop; the rest are redelivered (Runtime.stop).
-        graceful_timeout=4.0,
+        graceful_timeout=3.0,
     )
 
 

@@ -20,7 +20,7 @@ run is stored and published; any failure rewinds the batch, and handlers drop wh
 import asyncio
 import re
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +45,7 @@ from plumbing.telemetry import Attr, Outcome
 Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
 Taken = tuple[ConsumerRecord, Envelope]
 
+DEAD_LETTERS_REMEMBERED = 10_000
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
 # A concurrent change is transient too: redelivered, the message is applied to the newer version.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -77,7 +78,10 @@ class EventConsumer:
         self._retry_pause = retry_pause
         # While the store or Kafka stays down, redeliveries back off, doubling up to the longest pause.
         self._outage_pauses = (retry_pause, longest_outage_pause)
-        self._outage_pause = retry_pause
+        self._outage_pause: dict[str, float] = {}  # per topic: one topic's success is not another's
+        # Records dead-lettered lately: when their batch comes again (another record's outage), they are
+        # passed over rather than dead-lettered twice.
+        self._dead_lettered: OrderedDict[tuple[str, int, int, int], None] = OrderedDict()
         self._max_records = max_records
         self._failures: Counter[tuple[str, int, int]] = Counter()
         self.topics: list[str] = []
@@ -115,6 +119,8 @@ class EventConsumer:
         runs: list[tuple[Handler, list[Taken]]] = []
         seen: set[str] = set()
         for record in records:
+            if _dead_letter_key(record) in self._dead_lettered:
+                continue
             envelope = await self._decode(record)
             if envelope is None:
                 continue
@@ -155,14 +161,14 @@ class EventConsumer:
             await handler([envelope for _, envelope in run])
         except Exception as error:
             if len(run) == 1 or _is_transient(error):
-                await self._settle(run[0], error)
+                await self._settle(run[0], error, run_size=len(run))
                 return
             await self._one_by_one(handler, run)
         else:
             self._handled(run, time.perf_counter() - began)
 
     def _handled(self, run: list[Taken], seconds: float) -> None:
-        self._outage_pause = self._outage_pauses[0]
+        self._outage_pause.pop(run[0][0].topic, None)
         for record, _ in run:
             self._failures.pop(_position(record), None)
         record, envelope = run[0]
@@ -179,22 +185,24 @@ class EventConsumer:
             else:
                 self._handled([taken], time.perf_counter() - began)
 
-    async def _settle(self, taken: Taken, error: Exception) -> None:
-        """Dead-letter a record that can never be taken, or raise so the batch is redelivered."""
+    async def _settle(self, taken: Taken, error: Exception, run_size: int = 1) -> None:
+        """Dead-letter a record that can never be taken, or raise so the batch is redelivered (the
+        `run_size` records taken with it come again too)."""
         record, envelope = taken
         if isinstance(error, Rejected):
             await self.dead_letter(record, f"rejected: {error}", kind="rejected", event_type=envelope.type)
             return
         if _is_transient(error):
+            pause = self._outage_pause.get(record.topic, self._outage_pauses[0])
             self._log.warning(
                 "transient failure, will redeliver",
                 event_id=envelope.id,
                 error=repr(error),
-                retry_in=self._outage_pause,
+                retry_in=pause,
             )
-            await asyncio.sleep(self._outage_pause)
-            self._outage_pause = min(self._outage_pause * 2, self._outage_pauses[1])
-            self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED)
+            await asyncio.sleep(pause)
+            self._outage_pause[record.topic] = min(pause * 2, self._outage_pauses[1])
+            self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED, run_size)
             raise error
         if isinstance(error, RECORD_REFUSED):
             # Each redelivery would fail the same way and hold up the partition behind it. Other
@@ -238,12 +246,21 @@ class EventConsumer:
         await self._broker.publish(
             record.value, topic=self._deadletter_topic, key=record.key, headers=headers
         )
+        self._dead_lettered[_dead_letter_key(record)] = None
+        if len(self._dead_lettered) > DEAD_LETTERS_REMEMBERED:
+            self._dead_lettered.popitem(last=False)
         self._metrics.dead_lettered(record.topic, event_type, kind)
         self._log.warning("dead-lettered a record", topic=record.topic, offset=record.offset, reason=reason)
 
 
 def _position(record: ConsumerRecord) -> tuple[str, int, int]:
     return (record.topic, record.partition, record.offset)
+
+
+def _dead_letter_key(record: ConsumerRecord) -> tuple[str, int, int, int]:
+    # The position identifies a record in Kafka; the body's hash tells apart records of an in-memory
+    # broker, which all sit at one offset.
+    return (*_position(record), hash(record.value))
 
 
 def _is_transient(error: BaseException) -> bool:

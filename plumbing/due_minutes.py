@@ -26,6 +26,9 @@ class DueMinutes:
     """The minutes a timer still has to look at: every minute from the first it has not finished up to
     the current one, which stays open (more of it falls due) until the clock has passed it."""
 
+    # How long after the clock has passed a minute it is still looked at: writes that land late.
+    LATE = timedelta(minutes=2)
+
     def __init__(self, started: datetime) -> None:
         self._open = _floor(started)
 
@@ -38,5 +41,6 @@ class DueMinutes:
         return minutes
 
     def looked_at(self, now: datetime) -> None:
-        """Everything due up to `now` was found: earlier minutes are finished, now's stays open."""
+        """Everything due up to `now` was found: earlier minutes are finished, now's stays open (callers
+        pass a moment some time back, `LATE`, to keep the last minutes open for late writes)."""
         self._open = max(self._open, _floor(now))

@@ -19,7 +19,8 @@ def _add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
 
 
 class OncePerInterval(logging.Filter):
-    """Lets one warning or error of a kind through per interval and counts the rest into the next one.
+    """Lets one warning or error of a kind from a library through per interval and counts the rest into the
+    next one. Our own lines (structlog's) always pass: each names its message, work order or record.
 
     A kind is the logger and the message before its arguments: aiokafka retries a lost broker every
     100 ms per client and logs each try (about 150 lines a second for one service while Kafka is down).
@@ -33,19 +34,16 @@ class OncePerInterval(logging.Filter):
         self._held: dict[tuple[str, int, str], int] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
+        if record.levelno < logging.WARNING or isinstance(record.msg, dict):
             return True
-        message = record.msg.get("event", "") if isinstance(record.msg, dict) else record.msg
-        kind = (record.name, record.levelno, str(message))
+        kind = (record.name, record.levelno, str(record.msg))
         now = self._clock()
         if now - self._last.get(kind, -self._interval) < self._interval:
             self._held[kind] = self._held.get(kind, 0) + 1
             return False
         self._last[kind] = now
         held = self._held.pop(kind, 0)
-        if held and isinstance(record.msg, dict):
-            record.msg = record.msg | {"suppressed": held}
-        elif held:
+        if held:
             record.msg = f"{record.msg} (and {held} more like it in the last {self._interval:g} s)"
         return True
 

@@ -63,7 +63,8 @@ class StoreCommandTimer(monitoring.CommandListener):
         self._collections: dict[tuple[int, object], str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        target = event.command.get(event.command_name)
+        # getMore names its collection apart: its own value is the cursor id.
+        target = event.command.get("collection" if event.command_name == "getMore" else event.command_name)
         if isinstance(target, str) and event.command_name not in _NOT_TIMED:
             self._collections[(event.request_id, event.connection_id)] = target
 
@@ -71,7 +72,7 @@ class StoreCommandTimer(monitoring.CommandListener):
         self._record(event, None)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._record(event, str(event.failure.get("codeName") or "error"))
+        self._record(event, str(event.failure.get("codeName") or event.failure.get("errtype") or "error"))
 
     def _record(
         self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent, error: str | None

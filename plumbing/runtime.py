@@ -6,11 +6,12 @@ tests run several in one process with `async with runtime.running()`.
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
@@ -26,8 +27,14 @@ from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import TRANSIENT_STORE_ERRORS, make_mongo_client
 from plumbing.telemetry import Telemetry, make_telemetry
 
-# What keeps a service from starting only until Kafka or the store answers: it waits for them, not exits.
-UNREACHABLE: tuple[type[BaseException], ...] = (KafkaError, OSError, *TRANSIENT_STORE_ERRORS)
+
+def unreachable(error: BaseException) -> bool:
+    """Whether a failure to start is Kafka or the store not answering (yet): the service waits for them.
+    A refusal (bad credentials, a forbidden topic, a bad setting) is not: the service stops and says why.
+    OSError covers a name that does not resolve yet, as in a cluster whose Kafka is still being created."""
+    if isinstance(error, KafkaError):
+        return bool(error.retriable) or isinstance(error, KafkaConnectionError | KafkaTimeoutError)
+    return isinstance(error, (OSError, *TRANSIENT_STORE_ERRORS))
 
 
 @dataclass
@@ -46,6 +53,8 @@ class Runtime:
     started: bool = False
     # Why the last try to start failed, while the service waits for Kafka or the store.
     waiting_for: str | None = None
+    # Why it gave up starting (a refusal, not an outage): the process stops and exits with it.
+    failed: str | None = None
 
     @property
     def tracer_provider(self) -> TracerProvider:
@@ -115,22 +124,27 @@ class Runtime:
             try:
                 await self.start()
                 return
-            except UNREACHABLE as error:
+            except Exception as error:
                 # A broker that failed half-way holds clients: closed, so the next try starts clean.
                 with contextlib.suppress(Exception):
                     await self.broker.stop()
                 # aiokafka's errors name their class in their text already; others do not.
                 name = type(error).__name__
-                self.waiting_for = str(error) if str(error).startswith(name) else f"{name}: {error}"
-                self.log.warning("cannot start yet; trying again", reason=self.waiting_for, retry_in=pause)
+                reason = str(error) if str(error).startswith(name) else f"{name}: {error}"
+                if not unreachable(error):
+                    self.failed = reason
+                    raise
+                self.waiting_for = reason
+                self.log.warning("cannot start yet; trying again", reason=reason, retry_in=pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, longest_pause)
 
     @contextlib.asynccontextmanager
-    async def serving(self, stop_within: float = 5.0) -> AsyncIterator["Runtime"]:
+    async def serving(self, stop_within: float = 4.0) -> AsyncIterator["Runtime"]:
         """For a process's lifespan: the probes answer at once (not ready until started), the runtime
         starts as soon as Kafka and the store answer, and it stops within `stop_within` seconds."""
         starting = asyncio.create_task(self.start_when_reachable())
+        starting.add_done_callback(self._gave_up)
         try:
             yield self
         finally:
@@ -146,6 +160,13 @@ class Runtime:
         published = {getattr(publisher, "topic", "") for publisher in self.broker.publishers}
         return {*filter(None, published), self.settings.topics.deadletter}
 
+    def _gave_up(self, starting: "asyncio.Task[None]") -> None:
+        if starting.cancelled() or starting.exception() is None:
+            return
+        self.log.error("cannot start; stopping", reason=self.failed, exc_info=starting.exception())
+        # The server stops as on SIGTERM; the entrypoint then exits non-zero with the reason.
+        signal.raise_signal(signal.SIGTERM)
+
     async def stop(self, within: float | None = None) -> None:
         """Stop; given `within`, in bounded time even with Kafka or the store down: in-flight messages
         not finished by then are not committed, so they are redelivered, nothing is lost."""
@@ -156,7 +177,10 @@ class Runtime:
             await asyncio.wait_for(self._close(), within)
         except TimeoutError:
             self.log.warning("stopped before in-flight work finished; it is redelivered", within=within)
-        self.telemetry.flush(timeout_millis=1000)
+        # An exporter may outwait its own timeout (OTLP over HTTP retries): bounded here, off the loop.
+        flushing = asyncio.to_thread(self.telemetry.flush, 1000)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(flushing, 1.5)
         self.started = False
         self.log.info("service stopped")
 
@@ -184,8 +208,11 @@ class Runtime:
 
         async def kafka() -> None:
             if not self.broker.running:
-                waiting = f" (last try: {self.waiting_for})" if self.waiting_for else ""
-                raise ConnectionError(f"the broker is not connected{waiting}")
+                raise ConnectionError("the broker is not connected")
+
+        async def started() -> None:
+            if not self.started:
+                raise ConnectionError(f"starting: {self.failed or self.waiting_for or 'under way'}")
             if not await self.broker.ping(timeout=within):  # ping says False, never why
                 raise TimeoutError
 
@@ -198,7 +225,7 @@ class Runtime:
                 return str(error) or repr(error)
             return None
 
-        checks: dict[str, Awaitable[object]] = {"kafka": kafka()}
+        checks: dict[str, Awaitable[object]] = {"started": started(), "kafka": kafka()}
         if self.mongo is not None:
             checks["store"] = self.mongo.admin.command("ping")
         failures = dict(zip(checks, await asyncio.gather(*map(failure, checks.values())), strict=True))

@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     entry = BY_NAME[args.name]
     configure_logging()
     settings = load(entry.settings)
-    serve(entry.bootstrap(settings).app, settings, entry.http_port)
+    service = entry.bootstrap(settings)
+    serve(service.app, settings, entry.http_port)
+    if service.runtime.failed is not None:
+        sys.exit(f"{args.name} could not start: {service.runtime.failed}")
 
 
 if __name__ == "__main__":

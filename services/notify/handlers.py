@@ -1,6 +1,7 @@
 """Telling customers where their work order stands, by SMS through the gateway."""
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -17,6 +18,8 @@ from services.notify.domain.notification import (
     notification_id_for,
 )
 from services.notify.ports import SmsGateway, SmsGatewayError, UnitFactory
+
+RESCAN_EVERY = timedelta(minutes=15)
 
 
 class NotifyHandlers:
@@ -40,6 +43,7 @@ class NotifyHandlers:
         self._log = log
         # None until the first round, which looks at every unsettled message instead.
         self._due: DueMinutes | None = None
+        self._last_rescan = datetime.min.replace(tzinfo=UTC)
 
     async def work_orders_dispatched(self, envelopes: Sequence[Envelope]) -> None:
         # One at a time: each text is claimed, sent and recorded before the next (batching them is the
@@ -81,8 +85,12 @@ class NotifyHandlers:
             return False  # another sender claimed it first
         try:
             answer = await self._sms.send(notification.to, notification.text)
-        except SmsGatewayError as error:
-            reason = str(error)
+        except Exception as error:
+            # An error the gateway client was not written for counts as a failed attempt too, so the
+            # retry policy bounds it rather than a claim going stale again and again.
+            reason = str(error) if isinstance(error, SmsGatewayError) else f"unexpected: {error!r}"
+            if not isinstance(error, SmsGatewayError):
+                self._log.exception("SMS gateway client failed", notification_id=notification_id)
             stored = await self._record(
                 notification, lambda: notification.record_failure(reason, self._clock(), self._policy), cause
             )
@@ -116,29 +124,36 @@ class NotifyHandlers:
         return True
 
     async def retry_due(self) -> int:
-        """Send what is due again (retries, claims of senders that died); how many this round took."""
+        """Send what is due again (retries, claims of senders that died); how many this round took.
+
+        Each round asks for the minutes not yet finished (`DueMinutes`); the first round, and one every
+        `RESCAN_EVERY`, asks for every unsettled message by status instead: what fell due while no sender
+        ran, or was written by a release that stored no minute (mid rolling update).
+        """
         now = self._clock()
+        rescan = self._due is None or now - self._last_rescan >= RESCAN_EVERY
         async with self._unit() as uow:
-            if self._due is None:
+            if rescan:
                 candidates = await uow.notifications.unsettled()
             else:
+                assert self._due is not None
                 candidates = [
                     notification_id
                     for minute in self._due.to_look_at(now)
                     for notification_id in await uow.notifications.next_attempt_in(minute)
                 ]
-        taken, finished = 0, True
+        taken = 0
         for notification_id in dict.fromkeys(candidates):
             try:
                 taken += await self.deliver(notification_id)
             except Exception:
-                # One message that cannot be sent now must not keep the rest of the queue waiting; its
-                # minute stays open, so the next round looks at it again.
-                finished = False
-                self._log.exception(
-                    "retry failed; the next round tries again", notification_id=notification_id
-                )
-        if finished:
-            self._due = self._due or DueMinutes(now)
-            self._due.looked_at(now)
+                # One message that cannot be sent now must not keep the rest waiting. A claimed one is due
+                # again when its claim goes stale (another minute); any other is found by the next rescan.
+                self._log.exception("retry failed", notification_id=notification_id)
+        if rescan:
+            self._last_rescan = now
+        self._due = self._due or DueMinutes(now)
+        # Minutes close a while after the clock has passed them: a write that lands late (a slow store, a
+        # replica whose clock runs behind) is still found.
+        self._due.looked_at(now - DueMinutes.LATE)
         return taken

@@ -84,14 +84,20 @@ async def end_to_end(
     log(f"load: {contacts} contacts, {concurrency} in flight")
     cpu.start()
     profiles.start()
-    accepted, failures = await asyncio.wait_for(post_contacts(gateway_port, contacts, concurrency), patience)
-    log(f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic")
-    for reason, count in Counter(failures).most_common(3):
-        log(f"  failed {count}x: {reason}")
-    orders = {work_order_id_for(a.contact_id): a for a in accepted}
-    missing = await department.wait_for(orders, patience)
-    cpu_seconds = cpu.stop()
-    profiled = profiles.stop()
+    try:
+        accepted, failures = await asyncio.wait_for(
+            post_contacts(gateway_port, contacts, concurrency), patience
+        )
+        log(
+            f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic"
+        )
+        for reason, count in Counter(failures).most_common(3):
+            log(f"  failed {count}x: {reason}")
+        orders = {work_order_id_for(a.contact_id): a for a in accepted}
+        missing = await department.wait_for(orders, patience)
+    finally:
+        cpu_seconds = cpu.stop()
+        profiled = profiles.stop()
     if missing:
         log(f"{len(missing)} work orders did not reach {department.topic} within {patience:.0f}s")
 

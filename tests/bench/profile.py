@@ -1,7 +1,8 @@
 """Where each service's CPU goes: py-spy samples it while the load runs; the busiest frames are reported.
 
 py-spy reads another process's memory (ptrace): without the permission (a container without SYS_PTRACE)
-the bench says so and carries on without profiles.
+the bench says so and carries on without profiles. It samples without pausing the services
+(--nonblocking), so the figures measured meanwhile are theirs; its own CPU counts as the bench's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Profiles:
         self._pids = pids
         self._out = out
         self._rate = rate
-        self._running: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+        self._running: dict[str, tuple[subprocess.Popen[bytes], Path, Path]] = {}
         self.problem: str | None = None
 
     def start(self) -> None:
@@ -32,29 +33,30 @@ class Profiles:
             self.problem = "py-spy not installed"
             return
         for name, pid in self._pids.items():
-            raw = self._out / f"profile-{name}.txt"
+            raw, said = self._out / f"profile-{name}.txt", self._out / f"profile-{name}.log"
             raw.unlink(missing_ok=True)
-            command = [binary, "record", "-p", str(pid), "-r", str(self._rate), "-f", "raw", "-o", str(raw)]
-            self._running[name] = (
-                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-                raw,
-            )
+            command = [binary, "record", "--nonblocking", "-p", str(pid), "-r", str(self._rate)]
+            with said.open("wb") as log:
+                process = subprocess.Popen(
+                    [*command, "-f", "raw", "-o", str(raw)], stdout=log, stderr=subprocess.STDOUT
+                )
+            self._running[name] = (process, raw, said)
 
     def stop(self) -> dict[str, list[str]]:
         """Each service's busiest frames, as "12.3% function (file:line)", of the samples where it worked."""
         found: dict[str, list[str]] = {}
-        for name, (process, raw) in self._running.items():
+        for name, (process, raw, said) in self._running.items():
             process.send_signal(signal.SIGINT)  # py-spy writes what it sampled when interrupted
             try:
-                _, errors = process.communicate(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                errors = b""
             if not raw.exists():
-                said = errors.decode(errors="replace").strip().splitlines()
-                self.problem = said[-1] if said else "py-spy wrote no profile"
+                lines = said.read_text(errors="replace").strip().splitlines()
+                self.problem = lines[-1] if lines else "py-spy wrote no profile"
                 continue
             found[name] = busiest(raw)
+        self._running = {}
         return found
 
 

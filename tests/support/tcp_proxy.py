@@ -15,6 +15,7 @@ class TcpProxy:
         self.port = port or free_port()
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._open = False
 
     @property
     def address(self) -> str:
@@ -22,9 +23,11 @@ class TcpProxy:
 
     async def open(self) -> None:
         self._server = await asyncio.start_server(self._connected, "127.0.0.1", self.port)
+        self._open = True
 
     async def close(self) -> None:
         """Stop listening and cut every open connection, as a dependency going down does."""
+        self._open = False
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -39,6 +42,10 @@ class TcpProxy:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
         except OSError:
             client_writer.close()
+            return
+        if not self._open:  # closed while this connection was being set up: cut it too
+            client_writer.close()
+            upstream_writer.close()
             return
         pipes = [
             asyncio.create_task(_pipe(client_reader, upstream_writer)),

@@ -39,6 +39,10 @@ def test_a_library_repeating_one_error_is_logged_once_per_interval_with_a_count_
     assert passed.count(True) == 1, "one line for 500 tries within the interval"
     assert limiter.filter(record("Unable to update metadata")), "another kind of error is its own line"
     assert limiter.filter(record("retrying %s", 1, level=logging.INFO)), "info lines are not limited"
+    ours = [record("x") for _ in range(3)]
+    for line in ours:
+        line.msg = {"event": "dead-lettered a record", "offset": 7}
+    assert all(limiter.filter(line) for line in ours), "our own lines each name their record: all pass"
 
     now[0] = 10.0
     next_one = record("Unable connect to node with id %s", 1)

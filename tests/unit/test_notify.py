@@ -152,7 +152,7 @@ async def test_a_retry_that_fell_due_while_notify_was_stopped_is_sent_when_it_st
     assert len(notify.sms.sent) == 1
 
 
-async def test_a_retry_scheduled_minutes_ahead_is_sent_in_its_minute_and_only_once():
+async def test_a_retry_scheduled_for_later_is_sent_in_its_minute_and_only_once():
     notify = Notify(failures=1)
     await notify.handlers.work_orders_replied([envelope_of(replied())])
     assert await notify.handlers.retry_due() == 0
@@ -186,10 +186,13 @@ async def test_a_message_that_cannot_be_sent_now_does_not_hold_up_the_rest_of_th
     )
     notify.clock.advance(seconds=30)
     notify.sms.broken_for = {"+8613926012345"}  # this one now fails in a way nobody planned for
-    assert await notify.handlers.retry_due() == 1
+    assert await notify.handlers.retry_due() == 2
     assert [to for to, _ in notify.sms.sent] == ["+8613800138000"]
+    broken = next(n for n in notify.store.all() if n.to == "+8613926012345")
+    assert broken.status is NotificationStatus.PENDING, "a failed attempt, retried like any other"
+    assert broken.last_error == "unexpected: RuntimeError('unexpected failure in the gateway client')"
     notify.sms.broken_for = set()
-    notify.clock.advance(minutes=2)  # the broken attempt's claim goes stale
+    notify.clock.advance(seconds=30)
     assert await notify.handlers.retry_due() == 1
     assert [to for to, _ in notify.sms.sent] == ["+8613800138000", "+8613926012345"]
 

@@ -24,9 +24,10 @@ ROLE = "hotline"
 CREATE_SQL = LOCAL / "postgres" / "create_database.sql"
 SETUP_SQL = LOCAL / "postgres" / "gin_indexes.sql"
 # FerretDB 1.24 holds two pooled connections for each update or delete (the cursor that finds the document
-# stays open while the write takes a second one): its default pool of 50 deadlocks for good once about 25
-# writes run at once, every command then hanging, even ping. So its pool (the URL below) is sized for what
-# the services may send at once (MONGODB_MAX_POOL_SIZE each) and the server for its pool.
+# stays open while the write takes a second one): once as many writes run at once as its pool holds (50 by
+# default), each holds one and waits for another, for good; every command then hangs, even ping. So its
+# pool (the URL below) is sized well above what a subsystem's services send at once (MONGODB_MAX_POOL_SIZE,
+# 25 each) plus tests and tools sharing the stack, and the server for its pool.
 FERRETDB_POOL = 400
 SERVER_SETTINGS = {
     "listen_addresses": HOST,
