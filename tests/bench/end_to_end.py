@@ -29,20 +29,26 @@ class Accepted:
     accepted_at: float
 
 
-async def post_contacts(port: int, count: int, concurrency: int) -> tuple[list[Accepted], list[str]]:
-    """Post `count` contacts with `concurrency` requests in flight, each on a keep-alive connection of its
-    own; the accepted ones and the failures."""
+async def post_contacts(
+    port: int, count: int, concurrency: int, pace: float | None = None
+) -> tuple[list[Accepted], list[str]]:
+    """Post `count` contacts with up to `concurrency` requests in flight, each on a keep-alive connection of
+    its own: as fast as they are accepted, or `pace` a second (contact i at i/pace s, whether or not the
+    ones before it were answered yet); the accepted ones and the failures."""
     accepted: list[Accepted] = []
     failures: list[str] = []
     body = json.dumps(
         {"phone": PHONE, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
     ).encode()
     indexes = iter(range(count))  # shared: each worker takes the next index until none is left
+    began = time.monotonic()
 
     async def worker() -> None:
         connection = Connection("127.0.0.1", port, HTTP_TIMEOUT)
         try:
-            for _ in indexes:
+            for index in indexes:
+                if pace is not None:
+                    await asyncio.sleep(max(0.0, began + index / pace - time.monotonic()))
                 posted_at = time.monotonic()
                 try:
                     status, answer = await connection.post("/v1/contacts/web", body)
@@ -71,6 +77,7 @@ async def end_to_end(
     patience: float,
     cpu: CpuWindow,
     profiles: Profiles,
+    pace: float | None = None,
 ) -> EndToEnd:
     # Connections per phase: one left idle between phases may be closed by the gateway's keep-alive timeout
     # just as it is reused, which would count as a failed contact.
@@ -81,12 +88,13 @@ async def end_to_end(
         )
         missing = await department.wait_for((work_order_id_for(a.contact_id) for a in warm), patience)
         log(f"warm-up done: {len(warm)} accepted, {len(warm_failures)} failed, {len(missing)} missing")
-    log(f"load: {contacts} contacts, {concurrency} in flight")
+    paced = f"{pace:g}/s" if pace else "as fast as accepted"
+    log(f"load: {contacts} contacts, {paced}, up to {concurrency} in flight")
     cpu.start()
     profiles.start()
     try:
         accepted, failures = await asyncio.wait_for(
-            post_contacts(gateway_port, contacts, concurrency), patience
+            post_contacts(gateway_port, contacts, concurrency, pace), patience
         )
         log(
             f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic"

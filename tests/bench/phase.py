@@ -36,6 +36,8 @@ FILL_TIMEOUT = 1800.0
 class Phase:
     stored: int
     e2e: EndToEnd
+    # The same path at a pace it keeps up with (--rate): latency without a queue building up.
+    paced: EndToEnd | None
     memory: Memory
     service_startup_s: dict[str, float]
     fill_s: float | None
@@ -92,6 +94,20 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
             cpu,
             Profiles(pids, OUT),
         )
+        paced = None
+        if args.rate and args.paced_contacts:
+            paced = await end_to_end(
+                processes["gateway"].port,
+                department,
+                workorders,
+                args.paced_contacts,
+                args.concurrency,
+                0,
+                args.timeout,
+                cpu,
+                Profiles({}, OUT),
+                pace=args.rate,
+            )
         memory = Memory(
             peak_rss_mib={
                 service: peak_rss_mib(process.pid) if process.pid is not None else None
@@ -107,4 +123,4 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
         with contextlib.suppress(Exception):
             await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
     findings = {service: log_findings(OUT / f"{service}.log") for service in processes}
-    return Phase(stored, e2e, memory, startup, fill_s, findings)
+    return Phase(stored, e2e, paced, memory, startup, fill_s, findings)

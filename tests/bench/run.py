@@ -53,6 +53,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "contacts": args.contacts,
         "concurrency": args.concurrency,
         "warmup": args.warmup,
+        "rate": args.rate,
         "lookups": [asdict(figures) for figures in looked_up],
         "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
@@ -112,6 +113,16 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"memory ({held}): {processes} (peak RSS); bench {fmt(result['bench_peak_rss_mib'], 0)} MiB"
         )
         lines.append(f"cpu ({held}): {cpu_per_contact(e2e['cpu_seconds'], speed['arrived'])}")
+        if phase["paced"]:
+            paced = phase["paced"]["speed"]
+            paced_lost = "".join(f", {paced[key]} {key}" for key in ("missing", "failed") if paced[key])
+            lines.append(
+                f"paced ({held}): {paced['items']} contacts posted at {result['rate']:g}/s, "
+                f"{fmt_rate(paced['throughput_per_s'])} through{paced_lost}, "
+                f"p50 {fmt(paced['latency_p50_ms'])} ms p99 {fmt(paced['latency_p99_ms'])} ms "
+                f"max {fmt(paced['latency_max_ms'])} ms; "
+                f"cpu {cpu_per_contact(phase['paced']['cpu_seconds'], paced['arrived'])}"
+            )
         if e2e["profiles_missing"]:
             lines.append(f"profiles ({held}): none: {e2e['profiles_missing']}")
         for service, profile in e2e["profiles"].items():
@@ -138,6 +149,15 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--province", default="yn", help="province subsystem to run (default yn)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured contacts first (default 50)")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=80.0,
+        help="pace of the second load, contacts/s (default 80; 0 skips it)",
+    )
+    parser.add_argument(
+        "--paced-contacts", type=int, default=1200, help="contacts posted at --rate (default 1200)"
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=3600.0,
@@ -157,6 +177,8 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not is_province_code(args.province):
         parser.error(f"{args.province!r} is not a province code")
+    if args.rate < 0 or args.paced_contacts < 0:
+        parser.error("--rate and --paced-contacts must be at least 0")
     if args.contacts < 1 or args.concurrency < 1 or args.warmup < 0 or args.timeout <= 0 or args.stored < 0:
         parser.error(
             "--contacts and --concurrency must be at least 1, --warmup at least 0, --timeout positive"
