@@ -4,7 +4,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from opentelemetry import trace
@@ -48,8 +48,14 @@ class OncePerInterval(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stdout with the current trace and span ids, for our logs and every library's."""
+# Libraries whose lines below WARNING carry what logs must not: httpx logs every request's full URL, and
+# Kannel's sendsms URL holds the gateway's credentials, the customer's number and the text.
+QUIET_LIBRARIES = {"httpx": logging.WARNING, "httpcore": logging.WARNING}
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """JSON lines on stdout (or `stream`) with the current trace and span ids, for our logs and every
+    library's."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -63,7 +69,7 @@ def configure_logging(level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(OncePerInterval())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -78,6 +84,8 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name, quiet in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(quiet)
 
 
 def get_logger(service: str) -> Any:
