@@ -57,7 +57,28 @@ class Topics:
         """FollowUpScheduled: qa -> agents' consoles and reporting, key work_order_id."""
         return f"{self.prefix}.followups"
 
+    def producer_of(self, topic: str) -> str | None:
+        """The one service allowed to publish on one of this subsystem's topics (as the docstrings above
+        say); None for the dead-letter topic, which every consumer writes, and for topics not ours."""
+        prefix, _, name = topic.partition(".")
+        if prefix != self.prefix:
+            return None
+        if name.startswith("dispatch.") and name not in ("dispatch.replies", "dispatch.progress"):
+            return "dispatch"  # a department's topic
+        return _PRODUCERS.get(name)
+
     @property
     def deadletter(self) -> str:
         """Any message a consumer could not take, with the reason in dlq_* headers, original key."""
         return f"{self.prefix}.deadletter"
+
+
+# Topic (without the prefix) -> the service that publishes on it; the departments' topics are dispatch's.
+_PRODUCERS = {
+    "contacts": "gateway",
+    "workorders": "intake",
+    "dispatch.replies": "gateway",
+    "dispatch.progress": "dispatch",
+    "notifications": "notify",
+    "followups": "qa",
+}

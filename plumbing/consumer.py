@@ -68,9 +68,13 @@ class EventConsumer:
         longest_outage_pause: float = 5.0,
         max_records: int = 100,
         metrics: ConsumerMetrics | None = None,
+        allowed_source: Callable[[str], str | None] | None = None,
     ) -> None:
+        """`allowed_source`: the ce_source a topic's events must carry (None for any); an event from
+        another source is dead-lettered, as a record produced straight to the topic by someone else."""
         self._broker = broker
         self._metrics = metrics or ConsumerMetrics(NoOpMeter("hotline"))
+        self._allowed_source = allowed_source or (lambda _topic: None)
         self._group = group
         self._deadletter_topic = deadletter_topic
         self._log = logger
@@ -123,6 +127,11 @@ class EventConsumer:
                 continue
             envelope = await self._decode(record)
             if envelope is None:
+                continue
+            allowed = self._allowed_source(record.topic)
+            if allowed is not None and envelope.source != allowed:
+                reason = f"rejected: {envelope.source!r} may not publish on {record.topic} (only {allowed!r})"
+                await self.dead_letter(record, reason, kind="wrong_source", event_type=envelope.type)
                 continue
             handler = handlers.get(envelope.type)
             # A retried post of the same event can share a batch with the first: take it once.

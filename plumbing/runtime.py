@@ -73,9 +73,14 @@ class Runtime:
             deadletter_topic=settings.topics.deadletter,
             logger=self.log,
             metrics=ConsumerMetrics(self.telemetry.meter),
+            allowed_source=self._source_allowed_on,
         )
         self._consumers.append(consumer)
         return consumer
+
+    def _source_allowed_on(self, topic: str) -> str | None:
+        producer = self.settings.topics.producer_of(topic)
+        return self.settings.source(producer) if producer is not None else None
 
     @property
     def source(self) -> str:

@@ -24,6 +24,9 @@ def a_contact(description: str = "停电") -> ContactReceivedV1:
     )
 
 
+GATEWAY = "/hotline/province/gd/gateway"
+
+
 class Harness:
     def __init__(self) -> None:
         self.broker = KafkaBroker()
@@ -51,6 +54,7 @@ class Harness:
             deadletter_topic="gd.deadletter",
             logger=structlog.get_logger(),
             retry_pause=0.0,
+            allowed_source=lambda topic: GATEWAY if topic == "gd.contacts" else None,
         )
         consumer.subscribe("gd.contacts", {ContactReceivedV1: handle}, description="test")
         self.broker.subscriber("gd.deadletter", decoder=lambda m: m.body)(dead_letter)
@@ -67,7 +71,7 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_
     harness,
 ):
     await harness.broker.publish(b"\x00garbage", topic="gd.contacts", key=b"k1")
-    await EventPublisher(harness.broker, "/s").publish(a_contact(), "gd.contacts")
+    await EventPublisher(harness.broker, GATEWAY).publish(a_contact(), "gd.contacts")
     [(body, headers)] = harness.dead
     assert body == b"\x00garbage"
     assert headers["dlq_reason"] == "not a CloudEvent in binary mode: no ce_specversion header"
@@ -77,7 +81,7 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_with_the_reason_
 
 
 async def test_an_event_the_handler_rejects_is_dead_lettered_with_its_verdict(harness):
-    await EventPublisher(harness.broker, "/s").publish(a_contact("reject me"), "gd.contacts")
+    await EventPublisher(harness.broker, GATEWAY).publish(a_contact("reject me"), "gd.contacts")
     [(_, headers)] = harness.dead
     assert headers["dlq_reason"] == "rejected: no such thing"
     assert headers["ce_type"] == "hotline.contact.received.v1"
@@ -87,7 +91,7 @@ async def test_a_newer_major_version_of_a_known_event_is_skipped_not_dead_letter
     headers = {
         "ce_specversion": "1.0",
         "ce_id": "x",
-        "ce_source": "/s",
+        "ce_source": GATEWAY,
         "ce_type": "hotline.contact.received.v2",
     }
     await harness.broker.publish(
@@ -97,7 +101,7 @@ async def test_a_newer_major_version_of_a_known_event_is_skipped_not_dead_letter
 
 
 async def test_an_event_of_a_foreign_type_is_dead_lettered(harness):
-    headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": "/s", "ce_type": "com.example.spam"}
+    headers = {"ce_specversion": "1.0", "ce_id": "x", "ce_source": GATEWAY, "ce_type": "com.example.spam"}
     await harness.broker.publish(
         b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
     )
@@ -108,20 +112,20 @@ async def test_a_record_of_cloudevents_0_3_is_dead_lettered_with_the_reason_and_
     headers = {
         "ce_specversion": "0.3",
         "ce_id": "x",
-        "ce_source": "/s",
+        "ce_source": GATEWAY,
         "ce_type": "hotline.contact.received.v1",
     }
     await harness.broker.publish(
         b"{}", topic="gd.contacts", headers=headers | {"content-type": "application/json"}
     )
-    await EventPublisher(harness.broker, "/s").publish(a_contact(), "gd.contacts")
+    await EventPublisher(harness.broker, GATEWAY).publish(a_contact(), "gd.contacts")
     [(_, dead_headers)] = harness.dead
     assert dead_headers["dlq_reason"] == "unsupported CloudEvents specversion '0.3' (only 1.0 is taken)"
     assert len(harness.handled) == 1
 
 
 async def test_an_event_kafka_refuses_for_good_is_dead_lettered_after_one_attempt(harness):
-    await EventPublisher(harness.broker, "/s").publish(a_contact("too large for kafka"), "gd.contacts")
+    await EventPublisher(harness.broker, GATEWAY).publish(a_contact("too large for kafka"), "gd.contacts")
     [(_, headers)] = harness.dead
     assert headers["dlq_reason"] == "non-retriable Kafka error: MessageSizeTooLargeError('record of 2 MB')"
     assert harness.attempts == 1
@@ -130,6 +134,31 @@ async def test_an_event_kafka_refuses_for_good_is_dead_lettered_after_one_attemp
 async def test_an_event_met_by_a_kafka_outage_is_left_for_redelivery_not_dead_lettered(harness):
     # The in-memory broker does not redeliver: the unacknowledged record's error reaches the publisher.
     with pytest.raises(KafkaConnectionError):
-        await EventPublisher(harness.broker, "/s").publish(a_contact("kafka unreachable"), "gd.contacts")
+        await EventPublisher(harness.broker, GATEWAY).publish(a_contact("kafka unreachable"), "gd.contacts")
     assert harness.attempts == 1
     assert harness.dead == []
+
+
+async def test_an_event_from_a_source_not_allowed_on_the_topic_is_dead_lettered_and_not_handled(harness):
+    await EventPublisher(harness.broker, "/hotline/province/gd/someone").publish(a_contact(), "gd.contacts")
+    [(_, headers)] = harness.dead
+    assert headers["dlq_reason"] == (
+        "rejected: '/hotline/province/gd/someone' may not publish on gd.contacts "
+        "(only '/hotline/province/gd/gateway')"
+    )
+    assert harness.handled == []
+
+
+def test_each_topic_of_a_subsystem_has_one_producer_and_the_dead_letter_topic_none():
+    from contracts.topics import Topics
+
+    topics = Topics("gd")
+    assert topics.producer_of(topics.contacts) == "gateway"
+    assert topics.producer_of(topics.workorders) == "intake"
+    assert topics.producer_of(topics.department("repair")) == "dispatch"
+    assert topics.producer_of(topics.department_replies) == "gateway"
+    assert topics.producer_of(topics.dispatch_progress) == "dispatch"
+    assert topics.producer_of(topics.notifications) == "notify"
+    assert topics.producer_of(topics.followups) == "qa"
+    assert topics.producer_of(topics.deadletter) is None
+    assert topics.producer_of("bj.contacts") is None, "another subsystem's topic"
