@@ -31,6 +31,7 @@ from contracts.events import (
 )
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.callers import LocalCaller
 from deploy.local.watch import SmsInbox, TopicTap
 from services.common.working_days import CHINA_TIME
 from services.registry import BY_NAME, SERVICES
@@ -200,10 +201,12 @@ async def demo(env: dict[str, str]) -> None:
     watcher = asyncio.create_task(watch(journeys, env, watching))
     await watching.wait()
     inbox = SmsInbox(Path(env["FAKESMSC_LOG"]))
-    async with httpx.AsyncClient(base_url=GATEWAY, timeout=10) as gateway:
+    async with httpx.AsyncClient(base_url=GATEWAY, timeout=10, auth=LocalCaller(PROVINCE)) as gateway:
         print("1. channel adapters post three contacts to the gateway")
         bad = await gateway.post("/v1/contacts/web", json={"phone": "12", "description": ""})
         print(f"  (and one bad one: HTTP {bad.status_code} {bad.json()['errors']})")
+        anonymous = await gateway.post("/v1/contacts/web", json=SAMPLES[0], auth=httpx.Auth())  # no key
+        print(f"  (and one without a key: HTTP {anonymous.status_code} {anonymous.json()['detail']})")
         for sample in SAMPLES:
             response = await gateway.post("/v1/contacts/web", json=sample)
             print(f"  POST /v1/contacts/web -> {response.status_code} {response.json()}")

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -16,9 +16,12 @@ from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
 from plumbing.serve import add_probes
+from services.gateway.auth import answer_auth_problems, authenticator
+from services.gateway.principals import Principal, PrincipalTable, may_post_contact, may_reply_for
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 PROBLEM_JSON = "application/problem+json"
+ANSWERS: dict[int | str, dict[str, object]] = {status: {"model": Problem} for status in (401, 403, 422, 503)}
 IdempotencyKey = Annotated[
     str | None, Header(max_length=128, description="Retries with the same key give the same id.")
 ]
@@ -33,9 +36,10 @@ def _event_id(scope: str, key: str | None) -> str | None:
     return str(uuid5(NAMESPACE_URL, f"hotline:event:{scope}:{key}")) if key else None
 
 
-def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
+def create_app(runtime: Runtime, publisher: EventPublisher, principals: PrincipalTable) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
+    Caller = Annotated[Principal, Depends(authenticator(principals))]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +47,7 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
             yield
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
+    answer_auth_problems(app)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,
@@ -73,11 +78,12 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
             problem.model_dump(), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"}
         )
 
-    @app.post(
-        "/v1/contacts/web", status_code=202, responses={422: {"model": Problem}, 503: {"model": Problem}}
-    )
-    async def post_web_contact(contact: WebContact, idempotency_key: IdempotencyKey = None) -> Accepted:
+    @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS)
+    async def post_web_contact(
+        contact: WebContact, caller: Caller, idempotency_key: IdempotencyKey = None
+    ) -> Accepted:
         """Accept a contact: the 202 is sent only once the bus has stored it."""
+        may_post_contact(caller, province, Channel.WEB.value)
         contact_id = _stable_id("C", "web", idempotency_key)
         event = ContactReceivedV1(
             contact_id=contact_id,
@@ -99,11 +105,12 @@ def create_app(runtime: Runtime, publisher: EventPublisher) -> FastAPI:
     @app.post(
         "/v1/departments/{department}/replies",
         status_code=202,
-        responses={422: {"model": Problem}, 503: {"model": Problem}},
+        responses=ANSWERS,
     )
     async def post_department_reply(
-        department: str, reply: DepartmentReply, idempotency_key: IdempotencyKey = None
+        department: str, reply: DepartmentReply, caller: Caller, idempotency_key: IdempotencyKey = None
     ) -> Accepted:
+        may_reply_for(caller, province, department)
         reply_id = _stable_id("R", f"reply:{department}", idempotency_key)
         event = DepartmentRepliedV1(
             reply_id=reply_id,

@@ -6,6 +6,7 @@ from plumbing.runtime import build_runtime
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.gateway.app import create_app
+from services.gateway.principals import PrincipalTable
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
@@ -26,4 +27,8 @@ def bootstrap(settings: GatewaySettings, *, telemetry: Telemetry | None = None) 
     publisher = EventPublisher(
         runtime.broker, runtime.source, timeout=settings.gateway_accept_timeout_seconds
     )
-    return Service(runtime, create_app(runtime, publisher), None)
+    path = settings.gateway_principals_path
+    principals = PrincipalTable.load(path) if path is not None else PrincipalTable([])
+    if path is None:
+        runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
+    return Service(runtime, create_app(runtime, publisher, principals), None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from contracts.events import WorkOrderType
 from contracts.ids import work_order_id_for
+from deploy.local.callers import key_for
 from tests.bench.arrivals import Arrivals
 from tests.bench.cpu import CpuWindow
 from tests.bench.figures import EndToEnd, Speed, buckets, ms, percentile, rate
@@ -30,7 +31,7 @@ class Accepted:
 
 
 async def post_contacts(
-    port: int, count: int, concurrency: int, pace: float | None = None
+    port: int, count: int, concurrency: int, pace: float | None = None, *, province: str
 ) -> tuple[list[Accepted], list[str]]:
     """Post `count` contacts with up to `concurrency` requests in flight, each on a keep-alive connection of
     its own: as fast as they are accepted, or `pace` a second (contact i at i/pace s, whether or not the
@@ -44,7 +45,8 @@ async def post_contacts(
     began = time.monotonic()
 
     async def worker() -> None:
-        connection = Connection("127.0.0.1", port, HTTP_TIMEOUT)
+        key = key_for(province, "/v1/contacts/web")
+        connection = Connection("127.0.0.1", port, HTTP_TIMEOUT, authorization=f"Bearer {key}")
         try:
             for index in indexes:
                 if pace is not None:
@@ -78,13 +80,15 @@ async def end_to_end(
     cpu: CpuWindow,
     profiles: Profiles,
     pace: float | None = None,
+    *,
+    province: str,
 ) -> EndToEnd:
     # Connections per phase: one left idle between phases may be closed by the gateway's keep-alive timeout
     # just as it is reused, which would count as a failed contact.
     if warmup:
         log(f"warm-up: {warmup} contacts")
         warm, warm_failures = await asyncio.wait_for(
-            post_contacts(gateway_port, warmup, concurrency), patience
+            post_contacts(gateway_port, warmup, concurrency, province=province), patience
         )
         missing = await department.wait_for((work_order_id_for(a.contact_id) for a in warm), patience)
         log(f"warm-up done: {len(warm)} accepted, {len(warm_failures)} failed, {len(missing)} missing")
@@ -94,7 +98,7 @@ async def end_to_end(
     profiles.start()
     try:
         accepted, failures = await asyncio.wait_for(
-            post_contacts(gateway_port, contacts, concurrency, pace), patience
+            post_contacts(gateway_port, contacts, concurrency, pace, province=province), patience
         )
         log(
             f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic"

@@ -19,8 +19,9 @@ class HttpError(Exception):
 class Connection:
     """One keep-alive connection, reopened when the server closes it."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, authorization: str | None = None) -> None:
         self._address = (host, port)
+        self._authorization = authorization.encode() if authorization else None
         self._host = f"{host}:{port}".encode()
         self._timeout = timeout
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
@@ -48,6 +49,7 @@ class Connection:
                 (b"host", self._host),
                 (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
+                *([(b"authorization", self._authorization)] if self._authorization else []),
             ],
         )
         writer.write(

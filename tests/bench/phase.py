@@ -93,6 +93,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
             args.timeout,
             cpu,
             Profiles(pids, OUT),
+            province=args.province,
         )
         paced = None
         if args.rate and args.paced_contacts:
@@ -107,6 +108,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
                 cpu,
                 Profiles({}, OUT),
                 pace=args.rate,
+                province=args.province,
             )
         memory = Memory(
             peak_rss_mib={

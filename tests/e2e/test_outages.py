@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.callers import LocalCaller
 from tests.support import stack as local_stack
 from tests.support.processes import ServiceProcess
 from tests.support.running import Tap, database_name, eventually, service_env, until
@@ -38,7 +39,10 @@ async def subsystem(stack, province: str, logs: Path) -> AsyncIterator[httpx.Asy
     gateway = ServiceProcess("gateway", env, logs / "gateway.log")
     try:
         await asyncio.gather(intake.start(), dispatch.start())
-        async with gateway.running() as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with (
+            gateway.running() as url,
+            httpx.AsyncClient(base_url=url, timeout=30, auth=LocalCaller(province)) as client,
+        ):
             yield client
     finally:
         intake.stop()

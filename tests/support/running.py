@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import httpx
 
+from deploy.local.callers import LocalCaller
 from deploy.local.watch import TopicTap, ensure_topics, eventually
 from plumbing.runtime import Runtime
 from plumbing.telemetry import Telemetry
@@ -101,7 +102,12 @@ async def running_subsystem(
             if name == "gateway":
                 transport = httpx.ASGITransport(app=service.app)
                 subsystem.http = await running.enter_async_context(
-                    httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30.0)
+                    httpx.AsyncClient(
+                        transport=transport,
+                        base_url="http://gateway",
+                        timeout=30.0,
+                        auth=LocalCaller(province),
+                    )
                 )
             # The ASGI transport runs no lifespan: the runtime is started here instead.
             await running.enter_async_context(service.runtime.running())

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.local.credentials import ensure_local_credentials
+
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = ROOT / ".run" / "stack.env"
 KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "KANNEL_SENDSMS_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD")
@@ -27,6 +29,7 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         return {
+            "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "MONGODB_URI": self.mongodb_uri,
             "KANNEL_SENDSMS_URL": self.kannel_sendsms_url,

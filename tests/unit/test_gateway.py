@@ -7,9 +7,14 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope, decode
+from deploy.local.callers import LocalCaller
+from deploy.local.credentials import ensure_local_credentials
 from plumbing.settings import BusSettings
 from services.gateway.bootstrap import bootstrap
+from services.gateway.principals import PrincipalTable
 from services.gateway.settings import GatewaySettings
+
+PRINCIPALS = ensure_local_credentials()
 
 
 class Gateway:
@@ -28,7 +33,11 @@ def collector(bucket: list[Envelope]):
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    service = bootstrap(GatewaySettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"))
+    service = bootstrap(
+        GatewaySettings(
+            kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd", gateway_principals_path=PRINCIPALS
+        )
+    )
     runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
 
@@ -37,7 +46,9 @@ async def gateway() -> AsyncIterator[Gateway]:
 
     async with TestKafkaBroker(runtime.broker):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", auth=LocalCaller("gd")
+        ) as client:
             yield Gateway(client, received)
 
 
@@ -145,8 +156,10 @@ async def test_a_contact_posted_while_the_bus_is_down_gets_503_and_is_not_accept
     runtime = build_runtime(
         BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway"
     )
-    app = create_app(runtime, DownPublisher())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+    app = create_app(runtime, DownPublisher(), PrincipalTable.load(PRINCIPALS))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway", auth=LocalCaller("gd")
+    ) as client:
         response = await client.post("/v1/contacts/web", json={"phone": "13926012345", "description": "停电"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
@@ -175,12 +188,18 @@ async def test_a_contact_kafka_does_not_acknowledge_in_time_gets_503_and_its_ret
 
     broker = StalledBroker()
     runtime = build_runtime(
-        GatewaySettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway"
+        GatewaySettings(
+            kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd", gateway_principals_path=PRINCIPALS
+        ),
+        "gateway",
     )
-    app = create_app(runtime, EventPublisher(broker, "/hotline/province/gd/gateway", timeout=0.05))  # type: ignore[arg-type]
+    publisher = EventPublisher(broker, "/hotline/province/gd/gateway", timeout=0.05)  # type: ignore[arg-type]
+    app = create_app(runtime, publisher, PrincipalTable.load(PRINCIPALS))
     contact = {"phone": "13926012345", "description": "停电"}
     key = {"Idempotency-Key": "portal-outage-1"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway", auth=LocalCaller("gd")
+    ) as client:
         during = await client.post("/v1/contacts/web", json=contact, headers=key)
         broker.recover()
         after = await client.post("/v1/contacts/web", json=contact, headers=key)
@@ -189,3 +208,78 @@ async def test_a_contact_kafka_does_not_acknowledge_in_time_gets_503_and_its_ret
     assert (after.status_code, again.status_code) == (202, 202)
     assert after.json()["id"] == again.json()["id"]
     assert len(set(broker.event_ids)) == 1, "the stalled attempt and its retries are one event to consumers"
+
+
+CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
+REPLY = {
+    "work_order_id": "WO-1",
+    "dispatch_id": "WO-1-D1",
+    "kind": "final",
+    "message": "已修复",
+    "responder": "王工",
+}
+
+
+def keyed(principal_id: str) -> dict[str, str]:
+    from deploy.local.credentials import local_keys
+
+    return {"Authorization": f"Bearer {local_keys()[principal_id]}"}
+
+
+async def test_a_call_without_a_key_or_with_an_unknown_one_is_401_and_nothing_is_published(gateway: Gateway):
+    without = await gateway.client.post("/v1/contacts/web", json=CONTACT, auth=None)
+    unknown = await gateway.client.post(
+        "/v1/contacts/web", json=CONTACT, headers={"X-API-Key": "guessed"}, auth=None
+    )
+    assert (without.status_code, unknown.status_code) == (401, 401)
+    assert without.headers["content-type"] == "application/problem+json"
+    assert without.headers["www-authenticate"] == 'Bearer realm="hotline"'
+    assert unknown.json()["detail"] == "unknown API key"
+    assert gateway.received["gd.contacts"] == []
+
+
+async def test_a_department_replying_for_another_department_is_403_and_nothing_is_published(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/departments/repair/replies", json=REPLY, headers=keyed("gd.department.billing")
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == "a department replies for itself only"
+    assert gateway.received["gd.dispatch.replies"] == []
+
+
+async def test_another_provinces_channel_key_and_a_departments_key_may_not_post_contacts(gateway: Gateway):
+    other_province = await gateway.client.post(
+        "/v1/contacts/web", json=CONTACT, headers=keyed("bj.channel.web")
+    )
+    department = await gateway.client.post(
+        "/v1/contacts/web", json=CONTACT, headers=keyed("gd.department.repair")
+    )
+    assert (other_province.status_code, department.status_code) == (403, 403)
+    assert other_province.json()["detail"] == "this key posts web contacts for bj only"
+    assert gateway.received["gd.contacts"] == []
+
+
+async def test_the_key_may_come_as_a_bearer_token_or_in_x_api_key(gateway: Gateway):
+    from deploy.local.credentials import local_keys
+
+    key = local_keys()["gd.channel.web"]
+    bearer = await gateway.client.post(
+        "/v1/contacts/web", json=CONTACT, headers={"Authorization": f"Bearer {key}"}
+    )
+    header = await gateway.client.post(
+        "/v1/contacts/web", json=CONTACT, headers={"X-API-Key": key}, auth=None
+    )
+    assert (bearer.status_code, header.status_code) == (202, 202)
+
+
+def test_a_principals_table_with_problems_is_refused_with_each_listed(tmp_path):
+    path = tmp_path / "principals.json"
+    path.write_text(
+        '{"principals": ['
+        '{"id": "a", "role": "department", "province": "gd", "key_sha256": "00"},'
+        '{"id": "b", "role": "department", "province": "zz", "key_sha256": "' + "0" * 64 + '"}]}'
+    )
+    with pytest.raises(ValueError, match=r"principals\.json") as refused:
+        PrincipalTable.load(path)
+    assert "principal 0: key_sha256: String should match pattern" in str(refused.value)
+    assert "principal 1: entry: Value error, unknown province 'zz'" in str(refused.value)

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..credentials import ensure_local_credentials
 from .component import Component
 from .ferretdb import FerretDB
 from .kafka import Kafka
@@ -57,7 +58,8 @@ def stack_lock() -> Iterator[None]:
 
 
 def env_lines() -> list[str]:
-    values: dict[str, str] = {}
+    # The gateway's principals are made here too: every local run (demo, tests, bench, `make run`) has them.
+    values: dict[str, str] = {"GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials())}
     for component in COMPONENTS:
         external = component.external()
         if external is None:

@@ -1,0 +1,54 @@
+"""The gateway's authentication: the caller's API key to its principal, and the problems it answers."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from services.gateway.principals import Forbidden, Principal, PrincipalTable
+from services.gateway.schemas import Problem
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Unauthenticated(Exception):
+    pass
+
+
+def authenticator(table: PrincipalTable) -> Callable[..., Principal]:
+    """A FastAPI dependency: the principal whose key the request carries, else 401."""
+
+    def authenticated(
+        authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+        x_api_key: Annotated[
+            str | None, Header(description="The API key, for clients without Bearer")
+        ] = None,
+    ) -> Principal:
+        scheme, _, credentials = (authorization or "").partition(" ")
+        key = credentials.strip() if scheme.lower() == "bearer" else x_api_key
+        if not key:
+            raise Unauthenticated("no API key: send Authorization: Bearer <key> or X-API-Key")
+        principal = table.authenticate(key)
+        if principal is None:
+            raise Unauthenticated("unknown API key")
+        return principal
+
+    return authenticated
+
+
+def answer_auth_problems(app: FastAPI) -> None:
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
+        problem = Problem(title="Unauthenticated", status=401, detail=str(error))
+        return JSONResponse(
+            problem.model_dump(),
+            status_code=401,
+            media_type=PROBLEM_JSON,
+            headers={"WWW-Authenticate": 'Bearer realm="hotline"'},
+        )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
+        problem = Problem(title="Forbidden", status=403, detail=str(error))
+        return JSONResponse(problem.model_dump(), status_code=403, media_type=PROBLEM_JSON)
