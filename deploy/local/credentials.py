@@ -65,7 +65,12 @@ def ensure_local_credentials() -> Path:
 
 
 def local_keys() -> dict[str, str]:
-    """Principal id -> API key, for local tools."""
-    ensure_local_credentials()
-    keys: dict[str, str] = json.loads(KEYS.read_text())
-    return keys
+    """Principal id -> API key, for local tools (read once per process: every signed request asks)."""
+    global _keys
+    if _keys is None:
+        ensure_local_credentials()
+        _keys = json.loads(KEYS.read_text())
+    return _keys
+
+
+_keys: dict[str, str] | None = None
