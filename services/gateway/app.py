@@ -17,6 +17,7 @@ from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
 from plumbing.serve import add_probes
 from services.gateway.auth import answer_auth_problems, authenticator
+from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.principals import Principal, PrincipalTable, may_post_contact, may_reply_for
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
@@ -36,10 +37,17 @@ def _event_id(scope: str, key: str | None) -> str | None:
     return str(uuid5(NAMESPACE_URL, f"hotline:event:{scope}:{key}")) if key else None
 
 
-def create_app(runtime: Runtime, publisher: EventPublisher, principals: PrincipalTable) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    publisher: EventPublisher,
+    principals: PrincipalTable,
+    *,
+    rate: str = "6000/minute",
+    max_body_bytes: int = 65536,
+) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
-    Caller = Annotated[Principal, Depends(authenticator(principals))]
+    Caller = Annotated[Principal, Depends(authenticator(principals, RateLimit(rate)))]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +56,7 @@ def create_app(runtime: Runtime, publisher: EventPublisher, principals: Principa
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
     answer_auth_problems(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,

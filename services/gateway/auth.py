@@ -1,11 +1,12 @@
 """The gateway's authentication: the caller's API key to its principal, and the problems it answers."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+from services.gateway.limits import RateLimit, TooManyRequests
 from services.gateway.principals import Forbidden, Principal, PrincipalTable
 from services.gateway.schemas import Problem
 
@@ -16,10 +17,11 @@ class Unauthenticated(Exception):
     pass
 
 
-def authenticator(table: PrincipalTable) -> Callable[..., Principal]:
-    """A FastAPI dependency: the principal whose key the request carries, else 401."""
+def authenticator(table: PrincipalTable, rate: RateLimit) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency: the principal whose key the request carries (else 401), within its rate
+    (else 429)."""
 
-    def authenticated(
+    async def authenticated(
         authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
         x_api_key: Annotated[
             str | None, Header(description="The API key, for clients without Bearer")
@@ -32,6 +34,7 @@ def authenticator(table: PrincipalTable) -> Callable[..., Principal]:
         principal = table.authenticate(key)
         if principal is None:
             raise Unauthenticated("unknown API key")
+        await rate.take(principal)
         return principal
 
     return authenticated
@@ -46,6 +49,16 @@ def answer_auth_problems(app: FastAPI) -> None:
             status_code=401,
             media_type=PROBLEM_JSON,
             headers={"WWW-Authenticate": 'Bearer realm="hotline"'},
+        )
+
+    @app.exception_handler(TooManyRequests)
+    async def too_many(_: Request, error: TooManyRequests) -> JSONResponse:
+        problem = Problem(title="Too many requests", status=429, detail=str(error))
+        return JSONResponse(
+            problem.model_dump(),
+            status_code=429,
+            media_type=PROBLEM_JSON,
+            headers={"Retry-After": str(error.retry_after)},
         )
 
     @app.exception_handler(Forbidden)

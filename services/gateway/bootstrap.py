@@ -31,4 +31,11 @@ def bootstrap(settings: GatewaySettings, *, telemetry: Telemetry | None = None) 
     principals = PrincipalTable.load(path) if path is not None else PrincipalTable([])
     if path is None:
         runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
-    return Service(runtime, create_app(runtime, publisher, principals), None)
+    app = create_app(
+        runtime,
+        publisher,
+        principals,
+        rate=settings.gateway_rate_limit,
+        max_body_bytes=settings.gateway_max_body_bytes,
+    )
+    return Service(runtime, app, None)

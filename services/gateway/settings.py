@@ -12,3 +12,7 @@ class GatewaySettings(BusSettings):
     # Who may call, and what each may do (services/gateway/principals.py); the local stack makes one.
     # Without it nobody may: every call but the probes answers 401.
     gateway_principals_path: Path | None = Field(default=None, description="GATEWAY_PRINCIPALS_PATH")
+    # Requests each principal may send (per gateway replica), in `limits`' notation; then 429.
+    gateway_rate_limit: str = Field(default="6000/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+    # The largest request body taken; a larger one is refused with 413 before it is read.
+    gateway_max_body_bytes: int = Field(default=65536, ge=1024)

@@ -283,3 +283,71 @@ def test_a_principals_table_with_problems_is_refused_with_each_listed(tmp_path):
         PrincipalTable.load(path)
     assert "principal 0: key_sha256: String should match pattern" in str(refused.value)
     assert "principal 1: entry: Value error, unknown province 'zz'" in str(refused.value)
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[object] = []
+
+    async def publish(self, event: object, _topic: str, **_: object) -> str:
+        self.published.append(event)
+        return "event-id"
+
+
+def limited_gateway(
+    publisher: RecordingPublisher, rate: str, max_body_bytes: int = 65536
+) -> httpx.AsyncClient:
+    from plumbing.runtime import build_runtime
+    from services.gateway.app import create_app
+
+    runtime = build_runtime(
+        BusSettings(kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd"), "gateway"
+    )
+    app = create_app(
+        runtime,
+        publisher,  # type: ignore[arg-type]
+        PrincipalTable.load(PRINCIPALS),
+        rate=rate,
+        max_body_bytes=max_body_bytes,
+    )
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway", auth=LocalCaller("gd")
+    )
+
+
+async def test_a_principal_over_its_rate_gets_429_with_retry_after_and_others_are_not_held_back():
+    publisher = RecordingPublisher()
+    async with limited_gateway(publisher, "2/minute") as client:
+        answers = [(await client.post("/v1/contacts/web", json=CONTACT)).status_code for _ in range(3)]
+        refused = await client.post("/v1/contacts/web", json=CONTACT)
+        department = await client.post("/v1/departments/repair/replies", json=REPLY)
+    assert answers == [202, 202, 429]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert department.status_code == 202, "another principal has its own count"
+    assert len(publisher.published) == 3
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read_and_nothing_is_published():
+    publisher = RecordingPublisher()
+    async with limited_gateway(publisher, "100/minute", max_body_bytes=2048) as client:
+        response = await client.post("/v1/contacts/web", json=CONTACT | {"description": "停" * 2000})
+
+        async def streamed():  # no Content-Length: counted as it arrives
+            for _ in range(10):
+                yield b" " * 500
+
+        undeclared = await client.post(
+            "/v1/contacts/web", content=streamed(), headers={"content-type": "application/json"}
+        )
+        fits = await client.post("/v1/contacts/web", json=CONTACT)
+    assert (response.status_code, undeclared.status_code) == (413, 413)
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": "at most 2048 bytes",
+        "errors": [],
+    }
+    assert fits.status_code == 202
+    assert len(publisher.published) == 1

@@ -1,0 +1,88 @@
+"""What one caller may send: requests per principal in a moving window (the `limits` library), and the
+size of a request's body. Both answer with problem+json: 429 with Retry-After, 413."""
+
+import json
+import math
+import time
+
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.principals import Principal
+
+PROBLEM_JSON = b"application/problem+json"
+
+
+class TooManyRequests(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"more than the principal's rate; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class RateLimit:
+    """Per principal and gateway replica: the counts live in this process (a shared store comes with more
+    replicas)."""
+
+    def __init__(self, rate: str) -> None:
+        self._rate = parse(rate)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def take(self, principal: Principal) -> None:
+        if await self._limiter.hit(self._rate, principal.id):
+            return
+        stats = await self._limiter.get_window_stats(self._rate, principal.id)
+        raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
+
+
+class BodyLimit:
+    """Refuses a body over `max_bytes` before the app reads any of it, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max:
+            await self._refuse(send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self._max:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self._app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        problem = {
+            "type": "about:blank",
+            "title": "Request body too large",
+            "status": 413,
+            "detail": f"at most {self._max} bytes",
+            "errors": [],
+        }
+        payload = json.dumps(problem).encode()
+        headers = [(b"content-type", PROBLEM_JSON), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
