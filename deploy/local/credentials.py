@@ -8,6 +8,7 @@ only: the stack's command line writes them before any virtualenv exists.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -41,26 +42,50 @@ def _departments() -> list[str]:
     return sorted({rule["department"] for rule in rules["rules"]})
 
 
-def ensure_local_credentials() -> Path:
-    """Make the principals and their keys unless they exist; the principals file's path."""
-    if PRINCIPALS.exists() and KEYS.exists():
-        return PRINCIPALS
-    CREDENTIALS.mkdir(parents=True, exist_ok=True)
-    principals, keys = [], {}
+def _wanted() -> list[dict[str, str]]:
+    """Every principal the local stack keeps: per province, its web channel and each department."""
+    departments = _departments()
+    wanted = []
     for province in PROVINCES:
-        entries = [{"id": channel_id(province), "role": "channel_adapter", "channel": "web"}]
-        entries += [
-            {"id": department_id(province, name), "role": "department", "department": name}
-            for name in _departments()
+        channel = {"id": channel_id(province), "role": "channel_adapter", "channel": "web"}
+        wanted += [channel | {"province": province}]
+        wanted += [
+            {
+                "id": department_id(province, name),
+                "role": "department",
+                "department": name,
+                "province": province,
+            }
+            for name in departments
         ]
-        for entry in entries:
-            key = secrets.token_urlsafe(32)
-            keys[entry["id"]] = key
-            principals.append(entry | {"province": province, "key_sha256": key_hash(key)})
-    descriptor = os.open(KEYS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return wanted
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Whole or not at all (a temporary file renamed), with its permissions set even if it existed."""
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(descriptor, "w") as file:
-        json.dump(keys, file, indent=1)
-    PRINCIPALS.write_text(json.dumps({"principals": principals}, indent=1) + "\n")
+        os.fchmod(file.fileno(), mode)
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def ensure_local_credentials() -> Path:
+    """Make the principals and their keys unless both exist and cover every principal wanted (a
+    department added to the routing table gets its key); the principals file's path."""
+    CREDENTIALS.mkdir(parents=True, exist_ok=True)
+    wanted = _wanted()
+    with (CREDENTIALS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two first runs at once (demo and tests) make one set
+        if PRINCIPALS.exists() and KEYS.exists():
+            known = json.loads(KEYS.read_text())
+            if {entry["id"] for entry in wanted} <= set(known):
+                return PRINCIPALS
+        keys = {entry["id"]: secrets.token_urlsafe(32) for entry in wanted}
+        principals = [entry | {"key_sha256": key_hash(keys[entry["id"]])} for entry in wanted]
+        _write(KEYS, json.dumps(keys, indent=1), 0o600)
+        _write(PRINCIPALS, json.dumps({"principals": principals}, indent=1) + "\n", 0o644)
     return PRINCIPALS
 
 

@@ -22,7 +22,9 @@ from services.gateway.principals import Principal, PrincipalTable, may_post_cont
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 PROBLEM_JSON = "application/problem+json"
-ANSWERS: dict[int | str, dict[str, object]] = {status: {"model": Problem} for status in (401, 403, 422, 503)}
+ANSWERS: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem} for status in (401, 403, 413, 422, 429, 503)
+}
 IdempotencyKey = Annotated[
     str | None, Header(max_length=128, description="Retries with the same key give the same id.")
 ]
@@ -42,7 +44,7 @@ def create_app(
     publisher: EventPublisher,
     principals: PrincipalTable,
     *,
-    rate: str = "6000/minute",
+    rate: str = "30000/minute",
     max_body_bytes: int = 65536,
 ) -> FastAPI:
     topics = runtime.settings.topics

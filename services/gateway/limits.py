@@ -55,7 +55,7 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                return  # the client went away mid-body: an abandoned request is not taken
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self._max:

@@ -1,5 +1,6 @@
-"""A record produced straight to a topic by someone other than its producer is dead-lettered with the
-reason, and nothing comes of it: a forged contact opens no work order (issue: access control)."""
+"""An event whose ce_source is not the topic's producer is dead-lettered with the reason, and nothing comes
+of it: a contact claiming another source opens no work order. (ce_source is the sender's claim: this
+catches a misconfigured producer; keeping others off a topic is the Kafka ACLs' job.)"""
 
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -16,7 +17,7 @@ PROVINCE = "hl"
 TOPICS = Topics(PROVINCE)
 
 
-async def test_a_contact_forged_onto_the_contacts_topic_is_dead_lettered_and_opens_no_work_order(stack):
+async def test_a_contact_from_a_source_other_than_the_gateway_is_dead_lettered_and_opens_no_work_order(stack):
     forged = ContactReceivedV1(
         contact_id=f"C-{uuid4().hex.upper()}",
         channel="web",

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.watch import SmsInbox
-from plumbing.logs import configure_logging
+from plumbing.logs import QUIET_LIBRARIES, configure_logging
 from plumbing.telemetry import make_telemetry
 from tests.support.running import ALL_SERVICES, Tap, running_subsystem
 
@@ -30,6 +30,8 @@ def production_logging() -> Iterator[io.StringIO]:
     """The services' own logging configuration, into a buffer; the test run's is put back afterwards."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
+    structlog_config = structlog.get_config()
     lines = io.StringIO()
     configure_logging(stream=lines)
     try:
@@ -37,7 +39,9 @@ def production_logging() -> Iterator[io.StringIO]:
     finally:
         root.handlers, _ = saved
         root.setLevel(saved[1])
-        structlog.reset_defaults()
+        for name, level in quiet.items():
+            logging.getLogger(name).setLevel(level)
+        structlog.configure(**structlog_config)
 
 
 def span_texts(exporter: InMemorySpanExporter) -> list[str]:

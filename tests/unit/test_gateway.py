@@ -351,3 +351,32 @@ async def test_a_body_over_the_limit_is_413_before_it_is_read_and_nothing_is_pub
     }
     assert fits.status_code == 202
     assert len(publisher.published) == 1
+
+
+async def test_a_request_whose_client_goes_away_mid_body_is_not_handed_to_the_app():
+    from services.gateway.limits import BodyLimit
+
+    called: list[object] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        called.append(scope)
+
+    messages = iter(
+        [{"type": "http.request", "body": b'{"phone": "139', "more_body": True}, {"type": "http.disconnect"}]
+    )
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    async def send(_message: object) -> None:
+        raise AssertionError("nothing is answered to a client that left")
+
+    await BodyLimit(app, max_bytes=4096)({"type": "http", "headers": []}, receive, send)  # type: ignore[arg-type]
+    assert called == []
+
+
+def test_a_rate_limits_cannot_read_is_refused_at_start():
+    with pytest.raises(ValueError, match="not a rate such as 600/minute"):
+        GatewaySettings(
+            kafka_bootstrap_servers="127.0.0.1:1", hotline_province="gd", gateway_rate_limit="5/fortnight"
+        )
