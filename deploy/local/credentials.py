@@ -73,7 +73,11 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 def ensure_local_credentials() -> Path:
     """Make the principals and their keys unless both exist and cover every principal wanted (a
-    department added to the routing table gets its key); the principals file's path."""
+    department added to the routing table gets its key); the principals file's path. Checked once per
+    process: the tests' harness asks for every subsystem it starts."""
+    global _ensured
+    if _ensured:
+        return PRINCIPALS
     CREDENTIALS.mkdir(parents=True, exist_ok=True)
     wanted = _wanted()
     with (CREDENTIALS / ".lock").open("w") as lock:
@@ -81,11 +85,13 @@ def ensure_local_credentials() -> Path:
         if PRINCIPALS.exists() and KEYS.exists():
             known = json.loads(KEYS.read_text())
             if {entry["id"] for entry in wanted} <= set(known):
+                _ensured = True
                 return PRINCIPALS
         keys = {entry["id"]: secrets.token_urlsafe(32) for entry in wanted}
         principals = [entry | {"key_sha256": key_hash(keys[entry["id"]])} for entry in wanted]
         _write(KEYS, json.dumps(keys, indent=1), 0o600)
         _write(PRINCIPALS, json.dumps({"principals": principals}, indent=1) + "\n", 0o644)
+    _ensured = True
     return PRINCIPALS
 
 
@@ -99,3 +105,4 @@ def local_keys() -> dict[str, str]:
 
 
 _keys: dict[str, str] | None = None
+_ensured = False

@@ -21,7 +21,6 @@ from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.principals import Principal, PrincipalTable, may_post_contact, may_reply_for
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
-PROBLEM_JSON = "application/problem+json"
 ANSWERS: dict[int | str, dict[str, object]] = {
     status: {"model": Problem} for status in (401, 403, 413, 422, 429, 503)
 }
@@ -77,7 +76,7 @@ def create_app(
         problem = Problem(
             title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors
         )
-        return JSONResponse(problem.model_dump(), status_code=422, media_type=PROBLEM_JSON)
+        return problem.response()
 
     @app.exception_handler(KafkaError)
     async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
@@ -85,9 +84,7 @@ def create_app(
         problem = Problem(
             title="Bus unavailable", status=503, detail="Nothing was accepted; retry with the same key."
         )
-        return JSONResponse(
-            problem.model_dump(), status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"}
-        )
+        return problem.response({"Retry-After": "5"})
 
     @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS)
     async def post_web_contact(

@@ -10,8 +10,6 @@ from services.gateway.limits import RateLimit, TooManyRequests
 from services.gateway.principals import Forbidden, Principal, PrincipalTable
 from services.gateway.schemas import Problem
 
-PROBLEM_JSON = "application/problem+json"
-
 
 class Unauthenticated(Exception):
     pass
@@ -44,24 +42,13 @@ def answer_auth_problems(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
         problem = Problem(title="Unauthenticated", status=401, detail=str(error))
-        return JSONResponse(
-            problem.model_dump(),
-            status_code=401,
-            media_type=PROBLEM_JSON,
-            headers={"WWW-Authenticate": 'Bearer realm="hotline"'},
-        )
+        return problem.response({"WWW-Authenticate": 'Bearer realm="hotline"'})
 
     @app.exception_handler(TooManyRequests)
     async def too_many(_: Request, error: TooManyRequests) -> JSONResponse:
         problem = Problem(title="Too many requests", status=429, detail=str(error))
-        return JSONResponse(
-            problem.model_dump(),
-            status_code=429,
-            media_type=PROBLEM_JSON,
-            headers={"Retry-After": str(error.retry_after)},
-        )
+        return problem.response({"Retry-After": str(error.retry_after)})
 
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
-        problem = Problem(title="Forbidden", status=403, detail=str(error))
-        return JSONResponse(problem.model_dump(), status_code=403, media_type=PROBLEM_JSON)
+        return Problem(title="Forbidden", status=403, detail=str(error)).response()

@@ -1,7 +1,6 @@
 """What one caller may send: requests per principal in a moving window (the `limits` library), and the
 size of a request's body. Both answer with problem+json: 429 with Retry-After, 413."""
 
-import json
 import math
 import time
 
@@ -11,8 +10,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.principals import Principal
-
-PROBLEM_JSON = b"application/problem+json"
+from services.gateway.schemas import PROBLEM_JSON, Problem
 
 
 class TooManyRequests(Exception):
@@ -75,14 +73,8 @@ class BodyLimit:
         await self._app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        problem = {
-            "type": "about:blank",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"at most {self._max} bytes",
-            "errors": [],
-        }
-        payload = json.dumps(problem).encode()
-        headers = [(b"content-type", PROBLEM_JSON), (b"content-length", str(len(payload)).encode())]
+        problem = Problem(title="Request body too large", status=413, detail=f"at most {self._max} bytes")
+        payload = problem.model_dump_json().encode()
+        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -3,10 +3,12 @@
 from typing import Annotated
 
 import phonenumbers
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.events import ReplyKind, WorkOrderType
 
+PROBLEM_JSON = "application/problem+json"
 # Numbers without a country code are taken as mainland China numbers.
 DEFAULT_REGION = "CN"
 
@@ -70,3 +72,8 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] = []
+
+    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(
+            self.model_dump(), status_code=self.status, media_type=PROBLEM_JSON, headers=headers
+        )
