@@ -1,6 +1,7 @@
 """Typed settings every service shares; a missing or malformed value stops the service at start."""
 
 from typing import Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,25 @@ from contracts.topics import Topics
 
 class SettingsError(SystemExit):
     """Raised at start-up with every problem listed, so an operator fixes them in one go."""
+
+
+# What a sample configuration or a tutorial ships with; outside local development each is refused.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "password", "secret", "admin", "default", "example"}
+    | {"test", "placeholder", "foobar", "hotline", "kannel", "letmein", "123456", "xxx"}
+)
+SHORTEST_SECRET = 12
+
+
+def placeholder_problem(name: str, secret: str | None) -> str | None:
+    """Why `secret` would not do outside local development, or None if it would."""
+    if secret is None:
+        return None
+    if secret.strip().lower() in PLACEHOLDER_SECRETS:
+        return f"{name} is a placeholder; set a real secret"
+    if len(secret) < SHORTEST_SECRET:
+        return f"{name} is shorter than {SHORTEST_SECRET} characters"
+    return None
 
 
 class BusSettings(BaseSettings):
@@ -36,6 +56,22 @@ class BusSettings(BaseSettings):
     # Probes and HTTP APIs; 0.0.0.0 in a pod, loopback on a workstation.
     hotline_http_host: str = "127.0.0.1"
     hotline_http_port: int | None = Field(default=None, ge=1, le=65535)
+    # "local" lets a workstation run on the stack's own made-up secrets; anything else refuses them.
+    hotline_environment: Literal["local", "production"] = Field(
+        default="production", description="HOTLINE_ENVIRONMENT"
+    )
+
+    @property
+    def local(self) -> bool:
+        return self.hotline_environment == "local"
+
+    def refuse_placeholders(self, **secrets: str | None) -> None:
+        """Outside local development, a placeholder or short secret stops the service at start."""
+        if self.local:
+            return
+        problems = [p for name, value in secrets.items() if (p := placeholder_problem(name, value))]
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @model_validator(mode="after")
     def _province_matches_tier(self) -> Self:
@@ -71,6 +107,11 @@ class ServiceSettings(BusSettings):
     # service of a subsystem together stays within what the store can take (the local FerretDB: see
     # deploy/local/stack/postgres.py).
     mongodb_max_pool_size: int = Field(default=25, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _no_placeholder_store_password(self) -> Self:
+        self.refuse_placeholders(MONGODB_URI_password=urlsplit(self.mongodb_uri).password)
+        return self
 
 
 def load(settings_type: type[S]) -> S:

@@ -29,6 +29,7 @@ UNIT_SETTINGS: dict[str, Any] = {
     "kannel_username": "test",
     "kannel_password": "test",
     "hotline_province": "gd",
+    "hotline_environment": "local",  # the placeholder password above is refused anywhere else
 }
 
 

@@ -1,9 +1,11 @@
-"""The local stack's gateway credentials: one API key per principal, made on first start.
+"""The local stack's gateway credentials: per principal an API key and an OAuth2 client secret, made
+on first start.
 
 For every province: a web channel adapter, and each department the local routing table dispatches to.
-The gateway reads only the hashes (`principals.json`); the keys themselves (`keys.json`, readable by the
-owner alone) are for the demo, the tests and the bench, and for trying the API by hand. Standard library
-only: the stack's command line writes them before any virtualenv exists.
+The gateway reads only the hashes (`principals.json`, marked local so that no other environment takes
+it); the secrets themselves (`keys.json`, readable by the owner alone) are for the demo, the tests and
+the bench, and for trying the API by hand. The gateway makes its token signing keys (`signing_keys.json`)
+itself. Standard library only: the stack's command line writes these before any virtualenv exists.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = ROOT / ".run" / "credentials"
 PRINCIPALS = CREDENTIALS / "principals.json"
 KEYS = CREDENTIALS / "keys.json"
+SIGNING_KEYS = CREDENTIALS / "signing_keys.json"
+SECRETS = ("api_key", "client_secret")
 ROUTING_RULES = ROOT / "services" / "dispatch" / "routing_rules.json"
 
 
@@ -71,6 +75,15 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.replace(temporary, path)
 
 
+def _covers(known: dict[str, object], wanted: list[dict[str, str]]) -> bool:
+    """Every principal wanted has both its secrets (an older file held API keys alone)."""
+    for entry in wanted:
+        held = known.get(entry["id"])
+        if not isinstance(held, dict) or not set(SECRETS) <= set(held):
+            return False
+    return True
+
+
 def ensure_local_credentials() -> Path:
     """Make the principals and their keys unless both exist and cover every principal wanted (a
     department added to the routing table gets its key); the principals file's path. Checked once per
@@ -82,27 +95,43 @@ def ensure_local_credentials() -> Path:
     wanted = _wanted()
     with (CREDENTIALS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two first runs at once (demo and tests) make one set
-        if PRINCIPALS.exists() and KEYS.exists():
-            known = json.loads(KEYS.read_text())
-            if {entry["id"] for entry in wanted} <= set(known):
-                _ensured = True
-                return PRINCIPALS
-        keys = {entry["id"]: secrets.token_urlsafe(32) for entry in wanted}
-        principals = [entry | {"key_sha256": key_hash(keys[entry["id"]])} for entry in wanted]
+        if PRINCIPALS.exists() and KEYS.exists() and _covers(json.loads(KEYS.read_text()), wanted):
+            _ensured = True
+            return PRINCIPALS
+        keys = {entry["id"]: {name: secrets.token_urlsafe(32) for name in SECRETS} for entry in wanted}
+        principals = [
+            entry
+            | {
+                "key_sha256": key_hash(keys[entry["id"]]["api_key"]),
+                "secret_sha256": key_hash(keys[entry["id"]]["client_secret"]),
+            }
+            for entry in wanted
+        ]
         _write(KEYS, json.dumps(keys, indent=1), 0o600)
-        _write(PRINCIPALS, json.dumps({"principals": principals}, indent=1) + "\n", 0o644)
+        document = {"local": True, "principals": principals}
+        _write(PRINCIPALS, json.dumps(document, indent=1) + "\n", 0o644)
     _ensured = True
     return PRINCIPALS
 
 
+def local_secrets() -> dict[str, dict[str, str]]:
+    """Principal id -> its api_key and client_secret, for local tools (read once per process: every
+    signed request asks)."""
+    global _secrets
+    if _secrets is None:
+        ensure_local_credentials()
+        _secrets = json.loads(KEYS.read_text())
+    return _secrets
+
+
 def local_keys() -> dict[str, str]:
-    """Principal id -> API key, for local tools (read once per process: every signed request asks)."""
+    """Principal id -> API key."""
     global _keys
     if _keys is None:
-        ensure_local_credentials()
-        _keys = json.loads(KEYS.read_text())
+        _keys = {principal: pair["api_key"] for principal, pair in local_secrets().items()}
     return _keys
 
 
+_secrets: dict[str, dict[str, str]] | None = None
 _keys: dict[str, str] | None = None
 _ensured = False

@@ -16,9 +16,11 @@ from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
 from plumbing.serve import add_probes
+from services.gateway.access import Access
 from services.gateway.auth import answer_auth_problems, authenticator
-from services.gateway.limits import BodyLimit, RateLimit
-from services.gateway.principals import Principal, PrincipalTable, may_post_contact, may_reply_for
+from services.gateway.limits import BodyLimit
+from services.gateway.oauth import add_token_endpoint
+from services.gateway.principals import Caller, may_post_contact, may_reply_for
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 ANSWERS: dict[int | str, dict[str, object]] = {
@@ -41,14 +43,13 @@ def _event_id(scope: str, key: str | None) -> str | None:
 def create_app(
     runtime: Runtime,
     publisher: EventPublisher,
-    principals: PrincipalTable,
+    access: Access,
     *,
-    rate: str = "30000/minute",
     max_body_bytes: int = 65536,
 ) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
-    Caller = Annotated[Principal, Depends(authenticator(principals, RateLimit(rate)))]
+    Authenticated = Annotated[Caller, Depends(authenticator(access.principals, access.tokens, access.rate))]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +58,7 @@ def create_app(
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
     answer_auth_problems(app)
+    add_token_endpoint(app, access.principals, access.tokens, access.rate, access.token_failures)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     FastAPIInstrumentor.instrument_app(
         app,
@@ -88,7 +90,7 @@ def create_app(
 
     @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS)
     async def post_web_contact(
-        contact: WebContact, caller: Caller, idempotency_key: IdempotencyKey = None
+        contact: WebContact, caller: Authenticated, idempotency_key: IdempotencyKey = None
     ) -> Accepted:
         """Accept a contact: the 202 is sent only once the bus has stored it."""
         may_post_contact(caller, province, Channel.WEB.value)
@@ -116,7 +118,7 @@ def create_app(
         responses=ANSWERS,
     )
     async def post_department_reply(
-        department: str, reply: DepartmentReply, caller: Caller, idempotency_key: IdempotencyKey = None
+        department: str, reply: DepartmentReply, caller: Authenticated, idempotency_key: IdempotencyKey = None
     ) -> Accepted:
         may_reply_for(caller, province, department)
         reply_id = _stable_id("R", f"reply:{department}", idempotency_key)

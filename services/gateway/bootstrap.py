@@ -5,8 +5,8 @@ from plumbing.bus import EventPublisher, declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
+from services.gateway.access import load_access
 from services.gateway.app import create_app
-from services.gateway.principals import PrincipalTable
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
@@ -27,15 +27,8 @@ def bootstrap(settings: GatewaySettings, *, telemetry: Telemetry | None = None) 
     publisher = EventPublisher(
         runtime.broker, runtime.source, timeout=settings.gateway_accept_timeout_seconds
     )
-    path = settings.gateway_principals_path
-    principals = PrincipalTable.load(path) if path is not None else PrincipalTable([])
-    if path is None:
+    access = load_access(settings, issuer=runtime.source)
+    if settings.gateway_principals_path is None:
         runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
-    app = create_app(
-        runtime,
-        publisher,
-        principals,
-        rate=settings.gateway_rate_limit,
-        max_body_bytes=settings.gateway_max_body_bytes,
-    )
+    app = create_app(runtime, publisher, access, max_body_bytes=settings.gateway_max_body_bytes)
     return Service(runtime, app, None)

@@ -9,7 +9,6 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.principals import Principal
 from services.gateway.schemas import PROBLEM_JSON, Problem
 
 
@@ -20,17 +19,17 @@ class TooManyRequests(Exception):
 
 
 class RateLimit:
-    """Per principal and gateway replica: the counts live in this process (a shared store comes with more
-    replicas)."""
+    """Per principal (or client id) and gateway replica: the counts live in this process (a shared
+    store comes with more replicas)."""
 
     def __init__(self, rate: str) -> None:
         self._rate = parse(rate)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    async def take(self, principal: Principal) -> None:
-        if await self._limiter.hit(self._rate, principal.id):
+    async def take(self, who: str) -> None:
+        if await self._limiter.hit(self._rate, who):
             return
-        stats = await self._limiter.get_window_stats(self._rate, principal.id)
+        stats = await self._limiter.get_window_stats(self._rate, who)
         raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
 
 
@@ -74,7 +73,7 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         problem = Problem(title="Request body too large", status=413, detail=f"at most {self._max} bytes")
-        payload = problem.model_dump_json().encode()
+        payload = problem.model_dump_json(exclude_none=True).encode()
         headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -72,8 +72,13 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] = []
+    # RFC 6749 5.2's code (invalid_client, ...), so OAuth2 clients read the token endpoint's refusals.
+    error: str | None = None
 
     def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse(
-            self.model_dump(), status_code=self.status, media_type=PROBLEM_JSON, headers=headers
+            self.model_dump(exclude_none=True),
+            status_code=self.status,
+            media_type=PROBLEM_JSON,
+            headers=headers,
         )

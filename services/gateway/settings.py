@@ -1,7 +1,8 @@
 from pathlib import Path
+from typing import Self
 
 from limits import parse
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from plumbing.settings import BusSettings
 
@@ -16,10 +17,17 @@ class GatewaySettings(BusSettings):
     # Requests each principal may send (per gateway replica), in `limits`' notation; then 429. One channel
     # adapter may carry a province's whole portal: 500/s is the issue's sizing of a national hotline's peak.
     gateway_rate_limit: str = Field(default="30000/minute")
+    # The keys OAuth2 access tokens are signed with (services/gateway/key_set.py). Locally the gateway
+    # makes the file on first start; elsewhere it is a mounted Secret and is required.
+    gateway_signing_keys_path: Path | None = Field(default=None, description="GATEWAY_SIGNING_KEYS_PATH")
+    # Short, so that a leaked token is of little use; a client asks for a new one well before this.
+    gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
+    # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.
+    gateway_token_failures_rate: str = Field(default="10/minute")
     # The largest request body taken; a larger one is refused with 413 before it is read.
     gateway_max_body_bytes: int = Field(default=65536, ge=1024)
 
-    @field_validator("gateway_rate_limit")
+    @field_validator("gateway_rate_limit", "gateway_token_failures_rate")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:
@@ -27,3 +35,9 @@ class GatewaySettings(BusSettings):
         except ValueError as error:
             raise ValueError(f"not a rate such as 600/minute: {error}") from error
         return value
+
+    @model_validator(mode="after")
+    def _keys_outside_development(self) -> Self:
+        if not self.local and self.gateway_signing_keys_path is None:
+            raise ValueError("GATEWAY_SIGNING_KEYS_PATH is required outside local development")
+        return self

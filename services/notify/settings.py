@@ -1,4 +1,6 @@
-from pydantic import Field, HttpUrl, SecretStr
+from typing import Self
+
+from pydantic import Field, HttpUrl, SecretStr, model_validator
 
 from plumbing.settings import ServiceSettings
 
@@ -13,3 +15,8 @@ class NotifySettings(ServiceSettings):
     )
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _no_placeholder_password(self) -> Self:
+        self.refuse_placeholders(KANNEL_PASSWORD=self.kannel_password.get_secret_value())
+        return self

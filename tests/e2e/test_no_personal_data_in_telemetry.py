@@ -3,6 +3,7 @@ follow-up) is run with every service logging through the production configuratio
 memory, and neither holds the customer's number, name, words, the texts sent, or the SMS gateway's password
 (issue: access control, privacy and audit)."""
 
+import base64
 import contextlib
 import io
 import json
@@ -17,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.credentials import SIGNING_KEYS, channel_id, department_id, local_secrets
 from deploy.local.watch import SmsInbox
 from plumbing.logs import QUIET_LIBRARIES, configure_logging
 from plumbing.telemetry import make_telemetry
@@ -64,6 +66,8 @@ async def test_a_journeys_logs_and_spans_hold_no_phone_name_words_texts_or_passw
     for service in ALL_SERVICES:
         telemetry[service].tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     inbox = SmsInbox(stack.fakesmsc_log)
+    department = department_id(PROVINCE, "repair")
+    department_pair = f"{department}:{local_secrets()[department]['client_secret']}"
 
     with production_logging() as logged:
         async with (
@@ -77,6 +81,12 @@ async def test_a_journeys_logs_and_spans_hold_no_phone_name_words_texts_or_passw
             work_order_id = work_order_id_for(accepted.json()["id"])
             dispatched = await repair_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
             texted = [await inbox.find(work_order_id, "已受理", timeout=60)]
+            granted = await subsystem.gateway.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {base64.b64encode(department_pair.encode()).decode()}"},
+            )
+            token = granted.json()["access_token"]
             reply = await subsystem.gateway.post(
                 "/v1/departments/repair/replies",
                 json={
@@ -86,6 +96,7 @@ async def test_a_journeys_logs_and_spans_hold_no_phone_name_words_texts_or_passw
                     "message": answer,
                     "responder": "抢修班 王工",
                 },
+                headers={"Authorization": f"Bearer {token}"},
             )
             assert reply.status_code == 202
             texted.append(await inbox.find(work_order_id, "已办结", timeout=60))
@@ -99,6 +110,11 @@ async def test_a_journeys_logs_and_spans_hold_no_phone_name_words_texts_or_passw
         "the customer's words": words,
         "the department's answer": answer,
         "the SMS gateway's password": stack.kannel_password,
+        "the channel's API key": local_secrets()[channel_id(PROVINCE)]["api_key"],
+        "the department's client secret": local_secrets()[department]["client_secret"],
+        "the department's access token": token,
+        "the department's Basic credentials": base64.b64encode(department_pair.encode()).decode(),
+        "the token signing key": json.loads(SIGNING_KEYS.read_text())["keys"][0]["d"],
         **{f"text sent ({sms.text[:8]}...)": sms.text for sms in texted},
     }
     telemetry_text = "\n".join([*lines, *span_texts(exporter)])

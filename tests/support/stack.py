@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.credentials import ensure_local_credentials
+from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = ROOT / ".run" / "stack.env"
@@ -29,7 +29,9 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         return {
+            "HOTLINE_ENVIRONMENT": "local",
             "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
+            "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "MONGODB_URI": self.mongodb_uri,
             "KANNEL_SENDSMS_URL": self.kannel_sendsms_url,

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..credentials import ensure_local_credentials
+from ..credentials import SIGNING_KEYS, ensure_local_credentials
 from .component import Component
 from .ferretdb import FerretDB
 from .kafka import Kafka
@@ -59,7 +59,11 @@ def stack_lock() -> Iterator[None]:
 
 def env_lines() -> list[str]:
     # The gateway's principals are made here too: every local run (demo, tests, bench, `make run`) has them.
-    values: dict[str, str] = {"GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials())}
+    values: dict[str, str] = {
+        "HOTLINE_ENVIRONMENT": "local",
+        "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
+        "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
+    }
     for component in COMPONENTS:
         external = component.external()
         if external is None:

@@ -1,0 +1,100 @@
+"""The OAuth2 token endpoint (client credentials grant, RFC 6749 4.4) and the public key set."""
+
+import base64
+import binascii
+from typing import Annotated, Literal
+from urllib.parse import unquote
+
+from fastapi import FastAPI, Form, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.gateway.limits import RateLimit
+from services.gateway.principals import PrincipalTable
+from services.gateway.schemas import Problem
+from services.gateway.tokens import InvalidScope, TokenService, granted_scopes
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class TokenRequest(BaseModel):
+    grant_type: str = Field(description="client_credentials")
+    scope: str | None = Field(default=None, description="Space-separated; default: all granted.")
+    client_id: str | None = Field(default=None, description="Or in HTTP Basic auth (preferred).")
+    client_secret: str | None = None
+
+
+class TokenAnswer(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str
+
+
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error = status, error
+
+
+def _client_from_basic(authorization: str | None) -> tuple[str, str] | None:
+    """RFC 6749 2.3.1: Basic with the id and secret each form-urlencoded."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, colon, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise OAuthError(400, "invalid_request", "the Basic credentials are not base64") from error
+    if not colon:
+        raise OAuthError(400, "invalid_request", "the Basic credentials lack the colon")
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+def add_token_endpoint(
+    app: FastAPI, principals: PrincipalTable, tokens: TokenService, rate: RateLimit, failures: RateLimit
+) -> None:
+    @app.exception_handler(OAuthError)
+    async def oauth_error(_: Request, error: OAuthError) -> JSONResponse:
+        problem = Problem(title="Token refused", status=error.status, detail=str(error), error=error.error)
+        headers = dict(NO_STORE)
+        if error.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="hotline"'
+        return problem.response(headers)
+
+    @app.post(
+        "/oauth/token",
+        responses={status: {"model": Problem} for status in (400, 401, 422, 429)},
+        tags=["oauth2"],
+    )
+    async def issue_token(
+        form: Annotated[TokenRequest, Form()],
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> JSONResponse:
+        """Trade a client id and secret for a short-lived access token (client credentials grant)."""
+        basic = _client_from_basic(authorization)
+        if basic and (form.client_id or form.client_secret):
+            raise OAuthError(400, "invalid_request", "send the client's credentials one way, not two")
+        client_id, secret = basic or (form.client_id, form.client_secret)
+        if form.grant_type != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", "only client_credentials is offered")
+        if not client_id or not secret:
+            raise OAuthError(401, "invalid_client", "no client credentials: use HTTP Basic")
+        principal = principals.by_client_secret(client_id, secret)
+        if principal is None:
+            await failures.take(client_id)  # guessing a secret is slowed down to a few tries a minute
+            raise OAuthError(401, "invalid_client", "unknown client or wrong secret")
+        await rate.take(principal.id)
+        try:
+            issued = tokens.issue(principal, granted_scopes(principal, form.scope))
+        except InvalidScope as error:
+            raise OAuthError(400, "invalid_scope", str(error)) from error
+        answer = TokenAnswer(
+            access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
+        )
+        return JSONResponse(answer.model_dump(), headers=NO_STORE)
+
+    @app.get("/.well-known/jwks.json", tags=["oauth2"])
+    async def public_keys() -> dict[str, object]:
+        """The keys access tokens are signed with (public parts only), for anyone who checks them."""
+        return tokens.jwks

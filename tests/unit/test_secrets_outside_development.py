@@ -1,0 +1,73 @@
+"""Outside local development the services refuse the stack's made-up secrets and sample placeholders."""
+
+import pytest
+
+from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
+from plumbing.settings import ServiceSettings, SettingsError, load
+from services.gateway import key_set
+from services.gateway.access import load_access
+from services.gateway.settings import GatewaySettings
+from services.notify.settings import NotifySettings
+
+
+@pytest.fixture(autouse=True)
+def production(monkeypatch):
+    """Whatever the shell running the tests has exported, these tests run outside local development."""
+    for name in ("HOTLINE_ENVIRONMENT", "GATEWAY_SIGNING_KEYS_PATH", "GATEWAY_PRINCIPALS_PATH"):
+        monkeypatch.delenv(name, raising=False)
+
+
+NOTIFY = {
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    "MONGODB_URI": "mongodb://store:27017/",
+    "KANNEL_SENDSMS_URL": "http://kannel:13013/cgi-bin/sendsms",
+    "KANNEL_USERNAME": "hotline",
+}
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("changeme", "KANNEL_PASSWORD is a placeholder"), ("s3cret", "KANNEL_PASSWORD is shorter than 12")],
+)
+def test_a_placeholder_or_short_sms_gateway_password_stops_notify_in_production(
+    monkeypatch, password, problem
+):
+    for name, value in NOTIFY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KANNEL_PASSWORD", password)
+    with pytest.raises(SettingsError, match=problem):
+        load(NotifySettings)
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "local")
+    assert load(NotifySettings).kannel_password.get_secret_value() == password
+
+
+def test_a_store_password_that_is_a_placeholder_is_refused_in_production(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://intake:password@store:27017/")
+    with pytest.raises(SettingsError, match="MONGODB_URI_password is a placeholder"):
+        load(ServiceSettings)
+    monkeypatch.setenv("MONGODB_URI", "mongodb://intake:Kq7v2Lw9Rb4TzX@store:27017/")
+    assert load(ServiceSettings).mongodb_uri.startswith("mongodb://intake:")
+
+
+def test_the_gateway_needs_a_signing_key_file_in_production(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    with pytest.raises(SettingsError, match="GATEWAY_SIGNING_KEYS_PATH is required outside local"):
+        load(GatewaySettings)
+
+
+def test_the_local_stacks_principals_and_keys_are_refused_in_production(tmp_path):
+    production_keys = tmp_path / "keys.json"
+    key = key_set.new_key()
+    key_set.write(production_keys, {"keys": [key], "signing_kid": key["kid"]})
+    local_principals = GatewaySettings(
+        kafka_bootstrap_servers="kafka:9092",
+        gateway_principals_path=ensure_local_credentials(),
+        gateway_signing_keys_path=production_keys,
+    )
+    with pytest.raises(ValueError, match="principals made for local development are refused here"):
+        load_access(local_principals, issuer="/hotline/province/gd/gateway")
+    key_set.ensure_local(SIGNING_KEYS)
+    local_keys = GatewaySettings(kafka_bootstrap_servers="kafka:9092", gateway_signing_keys_path=SIGNING_KEYS)
+    with pytest.raises(ValueError, match="a key set made for local development is refused here"):
+        load_access(local_keys, issuer="/hotline/province/gd/gateway")
