@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STACK := $(PYTHON) -m deploy.local.stack
+STACK := $(BIN)/python -m deploy.local.stack
 INSTALLED := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi-validate/node_modules/.installed
 
@@ -32,13 +32,13 @@ $(NODE_TOOLS): tools/asyncapi-validate/package.json tools/asyncapi-validate/pack
 	npm ci --silent --no-audit --no-fund --prefix tools/asyncapi-validate
 	touch $@
 
-up:
+up: setup
 	$(STACK) up
 
-down:
+down: setup
 	$(STACK) down
 
-status:
+status: setup
 	$(STACK) status
 
 run: setup up

@@ -65,7 +65,23 @@ class Topics:
             return None
         if name.startswith("dispatch.") and name not in ("dispatch.replies", "dispatch.progress"):
             return "dispatch"  # a department's topic
-        return _PRODUCERS.get(name)
+        return PRODUCERS.get(name)
+
+    def consumers_of(self, topic: str) -> tuple[str, ...]:
+        """The services that read one of this subsystem's topics (departments read their own topics
+        with their own users, outside Hotline's services)."""
+        prefix, _, name = topic.partition(".")
+        return CONSUMERS.get(name, ()) if prefix == self.prefix else ()
+
+    def consumer_group(self, service: str, topic: str) -> str:
+        """One consumer group per service and topic ("gd.dispatch.workorders"): a service's
+        subscriptions commit and rebalance apart."""
+        return f"{self.prefix}.{service}.{topic.partition('.')[2]}"
+
+    @property
+    def department_prefix(self) -> str:
+        """What every department's topic starts with (the replies and progress topics do too)."""
+        return f"{self.prefix}.dispatch."
 
     @property
     def deadletter(self) -> str:
@@ -74,11 +90,19 @@ class Topics:
 
 
 # Topic (without the prefix) -> the service that publishes on it; the departments' topics are dispatch's.
-_PRODUCERS = {
+PRODUCERS = {
     "contacts": "gateway",
     "workorders": "intake",
     "dispatch.replies": "gateway",
     "dispatch.progress": "dispatch",
     "notifications": "notify",
     "followups": "qa",
+}
+
+# Topic (without the prefix) -> the services that consume it.
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    "contacts": ("intake",),
+    "workorders": ("dispatch",),
+    "dispatch.replies": ("dispatch",),
+    "dispatch.progress": ("notify", "qa"),
 }

@@ -21,6 +21,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from contracts.envelope import encode
 from contracts.events import Event
+from plumbing.kafka_connection import KafkaConnection
 from plumbing.settings import BusSettings
 from plumbing.telemetry import Telemetry
 
@@ -36,8 +37,10 @@ RECORD_REFUSED: tuple[type[Exception], ...] = (
 
 def make_broker(settings: BusSettings, service: str, telemetry: Telemetry) -> KafkaBroker:
     # acks=all with idempotence: a 202 or a committed offset only follows a write the cluster will keep.
+    connection = settings.kafka
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        connection.bootstrap_servers,
+        security=connection.security(),
         client_id=f"{settings.consumer_group(service)}.{settings.hotline_instance}",
         acks="all",
         enable_idempotence=True,
@@ -95,10 +98,10 @@ def declare_publication(broker: KafkaBroker, topic: str, events: list[type[Event
 
 
 async def create_missing_topics(
-    bootstrap_servers: str, names: list[str], partitions: int, replication: int
+    connection: KafkaConnection, names: list[str], partitions: int, replication: int
 ) -> None:
     """Create the topics a service publishes to before its first publish, rather than on the fly."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**connection.client_options())
     await admin.start()
     try:
         missing = sorted(set(names) - set(await admin.list_topics()))

@@ -112,8 +112,9 @@ class EventConsumer:
         )(on_batch)
 
     def group_for(self, topic: str) -> str:
-        """One consumer group per service and topic ("gd.dispatch.workorders"): a service's subscriptions
-        then never make each other rebalance, and lag reads per topic."""
+        """One consumer group per service and topic ("gd.dispatch.workorders", as Topics.consumer_group
+        names it for the ACLs): a service's subscriptions then never make each other rebalance, and lag
+        reads per topic."""
         return f"{self._group}.{topic.split('.', 1)[-1]}"
 
     async def _take(self, records: Sequence[ConsumerRecord], handlers: Mapping[str, Handler]) -> None:

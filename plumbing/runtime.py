@@ -111,7 +111,7 @@ class Runtime:
         settings = self.settings
         # Every topic the service reads or writes exists before its first poll or publish.
         await create_missing_topics(
-            settings.kafka_bootstrap_servers,
+            settings.kafka,
             sorted(self.topics_read() | self.topics_written()),
             settings.kafka_topic_partitions,
             settings.kafka_topic_replication,
@@ -157,13 +157,18 @@ class Runtime:
             await asyncio.gather(starting, return_exceptions=True)
             await self.stop(within=stop_within)
 
+    def consumer_groups(self) -> set[str]:
+        return {consumer.group_for(topic) for consumer in self._consumers for topic in consumer.topics}
+
     def topics_read(self) -> set[str]:
         return {topic for consumer in self._consumers for topic in consumer.topics}
 
     def topics_written(self) -> set[str]:
-        """What the service publishes (as declared for the AsyncAPI document), and where it dead-letters."""
+        """What the service publishes (as declared for the AsyncAPI document), and where it dead-letters
+        if it consumes anything."""
         published = {getattr(publisher, "topic", "") for publisher in self.broker.publishers}
-        return {*filter(None, published), self.settings.topics.deadletter}
+        deadletter = {self.settings.topics.deadletter} if self._consumers else set()
+        return {*filter(None, published), *deadletter}
 
     def _gave_up(self, starting: "asyncio.Task[None]") -> None:
         if starting.cancelled() or starting.exception() is None:

@@ -3,12 +3,13 @@
 from typing import Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.envelope import source_uri
 from contracts.provinces import HUB, is_province_code
 from contracts.topics import Topics
+from plumbing.kafka_connection import KafkaConnection, Mechanism
 
 
 class SettingsError(SystemExit):
@@ -42,6 +43,11 @@ class BusSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         min_length=1, description="KAFKA_BOOTSTRAP_SERVERS, e.g. 127.0.0.1:9092"
     )
+    # The service's own Kafka user (its ACLs: contracts/bus_access.py); none only in local development.
+    kafka_sasl_username: str | None = Field(default=None, description="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="KAFKA_SASL_PASSWORD")
+    kafka_sasl_mechanism: Mechanism = "SCRAM-SHA-512"
+    kafka_tls: bool = Field(default=False, description="SASL_SSL, checked against the system's CAs")
     # Used when a consumer creates a topic that does not exist yet; a managed cluster declares its own.
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_topic_replication: int = Field(default=1, ge=1)
@@ -80,6 +86,27 @@ class BusSettings(BaseSettings):
         if self.hotline_tier == "province" and not is_province_code(self.hotline_province):
             raise ValueError(f"HOTLINE_PROVINCE {self.hotline_province!r} is not a province code")
         return self
+
+    @model_validator(mode="after")
+    def _a_kafka_user_outside_development(self) -> Self:
+        if self.local:
+            return self
+        if self.kafka_sasl_username is None:
+            raise ValueError("KAFKA_SASL_USERNAME is required outside local development")
+        password = self.kafka_sasl_password
+        self.refuse_placeholders(KAFKA_SASL_PASSWORD=password.get_secret_value() if password else "")
+        return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        password = self.kafka_sasl_password
+        return KafkaConnection(
+            self.kafka_bootstrap_servers,
+            self.kafka_sasl_username,
+            password.get_secret_value() if password is not None else None,
+            self.kafka_sasl_mechanism,
+            self.kafka_tls,
+        )
 
     @property
     def topics(self) -> Topics:

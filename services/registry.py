@@ -43,9 +43,6 @@ class ServiceEntry:
         """The service built from explicit setting values (unknown keys ignored), not the environment."""
         return self.bootstrap(self.settings(**values), telemetry=telemetry)
 
-    def command(self) -> str:
-        return f"python -m services {self.name}"
-
 
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry(
@@ -71,5 +68,6 @@ BY_NAME: dict[str, ServiceEntry] = {entry.name: entry for entry in SERVICES}
 
 
 def procfile() -> str:
-    """deploy/local/Procfile as the registry implies it: one line a service."""
-    return "".join(f"{entry.name}: {entry.command()}\n" for entry in SERVICES)
+    """deploy/local/Procfile as the registry implies it: one line a service, each started through the
+    local launcher, which logs it in to the local Kafka as its own user."""
+    return "".join(f"{entry.name}: python -m deploy.local.service {entry.name}\n" for entry in SERVICES)

@@ -17,13 +17,16 @@ import os
 import secrets
 from pathlib import Path
 
-from contracts.provinces import PROVINCES
+from contracts.bus_access import SERVICES
+from contracts.provinces import HUB, PROVINCES
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = ROOT / ".run" / "credentials"
 PRINCIPALS = CREDENTIALS / "principals.json"
 KEYS = CREDENTIALS / "keys.json"
 SIGNING_KEYS = CREDENTIALS / "signing_keys.json"
+KAFKA_USERS = CREDENTIALS / "kafka_users.json"
+KAFKA_ADMIN = "admin"
 SECRETS = ("api_key", "client_secret")
 ROUTING_RULES = ROOT / "services" / "dispatch" / "routing_rules.json"
 
@@ -46,13 +49,30 @@ def _departments() -> list[str]:
     return sorted({rule["department"] for rule in rules["rules"]})
 
 
+def role_id(province: str, role: str) -> str:
+    """The local principal of a role with one per province: agent, supervisor, auditor (or the hub)."""
+    return f"{province}.{role}"
+
+
 def _wanted() -> list[dict[str, str]]:
-    """Every principal the local stack keeps: per province, its web channel and each department."""
+    """Every principal the local stack keeps: per province its web and SMS channels, each department, an
+    agent, a supervisor and an auditor; and the hub."""
     departments = _departments()
-    wanted = []
+    wanted = [{"id": role_id(HUB, "hub"), "role": "hub", "province": HUB}]
     for province in PROVINCES:
-        channel = {"id": channel_id(province), "role": "channel_adapter", "channel": "web"}
-        wanted += [channel | {"province": province}]
+        wanted += [
+            {"id": role_id(province, role), "role": role, "province": province}
+            for role in ("agent", "supervisor", "auditor")
+        ]
+        wanted += [
+            {
+                "id": channel_id(province, channel),
+                "role": "channel_adapter",
+                "channel": channel,
+                "province": province,
+            }
+            for channel in ("web", "sms")
+        ]
         wanted += [
             {
                 "id": department_id(province, name),
@@ -85,9 +105,10 @@ def _covers(known: dict[str, object], wanted: list[dict[str, str]]) -> bool:
 
 
 def ensure_local_credentials() -> Path:
-    """Make the principals and their keys unless both exist and cover every principal wanted (a
-    department added to the routing table gets its key); the principals file's path. Checked once per
-    process: the tests' harness asks for every subsystem it starts."""
+    """Make the principals and their secrets unless both exist and cover every principal wanted; a
+    principal added since (a department added to the routing table) gets its secrets and the others keep
+    theirs. The principals file's path. Checked once per process: the tests' harness asks for every
+    subsystem it starts."""
     global _ensured
     if _ensured:
         return PRINCIPALS
@@ -95,10 +116,16 @@ def ensure_local_credentials() -> Path:
     wanted = _wanted()
     with (CREDENTIALS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two first runs at once (demo and tests) make one set
-        if PRINCIPALS.exists() and KEYS.exists() and _covers(json.loads(KEYS.read_text()), wanted):
+        known = json.loads(KEYS.read_text()) if PRINCIPALS.exists() and KEYS.exists() else {}
+        if _covers(known, wanted):
             _ensured = True
             return PRINCIPALS
-        keys = {entry["id"]: {name: secrets.token_urlsafe(32) for name in SECRETS} for entry in wanted}
+        keys = {
+            entry["id"]: known[entry["id"]]
+            if _covers(known, [entry])
+            else {name: secrets.token_urlsafe(32) for name in SECRETS}
+            for entry in wanted
+        }
         principals = [
             entry
             | {
@@ -135,3 +162,23 @@ def local_keys() -> dict[str, str]:
 _secrets: dict[str, dict[str, str]] | None = None
 _keys: dict[str, str] | None = None
 _ensured = False
+
+
+def kafka_users() -> dict[str, str]:
+    """User -> password of the local Kafka: the admin (the stack, the tests' taps, the bench) and one
+    user per service. Made once; a service added later gets its password added."""
+    CREDENTIALS.mkdir(parents=True, exist_ok=True)
+    with (CREDENTIALS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        users: dict[str, str] = json.loads(KAFKA_USERS.read_text()) if KAFKA_USERS.exists() else {}
+        wanted = [KAFKA_ADMIN, *SERVICES]
+        if not set(wanted) <= set(users):
+            # Hex: the admin's password is written into Kafka's JAAS settings, inside quotes.
+            users |= {user: secrets.token_hex(16) for user in wanted if user not in users}
+            _write(KAFKA_USERS, json.dumps(users, indent=1), 0o600)
+    return users
+
+
+def kafka_service_env(service: str) -> dict[str, str]:
+    """What a service started on the local stack is given to log in to Kafka as itself."""
+    return {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": kafka_users()[service]}

@@ -33,6 +33,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.callers import LocalCaller
 from deploy.local.watch import SmsInbox, TopicTap
+from plumbing.kafka_connection import KafkaConnection
 from services.common.working_days import CHINA_TIME
 from services.registry import BY_NAME, SERVICES
 
@@ -189,7 +190,7 @@ def describe(event: Envelope, topic: str) -> str | None:
 
 
 async def watch(journeys: Journeys, env: dict[str, str], ready: asyncio.Event) -> None:
-    async with TopicTap(env["KAFKA_BOOTSTRAP_SERVERS"], *WATCHED) as tap:
+    async with TopicTap(KafkaConnection.from_env(env, prefix="KAFKA_ADMIN_"), *WATCHED) as tap:
         ready.set()
         while True:
             for record in await tap.poll():

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.envelope import Envelope, decode
 from plumbing.bus import create_missing_topics
+from plumbing.kafka_connection import KafkaConnection
 
 T = TypeVar("T")
 
@@ -38,12 +39,12 @@ async def eventually(
         await asyncio.sleep(every)
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = 3) -> None:
-    await create_missing_topics(bootstrap_servers, list(topics), partitions, 1)
+async def ensure_topics(kafka: KafkaConnection, topics: Iterable[str], partitions: int = 3) -> None:
+    await create_missing_topics(kafka, list(topics), partitions, 1)
 
 
-async def list_topics(bootstrap_servers: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def list_topics(kafka: KafkaConnection) -> set[str]:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -51,11 +52,11 @@ async def list_topics(bootstrap_servers: str) -> set[str]:
         await admin.close()
 
 
-async def delete_topics(bootstrap_servers: str, topics: Iterable[str]) -> None:
+async def delete_topics(kafka: KafkaConnection, topics: Iterable[str]) -> None:
     names = sorted(topics)
     if not names:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.delete_topics(names)
@@ -66,14 +67,14 @@ async def delete_topics(bootstrap_servers: str, topics: Iterable[str]) -> None:
 class TopicTap:
     """Reads what is published on some topics from the moment it is opened, without joining any group."""
 
-    def __init__(self, bootstrap_servers: str, *topics: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    def __init__(self, kafka: KafkaConnection, *topics: str) -> None:
+        self._consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
         self._topics = topics
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self.records: list[ConsumerRecord] = []
 
     async def __aenter__(self) -> "TopicTap":
-        await ensure_topics(self._bootstrap, self._topics)
+        await ensure_topics(self._kafka, self._topics)
         await self._consumer.start()
         partitions = await eventually(self._partitions, timeout=30)
         self._consumer.assign(partitions)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from plumbing.kafka_connection import KafkaConnection
 from tests.bench.progress import log
 from tests.support.running import ensure_topic, eventually
 
@@ -18,19 +19,19 @@ TOPIC_TIMEOUT = 30.0
 class Arrivals:
     """Records when each key first shows up on a topic, reading from the topic's end at start()."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, *, create_partitions: int | None = 3) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str, *, create_partitions: int | None = 3) -> None:
         self.topic = topic
         self.times: dict[str, float] = {}
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._create_partitions = create_partitions
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, client_id="hotline-bench-reader"
+            **kafka.client_options(), enable_auto_commit=False, client_id="hotline-bench-reader"
         )
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._create_partitions is not None:
-            await ensure_topic(self._bootstrap, self.topic, self._create_partitions)
+            await ensure_topic(self._kafka, self.topic, self._create_partitions)
         await self._consumer.start()
         partitions = await eventually(self._partitions, timeout=TOPIC_TIMEOUT)
         assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]

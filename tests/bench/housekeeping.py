@@ -14,6 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError, GroupLoadInProgressError
 from pymongo import AsyncMongoClient
 
+from plumbing.kafka_connection import KafkaConnection
+
 
 def peak_rss_mib(pid: int | str) -> float | None:
     """VmHWM of a live process, in MiB; None when it is gone or the kernel does not say."""
@@ -48,13 +50,13 @@ async def list_groups(admin: AIOKafkaAdminClient, patience: float = 60.0) -> lis
             await asyncio.sleep(1.0)
 
 
-async def skip_backlog(bootstrap_servers: str, province: str) -> dict[str, int]:
+async def skip_backlog(kafka: KafkaConnection, province: str) -> dict[str, int]:
     """Move every consumer group of the bench province to the end of its topics.
 
     What an interrupted run left unconsumed would otherwise be worked off first, inside the measurement.
     Only while the services are stopped (the groups are empty). Returns how many records each group skipped.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hotline-bench-admin")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="hotline-bench-admin")
     await admin.start()
     try:
         groups = sorted(str(group[0]) for group in await list_groups(admin))
@@ -70,9 +72,7 @@ async def skip_backlog(bootstrap_servers: str, province: str) -> dict[str, int]:
         partitions = [partition for partition, meta in offsets.items() if meta.offset >= 0]
         if not partitions:
             continue
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
-        )
+        consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
             ends = await consumer.end_offsets(partitions)

@@ -73,7 +73,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
         for service in SERVICES:
             log_path = OUT / f"{service}.log"
             log_path.unlink(missing_ok=True)
-            process = ServiceProcess(service, env, log_path)
+            process = ServiceProcess(service, env | stack.env(service), log_path)
             processes[service] = process
             began = time.monotonic()
             await asyncio.wait_for(process.start(), START_TIMEOUT + 10)

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.envelope import encode
 from contracts.events import Channel, ContactReceivedV1, WorkOrderType
+from plumbing.kafka_connection import KafkaConnection
 from tests.bench.arrivals import Arrivals
 from tests.bench.end_to_end import DESCRIPTION, PHONE
 from tests.bench.figures import Speed
@@ -36,7 +37,7 @@ def contact_record(province: str) -> tuple[bytes, list[tuple[str, bytes]]]:
 
 
 async def raw_kafka(
-    bootstrap_servers: str, province: str, count: int, concurrency: int, warmup: int, patience: float
+    kafka: KafkaConnection, province: str, count: int, concurrency: int, warmup: int, patience: float
 ) -> Speed:
     """Produce `count` records the size of a contact event with acks=all + idempotence and read them back.
 
@@ -48,13 +49,13 @@ async def raw_kafka(
         f"raw aiokafka: topic {topic}, {len(value)} B value + {sum(len(k) + len(v) for k, v in headers)} B "
         f"headers per record"
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hotline-bench-admin")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="hotline-bench-admin")
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 3, 1)])
-        reader = Arrivals(bootstrap_servers, topic, create_partitions=None)
+        reader = Arrivals(kafka, topic, create_partitions=None)
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+            **kafka.client_options(),
             acks="all",
             enable_idempotence=True,
             client_id="hotline-bench",

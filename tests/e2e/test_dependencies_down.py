@@ -50,8 +50,8 @@ def warnings_and_errors(lines: list[str]) -> list[str]:
 
 
 async def test_intake_started_while_kafka_is_down_waits_then_starts_and_stops_in_time(stack, tmp_path):
-    kafka = TcpProxy(stack.kafka)
-    env = service_env(stack, "nx") | {"KAFKA_BOOTSTRAP_SERVERS": kafka.address}
+    kafka = TcpProxy(stack.kafka.bootstrap_servers)
+    env = service_env(stack, "nx", "intake") | {"KAFKA_BOOTSTRAP_SERVERS": kafka.address}
     intake = ServiceProcess("intake", env, tmp_path / "intake.log")
     try:
         lines = await wait_down_then_come_back(intake, kafka, "kafka")
@@ -67,7 +67,7 @@ async def test_intake_started_while_kafka_is_down_waits_then_starts_and_stops_in
 async def test_dispatch_started_while_the_store_is_down_waits_then_starts_and_stops_in_time(stack, tmp_path):
     host, port = parse_uri(stack.mongodb_uri)["nodelist"][0]
     store = TcpProxy(f"{host}:{port}")
-    env = service_env(stack, "nx") | {"MONGODB_URI": f"mongodb://{store.address}/"}
+    env = service_env(stack, "nx", "dispatch") | {"MONGODB_URI": f"mongodb://{store.address}/"}
     dispatch = ServiceProcess("dispatch", env, tmp_path / "dispatch.log")
     try:
         lines = await wait_down_then_come_back(dispatch, store, "store")

@@ -31,7 +31,7 @@ async def test_a_contact_from_a_source_other_than_the_gateway_is_dead_lettered_a
         running_subsystem(stack, PROVINCE, services=["intake"]) as subsystem,
         Tap(stack, TOPICS.deadletter) as deadletter,
     ):
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka)
+        producer = AIOKafkaProducer(**stack.kafka.client_options())
         await producer.start()
         try:
             await producer.send_and_wait(

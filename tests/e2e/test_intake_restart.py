@@ -32,7 +32,7 @@ async def post_contacts(gateway, count: int, batch: str, accepted: list[str]) ->
 
 async def test_killing_intake_mid_stream_stores_every_accepted_contact_exactly_once(stack, tmp_path):
     batch = uuid4().hex
-    intake = ServiceProcess("intake", service_env(stack, PROVINCE), tmp_path / "intake.log")
+    intake = ServiceProcess("intake", service_env(stack, PROVINCE, "intake"), tmp_path / "intake.log")
     store = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
     work_orders = store[database_name(PROVINCE, "intake")]["work_orders"]
     try:

@@ -34,9 +34,11 @@ SIGTERM_BOUND = 10.0
 @contextlib.asynccontextmanager
 async def subsystem(stack, province: str, logs: Path) -> AsyncIterator[httpx.AsyncClient]:
     """Gateway, intake and dispatch, each its own process; a client of the gateway."""
-    env = service_env(stack, province)
-    intake, dispatch = (ServiceProcess(name, env, logs / f"{name}.log") for name in ("intake", "dispatch"))
-    gateway = ServiceProcess("gateway", env, logs / "gateway.log")
+    intake, dispatch = (
+        ServiceProcess(name, service_env(stack, province, name), logs / f"{name}.log")
+        for name in ("intake", "dispatch")
+    )
+    gateway = ServiceProcess("gateway", service_env(stack, province, "gateway"), logs / "gateway.log")
     try:
         await asyncio.gather(intake.start(), dispatch.start())
         async with (
@@ -145,7 +147,7 @@ async def test_kafka_restarted_under_load_loses_and_doubles_nothing_and_the_gate
     stack, tmp_path
 ):
     province = "sx"
-    qa = ServiceProcess("qa", service_env(stack, province), tmp_path / "qa.log")
+    qa = ServiceProcess("qa", service_env(stack, province, "qa"), tmp_path / "qa.log")
     async with (
         subsystem(stack, province, tmp_path) as client,
         qa.running(),

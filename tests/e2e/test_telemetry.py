@@ -89,7 +89,7 @@ async def test_each_service_reports_records_batches_latencies_dead_letters_and_t
         await repair_desk.find_event(
             work_order_id_for(accepted.json()["id"]), "hotline.workorder.dispatched.v1"
         )
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka)
+        producer = AIOKafkaProducer(**stack.kafka.client_options())
         await producer.start()
         try:
             await producer.send_and_wait(topics.contacts, b"not a cloudevent", key=b"poison")

@@ -35,7 +35,7 @@ async def test_a_garbage_record_is_dead_lettered_and_the_next_contact_is_still_s
         running_subsystem(stack, PROVINCE, services=["gateway", "intake"]) as subsystem,
         Tap(stack, TOPICS.deadletter) as deadletter,
     ):
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka)
+        producer = AIOKafkaProducer(**stack.kafka.client_options())
         await producer.start()
         try:
             await producer.send_and_wait(
@@ -76,7 +76,7 @@ async def test_an_event_whose_handler_keeps_failing_is_redelivered_then_dead_let
                 raise RuntimeError("bug in handler")
             handled.append(contact_id)
 
-    broker = KafkaBroker(stack.kafka)
+    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
     consumer = EventConsumer(
         broker,
         group=group,

@@ -42,7 +42,7 @@ async def test_events_left_pending_by_a_crash_are_published_in_order_by_the_swee
     document["outbox_at"] = datetime.now(UTC) - timedelta(minutes=1)
     await collection.insert_one(document)
 
-    broker = KafkaBroker(stack.kafka)
+    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
     relay = OutboxRelay(collection, broker, sweep_grace=5.0)
     try:
         async with Tap(stack, topic) as tap:
@@ -68,7 +68,11 @@ async def test_a_fresh_entry_is_left_to_its_own_unit_of_work_not_swept_twice(sta
     entry = OutboxEntry.of(a_work_order("WO-fresh", "just stored"), f"{PROVINCE}.test.unused", SOURCE)
     await collection.insert_one({"_id": "WO-fresh"} | outbox_fields([entry], nested=False))
     try:
-        relay = OutboxRelay(collection, KafkaBroker(stack.kafka), sweep_grace=60.0)
+        relay = OutboxRelay(
+            collection,
+            KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security()),
+            sweep_grace=60.0,
+        )
         assert await relay.sweep() == 0
     finally:
         await store.close()
@@ -83,7 +87,7 @@ async def test_an_event_kafka_refuses_for_good_is_set_aside_with_the_reason_and_
     too_large = OutboxEntry.of(a_work_order(work_order_id, "停电" * 600_000), topic, SOURCE)
     after_it = OutboxEntry.of(a_work_order(work_order_id, "after the large one"), topic, SOURCE)
     await collection.insert_one({"_id": work_order_id} | outbox_fields([too_large, after_it], nested=False))
-    broker = KafkaBroker(stack.kafka)
+    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
     try:
         async with Tap(stack, topic) as tap:
             await broker.start()

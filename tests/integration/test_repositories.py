@@ -34,7 +34,7 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 @pytest.fixture
 async def store(stack) -> AsyncIterator[Any]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
-    broker = KafkaBroker(stack.kafka)
+    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
     await broker.start()
     try:
         yield client[database_name(PROVINCE, "test")], broker

@@ -10,6 +10,7 @@ import httpx
 
 from deploy.local.callers import LocalCaller
 from deploy.local.watch import TopicTap, ensure_topics, eventually
+from plumbing.kafka_connection import KafkaConnection
 from plumbing.runtime import Runtime
 from plumbing.telemetry import Telemetry
 from services.registry import BY_NAME, SERVICES
@@ -36,8 +37,9 @@ def database_name(province: str, service: str) -> str:
     return f"{DATABASE_PREFIX}_{province}_{service}"
 
 
-def service_env(stack: Stack, province: str) -> dict[str, str]:
-    return stack.env() | {
+def service_env(stack: Stack, province: str, service: str | None = None) -> dict[str, str]:
+    """A service's settings in `province`; name the service to give it its own Kafka user."""
+    return stack.env(service) | {
         "HOTLINE_DATABASE_PREFIX": DATABASE_PREFIX,
         "HOTLINE_TIER": "province",
         "HOTLINE_PROVINCE": province,
@@ -58,9 +60,9 @@ def Tap(stack: Stack, *topics: str) -> TopicTap:
     return TopicTap(stack.kafka, *topics)
 
 
-async def ensure_topic(bootstrap_servers: str, topic: str, partitions: int = 3) -> None:
+async def ensure_topic(kafka: KafkaConnection, topic: str, partitions: int = 3) -> None:
     _used(topic)
-    await ensure_topics(bootstrap_servers, [topic], partitions)
+    await ensure_topics(kafka, [topic], partitions)
 
 
 @dataclass
@@ -92,11 +94,10 @@ async def running_subsystem(
     """`settings`: values to set beyond the stack's, as environment names (SMS_RETRY_SECONDS=1)."""
     subsystem = Subsystem(stack, province)
     PREFIXES_USED.add(province)
-    values = {
-        key.lower(): value for key, value in (service_env(stack, province) | dict(settings or {})).items()
-    }
     async with contextlib.AsyncExitStack() as running:
         for name in services:
+            env = service_env(stack, province, name) | dict(settings or {})
+            values = {key.lower(): value for key, value in env.items()}
             service = BY_NAME[name].build(values, telemetry=(telemetry or {}).get(name))
             subsystem.runtimes[name] = service.runtime
             if name == "gateway":

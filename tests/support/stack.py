@@ -11,28 +11,34 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
+from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, kafka_service_env
+from plumbing.kafka_connection import KafkaConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = ROOT / ".run" / "stack.env"
 KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "KANNEL_SENDSMS_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD")
+# With an external Kafka these may name a user the tests' taps and admin calls log in as.
+OPTIONAL_KEYS = ("KAFKA_ADMIN_USERNAME", "KAFKA_ADMIN_PASSWORD")
 
 
 @dataclass(frozen=True)
 class Stack:
-    kafka: str
+    kafka: KafkaConnection  # as the stack's admin: for the tests' taps, topics and forged records
     mongodb_uri: str
     kannel_sendsms_url: str
     kannel_username: str
     kannel_password: str
     fakesmsc_log: Path | None
 
-    def env(self) -> dict[str, str]:
-        return {
+    def env(self, service: str | None = None) -> dict[str, str]:
+        """The settings a service of the stack starts with: for `service`, its own Kafka user."""
+        secured = service is not None and self.kafka.username is not None
+        own = kafka_service_env(service) if service is not None and secured else {}
+        return own | {
             "HOTLINE_ENVIRONMENT": "local",
             "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
             "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             "MONGODB_URI": self.mongodb_uri,
             "KANNEL_SENDSMS_URL": self.kannel_sendsms_url,
             "KANNEL_USERNAME": self.kannel_username,
@@ -68,10 +74,10 @@ def start() -> tuple[Stack, bool]:
             raise RuntimeError(f"the local stack did not start:\n{result.stdout}\n{result.stderr}")
         started = True
     values = _read_env_file(STACK_ENV) if STACK_ENV.exists() else {}
-    values |= {key: os.environ[key] for key in KEYS if os.environ.get(key)}
+    values |= {key: os.environ[key] for key in KEYS + OPTIONAL_KEYS if os.environ.get(key)}
     log = values.get("FAKESMSC_LOG")
     stack = Stack(
-        kafka=values["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka=KafkaConnection.from_env(values, prefix="KAFKA_ADMIN_"),
         mongodb_uri=values["MONGODB_URI"],
         kannel_sendsms_url=values["KANNEL_SENDSMS_URL"],
         kannel_username=values["KANNEL_USERNAME"],

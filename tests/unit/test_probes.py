@@ -8,7 +8,10 @@ from plumbing.settings import ServiceSettings
 
 async def test_readiness_answers_503_saying_why_while_kafka_and_the_store_are_unreachable():
     settings = ServiceSettings(
-        kafka_bootstrap_servers="127.0.0.1:1", mongodb_uri="mongodb://127.0.0.1:1/", hotline_province="gd"
+        kafka_bootstrap_servers="127.0.0.1:1",
+        mongodb_uri="mongodb://127.0.0.1:1/",
+        hotline_province="gd",
+        hotline_environment="local",
     )
     runtime = build_runtime(settings, "intake")
     app = FastAPI()
@@ -51,7 +54,10 @@ async def test_a_service_that_cannot_start_for_a_reason_other_than_an_outage_giv
     import pytest
 
     settings = ServiceSettings(
-        kafka_bootstrap_servers="127.0.0.1:1", mongodb_uri="mongodb://127.0.0.1:1/", hotline_province="gd"
+        kafka_bootstrap_servers="127.0.0.1:1",
+        mongodb_uri="mongodb://127.0.0.1:1/",
+        hotline_province="gd",
+        hotline_environment="local",
     )
     runtime = build_runtime(settings, "intake")
 

@@ -2,6 +2,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from contracts.bus_access import SERVICES as SERVICE_NAMES
+from contracts.bus_access import Grant, grants_for
+from contracts.topics import Topics
 from services.registry import SERVICES, procfile
 from tests.fakes import UNIT_SETTINGS
 
@@ -24,11 +27,40 @@ def test_each_service_has_a_port_of_its_own():
     assert len(set(ports)) == len(ports)
 
 
-def test_every_service_reads_or_writes_its_subsystems_topics_and_dead_letters_there():
+def allowed(grants: list[Grant], resource: str, name: str, operation: str) -> bool:
+    def matches(grant: Grant) -> bool:
+        named = grant.name == name if grant.pattern == "literal" else name.startswith(grant.name)
+        return (grant.resource, grant.operation) == (resource, operation) and named
+
+    return any(matches(g) for g in grants if g.permission == "allow") and not any(
+        matches(g) for g in grants if g.permission == "deny"
+    )
+
+
+def test_each_services_kafka_user_may_touch_exactly_the_topics_the_service_uses():
+    topics = Topics("gd")
     for entry in SERVICES:
         runtime = entry.build(UNIT_SETTINGS).runtime
-        assert "gd.deadletter" in runtime.topics_written(), entry.name
-        assert all(topic.startswith("gd.") for topic in runtime.topics_read() | runtime.topics_written())
+        grants = grants_for(entry.name, topics)
+        read, written = runtime.topics_read(), runtime.topics_written()
+        assert all(allowed(grants, "topic", topic, "Read") for topic in read), entry.name
+        assert all(allowed(grants, "topic", topic, "Write") for topic in written), entry.name
+        assert all(allowed(grants, "topic", t, "Create") for t in read | written), entry.name
+        assert (topics.deadletter in written) == bool(read), f"{entry.name} dead-letters what it reads"
+        literal = {g.name for g in grants if g.resource == "topic" and g.pattern == "literal"}
+        assert literal - read - written <= {topics.department_replies}, f"{entry.name} is given more"
+        groups = runtime.consumer_groups()
+        assert groups == {g.name for g in grants if g.resource == "group"}, entry.name
+        assert all(allowed(grants, "group", group, "Read") for group in groups), entry.name
+
+
+def test_no_service_but_its_producer_may_write_a_topic_and_dispatch_may_not_forge_replies():
+    topics = Topics("gd")
+    for name in ["contacts", "workorders", "dispatch.replies", "dispatch.progress", "notifications"]:
+        topic = f"gd.{name}"
+        writers = [s for s in SERVICE_NAMES if allowed(grants_for(s, topics), "topic", topic, "Write")]
+        assert writers == [topics.producer_of(topic)], topic
+    assert allowed(grants_for("dispatch", topics), "topic", topics.department("repair"), "Write")
 
 
 def test_the_entrypoint_names_the_services_it_can_run():
@@ -47,3 +79,7 @@ def test_a_service_process_loads_its_own_code_and_not_the_other_services():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "['services.gateway.bootstrap']"
+
+
+def test_the_services_with_kafka_users_are_the_registered_ones():
+    assert set(SERVICE_NAMES) == {entry.name for entry in SERVICES}

@@ -15,10 +15,12 @@ def production(monkeypatch):
     """Whatever the shell running the tests has exported, these tests run outside local development."""
     for name in ("HOTLINE_ENVIRONMENT", "GATEWAY_SIGNING_KEYS_PATH", "GATEWAY_PRINCIPALS_PATH"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "notify")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "Zr8wq3Tn5Vb1Lk")
 
 
 NOTIFY = {
-    "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "MONGODB_URI": "mongodb://store:27017/",
     "KANNEL_SENDSMS_URL": "http://kannel:13013/cgi-bin/sendsms",
     "KANNEL_USERNAME": "hotline",
@@ -42,7 +44,6 @@ def test_a_placeholder_or_short_sms_gateway_password_stops_notify_in_production(
 
 
 def test_a_store_password_that_is_a_placeholder_is_refused_in_production(monkeypatch):
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
     monkeypatch.setenv("MONGODB_URI", "mongodb://intake:password@store:27017/")
     with pytest.raises(SettingsError, match="MONGODB_URI_password is a placeholder"):
         load(ServiceSettings)
@@ -50,8 +51,7 @@ def test_a_store_password_that_is_a_placeholder_is_refused_in_production(monkeyp
     assert load(ServiceSettings).mongodb_uri.startswith("mongodb://intake:")
 
 
-def test_the_gateway_needs_a_signing_key_file_in_production(monkeypatch):
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+def test_the_gateway_needs_a_signing_key_file_in_production():
     with pytest.raises(SettingsError, match="GATEWAY_SIGNING_KEYS_PATH is required outside local"):
         load(GatewaySettings)
 
@@ -61,13 +61,25 @@ def test_the_local_stacks_principals_and_keys_are_refused_in_production(tmp_path
     key = key_set.new_key()
     key_set.write(production_keys, {"keys": [key], "signing_kid": key["kid"]})
     local_principals = GatewaySettings(
-        kafka_bootstrap_servers="kafka:9092",
         gateway_principals_path=ensure_local_credentials(),
         gateway_signing_keys_path=production_keys,
     )
     with pytest.raises(ValueError, match="principals made for local development are refused here"):
         load_access(local_principals, issuer="/hotline/province/gd/gateway")
     key_set.ensure_local(SIGNING_KEYS)
-    local_keys = GatewaySettings(kafka_bootstrap_servers="kafka:9092", gateway_signing_keys_path=SIGNING_KEYS)
+    local_keys = GatewaySettings(gateway_signing_keys_path=SIGNING_KEYS)
     with pytest.raises(ValueError, match="a key set made for local development is refused here"):
         load_access(local_keys, issuer="/hotline/province/gd/gateway")
+
+
+def test_a_service_without_its_own_kafka_user_or_with_a_placeholder_password_stops_in_production(
+    monkeypatch,
+):
+    monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/")
+    monkeypatch.delenv("KAFKA_SASL_USERNAME")
+    with pytest.raises(SettingsError, match="KAFKA_SASL_USERNAME is required outside local"):
+        load(ServiceSettings)
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "intake")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "changeme")
+    with pytest.raises(SettingsError, match="KAFKA_SASL_PASSWORD is a placeholder"):
+        load(ServiceSettings)

@@ -29,6 +29,7 @@ def test_the_hub_tier_runs_under_the_hub_prefix(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     monkeypatch.setenv("HOTLINE_TIER", "hub")
     monkeypatch.setenv("HOTLINE_PROVINCE", "hub")
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "local")
     settings = load(BusSettings)
     assert settings.topics.contacts == "hub.contacts"
     assert settings.source("gateway") == "/hotline/hub/hub/gateway"

@@ -1,13 +1,14 @@
 """Local infrastructure for Hotline: Kafka (KRaft), FerretDB on PostgreSQL (MongoDB wire), Kannel (SMS).
 
-    python3 -m deploy.local.stack up [NAME...]   fetch/build what is missing, start, wait until ready
-    python3 -m deploy.local.stack down [--purge] [NAME...]
+    python -m deploy.local.stack up [NAME...]   fetch/build what is missing, start, wait until ready
+    python -m deploy.local.stack down [--purge] [NAME...]
                                                  stop everything, or the named components (kafka,
                                                  ferretdb, kannel); --purge also wipes data and logs
-    python3 -m deploy.local.stack status         one line per component; exit 0 only if all are up
-    python3 -m deploy.local.stack env            print the KEY=VALUE lines also written to .run/stack.env
+    python -m deploy.local.stack status         one line per component; exit 0 only if all are up
+    python -m deploy.local.stack env            print the KEY=VALUE lines also written to .run/stack.env
 
-Standard library only: it runs before any virtualenv exists. All state lives under <repo>/.run/.
+Run it with the virtualenv's Python (`make up`): Kafka's users and ACLs are applied with confluent-kafka's
+admin client. All state lives under <repo>/.run/.
 Setting KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI or KANNEL_SENDSMS_URL marks that component as
 external: `up` does not start it and passes the given value through to the env lines.
 
@@ -207,7 +208,7 @@ def cmd_env() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     # Under `-m`, argparse would otherwise name the program "__main__.py".
     parser = argparse.ArgumentParser(
-        prog="python3 -m deploy.local.stack",
+        prog="python -m deploy.local.stack",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

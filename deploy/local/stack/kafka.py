@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import shutil
 import struct
 import uuid
 from pathlib import Path
 
+from ..credentials import KAFKA_ADMIN, kafka_users
 from .component import Component
-from .probes import HOST, kafka_broker_ready, port_open
-from .processes import LOCAL, Proc, apt_install, files_digest, render, require_tool, run_logged
+from .probes import HOST, kafka_api_versions_answered, port_open
+from .processes import LOCAL, Proc, StackError, apt_install, files_digest, render, require_tool, run_logged
 
 
 class Kafka(Component):
-    """Apache Kafka, single-node KRaft (combined broker + controller), jars fetched with Maven."""
+    """Apache Kafka, single-node KRaft (combined broker + controller), jars fetched with Maven; every
+    client logs in with SASL/SCRAM as its own user (deploy/local/stack/kafka_users.py)."""
 
     name = "kafka"
     override_var = "KAFKA_BOOTSTRAP_SERVERS"
@@ -52,7 +55,13 @@ class Kafka(Component):
         return [Proc("kafka", self.dir / "kafka.log", marker=str(self.properties))]
 
     def env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{self.broker_port}"}
+        # The admin is for the stack's tools (the tests' taps, the demo's watcher, the bench); each service
+        # is started with its own user (deploy.local.credentials.kafka_service_env).
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{self.broker_port}",
+            "KAFKA_ADMIN_USERNAME": KAFKA_ADMIN,
+            "KAFKA_ADMIN_PASSWORD": kafka_users()[KAFKA_ADMIN],
+        }
 
     def external_reachable(self, value: str) -> bool:
         host, _, port = value.split(",")[0].strip().rpartition(":")
@@ -61,17 +70,34 @@ class Kafka(Component):
     def purge_paths(self) -> list[Path]:
         return [self.data, *super().purge_paths()]
 
+    @property
+    def users_stamp(self) -> Path:
+        return self.data / ".users-provisioned"
+
     def prepare(self) -> None:
         self.fetch_libs()
+        admin_password = kafka_users()[KAFKA_ADMIN]
         render(
             self.properties_template,
             self.properties,
             broker_port=self.broker_port,
             controller_port=self.controller_port,
             data_dir=self.data,
+            admin_password=admin_password,
         )
-        if not (self.data / "meta.properties").exists():
-            self.format_storage()
+        self.properties.chmod(0o600)
+        formatted = (self.data / "meta.properties").exists()
+        admin_mark = self.data / ".admin"
+        admin_digest = hashlib.sha256(admin_password.encode()).hexdigest()
+        if formatted and (not admin_mark.exists() or admin_mark.read_text() != admin_digest):
+            # Data from before the cluster had users, or whose admin password was since made anew,
+            # cannot be logged in to: it starts empty.
+            print("kafka     its data predates the local Kafka users; starting it empty", flush=True)
+            shutil.rmtree(self.data)
+            formatted = False
+        if not formatted:
+            self.format_storage(admin_password)
+            admin_mark.write_text(admin_digest)
 
     def fetch_libs(self) -> None:
         stamp = self.libs / ".pom.sha256"
@@ -119,7 +145,8 @@ class Kafka(Component):
             path.write_text(cid + "\n")
         return path.read_text().strip()
 
-    def format_storage(self) -> None:
+    def format_storage(self, admin_password: str) -> None:
+        # The admin's SCRAM credential must exist before the broker starts: it logs in to itself with it.
         argv = self.java(
             "kafka.tools.StorageTool",
             "format",
@@ -128,6 +155,8 @@ class Kafka(Component):
             self.cluster_id(),
             "-c",
             str(self.properties),
+            "--add-scram",
+            f"SCRAM-SHA-512=[name={KAFKA_ADMIN},password={admin_password}]",
         )
         run_logged(argv, self.dir / "kafka.log", what="Kafka storage format")
 
@@ -135,7 +164,18 @@ class Kafka(Component):
         self.procs()[0].spawn(self.java("kafka.Kafka", str(self.properties)), cwd=self.dir)
 
     def ready(self) -> bool:
+        """The broker answers, and the services' users and ACLs are in place (applied once per change)."""
         try:
-            return kafka_broker_ready(HOST, self.broker_port)
+            if not kafka_api_versions_answered(HOST, self.broker_port):
+                return False
         except (OSError, struct.error, ValueError):
             return False
+        from .kafka_users import provision
+
+        try:
+            provision(f"{HOST}:{self.broker_port}", self.users_stamp)
+        except ConnectionError:
+            return False
+        except StackError as error:
+            raise StackError(str(error), [self.dir / "kafka.log"]) from error
+        return True
