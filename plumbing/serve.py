@@ -30,7 +30,7 @@ def add_probes(app: FastAPI, runtime: Runtime) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={503: {"description": "Not ready: the reason per check."}})
     async def readyz() -> JSONResponse:
         checks, reasons = await runtime.ready()
         if all(checks.values()):

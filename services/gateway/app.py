@@ -3,6 +3,7 @@
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -11,20 +12,22 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1
 from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
 from plumbing.serve import add_probes
 from services.gateway.access import Access
-from services.gateway.auth import answer_auth_problems, authenticator
+from services.gateway.auth import AuthenticatedFirst, Authenticator, answer_auth_problems
 from services.gateway.limits import BodyLimit
 from services.gateway.oauth import add_token_endpoint
+from services.gateway.openapi import document_problems
 from services.gateway.principals import Caller, may_post_contact, may_reply_for
 from services.gateway.schemas import Accepted, DepartmentReply, FieldError, Problem, WebContact
 
 ANSWERS: dict[int | str, dict[str, object]] = {
-    status: {"model": Problem} for status in (401, 403, 413, 422, 429, 503)
+    status: {"model": Problem} for status in (400, 401, 403, 413, 422, 429, 503)
 }
 IdempotencyKey = Annotated[
     str | None, Header(max_length=128, description="Retries with the same key give the same id.")
@@ -49,7 +52,8 @@ def create_app(
 ) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
-    Authenticated = Annotated[Caller, Depends(authenticator(access.principals, access.tokens, access.rate))]
+    authenticator = Authenticator(access.principals, access.tokens, access.rate)
+    Authenticated = Annotated[Caller, Depends(authenticator.dependency())]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +61,8 @@ def create_app(
             yield
 
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
+    app.router.route_class = AuthenticatedFirst
+    app.state.authenticator = authenticator
     answer_auth_problems(app)
     add_token_endpoint(app, access.principals, access.tokens, access.rate, access.token_failures)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
@@ -79,6 +85,14 @@ def create_app(
             title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors
         )
         return problem.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's and FastAPI's own refusals (a body that is not JSON, an unknown path, a method
+        not served) as problem+json too."""
+        title = HTTPStatus(error.status_code).phrase
+        problem = Problem(title=title, status=error.status_code, detail=str(error.detail))
+        return problem.response(dict(error.headers or {}))
 
     @app.exception_handler(KafkaError)
     async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
@@ -138,4 +152,5 @@ def create_app(
         return Accepted(id=reply_id)
 
     add_probes(app, runtime)
+    document_problems(app)
     return app

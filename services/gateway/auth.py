@@ -1,11 +1,16 @@
 """The gateway's authentication: the credential a request carries (an API key or an OAuth2 access
-token) to its caller, and the problems it answers."""
+token) to its caller, and the problems it answers.
+
+A guarded route authenticates before anything else, its body included: a caller without a valid
+credential learns nothing about its request but 401.
+"""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.limits import RateLimit, TooManyRequests
@@ -13,7 +18,7 @@ from services.gateway.principals import Caller, Forbidden, PrincipalTable
 from services.gateway.schemas import Problem
 from services.gateway.tokens import InvalidToken, TokenService
 
-# auto_error off: a missing credential is our 401 problem, not FastAPI's 403 text.
+# Documented as security schemes; auto_error off: a missing credential is our 401 problem.
 _BEARER = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT or API key",
@@ -32,32 +37,58 @@ def _looks_like_jwt(credential: str) -> bool:
     return credential.count(".") == 2  # API keys are URL-safe base64: never a dot
 
 
-def authenticator(
-    table: PrincipalTable, tokens: TokenService, rate: RateLimit
-) -> Callable[..., Awaitable[Caller]]:
-    """A FastAPI dependency: who sent the request (else 401), within its rate (else 429)."""
+class Authenticator:
+    def __init__(self, table: PrincipalTable, tokens: TokenService, rate: RateLimit) -> None:
+        self._table, self._tokens, self._rate = table, tokens, rate
 
-    async def authenticated(
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-        api_key: Annotated[str | None, Depends(_API_KEY)],
-    ) -> Caller:
-        credential = bearer.credentials.strip() if bearer is not None else api_key
+    async def identify(self, request: Request) -> Caller:
+        """Who sent `request` (else Unauthenticated), within its rate (else TooManyRequests)."""
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        credential = bearer.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key")
         if not credential:
             raise Unauthenticated("no credential: send Authorization: Bearer <token or key>, or X-API-Key")
         if _looks_like_jwt(credential):
             try:
-                caller = tokens.verify(credential)
+                caller = self._tokens.verify(credential)
             except InvalidToken as error:
                 raise Unauthenticated(str(error)) from error
         else:
-            principal = table.by_api_key(credential)
+            principal = self._table.by_api_key(credential)
             if principal is None:
                 raise Unauthenticated("unknown API key")
             caller = Caller(principal, principal.granted)
-        await rate.take(caller.principal.id)
+        await self._rate.take(caller.principal.id)
         return caller
 
-    return authenticated
+    def dependency(self) -> Callable[..., Awaitable[Caller]]:
+        """For a route's signature: the caller its route class identified first."""
+
+        async def authenticated(
+            request: Request,
+            _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+            _api_key: Annotated[str | None, Depends(_API_KEY)],
+        ) -> Caller:
+            caller = getattr(request.state, "caller", None)
+            return caller if isinstance(caller, Caller) else await self.identify(request)
+
+        return authenticated
+
+
+class AuthenticatedFirst(APIRoute):
+    """A route that takes a credential identifies its caller before its body is read or checked."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        if not any(getattr(d.call, "__name__", "") == "authenticated" for d in self.dependant.dependencies):
+            return handler
+
+        async def authenticated_first(request: Request) -> Response:
+            authenticator: Authenticator = request.app.state.authenticator
+            request.state.caller = await authenticator.identify(request)
+            response: Response = await handler(request)
+            return response
+
+        return authenticated_first
 
 
 def answer_auth_problems(app: FastAPI) -> None:

@@ -18,7 +18,9 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class TokenRequest(BaseModel):
-    grant_type: str = Field(description="client_credentials")
+    # Any string is taken, so that another grant is answered as RFC 6749 says (400
+    # unsupported_grant_type); the one offered is all the document names.
+    grant_type: str = Field(json_schema_extra={"enum": ["client_credentials"]})
     scope: str | None = Field(default=None, description="Space-separated; default: all granted.")
     client_id: str | None = Field(default=None, description="Or in HTTP Basic auth (preferred).")
     client_secret: str | None = None
@@ -64,7 +66,7 @@ def add_token_endpoint(
 
     @app.post(
         "/oauth/token",
-        responses={status: {"model": Problem} for status in (400, 401, 422, 429)},
+        responses={status: {"model": Problem} for status in (400, 401, 413, 422, 429)},
         tags=["oauth2"],
     )
     async def issue_token(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import phonenumbers
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from contracts.events import ReplyKind, WorkOrderType
 
@@ -39,7 +39,7 @@ class WebContact(BaseModel):
     account_number: str | None = Field(default=None, max_length=64)
     type: WorkOrderType | None = Field(default=None, description="The category the customer picked.")
     description: str = Field(min_length=1, max_length=4000)
-    anonymous: bool = False
+    anonymous: StrictBool = False  # 0 or "yes" is a mistake to report, not a guess to make
     external_ref: str | None = Field(default=None, max_length=128)
 
 

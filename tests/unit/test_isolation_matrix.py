@@ -1,0 +1,112 @@
+"""Who may call what, generated from the gateway's route table: every endpoint x every role x its own
+province and unit, another province, another unit of its province -> the expected answer. A new endpoint
+without a rule here, or one that takes no credential without being listed as public, fails the suite."""
+
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from deploy.local.credentials import local_keys
+from tests.unit.test_gateway import app_with
+
+# Served to anyone: the probes, the API's description, the OAuth2 token endpoint and its public keys.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("POST", "/oauth/token"),
+    ("GET", "/.well-known/jwks.json"),
+}
+CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
+REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str  # the route's path with its parameters filled in for the caller's own unit
+    body: dict[str, object]
+    allowed: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (role, relation)
+    status: int = 202
+
+
+RULES = {
+    ("POST", "/v1/contacts/web"): Rule("/v1/contacts/web", CONTACT, frozenset({("channel_adapter", "own")})),
+    ("POST", "/v1/departments/{department}/replies"): Rule(
+        "/v1/departments/repair/replies", REPLY, frozenset({("department", "own")})
+    ),
+}
+
+# The caller for each role and relation to the gd gateway's resource named in the rule's path (the web
+# channel, the repair department). A role without units of its own has no "other unit".
+CALLERS = {
+    ("channel_adapter", "own"): "gd.channel.web",
+    ("channel_adapter", "other_province"): "bj.channel.web",
+    ("channel_adapter", "other_unit"): "gd.channel.sms",
+    ("department", "own"): "gd.department.repair",
+    ("department", "other_province"): "bj.department.repair",
+    ("department", "other_unit"): "gd.department.billing",
+    **{(role, "own"): f"gd.{role}" for role in ("agent", "supervisor", "auditor")},
+    **{(role, "other_province"): f"bj.{role}" for role in ("agent", "supervisor", "auditor")},
+    ("hub", "own"): "hub.hub",
+}
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.published: list[object] = []
+
+    async def publish(self, event: object, _topic: str, **_: object) -> str:
+        self.published.append(event)
+        return "event-id"
+
+
+def routes() -> list[tuple[str, str, bool]]:
+    """(method, path, takes a credential) for every route the gateway serves."""
+    found = []
+    for route in app_with(Recording()).routes:
+        if isinstance(route, APIRoute):
+            authenticated = any(d.call.__name__ == "authenticated" for d in route.dependant.dependencies)
+            found += [(method, route.path, authenticated) for method in sorted(route.methods)]
+        elif isinstance(route, Route):
+            found += [
+                (method, route.path, False) for method in sorted(route.methods or ()) if method != "HEAD"
+            ]
+    return found
+
+
+def test_every_endpoint_takes_a_credential_unless_it_is_listed_as_public():
+    open_routes = {(method, path) for method, path, authenticated in routes() if not authenticated}
+    assert open_routes == PUBLIC
+
+
+def test_every_endpoint_that_takes_a_credential_has_a_rule_in_the_matrix():
+    guarded = {(method, path) for method, path, authenticated in routes() if authenticated}
+    assert guarded == set(RULES), "add the new endpoint's rule to RULES"
+
+
+MATRIX = [(route, role_relation) for route in sorted(RULES) for role_relation in sorted(CALLERS)]
+
+
+@pytest.mark.parametrize(
+    ("route", "caller"), MATRIX, ids=[f"{r[0]} {r[1]} as {c[0]} ({c[1]})" for r, c in MATRIX]
+)
+async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, str]):
+    rule = RULES[route]
+    publisher = Recording()
+    expected = rule.status if caller in rule.allowed else 403
+    transport = httpx.ASGITransport(app=app_with(publisher))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        key = {"Authorization": f"Bearer {local_keys()[CALLERS[caller]]}"}
+        answer = await client.request(route[0], rule.path, json=rule.body, headers=key)
+        anonymous = await client.request(route[0], rule.path, json=rule.body)
+    assert answer.status_code == expected, answer.text
+    assert anonymous.status_code == 401
+    assert len(publisher.published) == (1 if expected < 300 else 0), "a refused call publishes nothing"
+    if expected == 403:
+        assert answer.headers["content-type"] == "application/problem+json"
