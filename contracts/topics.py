@@ -84,6 +84,11 @@ class Topics:
         return f"{self.prefix}.dispatch."
 
     @property
+    def audit(self) -> str:
+        """AuditRecorded: every call through the gateway's API -> the gateway's audit trail, key audit id."""
+        return f"{self.prefix}.audit"
+
+    @property
     def deadletter(self) -> str:
         """Any message a consumer could not take, with the reason in dlq_* headers, original key."""
         return f"{self.prefix}.deadletter"
@@ -97,6 +102,7 @@ PRODUCERS = {
     "dispatch.progress": "dispatch",
     "notifications": "notify",
     "followups": "qa",
+    "audit": "gateway",
 }
 
 # Topic (without the prefix) -> the services that consume it.
@@ -104,5 +110,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "contacts": ("intake",),
     "workorders": ("dispatch",),
     "dispatch.replies": ("dispatch",),
-    "dispatch.progress": ("notify", "qa"),
+    # The gateway learns which department each dispatch went to, to refuse another's reply.
+    "dispatch.progress": ("notify", "qa", "gateway"),
+    "audit": ("gateway",),
 }

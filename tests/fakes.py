@@ -5,17 +5,18 @@ document mapping is tested against the real store.
 """
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import EVENTS_BY_TYPE, Event
+from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event
 from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
+from services.gateway.ports import DispatchSeen
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -179,3 +180,50 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+class InMemoryDispatchDirectory:
+    """The gateway's dispatches as seen on the progress topic, held in a dict."""
+
+    def __init__(self, *known: DispatchSeen) -> None:
+        self.seen = {d.dispatch_id: d for d in known}
+
+    async def record(self, dispatches: Sequence[DispatchSeen]) -> None:
+        self.seen |= {d.dispatch_id: d for d in dispatches}
+
+    async def find(self, dispatch_id: str) -> DispatchSeen | None:
+        return self.seen.get(dispatch_id)
+
+
+class InMemoryAuditTrail:
+    def __init__(self) -> None:
+        self.records: dict[str, AuditRecordedV1] = {}
+
+    async def record(self, entries: Sequence[AuditRecordedV1]) -> None:
+        for entry in entries:
+            self.records.setdefault(entry.audit_id, entry)
+
+    async def in_minutes(self, minutes: Sequence[str], principal: str | None) -> list[AuditRecordedV1]:
+        wanted = set(minutes)
+        found = [
+            e
+            for e in self.records.values()
+            if e.at.strftime("%Y-%m-%dT%H:%M") in wanted
+            and (principal is None or e.principal_id == principal)
+        ]
+        return sorted(found, key=lambda e: (e.at, e.audit_id))
+
+
+class RecordingPublisher:
+    """Takes what the gateway publishes: its events in `published`, their audit records in `audited`."""
+
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+        self.audited: list[AuditRecordedV1] = []
+
+    async def publish(self, event: Event, _topic: str, **_: object) -> str:
+        if isinstance(event, AuditRecordedV1):
+            self.audited.append(event)
+        else:
+            self.published.append(event)
+        return "event-id"

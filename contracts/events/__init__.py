@@ -1,5 +1,6 @@
 """Every event Hotline's services exchange, one versioned pydantic model per CloudEvents type."""
 
+from contracts.events.audit import AuditRecordedV1
 from contracts.events.base import Event
 from contracts.events.contact import ContactReceivedV1
 from contracts.events.followup import FollowUpScheduledV1
@@ -22,6 +23,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     NotificationSentV1,
     NotificationFailedV1,
     FollowUpScheduledV1,
+    AuditRecordedV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -29,6 +31,7 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_
 __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TYPE",
+    "AuditRecordedV1",
     "Channel",
     "ContactReceivedV1",
     "Customer",

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from services.gateway.limits import RateLimit, TooManyRequests
-from services.gateway.principals import Caller, Forbidden, PrincipalTable
+from services.gateway.limits import RateLimit
+from services.gateway.principals import Caller, PrincipalTable
 from services.gateway.schemas import Problem
 from services.gateway.tokens import InvalidToken, TokenService
 
@@ -91,18 +91,8 @@ class AuthenticatedFirst(APIRoute):
         return authenticated_first
 
 
-def answer_auth_problems(app: FastAPI) -> None:
+def answer_unauthenticated(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
         problem = Problem(title="Unauthenticated", status=401, detail=str(error))
         return problem.response({"WWW-Authenticate": 'Bearer realm="hotline", error="invalid_token"'})
-
-    @app.exception_handler(TooManyRequests)
-    async def too_many(_: Request, error: TooManyRequests) -> JSONResponse:
-        problem = Problem(title="Too many requests", status=429, detail=str(error))
-        return problem.response({"Retry-After": str(error.retry_after)})
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
-        problem = Problem(title="Forbidden", status=403, detail=str(error))
-        return problem.response({"WWW-Authenticate": 'Bearer realm="hotline", error="insufficient_scope"'})

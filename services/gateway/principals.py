@@ -95,6 +95,10 @@ class Forbidden(Exception):
     """The caller is known but may not do this; the message says why."""
 
 
+class NotFound(Exception):
+    """Not there for this caller: what another province holds is answered so too, never shown."""
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -157,6 +161,15 @@ def may_post_contact(caller: Caller, province: str, channel: str) -> None:
     _require(caller, Scope.CONTACTS_WRITE)
     if principal.province != province or principal.channel != channel:
         raise Forbidden(f"this key posts {principal.channel} contacts for {principal.province} only")
+
+
+def may_read_audit(caller: Caller, province: str) -> None:
+    principal = caller.principal
+    if principal.role is not Role.AUDITOR:
+        raise Forbidden(f"a {principal.role.value} does not read the audit trail")
+    _require(caller, Scope.AUDIT_READ)
+    if principal.province != province:
+        raise Forbidden(f"this auditor reads {principal.province}'s trail only")
 
 
 def may_reply_for(caller: Caller, province: str, department: str) -> None:

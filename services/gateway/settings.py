@@ -4,10 +4,10 @@ from typing import Self
 from limits import parse
 from pydantic import Field, field_validator, model_validator
 
-from plumbing.settings import BusSettings
+from plumbing.settings import ServiceSettings
 
 
-class GatewaySettings(BusSettings):
+class GatewaySettings(ServiceSettings):
     # A caller waits at most this long for Kafka to acknowledge its contact; then it is answered 503
     # with Retry-After instead of holding a connection for as long as an outage lasts.
     gateway_accept_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -1,6 +1,7 @@
 """Every query the services send to the store while a contact travels through them, and while their timers
 tick, is one that an index they declared serves (issue: lookups that stay flat at a million records)."""
 
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from contracts.ids import work_order_id_for
@@ -38,6 +39,12 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 },
             )
             assert reply.status_code == 202
+            minute = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
+            audit = await subsystem.gateway.get("/v1/audit", params={"from": minute, "minutes": 1})
+            by_principal = await subsystem.gateway.get(
+                "/v1/audit", params={"from": minute, "principal": f"{PROVINCE}.channel.web"}
+            )
+            assert (audit.status_code, by_principal.status_code) == (200, 200)
             await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
 
             def timers_ticked() -> bool:
@@ -47,5 +54,5 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
             await until(timers_ticked, timeout=30)
 
     collections = {query.collection for query in shapes.queries}
-    assert {"work_orders", "dispatches", "notifications", "follow_ups"} <= collections
+    assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
     assert shapes.problems() == []

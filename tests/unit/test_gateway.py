@@ -13,8 +13,10 @@ from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import create_app
 from services.gateway.bootstrap import bootstrap
+from services.gateway.ports import DispatchSeen
 from services.gateway.principals import PrincipalTable
 from services.gateway.settings import GatewaySettings
+from tests.fakes import InMemoryAuditTrail, InMemoryDispatchDirectory, RecordingPublisher
 
 PRINCIPALS = ensure_local_credentials()
 
@@ -22,6 +24,7 @@ PRINCIPALS = ensure_local_credentials()
 def local_settings(**overrides: object) -> GatewaySettings:
     values: dict[str, object] = {
         "kafka_bootstrap_servers": "127.0.0.1:1",
+        "mongodb_uri": "mongodb://127.0.0.1:1/",
         "hotline_province": "gd",
         "hotline_environment": "local",
         "gateway_principals_path": PRINCIPALS,
@@ -30,12 +33,24 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
-def app_with(publisher: object, **overrides: object):
+# The dispatch the tests' replies answer, as the gateway would have seen it on the progress topic.
+REPAIRS = DispatchSeen("WO-1-D1", "WO-1", "repair")
+
+
+def app_with(publisher: object, dispatches=None, trail=None, **overrides: object):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
-    runtime = build_runtime(settings, "gateway")
+    runtime = build_runtime(settings, "gateway", store=False)
     access = load_access(settings, issuer=runtime.source)
-    return create_app(runtime, publisher, access, max_body_bytes=settings.gateway_max_body_bytes)  # type: ignore[arg-type]
+    return create_app(
+        runtime,
+        publisher,  # type: ignore[arg-type]
+        access,
+        dispatches or InMemoryDispatchDirectory(REPAIRS),
+        trail or InMemoryAuditTrail(),
+        max_body_bytes=settings.gateway_max_body_bytes,
+        dispatch_patience=0.0,
+    )
 
 
 class Gateway:
@@ -54,7 +69,9 @@ def collector(bucket: list[Envelope]):
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    service = bootstrap(local_settings())
+    service = bootstrap(
+        local_settings(), dispatches=InMemoryDispatchDirectory(REPAIRS), audit=InMemoryAuditTrail()
+    )
     runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
 
@@ -188,7 +205,8 @@ class StalledBroker:
         self._healthy.set()
 
     async def publish(self, _value: bytes, *, headers: dict[str, str], **_: object) -> None:
-        self.event_ids.append(headers["ce_id"])
+        if headers["ce_type"] == "hotline.contact.received.v1":  # its audit record goes alongside
+            self.event_ids.append(headers["ce_id"])
         await self._healthy.wait()
 
 
@@ -286,15 +304,6 @@ def test_a_principals_table_with_problems_is_refused_with_each_listed(tmp_path):
         PrincipalTable.load(path)
     assert "principal 0: key_sha256: String should match pattern" in str(refused.value)
     assert "principal 1: entry: Value error, unknown province 'zz'" in str(refused.value)
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.published: list[object] = []
-
-    async def publish(self, event: object, _topic: str, **_: object) -> str:
-        self.published.append(event)
-        return "event-id"
 
 
 def limited_gateway(

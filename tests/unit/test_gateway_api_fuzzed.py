@@ -7,10 +7,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from deploy.local.credentials import local_keys
+from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
-from tests.unit.test_isolation_matrix import PUBLIC, Recording
+from tests.unit.test_isolation_matrix import PUBLIC
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", app_with(Recording()))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app_with(RecordingPublisher()))
 
 CREDENTIAL = {
     "/v1/contacts/web": "gd.channel.web",

@@ -10,39 +10,19 @@ import jwt
 import pytest
 
 from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, local_secrets
-from plumbing.runtime import build_runtime
 from services.gateway import key_set
-from services.gateway.access import load_access
-from services.gateway.app import create_app
 from services.gateway.principals import PrincipalTable
-from services.gateway.settings import GatewaySettings
 from services.gateway.tokens import InvalidToken, TokenService
+from tests.fakes import RecordingPublisher
+from tests.unit.test_gateway import app_with
 
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
 DEPARTMENT = "gd.department.repair"
 ISSUER = "/hotline/province/gd/gateway"
 
 
-class Recording:
-    def __init__(self) -> None:
-        self.published: list[object] = []
-
-    async def publish(self, event: object, _topic: str, **_: object) -> str:
-        self.published.append(event)
-        return "event-id"
-
-
-def gateway(publisher: Recording, province: str = "gd", **overrides: object) -> httpx.AsyncClient:
-    settings = GatewaySettings(
-        kafka_bootstrap_servers="127.0.0.1:1",
-        hotline_province=province,
-        hotline_environment="local",
-        gateway_principals_path=ensure_local_credentials(),
-        gateway_signing_keys_path=SIGNING_KEYS,
-        **overrides,  # type: ignore[arg-type]
-    )
-    runtime = build_runtime(settings, "gateway")
-    app = create_app(runtime, publisher, load_access(settings, issuer=runtime.source))  # type: ignore[arg-type]
+def gateway(publisher: RecordingPublisher, province: str = "gd", **overrides: object) -> httpx.AsyncClient:
+    app = app_with(publisher, hotline_province=province, **overrides)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 
@@ -60,7 +40,7 @@ async def token_for(client: httpx.AsyncClient, principal_id: str) -> str:
 
 
 async def test_a_department_trades_its_client_secret_for_a_short_lived_token_and_replies_with_it():
-    publisher = Recording()
+    publisher = RecordingPublisher()
     async with gateway(publisher) as client:
         secret = local_secrets()[DEPARTMENT]["client_secret"]
         answer = await client.post(
@@ -83,7 +63,7 @@ async def test_a_department_trades_its_client_secret_for_a_short_lived_token_and
 
 
 async def test_a_client_id_and_secret_in_the_form_body_are_taken_too():
-    async with gateway(Recording()) as client:
+    async with gateway(RecordingPublisher()) as client:
         secret = local_secrets()[DEPARTMENT]["client_secret"]
         answer = await client.post(
             "/oauth/token",
@@ -93,7 +73,7 @@ async def test_a_client_id_and_secret_in_the_form_body_are_taken_too():
 
 
 async def test_a_wrong_secret_is_401_invalid_client_and_guessing_is_stopped_with_429():
-    async with gateway(Recording(), gateway_token_failures_rate="3/minute") as client:
+    async with gateway(RecordingPublisher(), gateway_token_failures_rate="3/minute") as client:
         answers = [
             await client.post(
                 "/oauth/token",
@@ -113,7 +93,7 @@ async def test_a_wrong_secret_is_401_invalid_client_and_guessing_is_stopped_with
 
 
 async def test_another_grant_or_a_scope_the_client_does_not_hold_is_400_with_the_oauth_error():
-    async with gateway(Recording()) as client:
+    async with gateway(RecordingPublisher()) as client:
         secret = local_secrets()[DEPARTMENT]["client_secret"]
         password = await client.post(
             "/oauth/token", data={"grant_type": "password"}, headers=basic(DEPARTMENT, secret)
@@ -162,7 +142,7 @@ def claims_for(principal_id: str, **changes: object) -> dict[str, object]:
     ids=["expired", "another province's gateway", "a principal since removed"],
 )
 async def test_a_token_expired_for_elsewhere_or_of_a_removed_principal_is_401(token: str, detail: str):
-    publisher = Recording()
+    publisher = RecordingPublisher()
     async with gateway(publisher) as client:
         reply = await client.post(
             "/v1/departments/repair/replies", json=REPLY, headers={"Authorization": f"Bearer {token}"}
@@ -173,7 +153,7 @@ async def test_a_token_expired_for_elsewhere_or_of_a_removed_principal_is_401(to
 
 
 async def test_a_tampered_token_is_401_and_nothing_is_published():
-    publisher = Recording()
+    publisher = RecordingPublisher()
     async with gateway(publisher) as client:
         header, payload, signature = (await token_for(client, "gd.department.billing")).split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -190,9 +170,9 @@ async def test_a_tampered_token_is_401_and_nothing_is_published():
 
 
 async def test_a_token_of_another_province_is_refused_by_this_provinces_gateway():
-    async with gateway(Recording(), province="bj") as beijing:
+    async with gateway(RecordingPublisher(), province="bj") as beijing:
         token = await token_for(beijing, "bj.department.repair")
-    async with gateway(Recording()) as guangdong:
+    async with gateway(RecordingPublisher()) as guangdong:
         reply = await guangdong.post(
             "/v1/departments/repair/replies", json=REPLY, headers={"Authorization": f"Bearer {token}"}
         )
@@ -223,7 +203,7 @@ def test_keys_rotate_without_a_restart_tokens_of_a_retired_key_are_refused(tmp_p
 
 
 async def test_the_public_key_set_is_served_to_anyone_without_private_parts():
-    async with gateway(Recording()) as client:
+    async with gateway(RecordingPublisher()) as client:
         answer = await client.get("/.well-known/jwks.json")
     [key] = answer.json()["keys"]
     assert set(key) == {"kty", "crv", "x", "y", "kid", "alg", "use"}

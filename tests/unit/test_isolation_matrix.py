@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from deploy.local.credentials import local_keys
+from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
 
 # Served to anyone: the probes, the API's description, the OAuth2 token endpoint and its public keys.
@@ -30,15 +31,19 @@ REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "me
 @dataclass(frozen=True)
 class Rule:
     path: str  # the route's path with its parameters filled in for the caller's own unit
-    body: dict[str, object]
+    body: dict[str, object] | None
     allowed: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (role, relation)
     status: int = 202
+    publishes: int = 1  # events put on the bus when allowed, beside the call's audit record
 
 
 RULES = {
     ("POST", "/v1/contacts/web"): Rule("/v1/contacts/web", CONTACT, frozenset({("channel_adapter", "own")})),
     ("POST", "/v1/departments/{department}/replies"): Rule(
         "/v1/departments/repair/replies", REPLY, frozenset({("department", "own")})
+    ),
+    ("GET", "/v1/audit"): Rule(
+        "/v1/audit?from=2026-12-02T01:00Z", None, frozenset({("auditor", "own")}), status=200, publishes=0
     ),
 }
 
@@ -57,19 +62,10 @@ CALLERS = {
 }
 
 
-class Recording:
-    def __init__(self) -> None:
-        self.published: list[object] = []
-
-    async def publish(self, event: object, _topic: str, **_: object) -> str:
-        self.published.append(event)
-        return "event-id"
-
-
 def routes() -> list[tuple[str, str, bool]]:
     """(method, path, takes a credential) for every route the gateway serves."""
     found = []
-    for route in app_with(Recording()).routes:
+    for route in app_with(RecordingPublisher()).routes:
         if isinstance(route, APIRoute):
             authenticated = any(d.call.__name__ == "authenticated" for d in route.dependant.dependencies)
             found += [(method, route.path, authenticated) for method in sorted(route.methods)]
@@ -98,7 +94,7 @@ MATRIX = [(route, role_relation) for route in sorted(RULES) for role_relation in
 )
 async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, str]):
     rule = RULES[route]
-    publisher = Recording()
+    publisher = RecordingPublisher()
     expected = rule.status if caller in rule.allowed else 403
     transport = httpx.ASGITransport(app=app_with(publisher))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
@@ -107,6 +103,11 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
         anonymous = await client.request(route[0], rule.path, json=rule.body)
     assert answer.status_code == expected, answer.text
     assert anonymous.status_code == 401
-    assert len(publisher.published) == (1 if expected < 300 else 0), "a refused call publishes nothing"
+    assert len(publisher.published) == (rule.publishes if expected < 300 else 0), (
+        "a refusal publishes nothing"
+    )
+    [audited] = publisher.audited  # the anonymous call has no principal to record
+    assert (audited.principal_id, audited.status) == (CALLERS[caller], expected)
+    assert audited.outcome == ("accepted" if expected < 300 else "refused")
     if expected == 403:
         assert answer.headers["content-type"] == "application/problem+json"

@@ -16,6 +16,7 @@ def production(monkeypatch):
     for name in ("HOTLINE_ENVIRONMENT", "GATEWAY_SIGNING_KEYS_PATH", "GATEWAY_PRINCIPALS_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/")
     monkeypatch.setenv("KAFKA_SASL_USERNAME", "notify")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", "Zr8wq3Tn5Vb1Lk")
 

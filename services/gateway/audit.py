@@ -1,0 +1,74 @@
+"""The audit trail's writing end: one AuditRecorded event per call through the API, accepted or refused,
+published on the subsystem's audit topic before the caller is answered (an accepted call is answered
+only once both its event and its audit record are on the bus)."""
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from fastapi import Request
+from starlette.routing import Match
+
+from contracts.events import AuditRecordedV1
+from plumbing.bus import EventPublisher
+from services.gateway.principals import Caller
+
+
+def client_of(request: Request) -> str | None:
+    """The peer's address; a proxy's X-Forwarded-For is kept beside it, not instead (it is the
+    client's own claim)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return f"{forwarded.split(',')[0].strip()} via {peer}" if forwarded else peer
+
+
+def action_of(request: Request) -> str:
+    """The route's name ("contact.post"), as declared with the route."""
+    route = request.scope.get("route")
+    if route is None:  # refused before routing finished: find it the way the router does
+        for candidate in request.app.routes:
+            if candidate.matches(request.scope)[0] is Match.FULL:
+                route = candidate
+                break
+    return str(getattr(route, "name", None) or request.url.path)
+
+
+class AuditWriter:
+    def __init__(self, publisher: EventPublisher, topic: str, province: str) -> None:
+        self._publisher = publisher
+        self._topic = topic
+        self._province = province
+
+    def entry(
+        self,
+        request: Request,
+        caller: Caller,
+        *,
+        outcome: Literal["accepted", "refused"],
+        status: int,
+        resource: str | None = None,
+        detail: str | None = None,
+        key: str | None = None,
+    ) -> AuditRecordedV1:
+        """`key`: the request's idempotency key; a retry with it is the same record, kept once."""
+        action = action_of(request)
+        principal = caller.principal
+        stable = f"hotline:audit:{principal.id}:{action}:{key}:{outcome}:{status}"
+        audit_id = str(uuid5(NAMESPACE_URL, stable) if key else uuid4())
+        return AuditRecordedV1(
+            audit_id=audit_id,
+            province=self._province,
+            at=datetime.now(UTC),
+            principal_id=principal.id,
+            role=principal.role.value,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            status=status,
+            client=client_of(request),
+            token_id=caller.token_id,
+            detail=detail,
+        )
+
+    async def record(self, entry: AuditRecordedV1) -> None:
+        await self._publisher.publish(entry, self._topic, event_id=entry.audit_id)

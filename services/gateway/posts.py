@@ -1,0 +1,108 @@
+"""What channels and departments post: contacts and replies, each put on the bus with its audit record
+before the 202."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from fastapi import FastAPI, Header, Request
+
+from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1, Event
+from contracts.topics import Topics
+from plumbing.bus import EventPublisher
+from services.gateway.audit import AuditWriter
+from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.principals import Caller, Forbidden, NotFound, may_post_contact, may_reply_for
+from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
+
+ANSWERS: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem} for status in (400, 401, 403, 404, 413, 422, 429, 503)
+}
+IdempotencyKey = Annotated[
+    str | None, Header(max_length=128, description="Retries with the same key give the same id.")
+]
+
+
+def _stable_id(prefix: str, scope: str, key: str | None) -> str:
+    return f"{prefix}-" + (uuid5(NAMESPACE_URL, f"hotline:{scope}:{key}") if key else uuid4()).hex.upper()
+
+
+def _event_id(scope: str, key: str | None) -> str | None:
+    """A retried post is the same event: consumers that drop duplicates by CloudEvents id drop it too."""
+    return str(uuid5(NAMESPACE_URL, f"hotline:event:{scope}:{key}")) if key else None
+
+
+def add_posts(
+    app: FastAPI,
+    Authenticated: Any,
+    publisher: EventPublisher,
+    audit: AuditWriter,
+    dispatches: DispatchLookup,
+    topics: Topics,
+    province: str,
+) -> None:
+    async def accepted(
+        request: Request, caller: Caller, event: Event, topic: str, resource: str, scope: str, key: str | None
+    ) -> Accepted:
+        """On the bus with its audit record, both acknowledged, or neither answered 202."""
+        entry = audit.entry(request, caller, outcome="accepted", status=202, resource=resource, key=key)
+        await asyncio.gather(
+            publisher.publish(event, topic, event_id=_event_id(scope, key)), audit.record(entry)
+        )
+        return Accepted(id=resource)
+
+    @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS, name="contact.post")
+    async def post_web_contact(
+        request: Request, contact: WebContact, caller: Authenticated, idempotency_key: IdempotencyKey = None
+    ) -> Accepted:
+        """Accept a contact: the 202 is sent only once the bus has stored it."""
+        may_post_contact(caller, province, Channel.WEB.value)
+        contact_id = _stable_id("C", "web", idempotency_key)
+        event = ContactReceivedV1(
+            contact_id=contact_id,
+            channel=Channel.WEB,
+            received_at=datetime.now(UTC),
+            province=province,
+            phone=contact.phone,
+            customer_name=contact.customer_name,
+            address=contact.address,
+            account_number=contact.account_number,
+            requested_type=contact.type,
+            description=contact.description,
+            anonymous=contact.anonymous,
+            external_ref=contact.external_ref,
+        )
+        return await accepted(request, caller, event, topics.contacts, contact_id, "web", idempotency_key)
+
+    @app.post("/v1/departments/{department}/replies", status_code=202, responses=ANSWERS, name="reply.post")
+    async def post_department_reply(
+        request: Request,
+        department: str,
+        reply: DepartmentReply,
+        caller: Authenticated,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        """A department's reply to a dispatch sent to it; another's dispatch is 403, one this province
+        never sent 404, and nothing is published for either."""
+        may_reply_for(caller, province, department)
+        seen = await dispatches.find(reply.dispatch_id)
+        if seen is None or seen.work_order_id != reply.work_order_id:
+            raise NotFound(f"no dispatch {reply.dispatch_id} of work order {reply.work_order_id} here")
+        if seen.department != department:
+            raise Forbidden("this dispatch was sent to another department")
+        reply_id = _stable_id("R", f"reply:{department}", idempotency_key)
+        event = DepartmentRepliedV1(
+            reply_id=reply_id,
+            work_order_id=reply.work_order_id,
+            dispatch_id=reply.dispatch_id,
+            department=department,
+            kind=reply.kind,
+            message=reply.message,
+            responder=reply.responder,
+            replied_at=datetime.now(UTC),
+        )
+        scope = f"reply:{department}"
+        return await accepted(
+            request, caller, event, topics.department_replies, reply_id, scope, idempotency_key
+        )

@@ -1,0 +1,77 @@
+"""How the gateway answers what goes wrong, always as problem+json: invalid requests, Starlette's own
+refusals, the bus being down, and the refusals of access control (each of those also audited)."""
+
+from http import HTTPStatus
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.gateway.audit import AuditWriter
+from services.gateway.limits import TooManyRequests
+from services.gateway.principals import Caller, Forbidden, NotFound
+from services.gateway.schemas import FieldError, Problem
+
+
+def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(
+                field=".".join(str(p) for p in e["loc"] if p != "body"), message=e["msg"], type=e["type"]
+            )
+            for e in error.errors()
+        ]
+        problem = Problem(
+            title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors
+        )
+        return problem.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's and FastAPI's own refusals (a body that is not JSON, an unknown path, a method
+        not served) as problem+json too."""
+        title = HTTPStatus(error.status_code).phrase
+        problem = Problem(title=title, status=error.status_code, detail=str(error.detail))
+        return problem.response(dict(error.headers or {}))
+
+    @app.exception_handler(KafkaError)
+    async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
+        log.error("bus unavailable; call not accepted", error=repr(error))
+        problem = Problem(
+            title="Bus unavailable", status=503, detail="Nothing was accepted; retry with the same key."
+        )
+        return problem.response({"Retry-After": "5"})
+
+    @app.exception_handler(TooManyRequests)
+    async def too_many(_: Request, error: TooManyRequests) -> JSONResponse:
+        problem = Problem(title="Too many requests", status=429, detail=str(error))
+        return problem.response({"Retry-After": str(error.retry_after)})
+
+    async def refused(request: Request, problem: Problem, headers: dict[str, str]) -> JSONResponse:
+        caller = getattr(request.state, "caller", None)
+        if isinstance(caller, Caller):
+            entry = audit.entry(
+                request, caller, outcome="refused", status=problem.status, detail=problem.detail
+            )
+            try:
+                await audit.record(entry)
+            except KafkaError as error:  # the refusal stands; the missing record is said loudly
+                log.error(
+                    "audit record of a refusal not published", error=repr(error), audit_id=entry.audit_id
+                )
+        return problem.response(headers)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> JSONResponse:
+        problem = Problem(title="Forbidden", status=403, detail=str(error))
+        return await refused(
+            request, problem, {"WWW-Authenticate": 'Bearer realm="hotline", error="insufficient_scope"'}
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return await refused(request, Problem(title="Not found", status=404, detail=str(error)), {})

@@ -1,0 +1,58 @@
+"""On the real stack: a department may answer only the dispatches sent to it, and every call, accepted or
+refused, is in the province's audit trail for its auditor (issue: access control, privacy and audit)."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from contracts.ids import work_order_id_for
+from contracts.topics import Topics
+from deploy.local.credentials import local_keys
+from tests.support.running import Tap, eventually, running_subsystem
+
+PROVINCE = "ln"
+
+
+async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_call(stack):
+    began = datetime.now(UTC)
+    async with (
+        running_subsystem(stack, PROVINCE, services=["gateway", "intake", "dispatch"]) as subsystem,
+        Tap(stack, Topics(PROVINCE).department("repair")) as repair_desk,
+    ):
+        gateway = subsystem.gateway
+        accepted = await gateway.post(
+            "/v1/contacts/web",
+            json={"phone": "13904112345", "type": "fault_repair", "description": f"停电 {uuid4().hex}"},
+        )
+        work_order_id = work_order_id_for(accepted.json()["id"])
+        dispatched = await repair_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
+        reply = {
+            "work_order_id": work_order_id,
+            "dispatch_id": dispatched.data.dispatch_id,
+            "kind": "final",
+            "message": "已修复",
+        }
+        billing = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.department.billing']}"}
+        forged = await gateway.post("/v1/departments/billing/replies", json=reply, headers=billing)
+        guessed = await gateway.post(
+            "/v1/departments/billing/replies", json=reply | {"dispatch_id": "WO-NONE-D1"}, headers=billing
+        )
+        answered = await gateway.post("/v1/departments/repair/replies", json=reply)
+        assert (forged.status_code, guessed.status_code, answered.status_code) == (403, 404, 202)
+
+        async def trail() -> list[dict[str, object]] | None:
+            minute = began.strftime("%Y-%m-%dT%H:%MZ")
+            span = int((datetime.now(UTC) - began) / timedelta(minutes=1)) + 1
+            page = await gateway.get("/v1/audit", params={"from": minute, "minutes": span})
+            records = [r for r in page.json()["records"] if r["action"] != "audit.read"]
+            return records if len(records) >= 4 else None
+
+        records = await eventually(trail, timeout=30)
+    calls = [(r["principal_id"], r["action"], r["status"]) for r in records]
+    assert calls == [
+        (f"{PROVINCE}.channel.web", "contact.post", 202),
+        (f"{PROVINCE}.department.billing", "reply.post", 403),
+        (f"{PROVINCE}.department.billing", "reply.post", 404),
+        (f"{PROVINCE}.department.repair", "reply.post", 202),
+    ]
+    assert records[1]["detail"] == "this dispatch was sent to another department"
+    assert records[3]["token_id"], "the department called with an OAuth2 token"

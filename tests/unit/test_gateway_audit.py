@@ -1,0 +1,125 @@
+"""Object-level checks on a department's reply, and the audit trail an auditor reads."""
+
+from datetime import UTC, datetime
+
+import httpx
+
+from contracts.envelope import Envelope
+from contracts.events import WorkOrderDispatchedV1
+from deploy.local.credentials import local_keys
+from services.gateway.handlers import GatewayHandlers
+from tests.fakes import InMemoryAuditTrail, InMemoryDispatchDirectory, RecordingPublisher, envelope_of
+from tests.unit.test_gateway import REPAIRS, app_with
+
+CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
+REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+def client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+
+
+async def test_a_department_replying_to_a_dispatch_sent_to_another_is_403_and_nothing_is_published():
+    publisher = RecordingPublisher()
+    async with client(app_with(publisher)) as gateway:
+        answer = await gateway.post(
+            "/v1/departments/billing/replies", json=REPLY, headers=as_("gd.department.billing")
+        )
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "this dispatch was sent to another department"
+    assert publisher.published == []
+    [refusal] = publisher.audited
+    assert (refusal.principal_id, refusal.action, refusal.outcome, refusal.status) == (
+        "gd.department.billing",
+        "reply.post",
+        "refused",
+        403,
+    )
+
+
+async def test_a_dispatch_this_province_never_sent_or_of_another_work_order_is_404():
+    publisher = RecordingPublisher()
+    async with client(app_with(publisher)) as gateway:
+        unknown = await gateway.post(
+            "/v1/departments/repair/replies",
+            json=REPLY | {"dispatch_id": "WO-BJ-D1"},
+            headers=as_("gd.department.repair"),
+        )
+        mismatched = await gateway.post(
+            "/v1/departments/repair/replies",
+            json=REPLY | {"work_order_id": "WO-2"},
+            headers=as_("gd.department.repair"),
+        )
+    assert (unknown.status_code, mismatched.status_code) == (404, 404)
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert publisher.published == []
+
+
+async def test_the_gateway_learns_whose_each_dispatch_is_from_the_progress_topic():
+    directory, trail = InMemoryDispatchDirectory(), InMemoryAuditTrail()
+    dispatched = WorkOrderDispatchedV1(
+        work_order_id="WO-7",
+        dispatch_id="WO-7-D1",
+        province="gd",
+        department="water",
+        type="fault_repair",
+        dispatched_at=datetime.now(UTC),
+        reply_due_at=datetime.now(UTC),
+        customer={"phone": "+8613926012345"},
+        description="停水",
+    )
+    await GatewayHandlers(directory, trail).dispatches_seen([envelope_of(dispatched)])
+    seen = await directory.find("WO-7-D1")
+    assert seen is not None
+    assert (seen.work_order_id, seen.department) == ("WO-7", "water")
+
+
+async def test_an_auditor_reads_who_did_what_from_where_and_its_reading_is_recorded_too():
+    publisher, trail = RecordingPublisher(), InMemoryAuditTrail()
+    handlers = GatewayHandlers(InMemoryDispatchDirectory(REPAIRS), trail)
+    app = app_with(publisher, trail=trail)
+    async with client(app) as gateway:
+        posted = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
+        await handlers.audits_recorded([envelope(e) for e in publisher.audited])
+        minute = publisher.audited[0].at.strftime("%Y-%m-%dT%H:%MZ")
+        page = await gateway.get(f"/v1/audit?from={minute}&minutes=1", headers=as_("gd.auditor"))
+        theirs = await gateway.get(
+            f"/v1/audit?from={minute}&minutes=1&principal=gd.department.repair", headers=as_("gd.auditor")
+        )
+        agent = await gateway.get(f"/v1/audit?from={minute}", headers=as_("gd.agent"))
+    assert page.status_code == 200
+    [record] = page.json()["records"]
+    assert (record["principal_id"], record["role"], record["action"]) == (
+        "gd.channel.web",
+        "channel_adapter",
+        "contact.post",
+    )
+    assert (record["resource"], record["outcome"], record["status"]) == (posted.json()["id"], "accepted", 202)
+    assert record["client"] == "127.0.0.1"
+    assert "13926012345" not in page.text, "the trail holds ids, never the request's personal data"
+    assert theirs.json()["records"] == []
+    assert agent.status_code == 403
+    reads = [e for e in publisher.audited if e.action == "audit.read"]
+    assert [(e.principal_id, e.outcome) for e in reads] == [("gd.auditor", "accepted")] * 2 + [
+        ("gd.agent", "refused")
+    ]
+    assert page.json()["next_from"] > minute[:-1]
+
+
+def envelope(event) -> Envelope:
+    return envelope_of(event, source="/hotline/province/gd/gateway")
+
+
+async def test_the_audit_trail_keeps_a_redelivered_record_once():
+    trail, publisher = InMemoryAuditTrail(), RecordingPublisher()
+    async with client(app_with(publisher)) as gateway:
+        await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
+    handlers = GatewayHandlers(InMemoryDispatchDirectory(), trail)
+    batch = [envelope(e) for e in publisher.audited]
+    await handlers.audits_recorded(batch)
+    await handlers.audits_recorded(batch)
+    assert len(trail.records) == 1
