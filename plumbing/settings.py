@@ -137,7 +137,10 @@ class ServiceSettings(BusSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_store_password(self) -> Self:
-        self.refuse_placeholders(MONGODB_URI_password=urlsplit(self.mongodb_uri).password)
+        parts = urlsplit(self.mongodb_uri)
+        if not self.local and parts.username is None and "authmechanism=" not in parts.query.lower():
+            raise ValueError("MONGODB_URI names no user outside local development: each service logs in")
+        self.refuse_placeholders(MONGODB_URI_password=parts.password)
         return self
 
 

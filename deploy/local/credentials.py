@@ -27,6 +27,8 @@ KEYS = CREDENTIALS / "keys.json"
 SIGNING_KEYS = CREDENTIALS / "signing_keys.json"
 KAFKA_USERS = CREDENTIALS / "kafka_users.json"
 KAFKA_ADMIN = "admin"
+STORE_USERS = CREDENTIALS / "store_users.json"
+STORE_ANONYMOUS = "hotline_anonymous"
 SECRETS = ("api_key", "client_secret")
 ROUTING_RULES = ROOT / "services" / "dispatch" / "routing_rules.json"
 
@@ -164,21 +166,46 @@ _keys: dict[str, str] | None = None
 _ensured = False
 
 
-def kafka_users() -> dict[str, str]:
-    """User -> password of the local Kafka: the admin (the stack, the tests' taps, the bench) and one
-    user per service. Made once; a service added later gets its password added."""
+def _passwords(path: Path, wanted: list[str]) -> dict[str, str]:
+    """User -> password, made once; a user added later gets its password added. Hex: the passwords are
+    written into Kafka's JAAS settings and psql variables, inside quotes."""
     CREDENTIALS.mkdir(parents=True, exist_ok=True)
     with (CREDENTIALS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        users: dict[str, str] = json.loads(KAFKA_USERS.read_text()) if KAFKA_USERS.exists() else {}
-        wanted = [KAFKA_ADMIN, *SERVICES]
+        users: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         if not set(wanted) <= set(users):
-            # Hex: the admin's password is written into Kafka's JAAS settings, inside quotes.
             users |= {user: secrets.token_hex(16) for user in wanted if user not in users}
-            _write(KAFKA_USERS, json.dumps(users, indent=1), 0o600)
+            _write(path, json.dumps(users, indent=1), 0o600)
     return users
 
 
-def kafka_service_env(service: str) -> dict[str, str]:
-    """What a service started on the local stack is given to log in to Kafka as itself."""
-    return {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": kafka_users()[service]}
+def kafka_users() -> dict[str, str]:
+    """User -> password of the local Kafka: the admin (the stack, the tests' taps, the bench) and one
+    user per service."""
+    return _passwords(KAFKA_USERS, [KAFKA_ADMIN, *SERVICES])
+
+
+def store_users() -> dict[str, str]:
+    """Role -> password of the local store: one per service, and the anonymous role FerretDB gives a
+    client that sends no credentials (it may connect and nothing more)."""
+    return _passwords(STORE_USERS, [STORE_ANONYMOUS, *SERVICES])
+
+
+def with_login(uri: str, user: str, password: str) -> str:
+    """`uri` (mongodb://host:port/...) logging in as `user`; FerretDB 1.x takes PLAIN and hands the
+    login to PostgreSQL."""
+    scheme, _, rest = uri.partition("://")
+    hosts, slash, tail = rest.rpartition("@")[2].partition("/")
+    path, _, query = tail.partition("?")
+    options = "&".join(filter(None, [query, "authMechanism=PLAIN"]))
+    return f"{scheme}://{user}:{password}@{hosts}{slash or '/'}{path}?{options}"
+
+
+def service_env(service: str, *, kafka: bool, store_uri: str | None) -> dict[str, str]:
+    """What a service started on the local stack is given to log in to Kafka (if `kafka` is the stack's)
+    and the store (`store_uri`: the stack's store; None for an external one, left as configured) as
+    itself."""
+    env = {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": kafka_users()[service]} if kafka else {}
+    if store_uri is not None:
+        env["MONGODB_URI"] = with_login(store_uri, service, store_users()[service])
+    return env

@@ -1,10 +1,11 @@
-"""`python -m deploy.local.service <name>`: one service on the local stack, logged in to Kafka as its own
-user (the Procfile's entrypoint; `make run` and the demo start the services through it)."""
+"""`python -m deploy.local.service <name>`: one service on the local stack, logged in to Kafka and the
+store as its own user (the Procfile's entrypoint; `make run` and the demo start the services through
+it)."""
 
 import os
 import sys
 
-from deploy.local.credentials import kafka_service_env
+from deploy.local.credentials import service_env
 from services.registry import BY_NAME
 
 
@@ -12,9 +13,11 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1 or argv[0] not in BY_NAME:
         sys.exit(f"usage: python -m deploy.local.service ({' | '.join(BY_NAME)})")
     env = dict(os.environ)
-    if env.get("KAFKA_ADMIN_USERNAME"):  # the stack's own Kafka, which has a user per service
-        env |= kafka_service_env(argv[0])
-    env.pop("KAFKA_ADMIN_PASSWORD", None)  # a service never holds the admin's password
+    # The stack's own Kafka and store have a user per service (an external one is left as configured).
+    local_store = env["MONGODB_URI"] if env.get("MONGODB_ADMIN_URI") else None
+    env |= service_env(argv[0], kafka=bool(env.get("KAFKA_ADMIN_USERNAME")), store_uri=local_store)
+    for admin in ("KAFKA_ADMIN_PASSWORD", "MONGODB_ADMIN_URI"):  # a service never holds the admin's
+        env.pop(admin, None)
     os.execve(sys.executable, [sys.executable, "-m", "services", argv[0]], env)
 
 

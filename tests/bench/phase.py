@@ -68,7 +68,13 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
         if stored:
             names = dict(zip(("intake", "dispatch"), databases, strict=True))
             fill_s = await asyncio.wait_for(
-                fill_stores(stack.mongodb_uri, names, args.province, stored), FILL_TIMEOUT
+                fill_stores(
+                    {service: stack.env(service)["MONGODB_URI"] for service in names},
+                    names,
+                    args.province,
+                    stored,
+                ),
+                FILL_TIMEOUT,
             )
         for service in SERVICES:
             log_path = OUT / f"{service}.log"

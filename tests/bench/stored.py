@@ -64,18 +64,21 @@ async def fill(collection: Any, template: Document, start: int, stop: int, key: 
     await asyncio.gather(*(writer(offset) for offset in range(WRITERS)))
 
 
-async def fill_stores(mongodb_uri: str, databases: dict[str, str], province: str, count: int) -> float:
-    """`count` work orders in intake's store and as many dispatches in dispatch's; seconds it took."""
+async def fill_stores(uris: dict[str, str], databases: dict[str, str], province: str, count: int) -> float:
+    """`count` work orders in intake's store and as many dispatches in dispatch's, each written as that
+    service's own store user (`uris`), so the service owns what it finds; seconds it took."""
     work_order, dispatch = templates(province)
-    client: AsyncMongoClient[Document] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    intake: AsyncMongoClient[Document] = AsyncMongoClient(uris["intake"], tz_aware=True)
+    dispatcher: AsyncMongoClient[Document] = AsyncMongoClient(uris["dispatch"], tz_aware=True)
     began = time.monotonic()
     try:
         await asyncio.gather(
-            fill(client[databases["intake"]]["work_orders"], work_order, 0, count, "contact_id"),
-            fill(client[databases["dispatch"]]["dispatches"], dispatch, 0, count, "dispatch_id"),
+            fill(intake[databases["intake"]]["work_orders"], work_order, 0, count, "contact_id"),
+            fill(dispatcher[databases["dispatch"]]["dispatches"], dispatch, 0, count, "dispatch_id"),
         )
     finally:
-        await client.close()
+        await intake.close()
+        await dispatcher.close()
     took = time.monotonic() - began
     log(f"stored {count:,} work orders and {count:,} dispatches in {took:.0f}s")
     return took

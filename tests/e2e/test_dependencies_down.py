@@ -67,7 +67,8 @@ async def test_intake_started_while_kafka_is_down_waits_then_starts_and_stops_in
 async def test_dispatch_started_while_the_store_is_down_waits_then_starts_and_stops_in_time(stack, tmp_path):
     host, port = parse_uri(stack.mongodb_uri)["nodelist"][0]
     store = TcpProxy(f"{host}:{port}")
-    env = service_env(stack, "nx", "dispatch") | {"MONGODB_URI": f"mongodb://{store.address}/"}
+    env = service_env(stack, "nx", "dispatch")
+    env["MONGODB_URI"] = env["MONGODB_URI"].replace(f"{host}:{port}", store.address)  # its login kept
     dispatch = ServiceProcess("dispatch", env, tmp_path / "dispatch.log")
     try:
         lines = await wait_down_then_come_back(dispatch, store, "store")

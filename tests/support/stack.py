@@ -11,39 +11,46 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, kafka_service_env
+from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, service_env
 from plumbing.kafka_connection import KafkaConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = ROOT / ".run" / "stack.env"
 KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "KANNEL_SENDSMS_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD")
 # With an external Kafka these may name a user the tests' taps and admin calls log in as.
-OPTIONAL_KEYS = ("KAFKA_ADMIN_USERNAME", "KAFKA_ADMIN_PASSWORD")
+OPTIONAL_KEYS = ("KAFKA_ADMIN_USERNAME", "KAFKA_ADMIN_PASSWORD", "MONGODB_ADMIN_URI")
 
 
 @dataclass(frozen=True)
 class Stack:
     kafka: KafkaConnection  # as the stack's admin: for the tests' taps, topics and forged records
-    mongodb_uri: str
+    mongodb_uri: str  # as the store's admin: for the tests' own reads, fixtures and clean-up
     kannel_sendsms_url: str
     kannel_username: str
     kannel_password: str
     fakesmsc_log: Path | None
+    # The local store's address without credentials, where services log in as themselves; None when the
+    # store is external (then every service uses `mongodb_uri` as given).
+    store_address: str | None = None
 
     def env(self, service: str | None = None) -> dict[str, str]:
-        """The settings a service of the stack starts with: for `service`, its own Kafka user."""
-        secured = service is not None and self.kafka.username is not None
-        own = kafka_service_env(service) if service is not None and secured else {}
-        return own | {
+        """The settings a service of the stack starts with: for `service`, its own Kafka and store user."""
+        own = (
+            service_env(service, kafka=self.kafka.username is not None, store_uri=self.store_address)
+            if service is not None
+            else {}
+        )
+        return {
             "HOTLINE_ENVIRONMENT": "local",
             "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
             "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
-            "MONGODB_URI": self.mongodb_uri,
+            # Without a service named, the local store's bare address: no one's login, so nothing works.
+            "MONGODB_URI": self.store_address or self.mongodb_uri,
             "KANNEL_SENDSMS_URL": self.kannel_sendsms_url,
             "KANNEL_USERNAME": self.kannel_username,
             "KANNEL_PASSWORD": self.kannel_password,
-        }
+        } | own
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -78,11 +85,12 @@ def start() -> tuple[Stack, bool]:
     log = values.get("FAKESMSC_LOG")
     stack = Stack(
         kafka=KafkaConnection.from_env(values, prefix="KAFKA_ADMIN_"),
-        mongodb_uri=values["MONGODB_URI"],
+        mongodb_uri=values.get("MONGODB_ADMIN_URI") or values["MONGODB_URI"],
         kannel_sendsms_url=values["KANNEL_SENDSMS_URL"],
         kannel_username=values["KANNEL_USERNAME"],
         kannel_password=values["KANNEL_PASSWORD"],
         fakesmsc_log=Path(log) if log else None,
+        store_address=values["MONGODB_URI"] if values.get("MONGODB_ADMIN_URI") else None,
     )
     return stack, started
 

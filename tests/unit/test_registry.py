@@ -83,3 +83,10 @@ def test_a_service_process_loads_its_own_code_and_not_the_other_services():
 
 def test_the_services_with_kafka_users_are_the_registered_ones():
     assert set(SERVICE_NAMES) == {entry.name for entry in SERVICES}
+
+
+def test_the_local_store_has_a_role_for_every_service():
+    roles_sql = (ROOT / "deploy" / "local" / "postgres" / "store_users.sql").read_text()
+    for service in SERVICE_NAMES:
+        assert f"'{service}'" in roles_sql, service
+        assert f"ALTER ROLE {service} LOGIN" in roles_sql, service

@@ -16,13 +16,12 @@ def production(monkeypatch):
     for name in ("HOTLINE_ENVIRONMENT", "GATEWAY_SIGNING_KEYS_PATH", "GATEWAY_PRINCIPALS_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
-    monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://notify:Wq4nT8zLr2Xv6B@store:27017/")
     monkeypatch.setenv("KAFKA_SASL_USERNAME", "notify")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", "Zr8wq3Tn5Vb1Lk")
 
 
 NOTIFY = {
-    "MONGODB_URI": "mongodb://store:27017/",
     "KANNEL_SENDSMS_URL": "http://kannel:13013/cgi-bin/sendsms",
     "KANNEL_USERNAME": "hotline",
 }
@@ -84,3 +83,11 @@ def test_a_service_without_its_own_kafka_user_or_with_a_placeholder_password_sto
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", "changeme")
     with pytest.raises(SettingsError, match="KAFKA_SASL_PASSWORD is a placeholder"):
         load(ServiceSettings)
+
+
+def test_a_store_address_without_a_user_is_refused_in_production(monkeypatch):
+    monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/")
+    with pytest.raises(SettingsError, match="MONGODB_URI names no user outside local development"):
+        load(ServiceSettings)
+    monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/?authMechanism=MONGODB-X509&tls=true")
+    assert load(ServiceSettings).mongodb_uri.endswith("tls=true")

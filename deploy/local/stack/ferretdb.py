@@ -6,9 +6,10 @@ import struct
 import urllib.parse
 from pathlib import Path
 
+from ..credentials import STORE_ANONYMOUS, store_users, with_login
 from .component import Component
 from .postgres import PORT as POSTGRES_PORT
-from .postgres import Postgres
+from .postgres import ROLE, Postgres
 from .probes import HOST, mongo_ping, port_open
 from .processes import LOCAL, RUN, Proc, files_digest, require_tool, run_logged
 
@@ -38,7 +39,13 @@ class FerretDB(Component):
         return [self.postgres.proc, Proc("ferretdb", self.dir / "ferretdb.log", marker=str(self.binary))]
 
     def env(self) -> dict[str, str]:
-        return {"MONGODB_URI": f"mongodb://{HOST}:{self.port}/"}
+        # Without credentials a client is FerretDB's anonymous role, which may do nothing; each service is
+        # started with its own role (deploy.local.credentials.service_env), the tools with the admin's.
+        plain = f"mongodb://{HOST}:{self.port}/"
+        return {
+            "MONGODB_URI": plain,
+            "MONGODB_ADMIN_URI": with_login(plain, ROLE, self.postgres.password()),
+        }
 
     def external_reachable(self, value: str) -> bool:
         parsed = urllib.parse.urlsplit(value)
@@ -75,7 +82,8 @@ class FerretDB(Component):
             "--handler=postgresql",
             "--log-level=warn",
         ]
-        self.procs()[1].spawn(argv, cwd=self.dir, env={"FERRETDB_POSTGRESQL_URL": postgres.url()})
+        anonymous = postgres.url(STORE_ANONYMOUS, store_users()[STORE_ANONYMOUS])
+        self.procs()[1].spawn(argv, cwd=self.dir, env={"FERRETDB_POSTGRESQL_URL": anonymous})
 
     def ready(self) -> bool:
         try:

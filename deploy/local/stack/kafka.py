@@ -56,7 +56,7 @@ class Kafka(Component):
 
     def env(self) -> dict[str, str]:
         # The admin is for the stack's tools (the tests' taps, the demo's watcher, the bench); each service
-        # is started with its own user (deploy.local.credentials.kafka_service_env).
+        # is started with its own user (deploy.local.credentials.service_env).
         return {
             "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{self.broker_port}",
             "KAFKA_ADMIN_USERNAME": KAFKA_ADMIN,

@@ -15,6 +15,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from ..credentials import STORE_ANONYMOUS, store_users
 from .probes import HOST, port_open
 from .processes import LOCAL, Proc, StackError, apt_install, run_logged, wait_until
 
@@ -23,6 +24,7 @@ DATABASE = "ferretdb"
 ROLE = "hotline"
 CREATE_SQL = LOCAL / "postgres" / "create_database.sql"
 SETUP_SQL = LOCAL / "postgres" / "gin_indexes.sql"
+USERS_SQL = LOCAL / "postgres" / "store_users.sql"
 # FerretDB 1.24 holds two pooled connections for each update or delete (the cursor that finds the document
 # stays open while the write takes a second one): once as many writes run at once as its pool holds (50 by
 # default), each holds one and waits for another, for good; every command then hangs, even ping. So its
@@ -69,8 +71,10 @@ class Postgres:
         password: str = json.loads(path.read_text())["password"]
         return password
 
-    def url(self) -> str:
-        return f"postgres://{ROLE}:{self.password()}@{HOST}:{PORT}/{DATABASE}?pool_max_conns={FERRETDB_POOL}"
+    def url(self, role: str = ROLE, password: str | None = None) -> str:
+        """FerretDB's URL; its role is what a client without credentials gets."""
+        secret = password if password is not None else self.password()
+        return f"postgres://{role}:{secret}@{HOST}:{PORT}/{DATABASE}?pool_max_conns={FERRETDB_POOL}"
 
     def prepare(self) -> None:
         if (self.data / "PG_VERSION").exists():
@@ -132,3 +136,12 @@ class Postgres:
             [*psql, "-d", "postgres", "-f", str(CREATE_SQL)], self.log, what="FerretDB's database", env=env
         )
         run_logged([*psql, "-d", DATABASE, "-f", str(SETUP_SQL)], self.log, what="index trigger", env=env)
+        # The passwords reach psql through its environment: not on a command line, in a file or a log.
+        names = {STORE_ANONYMOUS: "anonymous"}
+        passwords = {f"HOTLINE_{names.get(u, u).upper()}_PASSWORD": p for u, p in store_users().items()}
+        run_logged(
+            [*psql, "-d", DATABASE, "-f", str(USERS_SQL)],
+            self.log,
+            what="the services' store roles",
+            env=env | passwords,
+        )
