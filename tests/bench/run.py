@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.provinces import is_province_code
+from tests.bench.auth_cost import auth_cost
 from tests.bench.figures import fmt, fmt_rate
 from tests.bench.housekeeping import peak_rss_mib
 from tests.bench.phase import OUT, run_phase
@@ -43,6 +44,8 @@ from tests.support.running import DATABASE_PREFIX
 async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str, Any]:
     sizes = tuple(int(size) for size in args.lookup_sizes.split(",") if size)
     looked_up = await lookups(stack.mongodb_uri, f"{DATABASE_PREFIX}_lookups", sizes) if sizes else []
+    log("timing the gateway's own work per post without and with authentication")
+    access_cost = await auth_cost()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
     raw = await raw_kafka(
         stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
@@ -57,6 +60,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "lookups": [asdict(figures) for figures in looked_up],
         "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
+        "auth_cost": asdict(access_cost),
         "bench_peak_rss_mib": peak_rss_mib("self"),
     }
 
@@ -139,6 +143,15 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"lookups at {sizes} documents: by _id p50 {by_id} ms (p99 {p99}), by an indexed field p50 "
             f"{by_field} ms; largest/smallest p50 {growth_id:.2f}x by _id, {growth_field:.2f}x by field"
         )
+    cost = result["auth_cost"]
+    modes = {"none": "no check (a fixed caller)", "api_key": "API key", "jwt": "OAuth2 token"}
+    lines.append(
+        f"auth cost (gateway in-process, {cost['requests']} posts each): "
+        + "; ".join(
+            f"{label} p50 {fmt(cost['p50_us'][mode], 0)} us p99 {fmt(cost['p99_us'][mode], 0)} us"
+            for mode, label in modes.items()
+        )
+    )
     return lines
 
 
