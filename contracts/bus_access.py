@@ -3,7 +3,7 @@
 Least privilege: a service writes only the topics it produces (and the dead-letter topic, if it
 consumes), reads only those it consumes, in its own consumer group. It may create the topics it touches
 (they are made before first use). The local stack applies these with Kafka's admin API; the Kubernetes
-`KafkaUser`s carry the same list.
+`KafkaUser`s (the Kubernetes issue) are to carry the same list.
 """
 
 from dataclasses import dataclass
@@ -53,9 +53,3 @@ def grants_for(service: str, topics: Topics) -> list[Grant]:
         grants += _topic(topics.department_prefix, "Write", "Describe", "Create", pattern="prefixed")
         grants.append(Grant("topic", topics.department_replies, "literal", "Write", "deny"))
     return sorted(set(grants))
-
-
-def department_grants(department: str, topics: Topics) -> list[Grant]:
-    """A regional department's user: it reads its own dispatch topic, in its own consumer group."""
-    topic = topics.department(department)
-    return sorted([*_topic(topic, "Read", "Describe"), Grant("group", f"{topic}.", "prefixed", "Read")])

@@ -138,8 +138,9 @@ class ServiceSettings(BusSettings):
     @model_validator(mode="after")
     def _no_placeholder_store_password(self) -> Self:
         parts = urlsplit(self.mongodb_uri)
-        if not self.local and parts.username is None and "authmechanism=" not in parts.query.lower():
-            raise ValueError("MONGODB_URI names no user outside local development: each service logs in")
+        # A mechanism without a password in the URI (X.509, AWS IAM, Kerberos) names itself.
+        if not self.local and parts.password is None and "authmechanism=" not in parts.query.lower():
+            raise ValueError("MONGODB_URI has no login outside local development: each service logs in")
         self.refuse_placeholders(MONGODB_URI_password=parts.password)
         return self
 

@@ -187,7 +187,7 @@ def kafka_users() -> dict[str, str]:
 
 def store_users() -> dict[str, str]:
     """Role -> password of the local store: one per service, and the anonymous role FerretDB gives a
-    client that sends no credentials (it may connect and nothing more)."""
+    client that sends no credentials (it may connect and see names, never documents)."""
     return _passwords(STORE_USERS, [STORE_ANONYMOUS, *SERVICES])
 
 

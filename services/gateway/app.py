@@ -51,7 +51,8 @@ def create_app(
     app.state.authenticator = authenticator
     answer_unauthenticated(app)
     answer_problems(app, audit, runtime.log)
-    add_token_endpoint(app, access.principals, access.tokens, access.rate, access.token_failures)
+    limits = (access.rate, access.token_failures)
+    add_token_endpoint(app, access.principals, access.tokens, limits, audit)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     FastAPIInstrumentor.instrument_app(
         app,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from contracts.events import AuditRecordedV1
@@ -14,6 +15,8 @@ from services.gateway.principals import may_read_audit
 from services.gateway.schemas import Problem
 
 MINUTE = "%Y-%m-%dT%H:%M"
+# A date and a time to the minute (seconds allowed), then Z or an offset or nothing; never a number.
+ISO_MINUTE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?$"
 
 
 class AuditPage(BaseModel):
@@ -35,18 +38,27 @@ def add_audit_api(
         request: Request,
         caller: Authenticated,
         since: Annotated[
-            datetime, Query(alias="from", description="The first minute, UTC, e.g. 2026-12-02T01:00Z.")
+            str,
+            Query(
+                alias="from",
+                pattern=ISO_MINUTE,
+                description="The first minute, e.g. 2026-12-02T01:00Z (UTC unless an offset is given).",
+            ),
         ],
         minutes: Annotated[int, Query(ge=1, le=60, description="How many minutes from it.")] = 10,
         principal: Annotated[str | None, Query(max_length=128, description="Only this principal's.")] = None,
     ) -> AuditPage:
         """The audit records of `minutes` minutes from `from`, oldest first; reading them is recorded too."""
         may_read_audit(caller, province)
-        start = (
-            (since if since.tzinfo else since.replace(tzinfo=UTC))
-            .astimezone(UTC)
-            .replace(second=0, microsecond=0)
-        )
+        try:
+            given = datetime.fromisoformat(since)
+            aware = given if given.tzinfo else given.replace(tzinfo=UTC)
+            start = aware.astimezone(UTC).replace(second=0, microsecond=0)
+            _minutes(start, minutes + 1)
+        except (OverflowError, ValueError) as error:
+            raise RequestValidationError(
+                [{"loc": ("query", "from"), "msg": "outside the calendar", "type": "value_error"}]
+            ) from error
         records = await trail.in_minutes(_minutes(start, minutes), principal)
         entry = audit.entry(request, caller, outcome="accepted", status=200, resource=start.strftime(MINUTE))
         await audit.record(entry)

@@ -29,6 +29,14 @@ class RateLimit:
     async def take(self, who: str) -> None:
         if await self._limiter.hit(self._rate, who):
             return
+        await self._refuse(who)
+
+    async def check(self, who: str) -> None:
+        """TooManyRequests if `who` is already over its rate, without counting this call."""
+        if not await self._limiter.test(self._rate, who):
+            await self._refuse(who)
+
+    async def _refuse(self, who: str) -> None:
         stats = await self._limiter.get_window_stats(self._rate, who)
         raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
 

@@ -9,8 +9,9 @@ from fastapi import FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.gateway.audit import AuditWriter
 from services.gateway.limits import RateLimit
-from services.gateway.principals import PrincipalTable
+from services.gateway.principals import Caller, PrincipalTable
 from services.gateway.schemas import Problem
 from services.gateway.tokens import InvalidScope, TokenService, granted_scopes
 
@@ -54,8 +55,15 @@ def _client_from_basic(authorization: str | None) -> tuple[str, str] | None:
 
 
 def add_token_endpoint(
-    app: FastAPI, principals: PrincipalTable, tokens: TokenService, rate: RateLimit, failures: RateLimit
+    app: FastAPI,
+    principals: PrincipalTable,
+    tokens: TokenService,
+    limits: tuple[RateLimit, RateLimit],
+    audit: AuditWriter,
 ) -> None:
+    """`limits`: the principals' rate, and the rate of wrong secrets per client id."""
+    rate, failures = limits
+
     @app.exception_handler(OAuthError)
     async def oauth_error(_: Request, error: OAuthError) -> JSONResponse:
         problem = Problem(title="Token refused", status=error.status, detail=str(error), error=error.error)
@@ -66,10 +74,12 @@ def add_token_endpoint(
 
     @app.post(
         "/oauth/token",
+        name="token.issue",
         responses={status: {"model": Problem} for status in (400, 401, 413, 422, 429)},
         tags=["oauth2"],
     )
     async def issue_token(
+        request: Request,
         form: Annotated[TokenRequest, Form()],
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> JSONResponse:
@@ -82,15 +92,30 @@ def add_token_endpoint(
             raise OAuthError(400, "unsupported_grant_type", "only client_credentials is offered")
         if not client_id or not secret:
             raise OAuthError(401, "invalid_client", "no client credentials: use HTTP Basic")
+        # Over its wrong-secret rate, a client id is refused before its secret is even looked at:
+        # guessing is slowed to a few tries a minute, a right guess included.
+        await failures.check(client_id)
         principal = principals.by_client_secret(client_id, secret)
         if principal is None:
-            await failures.take(client_id)  # guessing a secret is slowed down to a few tries a minute
+            await failures.take(client_id)
+            known = principals.by_id(client_id)
+            if known is not None:  # someone tried a known client's secret: the trail says so
+                refused = Caller(known, frozenset())
+                detail = "wrong client secret"
+                await audit.record(
+                    audit.entry(request, refused, outcome="refused", status=401, detail=detail)
+                )
             raise OAuthError(401, "invalid_client", "unknown client or wrong secret")
         await rate.take(principal.id)
         try:
-            issued = tokens.issue(principal, granted_scopes(principal, form.scope))
+            scopes = granted_scopes(principal, form.scope)
         except InvalidScope as error:
             raise OAuthError(400, "invalid_scope", str(error)) from error
+        issued = tokens.issue(principal, scopes)
+        entry = audit.entry(
+            request, Caller(principal, scopes), outcome="accepted", status=200, resource=issued.jti
+        )
+        await audit.record(entry)
         answer = TokenAnswer(
             access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
         )

@@ -1,11 +1,11 @@
 """What channels and departments post: contacts and replies, each put on the bus with its audit record
 before the 202."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 
 from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1, Event
@@ -14,6 +14,7 @@ from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.principals import Caller, Forbidden, NotFound, may_post_contact, may_reply_for
+from services.gateway.problems import AuditNotRecorded
 from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
 
 ANSWERS: dict[int | str, dict[str, object]] = {
@@ -45,11 +46,15 @@ def add_posts(
     async def accepted(
         request: Request, caller: Caller, event: Event, topic: str, resource: str, scope: str, key: str | None
     ) -> Accepted:
-        """On the bus with its audit record, both acknowledged, or neither answered 202."""
+        """The event on the bus, then its audit record: answered 202 only once both are acknowledged. The
+        record follows the event, so it never tells of a call that was not taken; when the record alone
+        fails, the caller is told so (503) and its retry with the same key is the same event and record."""
         entry = audit.entry(request, caller, outcome="accepted", status=202, resource=resource, key=key)
-        await asyncio.gather(
-            publisher.publish(event, topic, event_id=_event_id(scope, key)), audit.record(entry)
-        )
+        await publisher.publish(event, topic, event_id=_event_id(scope, key))
+        try:
+            await audit.record(entry)
+        except KafkaError as error:
+            raise AuditNotRecorded(resource) from error
         return Accepted(id=resource)
 
     @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS, name="contact.post")
@@ -58,7 +63,9 @@ def add_posts(
     ) -> Accepted:
         """Accept a contact: the 202 is sent only once the bus has stored it."""
         may_post_contact(caller, province, Channel.WEB.value)
-        contact_id = _stable_id("C", "web", idempotency_key)
+        # The key is the caller's: another principal's same key is another contact.
+        scope = f"web:{caller.principal.id}"
+        contact_id = _stable_id("C", scope, idempotency_key)
         event = ContactReceivedV1(
             contact_id=contact_id,
             channel=Channel.WEB,
@@ -73,7 +80,7 @@ def add_posts(
             anonymous=contact.anonymous,
             external_ref=contact.external_ref,
         )
-        return await accepted(request, caller, event, topics.contacts, contact_id, "web", idempotency_key)
+        return await accepted(request, caller, event, topics.contacts, contact_id, scope, idempotency_key)
 
     @app.post("/v1/departments/{department}/replies", status_code=202, responses=ANSWERS, name="reply.post")
     async def post_department_reply(
@@ -91,7 +98,8 @@ def add_posts(
             raise NotFound(f"no dispatch {reply.dispatch_id} of work order {reply.work_order_id} here")
         if seen.department != department:
             raise Forbidden("this dispatch was sent to another department")
-        reply_id = _stable_id("R", f"reply:{department}", idempotency_key)
+        scope = f"reply:{caller.principal.id}"
+        reply_id = _stable_id("R", scope, idempotency_key)
         event = DepartmentRepliedV1(
             reply_id=reply_id,
             work_order_id=reply.work_order_id,
@@ -102,7 +110,6 @@ def add_posts(
             responder=reply.responder,
             replied_at=datetime.now(UTC),
         )
-        scope = f"reply:{department}"
         return await accepted(
             request, caller, event, topics.department_replies, reply_id, scope, idempotency_key
         )

@@ -8,6 +8,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.audit import AuditWriter
@@ -16,18 +17,46 @@ from services.gateway.principals import Caller, Forbidden, NotFound
 from services.gateway.schemas import FieldError, Problem
 
 
+class AuditNotRecorded(Exception):
+    """The call's event is on the bus but its audit record is not: the caller retries with its key."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(resource)
+        self.resource = resource
+
+
 def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
+    @app.exception_handler(AuditNotRecorded)
+    async def audit_not_recorded(_: Request, error: AuditNotRecorded) -> JSONResponse:
+        log.error("call taken but its audit record not published", resource=error.resource)
+        problem = Problem(
+            title="Audit record not kept",
+            status=503,
+            detail=f"{error.resource} was taken but its audit record was not; retry with the same "
+            "Idempotency-Key: the retry is the same call, kept once.",
+        )
+        return problem.response({"Retry-After": "5"})
+
+    @app.exception_handler(PyMongoError)
+    async def store_unavailable(_: Request, error: PyMongoError) -> JSONResponse:
+        log.error("store unavailable; call not answered", error=repr(error))
+        problem = Problem(title="Store unavailable", status=503, detail="Nothing was accepted; retry.")
+        return problem.response({"Retry-After": "5"})
+
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
             FieldError(
                 field=".".join(str(p) for p in e["loc"] if p != "body"), message=e["msg"], type=e["type"]
             )
             for e in error.errors()
         ]
-        problem = Problem(
-            title="Invalid request", status=422, detail="Fix the fields listed in errors.", errors=errors
-        )
+        if request.url.path == "/oauth/token":  # RFC 6749 5.2: a malformed token request is 400
+            title, status, code = "Token refused", 400, "invalid_request"
+        else:
+            title, status, code = "Invalid request", 422, None
+        detail = "Fix the fields listed in errors."
+        problem = Problem(title=title, status=status, detail=detail, errors=errors, error=code)
         return problem.response()
 
     @app.exception_handler(StarletteHTTPException)
@@ -54,9 +83,9 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
     async def refused(request: Request, problem: Problem, headers: dict[str, str]) -> JSONResponse:
         caller = getattr(request.state, "caller", None)
         if isinstance(caller, Caller):
-            entry = audit.entry(
-                request, caller, outcome="refused", status=problem.status, detail=problem.detail
-            )
+            key = request.headers.get("idempotency-key")  # a retried refusal is the same record
+            status, detail = problem.status, problem.detail
+            entry = audit.entry(request, caller, outcome="refused", status=status, detail=detail, key=key)
             try:
                 await audit.record(entry)
             except KafkaError as error:  # the refusal stands; the missing record is said loudly

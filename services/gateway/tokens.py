@@ -1,7 +1,8 @@
 """OAuth2 client credentials: short-lived signed JWT access tokens, issued and checked by the gateway.
 
 A token names its principal (`sub`) and the scopes granted; the principal is looked up again on every
-request, so removing a principal from the table refuses its tokens at once, before they expire.
+request, so a principal removed from the table has its tokens refused as soon as the gateway runs on
+the new table (it reads the table at start), before they expire.
 """
 
 import time
@@ -29,6 +30,7 @@ class Issued:
     access_token: str
     expires_in: int
     scope: str
+    jti: str
 
 
 def granted_scopes(principal: Principal, requested: str | None) -> frozenset[Scope]:
@@ -77,7 +79,7 @@ class TokenService:
             algorithm=ALGORITHM,
             headers={"kid": keys.signing_kid},
         )
-        return Issued(token, self._lifetime, scope)
+        return Issued(token, self._lifetime, scope, str(claims["jti"]))
 
     def verify(self, token: str) -> Caller:
         keys = self._keys.keys

@@ -44,7 +44,7 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
             span = int((datetime.now(UTC) - began) / timedelta(minutes=1)) + 1
             page = await gateway.get("/v1/audit", params={"from": minute, "minutes": span})
             records = [r for r in page.json()["records"] if r["action"] != "audit.read"]
-            return records if len(records) >= 4 else None
+            return records if len(records) >= 5 else None
 
         records = await eventually(trail, timeout=30)
     calls = [(r["principal_id"], r["action"], r["status"]) for r in records]
@@ -52,7 +52,8 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
         (f"{PROVINCE}.channel.web", "contact.post", 202),
         (f"{PROVINCE}.department.billing", "reply.post", 403),
         (f"{PROVINCE}.department.billing", "reply.post", 404),
+        (f"{PROVINCE}.department.repair", "token.issue", 200),  # it calls with an OAuth2 token
         (f"{PROVINCE}.department.repair", "reply.post", 202),
     ]
     assert records[1]["detail"] == "this dispatch was sent to another department"
-    assert records[3]["token_id"], "the department called with an OAuth2 token"
+    assert records[4]["token_id"] == records[3]["resource"], "the reply carried the token issued"

@@ -14,6 +14,7 @@ from tests.unit.test_isolation_matrix import PUBLIC
 schema = schemathesis.openapi.from_asgi("/openapi.json", app_with(RecordingPublisher()))
 
 CREDENTIAL = {
+    "/v1/audit": "gd.auditor",
     "/v1/contacts/web": "gd.channel.web",
     "/v1/departments/{department}/replies": "gd.department.repair",
 }

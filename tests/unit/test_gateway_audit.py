@@ -123,3 +123,35 @@ async def test_the_audit_trail_keeps_a_redelivered_record_once():
     await handlers.audits_recorded(batch)
     await handlers.audits_recorded(batch)
     assert len(trail.records) == 1
+
+
+async def test_a_retry_with_the_same_key_is_the_same_contact_and_the_same_audit_record():
+    publisher = RecordingPublisher()
+    key = {"Idempotency-Key": "order-1"}
+    async with client(app_with(publisher)) as gateway:
+        web = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | key)
+        again = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | key)
+    assert web.json()["id"] == again.json()["id"]
+    assert len({e.audit_id for e in publisher.audited}) == 1, "a retry is the same audit record"
+
+
+class AuditDown(RecordingPublisher):
+    async def publish(self, event, topic, **options):
+        from aiokafka.errors import KafkaTimeoutError
+
+        from contracts.events import AuditRecordedV1
+
+        if isinstance(event, AuditRecordedV1):
+            raise KafkaTimeoutError("no acknowledgement")
+        return await super().publish(event, topic, **options)
+
+
+async def test_a_call_taken_whose_audit_record_is_not_is_503_and_says_so():
+    publisher = AuditDown()
+    async with client(app_with(publisher)) as gateway:
+        answer = await gateway.post(
+            "/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | {"Idempotency-Key": "k-9"}
+        )
+    assert answer.status_code == 503
+    assert "was taken but its audit record was not" in answer.json()["detail"]
+    assert len(publisher.published) == 1, "the event went first; its retry with the key is the same one"

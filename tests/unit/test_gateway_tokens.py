@@ -1,4 +1,5 @@
-"""OAuth2 client credentials at the gateway: tokens issued, used, expired, tampered with and rotated."""
+"""Credentials at the gateway: the principals table, and OAuth2 tokens issued, used, expired, tampered
+with and rotated."""
 
 import base64
 import json
@@ -217,3 +218,46 @@ def test_a_key_set_with_problems_is_refused_with_each_listed():
     assert "key a: not an ES256 private key" in message
     assert "key 2: needs a kid of its own" in message
     assert "signing_kid 'b' is not one of the keys" in message
+
+
+async def test_over_its_wrong_secret_rate_even_the_right_secret_is_429():
+    async with gateway(RecordingPublisher(), gateway_token_failures_rate="2/minute") as client:
+        for n in range(2):
+            await client.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(DEPARTMENT, f"x{n}")
+            )
+        secret = local_secrets()[DEPARTMENT]["client_secret"]
+        right = await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(DEPARTMENT, secret)
+        )
+    assert right.status_code == 429
+
+
+async def test_tokens_issued_and_wrong_secrets_of_a_known_client_are_audited():
+    publisher = RecordingPublisher()
+    async with gateway(publisher) as client:
+        await token_for(client, DEPARTMENT)
+        await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(DEPARTMENT, "guess")
+        )
+        await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic("nobody", "guess")
+        )
+    assert [(e.principal_id, e.action, e.status) for e in publisher.audited] == [
+        (DEPARTMENT, "token.issue", 200),
+        (DEPARTMENT, "token.issue", 401),
+    ]
+    assert publisher.audited[0].resource, "the token's jti"
+
+
+def test_a_principals_table_with_problems_is_refused_with_each_listed(tmp_path):
+    path = tmp_path / "principals.json"
+    path.write_text(
+        '{"principals": ['
+        '{"id": "a", "role": "department", "province": "gd", "key_sha256": "00"},'
+        '{"id": "b", "role": "department", "province": "zz", "key_sha256": "' + "0" * 64 + '"}]}'
+    )
+    with pytest.raises(ValueError, match=r"principals\.json") as refused:
+        PrincipalTable.load(path)
+    assert "principal 0: key_sha256: String should match pattern" in str(refused.value)
+    assert "principal 1: entry: Value error, unknown province 'zz'" in str(refused.value)

@@ -87,7 +87,10 @@ def test_a_service_without_its_own_kafka_user_or_with_a_placeholder_password_sto
 
 def test_a_store_address_without_a_user_is_refused_in_production(monkeypatch):
     monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/")
-    with pytest.raises(SettingsError, match="MONGODB_URI names no user outside local development"):
+    with pytest.raises(SettingsError, match="MONGODB_URI has no login outside local development"):
+        load(ServiceSettings)
+    monkeypatch.setenv("MONGODB_URI", "mongodb://intake@store:27017/")
+    with pytest.raises(SettingsError, match="MONGODB_URI has no login outside local development"):
         load(ServiceSettings)
     monkeypatch.setenv("MONGODB_URI", "mongodb://store:27017/?authMechanism=MONGODB-X509&tls=true")
     assert load(ServiceSettings).mongodb_uri.endswith("tls=true")

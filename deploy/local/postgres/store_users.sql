@@ -10,6 +10,9 @@
 \getenv notify_password HOTLINE_NOTIFY_PASSWORD
 \getenv qa_password HOTLINE_QA_PASSWORD
 
+-- A statement that fails is not copied into the server's log: these carry passwords.
+SET log_min_error_statement = panic;
+
 REVOKE ALL ON DATABASE ferretdb FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
@@ -27,8 +30,9 @@ ALTER ROLE qa LOGIN PASSWORD :'qa_password';
 GRANT CONNECT ON DATABASE ferretdb TO hotline_anonymous;
 GRANT CONNECT, CREATE ON DATABASE ferretdb TO gateway, intake, dispatch, notify, qa;
 
--- Databases made before the services had roles of their own (by the stack's admin) go to the service
--- whose name ends theirs (<prefix>_<province>_<service>), tables included, so its role reaches them.
+-- A database belongs to the service whose name ends its own (<prefix>_<province>_<service>), tables
+-- included: one the stack's admin made before the services had roles, or one another service made
+-- first (each may create schemas), goes to its service at the next start.
 DO $$
 DECLARE
     owned record;
@@ -36,9 +40,10 @@ DECLARE
     service text;
 BEGIN
     FOR owned IN
-        SELECT n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner
-         WHERE r.rolname = current_user AND n.nspname ~ '_(gateway|intake|dispatch|notify|qa)$'
+        SELECT n.nspname, r.rolname AS owner FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner
+         WHERE n.nspname ~ '_(gateway|intake|dispatch|notify|qa)$'
     LOOP
+        CONTINUE WHEN owned.owner = substring(owned.nspname from '_(gateway|intake|dispatch|notify|qa)$');
         service := substring(owned.nspname from '_(gateway|intake|dispatch|notify|qa)$');
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', owned.nspname, service);
         FOR owned_table IN SELECT tablename FROM pg_tables WHERE schemaname = owned.nspname LOOP
@@ -50,8 +55,9 @@ END $$;
 -- FerretDB 1.x keeps one registry of databases per process, filled on first use through whichever
 -- role asks first, and reads it from information_schema and each database's metadata table. A role that
 -- cannot see another's database there would leave it out, and FerretDB would then try to make it again
--- (and drop it when that fails). So every role may see each database and read its metadata table (its
--- collections' names and indexes); the collections themselves stay their owner's alone.
+-- (and drop it when that fails). So every role, the anonymous one included (FerretDB may fill its
+-- registry through it), may see each database and read its metadata table: the names of its
+-- collections and indexes. The documents stay their owner's alone.
 CREATE OR REPLACE FUNCTION hotline_share_ferretdb_metadata() RETURNS event_trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -59,7 +65,7 @@ DECLARE
 BEGIN
     FOR command IN
         SELECT * FROM pg_event_trigger_ddl_commands()
-         WHERE command_tag = 'CREATE TABLE' AND object_identity LIKE '%._ferretdb_database_metadata'
+         WHERE command_tag = 'CREATE TABLE' AND object_identity LIKE '%.\_ferretdb\_database\_metadata'
     LOOP
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO PUBLIC', command.schema_name);
         EXECUTE format('GRANT SELECT ON %s TO PUBLIC', command.object_identity);

@@ -158,7 +158,8 @@ class Kafka(Component):
             "--add-scram",
             f"SCRAM-SHA-512=[name={KAFKA_ADMIN},password={admin_password}]",
         )
-        run_logged(argv, self.dir / "kafka.log", what="Kafka storage format")
+        # StorageTool takes the credential only on its command line: kept out of the log at least.
+        run_logged(argv, self.dir / "kafka.log", what="Kafka storage format", secrets=[admin_password])
 
     def start(self) -> None:
         self.procs()[0].spawn(self.java("kafka.Kafka", str(self.properties)), cwd=self.dir)

@@ -55,11 +55,16 @@ def run_logged(
     what: str = "",
     user: str | None = None,
     env: dict[str, str] | None = None,
+    secrets: Sequence[str] = (),
 ) -> None:
-    """Run a build/fetch step to completion, appending its output to `log` (as `user` when given)."""
+    """Run a build/fetch step to completion, appending its output to `log` (as `user` when given);
+    `secrets` in its command line are written to the log as ***."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(argv)
+    for secret in secrets:
+        shown = shown.replace(secret, "***")
     with log.open("a") as out:
-        out.write(f"\n=== {time.strftime('%F %T')} $ {' '.join(argv)}\n")
+        out.write(f"\n=== {time.strftime('%F %T')} $ {shown}\n")
         out.flush()
         result = subprocess.run(
             argv,
