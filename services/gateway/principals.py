@@ -148,34 +148,29 @@ class PrincipalTable:
         return principal if hmac.compare_digest(principal.secret_sha256, _hash(secret)) else None
 
 
-def _require(caller: Caller, scope: Scope) -> Principal:
+def _acting_as(caller: Caller, role: Role, scope: Scope, what: str) -> Principal:
+    """The caller's principal if it has `role` and its credential carries `scope`, else Forbidden."""
+    principal = caller.principal
+    if principal.role is not role:
+        raise Forbidden(f"a {principal.role.value} does not {what}")
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
-    return caller.principal
+    return principal
 
 
 def may_post_contact(caller: Caller, province: str, channel: str) -> None:
-    principal = caller.principal
-    if principal.role is not Role.CHANNEL_ADAPTER:
-        raise Forbidden(f"a {principal.role.value} does not post contacts")
-    _require(caller, Scope.CONTACTS_WRITE)
+    principal = _acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CONTACTS_WRITE, "post contacts")
     if principal.province != province or principal.channel != channel:
         raise Forbidden(f"this key posts {principal.channel} contacts for {principal.province} only")
 
 
 def may_read_audit(caller: Caller, province: str) -> None:
-    principal = caller.principal
-    if principal.role is not Role.AUDITOR:
-        raise Forbidden(f"a {principal.role.value} does not read the audit trail")
-    _require(caller, Scope.AUDIT_READ)
+    principal = _acting_as(caller, Role.AUDITOR, Scope.AUDIT_READ, "read the audit trail")
     if principal.province != province:
         raise Forbidden(f"this auditor reads {principal.province}'s trail only")
 
 
 def may_reply_for(caller: Caller, province: str, department: str) -> None:
-    principal = caller.principal
-    if principal.role is not Role.DEPARTMENT:
-        raise Forbidden(f"a {principal.role.value} does not reply for a department")
-    _require(caller, Scope.REPLIES_WRITE)
+    principal = _acting_as(caller, Role.DEPARTMENT, Scope.REPLIES_WRITE, "reply for a department")
     if principal.province != province or principal.department != department:
         raise Forbidden("a department replies for itself only")

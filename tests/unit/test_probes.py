@@ -6,13 +6,18 @@ from plumbing.serve import add_probes
 from plumbing.settings import ServiceSettings
 
 
-async def test_readiness_answers_503_saying_why_while_kafka_and_the_store_are_unreachable():
-    settings = ServiceSettings(
+def unreachable_dependencies() -> ServiceSettings:
+    """Kafka and a store on a port nothing listens on."""
+    return ServiceSettings(
         kafka_bootstrap_servers="127.0.0.1:1",
         mongodb_uri="mongodb://127.0.0.1:1/",
         hotline_province="gd",
         hotline_environment="local",
     )
+
+
+async def test_readiness_answers_503_saying_why_while_kafka_and_the_store_are_unreachable():
+    settings = unreachable_dependencies()
     runtime = build_runtime(settings, "intake")
     app = FastAPI()
     add_probes(app, runtime)
@@ -53,12 +58,7 @@ def test_kafka_or_the_store_not_answering_is_waited_for_and_a_refusal_is_not():
 async def test_a_service_that_cannot_start_for_a_reason_other_than_an_outage_gives_up_and_says_why():
     import pytest
 
-    settings = ServiceSettings(
-        kafka_bootstrap_servers="127.0.0.1:1",
-        mongodb_uri="mongodb://127.0.0.1:1/",
-        hotline_province="gd",
-        hotline_environment="local",
-    )
+    settings = unreachable_dependencies()
     runtime = build_runtime(settings, "intake")
 
     async def broken_rule_table() -> None:
