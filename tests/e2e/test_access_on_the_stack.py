@@ -41,7 +41,9 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
 
         async def trail() -> list[dict[str, object]] | None:
             minute = began.strftime("%Y-%m-%dT%H:%MZ")
-            span = int((datetime.now(UTC) - began) / timedelta(minutes=1)) + 1
+            # Every minute from the one it began in, the one it is now included.
+            first = began.replace(second=0, microsecond=0)
+            span = int((datetime.now(UTC) - first) / timedelta(minutes=1)) + 1
             page = await gateway.get("/v1/audit", params={"from": minute, "minutes": span})
             records = [r for r in page.json()["records"] if r["action"] != "audit.read"]
             return records if len(records) >= 5 else None
