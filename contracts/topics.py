@@ -108,9 +108,11 @@ PRODUCERS = {
 # Topic (without the prefix) -> the services that consume it.
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "contacts": ("intake",),
-    "workorders": ("dispatch",),
+    # The gateway keeps what the API serves of each work order (services/gateway/case_files.py).
+    "workorders": ("dispatch", "gateway"),
     "dispatch.replies": ("dispatch",),
-    # The gateway learns which department each dispatch went to, to refuse another's reply.
+    # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps
+    # each work order's dispatches and replies for the API's readers.
     "dispatch.progress": ("notify", "qa", "gateway"),
     "audit": ("gateway",),
 }

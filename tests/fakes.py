@@ -6,7 +6,7 @@ document mapping is tested against the real store.
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +16,7 @@ from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile
 from services.gateway.ports import DispatchSeen
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -227,3 +228,34 @@ class RecordingPublisher:
         else:
             self.published.append(event)
         return "event-id"
+
+
+class InMemoryCaseFiles:
+    """The gateway's case files in a dict, merged the way the store merges them."""
+
+    def __init__(self, *known: CaseFile) -> None:
+        self.files = {case.facts.work_order_id: case for case in known}
+
+    async def record(self, changes: CaseChanges) -> None:
+        for facts in changes.opened:
+            self._merge(facts)
+        for facts, note in changes.dispatched:
+            case = self._merge(facts)
+            if note not in case.dispatches:
+                self.files[facts.work_order_id] = replace(case, dispatches=(*case.dispatches, note))
+        for work_order_id, reply in changes.replied:
+            case = self.files[work_order_id]  # the fakes see events in order
+            if reply not in case.replies:
+                self.files[work_order_id] = replace(case, replies=(*case.replies, reply))
+
+    def _merge(self, facts: CaseFacts) -> CaseFile:
+        old = self.files.get(facts.work_order_id)
+        if old is not None:
+            given = {name: value for name, value in vars(facts).items() if value is not None}
+            facts = replace(old.facts, **given)
+        case = replace(old, facts=facts) if old else CaseFile(facts)
+        self.files[facts.work_order_id] = case
+        return case
+
+    async def find(self, work_order_id: str) -> CaseFile | None:
+        return self.files.get(work_order_id)

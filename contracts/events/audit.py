@@ -11,6 +11,7 @@ class AuditRecordedV1(Event):
     the request's personal data (phones, names, texts), only ids."""
 
     ce_type: ClassVar[str] = "hotline.audit.recorded.v1"
+    minor_version: ClassVar[int] = 1
 
     audit_id: str
     province: str = Field(description="The subsystem whose API was called (its trail keeps the record).")
@@ -24,6 +25,14 @@ class AuditRecordedV1(Event):
     client: str | None = Field(default=None, description="The caller's address, as the gateway saw it.")
     token_id: str | None = Field(default=None, description="The access token's jti; none for an API key.")
     detail: str | None = Field(default=None, description="Why it was refused.")
+    shown: list[str] = Field(
+        default=[],
+        description="The personal fields a read showed in clear, e.g. 'customer.phone' (1.1); the "
+        "values themselves are never in the record.",
+    )
+    unsealed: bool = Field(
+        default=False, description="Whether the read unsealed an anonymous reporter's identity (1.1)."
+    )
 
     def subject(self) -> str:
         return self.audit_id

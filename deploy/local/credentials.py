@@ -52,19 +52,20 @@ def _departments() -> list[str]:
 
 
 def role_id(province: str, role: str) -> str:
-    """The local principal of a role with one per province: agent, supervisor, auditor (or the hub)."""
+    """The local principal of a role with one per province: agent, supervisor, auditor, inspector (or
+    the hub)."""
     return f"{province}.{role}"
 
 
 def _wanted() -> list[dict[str, str]]:
-    """Every principal the local stack keeps: per province its web and SMS channels, each department, an
-    agent, a supervisor and an auditor; and the hub."""
+    """Every principal the local stack keeps: per province its web, SMS and voice channels, each
+    department, an agent, a supervisor, an auditor and a discipline inspector; and the hub."""
     departments = _departments()
     wanted = [{"id": role_id(HUB, "hub"), "role": "hub", "province": HUB}]
     for province in PROVINCES:
         wanted += [
             {"id": role_id(province, role), "role": role, "province": province}
-            for role in ("agent", "supervisor", "auditor")
+            for role in ("agent", "supervisor", "auditor", "inspector")
         ]
         wanted += [
             {
@@ -73,7 +74,7 @@ def _wanted() -> list[dict[str, str]]:
                 "channel": channel,
                 "province": province,
             }
-            for channel in ("web", "sms")
+            for channel in ("web", "sms", "voice")
         ]
         wanted += [
             {

@@ -1,17 +1,20 @@
-"""The gateway's read models in its own store: the document mapping lives here and only here.
+"""The gateway's read models in its own store (whose each dispatch is, the work orders' case files, the
+audit trail): the document mapping lives here and only here.
 
 Every query is an equality on `_id` or an indexed field: the trail is read by the minute it was
 written in (alone, or with the principal), as the due-minute buckets elsewhere are.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from contracts.events import AuditRecordedV1
+from contracts.events import AuditRecordedV1, ReplyKind, WorkOrderType
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
 from services.gateway.ports import DispatchSeen
 
 Document = dict[str, Any]
@@ -85,3 +88,103 @@ class MongoAuditTrail:
             async for document in self._collection.find(query):
                 found.append(AuditRecordedV1.model_validate(document))
         return sorted(found, key=lambda entry: (entry.at, entry.audit_id))
+
+
+def _facts_document(facts: CaseFacts) -> Document:
+    """What is known of the work order; a field an event does not carry is left as the other set it."""
+    known = {
+        "province": facts.province,
+        "type": facts.type.value,
+        "description": facts.description,
+        "customer.phone": facts.phone,
+        "customer.name": facts.customer_name,
+        "customer.home_region": facts.home_region,
+        "address": facts.address,
+        "account_number": facts.account_number,
+        "channel": facts.channel,
+        "created_at": facts.created_at,
+        "anonymous": facts.anonymous,
+    }
+    return {name: value for name, value in known.items() if value is not None}
+
+
+class MongoCaseFiles:
+    """One document per work order by `_id`; dispatches and replies are added to sets, so an event
+    delivered twice is kept once and the order the two topics arrive in does not matter."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._collection = collection
+
+    async def ensure_indexes(self) -> None:
+        """Looked up by `_id` alone."""
+
+    async def record(self, changes: CaseChanges) -> None:
+        writes = [
+            UpdateOne({"_id": f.work_order_id}, {"$set": _facts_document(f)}, upsert=True)
+            for f in changes.opened
+        ]
+        writes += [
+            UpdateOne(
+                {"_id": facts.work_order_id},
+                {"$set": _facts_document(facts), "$addToSet": {"dispatches": vars(note)}},
+                upsert=True,
+            )
+            for facts, note in changes.dispatched
+        ]
+        writes += [
+            UpdateOne(
+                {"_id": work_order_id},
+                {"$addToSet": {"replies": vars(note) | {"kind": note.kind.value}}},
+                upsert=True,
+            )
+            for work_order_id, note in changes.replied
+        ]
+        if writes:
+            await self._collection.bulk_write(writes, ordered=True)
+
+    async def find(self, work_order_id: str) -> CaseFile | None:
+        document = await self._collection.find_one({"_id": work_order_id})
+        if document is None or "type" not in document:
+            return None  # only a reply has been seen: nothing to show yet
+        customer = document.get("customer", {})
+        facts = CaseFacts(
+            work_order_id=work_order_id,
+            province=document["province"],
+            type=WorkOrderType(document["type"]),
+            description=document["description"],
+            phone=customer["phone"],
+            customer_name=customer.get("name"),
+            home_region=customer.get("home_region"),
+            address=document.get("address"),
+            account_number=document.get("account_number"),
+            channel=document.get("channel"),
+            created_at=_aware(document.get("created_at")),
+            anonymous=document.get("anonymous"),
+        )
+        dispatches = [
+            DispatchNote(d["dispatch_id"], d["department"], _utc(d["dispatched_at"]), _utc(d["reply_due_at"]))
+            for d in document.get("dispatches", [])
+        ]
+        replies = [
+            ReplyNote(
+                r["dispatch_id"],
+                r["department"],
+                ReplyKind(r["kind"]),
+                r["message"],
+                _utc(r["replied_at"]),
+                r["on_time"],
+            )
+            for r in document.get("replies", [])
+        ]
+        dispatches.sort(key=lambda d: d.dispatched_at)
+        replies.sort(key=lambda r: r.replied_at)
+        return CaseFile(facts, tuple(dispatches), tuple(replies))
+
+
+def _utc(moment: datetime) -> datetime:
+    """The store gives back naive UTC datetimes."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return _utc(moment) if moment is not None else None

@@ -1,8 +1,10 @@
-"""The gateway's HTTP API: channels post contacts, departments post replies, auditors read the trail;
-what is posted lands on the bus with its audit record."""
+"""The gateway's HTTP API: channels post contacts, departments post replies, readers read work orders
+as their role may, customers ask after their own, auditors read the trail; what is posted or read
+lands in the audit trail."""
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -15,14 +17,27 @@ from services.gateway.access import Access
 from services.gateway.audit import AuditWriter
 from services.gateway.audit_api import add_audit_api
 from services.gateway.auth import AuthenticatedFirst, Authenticator, answer_unauthenticated
+from services.gateway.case_files import CaseFiles
+from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.dispatch_lookup import DispatchLookup
-from services.gateway.limits import BodyLimit
+from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.oauth import add_token_endpoint
 from services.gateway.openapi import document_problems
 from services.gateway.ports import AuditTrail, DispatchDirectory
 from services.gateway.posts import add_posts
 from services.gateway.principals import Caller
+from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
+from services.gateway.work_order_api import add_work_order_api
+
+
+@dataclass(frozen=True)
+class Readers:
+    """What the reading routes need: the case files, who sees which field, how many wrong guesses."""
+
+    cases: CaseFiles
+    field_access: FieldAccess
+    lookup_failures_rate: str = "5/15minutes"
 
 
 def create_app(
@@ -31,6 +46,7 @@ def create_app(
     access: Access,
     dispatches: DispatchDirectory,
     trail: AuditTrail,
+    readers: Readers,
     *,
     max_body_bytes: int = 65536,
     dispatch_patience: float = 3.0,
@@ -63,6 +79,9 @@ def create_app(
     lookup = DispatchLookup(dispatches, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province)
     add_audit_api(app, Authenticated, trail, audit, province)
+    add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
+    failures = RateLimit(readers.lookup_failures_rate)
+    add_customer_lookups(app, Authenticated, readers.cases, audit, failures, province)
     add_probes(app, runtime)
     document_problems(app)
     return app

@@ -2,6 +2,7 @@
 published on the subsystem's audit topic before the caller is answered (an accepted call is answered
 only once both its event and its audit record are on the bus)."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import NAMESPACE_URL, uuid4, uuid5
@@ -12,6 +13,8 @@ from starlette.routing import Match
 from contracts.events import AuditRecordedV1
 from plumbing.bus import EventPublisher
 from services.gateway.principals import Caller
+
+PUBLIC = "public"  # the principal and role of a call made without a credential
 
 
 def client_of(request: Request) -> str | None:
@@ -49,25 +52,72 @@ class AuditWriter:
         resource: str | None = None,
         detail: str | None = None,
         key: str | None = None,
+        shown: Sequence[str] = (),
+        unsealed: bool = False,
     ) -> AuditRecordedV1:
-        """`key`: the request's idempotency key; a retry with it is the same record, kept once."""
+        """`key`: the request's idempotency key; a retry with it is the same record, kept once.
+        `shown`: the personal fields a read showed in clear (their names only)."""
+        return self._entry(
+            request,
+            caller.principal.id,
+            caller.principal.role.value,
+            outcome=outcome,
+            status=status,
+            resource=resource,
+            detail=detail,
+            key=key,
+            token_id=caller.token_id,
+            shown=shown,
+            unsealed=unsealed,
+        )
+
+    def public_entry(
+        self,
+        request: Request,
+        *,
+        outcome: Literal["accepted", "refused"],
+        status: int,
+        resource: str | None = None,
+        detail: str | None = None,
+    ) -> AuditRecordedV1:
+        """A call that carries no credential (a customer's own status lookup): recorded as `public`."""
+        return self._entry(
+            request, PUBLIC, PUBLIC, outcome=outcome, status=status, resource=resource, detail=detail
+        )
+
+    def _entry(
+        self,
+        request: Request,
+        principal_id: str,
+        role: str,
+        *,
+        outcome: Literal["accepted", "refused"],
+        status: int,
+        resource: str | None = None,
+        detail: str | None = None,
+        key: str | None = None,
+        token_id: str | None = None,
+        shown: Sequence[str] = (),
+        unsealed: bool = False,
+    ) -> AuditRecordedV1:
         action = action_of(request)
-        principal = caller.principal
-        stable = f"hotline:audit:{principal.id}:{action}:{key}:{outcome}:{status}"
+        stable = f"hotline:audit:{principal_id}:{action}:{key}:{outcome}:{status}"
         audit_id = str(uuid5(NAMESPACE_URL, stable) if key else uuid4())
         return AuditRecordedV1(
             audit_id=audit_id,
             province=self._province,
             at=datetime.now(UTC),
-            principal_id=principal.id,
-            role=principal.role.value,
+            principal_id=principal_id,
+            role=role,
             action=action,
             resource=resource,
             outcome=outcome,
             status=status,
             client=client_of(request),
-            token_id=caller.token_id,
+            token_id=token_id,
             detail=detail,
+            shown=list(shown),
+            unsealed=unsealed,
         )
 
     async def record(self, entry: AuditRecordedV1) -> None:

@@ -1,21 +1,26 @@
-"""Gateway: multi-channel access; turns posts into events on the bus. Its store holds only what it
-keeps from events: whose each dispatch is, and the audit trail."""
+"""Gateway: multi-channel access; turns posts into events on the bus and answers readers. Its store
+holds only what it keeps from events: whose each dispatch is, each work order's case file, the audit
+trail."""
 
 from contracts.events import (
     AuditRecordedV1,
     ContactReceivedV1,
     DepartmentRepliedV1,
+    WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
 )
 from plumbing.bus import EventPublisher, declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.gateway.access import load_access
-from services.gateway.adapters import MongoAuditTrail, MongoDispatchDirectory
-from services.gateway.app import create_app
+from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles, MongoDispatchDirectory
+from services.gateway.app import Readers, create_app
+from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.ports import AuditTrail, DispatchDirectory
+from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
@@ -27,21 +32,31 @@ def bootstrap(
     telemetry: Telemetry | None = None,
     dispatches: DispatchDirectory | None = None,
     audit: AuditTrail | None = None,
+    cases: CaseFiles | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `dispatches` and `audit` replace the store (tests pass in-memory ones)."""
-    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=dispatches is None)
-    if dispatches is None or audit is None:
+    """The running service; `dispatches`, `audit` and `cases` replace the store (tests pass in-memory
+    ones)."""
+    in_memory = dispatches is not None and audit is not None and cases is not None
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
+    if dispatches is None or audit is None or cases is None:
         directory = MongoDispatchDirectory(runtime.database["dispatches"])
         trail = MongoAuditTrail(runtime.database["audit"])
-        runtime.startup += [directory.ensure_indexes, trail.ensure_indexes]
-        dispatches, audit = directory, trail
+        files = MongoCaseFiles(runtime.database["case_files"])
+        runtime.startup += [directory.ensure_indexes, trail.ensure_indexes, files.ensure_indexes]
+        dispatches, audit, cases = directory, trail, files
     topics = settings.topics
-    handlers = GatewayHandlers(dispatches, audit)
+    handlers = GatewayHandlers(dispatches, audit, cases)
     consumer = runtime.consumer()
     consumer.subscribe(
+        topics.workorders,
+        {WorkOrderCreatedV1: handlers.work_orders_opened},
+        description="Each new work order, kept for the API's readers.",
+    )
+    progress = handlers.progress  # one handler for both types: a batch of either is taken in one write
+    consumer.subscribe(
         topics.dispatch_progress,
-        {WorkOrderDispatchedV1: handlers.dispatches_seen},
-        description="Which department each dispatch went to, to refuse another's reply.",
+        {WorkOrderDispatchedV1: progress, WorkOrderRepliedV1: progress},
+        description="Which department each dispatch went to (to refuse another's reply), and the replies.",
     )
     consumer.subscribe(
         topics.audit, {AuditRecordedV1: handlers.audits_recorded}, description="The audit trail, kept."
@@ -58,7 +73,10 @@ def bootstrap(
     access = load_access(settings, issuer=runtime.source)
     if settings.gateway_principals_path is None:
         runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
+    readers = Readers(
+        cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_failures_rate
+    )
     app = create_app(
-        runtime, publisher, access, dispatches, audit, max_body_bytes=settings.gateway_max_body_bytes
+        runtime, publisher, access, dispatches, audit, readers, max_body_bytes=settings.gateway_max_body_bytes
     )
     return Service(runtime, app, handlers)

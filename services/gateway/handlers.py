@@ -1,25 +1,83 @@
-"""What the gateway takes from the bus: the dispatches it must know to check a department's reply, and
-its own audit records, kept for the auditor."""
+"""What the gateway takes from the bus: the dispatches it must know to check a department's reply, each
+work order's case file for the API's readers, and its own audit records, kept for the auditor."""
 
 from collections.abc import Sequence
 
 from contracts.envelope import Envelope
-from contracts.events import AuditRecordedV1, WorkOrderDispatchedV1
+from contracts.events import (
+    AuditRecordedV1,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, ReplyNote
 from services.gateway.ports import AuditTrail, DispatchDirectory, DispatchSeen
 
 
+def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
+    return CaseFacts(
+        work_order_id=data.work_order_id,
+        province=data.province,
+        type=data.type,
+        description=data.description,
+        phone=data.customer.phone,
+        customer_name=data.customer.name,
+        home_region=data.customer.home_region,
+        address=data.address,
+        account_number=data.account_number,
+        channel=data.channel.value,
+        created_at=data.created_at,
+        anonymous=data.anonymous,
+    )
+
+
+def _dispatched(data: WorkOrderDispatchedV1) -> tuple[CaseFacts, DispatchNote]:
+    facts = CaseFacts(
+        work_order_id=data.work_order_id,
+        province=data.province,
+        type=data.type,
+        description=data.description,
+        phone=data.customer.phone,
+        customer_name=data.customer.name,
+        home_region=data.customer.home_region,
+        address=data.address,
+    )
+    note = DispatchNote(data.dispatch_id, data.department, data.dispatched_at, data.reply_due_at)
+    return facts, note
+
+
+def _replied(data: WorkOrderRepliedV1) -> ReplyNote:
+    return ReplyNote(
+        data.dispatch_id, data.department, data.kind, data.message, data.replied_at, data.on_time
+    )
+
+
 class GatewayHandlers:
-    def __init__(self, dispatches: DispatchDirectory, audit: AuditTrail) -> None:
+    def __init__(self, dispatches: DispatchDirectory, audit: AuditTrail, cases: CaseFiles) -> None:
         self.dispatches = dispatches
         self.audit = audit
+        self.cases = cases
 
-    async def dispatches_seen(self, envelopes: Sequence[Envelope]) -> None:
-        seen = []
+    async def work_orders_opened(self, envelopes: Sequence[Envelope]) -> None:
+        changes = CaseChanges()
         for envelope in envelopes:
-            assert isinstance(envelope.data, WorkOrderDispatchedV1)
+            assert isinstance(envelope.data, WorkOrderCreatedV1)
+            changes.opened.append(_opened(envelope.data))
+        await self.cases.record(changes)
+
+    async def progress(self, envelopes: Sequence[Envelope]) -> None:
+        """Dispatches (also whose each is, for replies) and replies, into the case files."""
+        seen, changes = [], CaseChanges()
+        for envelope in envelopes:
             data = envelope.data
-            seen.append(DispatchSeen(data.dispatch_id, data.work_order_id, data.department))
+            if isinstance(data, WorkOrderDispatchedV1):
+                seen.append(DispatchSeen(data.dispatch_id, data.work_order_id, data.department))
+                changes.dispatched.append(_dispatched(data))
+            else:
+                assert isinstance(data, WorkOrderRepliedV1)
+                changes.replied.append((data.work_order_id, _replied(data)))
         await self.dispatches.record(seen)
+        await self.cases.record(changes)
 
     async def audits_recorded(self, envelopes: Sequence[Envelope]) -> None:
         entries = []

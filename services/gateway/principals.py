@@ -27,6 +27,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # its province
     AUDITOR = "auditor"  # the audit trail
     HUB = "hub"  # aggregates only, never raw customer data
+    INSPECTOR = "inspector"  # discipline inspection: its province's reports, the sealed reporter too
 
 
 class Scope(StrEnum):
@@ -36,16 +37,20 @@ class Scope(StrEnum):
     WORKORDERS_WRITE = "workorders:write"
     AUDIT_READ = "audit:read"
     AGGREGATES_READ = "aggregates:read"
+    DISPATCHES_READ = "dispatches:read"
+    SEALED_READ = "sealed:read"
+    CUSTOMERS_LOOKUP = "customers:lookup"
 
 
 # The most each role may be granted; a principal may be given fewer.
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
-    Role.CHANNEL_ADAPTER: frozenset({Scope.CONTACTS_WRITE}),
-    Role.DEPARTMENT: frozenset({Scope.REPLIES_WRITE}),
+    Role.CHANNEL_ADAPTER: frozenset({Scope.CONTACTS_WRITE, Scope.CUSTOMERS_LOOKUP}),
+    Role.DEPARTMENT: frozenset({Scope.REPLIES_WRITE, Scope.DISPATCHES_READ}),
     Role.AGENT: frozenset({Scope.WORKORDERS_READ, Scope.WORKORDERS_WRITE}),
     Role.SUPERVISOR: frozenset({Scope.WORKORDERS_READ, Scope.WORKORDERS_WRITE}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
     Role.HUB: frozenset({Scope.AGGREGATES_READ}),
+    Role.INSPECTOR: frozenset({Scope.WORKORDERS_READ, Scope.SEALED_READ}),
 }
 
 

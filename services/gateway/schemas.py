@@ -1,6 +1,7 @@
-"""The gateway's HTTP schemas: what channel adapters and departments post."""
+"""The gateway's HTTP schemas: what channel adapters and departments post, and what readers get."""
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import phonenumbers
 from fastapi.responses import JSONResponse
@@ -82,3 +83,76 @@ class Problem(BaseModel):
             media_type=PROBLEM_JSON,
             headers=headers,
         )
+
+
+class CustomerShown(BaseModel):
+    name: str | None = Field(description="Masked (张**) or null where the reader's role has no need.")
+    phone: str | None = Field(description="E.164, masked (139****2345) or null likewise.")
+    home_region: str | None
+
+
+class DispatchShown(BaseModel):
+    dispatch_id: str
+    department: str
+    dispatched_at: datetime
+    reply_due_at: datetime
+
+
+class ReplyShown(BaseModel):
+    dispatch_id: str
+    department: str
+    kind: ReplyKind
+    message: str
+    replied_at: datetime
+    on_time: bool
+
+
+class WorkOrderShown(BaseModel):
+    """A work order as its reader may see it: personal fields by the reader's role."""
+
+    work_order_id: str
+    province: str
+    type: WorkOrderType
+    channel: str | None
+    created_at: datetime | None
+    status: Literal["open", "dispatched", "answered"]
+    customer: CustomerShown
+    address: str | None
+    account_number: str | None
+    description: str
+    sealed: bool = Field(description="An anonymous reporter: their identity is shown only to who may unseal.")
+    dispatches: list[DispatchShown]
+    replies: list[ReplyShown]
+
+
+class StatusLookup(BaseModel):
+    """A customer asking after their work order: its number and the phone it was filed with."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    work_order_id: str = Field(min_length=1, max_length=64)
+    phone: PhoneNumber
+
+
+class StatusShown(BaseModel):
+    work_order_id: str
+    type: WorkOrderType
+    status: Literal["open", "dispatched", "answered"]
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class CallerLookup(BaseModel):
+    """A voice or SMS adapter asking for a caller: the number the network gave it (caller ID)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    work_order_id: str = Field(min_length=1, max_length=64)
+    caller_number: PhoneNumber
+
+
+class CaseForCustomer(StatusShown):
+    """What a verified customer may hear of their own work order."""
+
+    description: str
+    replies: list[str] = Field(description="The departments' final replies, oldest first.")

@@ -5,6 +5,7 @@ from limits import parse
 from pydantic import Field, field_validator, model_validator
 
 from plumbing.settings import ServiceSettings
+from services.gateway.privacy import DEFAULT_RULES
 
 
 class GatewaySettings(ServiceSettings):
@@ -24,10 +25,16 @@ class GatewaySettings(ServiceSettings):
     gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
     # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.
     gateway_token_failures_rate: str = Field(default="10/minute")
+    # Which personal fields each reading role sees (services/gateway/privacy.py); the default is the
+    # table shipped beside the code.
+    gateway_field_access_path: Path = Field(default=DEFAULT_RULES)
+    # Wrong guesses at a customer lookup (a work order's number and phone) per work order and per asker
+    # before every attempt answers 429 for the rest of the window.
+    gateway_lookup_failures_rate: str = Field(default="5/15minutes")
     # The largest request body taken; a larger one is refused with 413 before it is read.
     gateway_max_body_bytes: int = Field(default=65536, ge=1024)
 
-    @field_validator("gateway_rate_limit", "gateway_token_failures_rate")
+    @field_validator("gateway_rate_limit", "gateway_token_failures_rate", "gateway_lookup_failures_rate")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

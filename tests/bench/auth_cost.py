@@ -1,29 +1,52 @@
 """What authentication and authorisation add to a request: the gateway's own app, in this process, with
 a publisher that answers at once, so the figures are the gateway's work alone. Each post is timed three
 ways in one run, interleaved: with the caller's check stubbed out (a fixed caller), with an API key (a
-SHA-256 and a lookup), and with an OAuth2 access token (an ES256 signature check)."""
+SHA-256 and a lookup), and with an OAuth2 access token (an ES256 signature check); beside them, a
+supervisor's read of a work order (the object-level check, masking and the read's audit record)."""
 
 from __future__ import annotations
 
 import base64
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from contracts.events import WorkOrderType
 from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, local_secrets
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
-from services.gateway.app import create_app
+from services.gateway.app import Readers, create_app
+from services.gateway.case_files import CaseFacts, CaseFile, DispatchNote
 from services.gateway.ports import DispatchSeen
 from services.gateway.principals import Caller
+from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
-from tests.fakes import InMemoryAuditTrail, InMemoryDispatchDirectory, RecordingPublisher
+from tests.fakes import InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory, RecordingPublisher
 
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 CHANNEL = "gd.channel.web"
+READER = "gd.supervisor"  # reads with every field masked
+OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+REPAIR_CASE = CaseFile(
+    CaseFacts(
+        work_order_id="WO-1",
+        province="gd",
+        type=WorkOrderType.FAULT_REPAIR,
+        description="家里停电了",
+        phone="+8613926012345",
+        customer_name="张三丰",
+        address="广州市天河区体育西路 100 号",
+        account_number="0200123456",
+        channel="web",
+        created_at=OPENED,
+        anonymous=False,
+    ),
+    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,8 @@ def gateway_app() -> Any:
     runtime = build_runtime(settings, "gateway", store=False)
     access = load_access(settings, issuer=runtime.source)
     directory = InMemoryDispatchDirectory(DispatchSeen("WO-1-D1", "WO-1", "repair"))
-    app = create_app(runtime, RecordingPublisher(), access, directory, InMemoryAuditTrail())  # type: ignore[arg-type]
+    readers = Readers(InMemoryCaseFiles(REPAIR_CASE), FieldAccess.load(settings.gateway_field_access_path))
+    app = create_app(runtime, RecordingPublisher(), access, directory, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access
 
 
@@ -65,7 +89,8 @@ async def auth_cost(requests: int = 3000) -> AuthCost:
     principal = access.principals.by_id(CHANNEL)
     stub = FixedCaller(Caller(principal, principal.granted))
     secrets = local_secrets()[CHANNEL]
-    times: dict[str, list[float]] = {"none": [], "api_key": [], "jwt": []}
+    times: dict[str, list[float]] = {"none": [], "api_key": [], "jwt": [], "read_masked": []}
+    supervisor = local_secrets()[READER]["api_key"]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         pair = base64.b64encode(f"{CHANNEL}:{secrets['client_secret']}".encode()).decode()
@@ -76,16 +101,18 @@ async def auth_cost(requests: int = 3000) -> AuthCost:
                 headers={"Authorization": f"Basic {pair}"},
             )
         ).json()["access_token"]
-        credentials = {"none": "", "api_key": secrets["api_key"], "jwt": token}
+        credentials = {"none": "", "api_key": secrets["api_key"], "jwt": token, "read_masked": supervisor}
         for n in range(requests + 200):  # the first 200 of each warm up and are not counted
             for mode, credential in credentials.items():
                 app.state.authenticator = stub if mode == "none" else real
+                headers = {"Authorization": f"Bearer {credential}"}
                 began = time.perf_counter()
-                answer = await client.post(
-                    "/v1/contacts/web", json=CONTACT, headers={"Authorization": f"Bearer {credential}"}
-                )
+                if mode == "read_masked":  # the object-level check, masking and the read's audit record
+                    answer = await client.get("/v1/work-orders/WO-1", headers=headers)
+                else:
+                    answer = await client.post("/v1/contacts/web", json=CONTACT, headers=headers)
                 took = time.perf_counter() - began
-                if answer.status_code != 202:
+                if answer.status_code not in (200, 202):
                     raise RuntimeError(f"{mode}: {answer.status_code} {answer.text}")
                 if n >= 200:
                     times[mode].append(took * 1e6)

@@ -144,9 +144,14 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"{by_field} ms; largest/smallest p50 {growth_id:.2f}x by _id, {growth_field:.2f}x by field"
         )
     cost = result["auth_cost"]
-    modes = {"none": "no check (a fixed caller)", "api_key": "API key", "jwt": "OAuth2 token"}
+    modes = {
+        "none": "post, no check (a fixed caller)",
+        "api_key": "post, API key",
+        "jwt": "post, OAuth2 token",
+        "read_masked": "work-order read as a supervisor (API key, object check, masking, audit)",
+    }
     lines.append(
-        f"auth cost (gateway in-process, {cost['requests']} posts each): "
+        f"auth cost (gateway in-process, {cost['requests']} calls each, interleaved): "
         + "; ".join(
             f"{label} p50 {fmt(cost['p50_us'][mode], 0)} us p99 {fmt(cost['p99_us'][mode], 0)} us"
             for mode, label in modes.items()

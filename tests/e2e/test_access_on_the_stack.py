@@ -59,3 +59,43 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
     ]
     assert records[1]["detail"] == "this dispatch was sent to another department"
     assert records[4]["token_id"] == records[3]["resource"], "the reply carried the token issued"
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+async def test_readers_see_a_work_order_as_their_role_may_and_a_customer_learns_its_status(stack):
+    province, phone = "jl", "13904312345"
+    async with running_subsystem(stack, province, services=["gateway", "intake", "dispatch"]) as subsystem:
+        gateway = subsystem.gateway
+        accepted = await gateway.post(
+            "/v1/contacts/web",
+            json={
+                "phone": phone,
+                "customer_name": "李四",
+                "address": "长春市朝阳区人民大街 1 号",
+                "type": "fault_repair",
+                "description": f"停电 {uuid4().hex}",
+            },
+        )
+        work_order_id = work_order_id_for(accepted.json()["id"])
+        path = f"/v1/work-orders/{work_order_id}"
+
+        async def dispatched() -> dict[str, object] | None:
+            answer = await gateway.get(path, headers=as_(f"{province}.agent"))
+            return answer.json() if answer.status_code == 200 and answer.json()["dispatches"] else None
+
+        agent = await eventually(dispatched, timeout=30)
+        supervisor = (await gateway.get(path, headers=as_(f"{province}.supervisor"))).json()
+        repair = await gateway.get(path, headers=as_(f"{province}.department.repair"))
+        billing = await gateway.get(path, headers=as_(f"{province}.department.billing"))
+        elsewhere = await gateway.get(path, headers=as_("ln.agent"))
+        status = await gateway.post(
+            "/v1/public/work-order-status", json={"work_order_id": work_order_id, "phone": phone}
+        )
+    assert (agent["customer"]["phone"], agent["status"]) == ("+8613904312345", "dispatched")
+    assert (supervisor["customer"]["name"], supervisor["customer"]["phone"]) == ("李*", "139****2345")
+    assert [d["department"] for d in repair.json()["dispatches"]] == ["repair"]
+    assert (billing.status_code, elsewhere.status_code) == (404, 404), "never the record"
+    assert (status.status_code, status.json()["status"]) == (200, "dispatched")

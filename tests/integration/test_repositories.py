@@ -1,6 +1,7 @@
 """Each service's aggregates stored in the real MongoDB-wire store through its document mapping."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -9,7 +10,13 @@ import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
-from contracts.events import ContactReceivedV1, DepartmentRepliedV1, WorkOrderCreatedV1
+from contracts.events import (
+    ContactReceivedV1,
+    DepartmentRepliedV1,
+    ReplyKind,
+    WorkOrderCreatedV1,
+    WorkOrderType,
+)
 from contracts.ids import dispatch_id_for
 from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import MongoRepository
@@ -19,6 +26,8 @@ from plumbing.unit_of_work import UnitOfWork
 from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.routing import RuleTable
+from services.gateway.adapters import MongoCaseFiles
+from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, ReplyNote
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
@@ -217,3 +226,33 @@ async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_rep
         ("final_reply", "repair"),
     ]
     assert (stored["status"], stored["schema"], stored["version"]) == ("closed", 1, 1)
+
+
+async def test_the_gateways_case_file_is_whole_whichever_topic_arrives_first_and_redeliveries_count_once(
+    store,
+):
+    database, _ = store
+    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
+    work_order_id = f"WO-{uuid4().hex}"
+    facts = CaseFacts(
+        work_order_id=work_order_id,
+        province=PROVINCE,
+        type=WorkOrderType.REPORT,
+        description="举报",
+        phone="+8613977112345",
+        customer_name="王五",
+    )
+    dispatch = DispatchNote(f"{work_order_id}-D1", "discipline", NOW, NOW)
+    reply = ReplyNote(dispatch.dispatch_id, "discipline", ReplyKind.FINAL, "已查处", NOW, True)
+    await files.record(CaseChanges(dispatched=[(facts, dispatch)]))
+    sealed_until_known = await files.find(work_order_id)
+    opened = replace(facts, channel="web", created_at=NOW, anonymous=True, account_number="0771001")
+    for _ in range(2):  # each event delivered twice
+        await files.record(CaseChanges(opened=[opened], dispatched=[(facts, dispatch)]))
+        await files.record(CaseChanges(replied=[(work_order_id, reply)]))
+    case = await files.find(work_order_id)
+    assert sealed_until_known is not None
+    assert sealed_until_known.facts.anonymous is None
+    assert case is not None
+    assert (case.facts, case.dispatches, case.replies) == (opened, (dispatch,), (reply,))
+    assert case.status == "answered"

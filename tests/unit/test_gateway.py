@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -7,15 +8,18 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope, decode
+from contracts.events import WorkOrderType
 from deploy.local.callers import LocalCaller
 from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
-from services.gateway.app import create_app
+from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
+from services.gateway.case_files import CaseFacts, CaseFile, DispatchNote
 from services.gateway.ports import DispatchSeen
+from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fakes import InMemoryAuditTrail, InMemoryDispatchDirectory
+from tests.fakes import InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory
 
 PRINCIPALS = ensure_local_credentials()
 
@@ -34,9 +38,28 @@ def local_settings(**overrides: object) -> GatewaySettings:
 
 # The dispatch the tests' replies answer, as the gateway would have seen it on the progress topic.
 REPAIRS = DispatchSeen("WO-1-D1", "WO-1", "repair")
+OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+# That work order as the gateway's case files hold it.
+REPAIR_CASE = CaseFile(
+    CaseFacts(
+        work_order_id="WO-1",
+        province="gd",
+        type=WorkOrderType.FAULT_REPAIR,
+        description="家里停电了",
+        phone="+8613926012345",
+        customer_name="张三丰",
+        home_region="Guangzhou, Guangdong",
+        address="广州市天河区体育西路 100 号",
+        account_number="0200123456",
+        channel="web",
+        created_at=OPENED,
+        anonymous=False,
+    ),
+    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
+)
 
 
-def app_with(publisher: object, dispatches=None, trail=None, **overrides: object):
+def app_with(publisher: object, dispatches=None, trail=None, cases=None, **overrides: object):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
     runtime = build_runtime(settings, "gateway", store=False)
@@ -47,6 +70,11 @@ def app_with(publisher: object, dispatches=None, trail=None, **overrides: object
         access,
         dispatches or InMemoryDispatchDirectory(REPAIRS),
         trail or InMemoryAuditTrail(),
+        Readers(
+            cases or InMemoryCaseFiles(REPAIR_CASE),
+            FieldAccess.load(settings.gateway_field_access_path),
+            settings.gateway_lookup_failures_rate,
+        ),
         max_body_bytes=settings.gateway_max_body_bytes,
         dispatch_patience=0.0,
     )
@@ -69,7 +97,10 @@ def collector(bucket: list[Envelope]):
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
     service = bootstrap(
-        local_settings(), dispatches=InMemoryDispatchDirectory(REPAIRS), audit=InMemoryAuditTrail()
+        local_settings(),
+        dispatches=InMemoryDispatchDirectory(REPAIRS),
+        audit=InMemoryAuditTrail(),
+        cases=InMemoryCaseFiles(),
     )
     runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}

@@ -8,7 +8,13 @@ from contracts.envelope import Envelope
 from contracts.events import WorkOrderDispatchedV1
 from deploy.local.credentials import local_keys
 from services.gateway.handlers import GatewayHandlers
-from tests.fakes import InMemoryAuditTrail, InMemoryDispatchDirectory, RecordingPublisher, envelope_of
+from tests.fakes import (
+    InMemoryAuditTrail,
+    InMemoryCaseFiles,
+    InMemoryDispatchDirectory,
+    RecordingPublisher,
+    envelope_of,
+)
 from tests.unit.test_gateway import REPAIRS, app_with
 
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
@@ -72,7 +78,7 @@ async def test_the_gateway_learns_whose_each_dispatch_is_from_the_progress_topic
         customer={"phone": "+8613926012345"},
         description="停水",
     )
-    await GatewayHandlers(directory, trail).dispatches_seen([envelope_of(dispatched)])
+    await GatewayHandlers(directory, trail, InMemoryCaseFiles()).progress([envelope_of(dispatched)])
     seen = await directory.find("WO-7-D1")
     assert seen is not None
     assert (seen.work_order_id, seen.department) == ("WO-7", "water")
@@ -80,7 +86,7 @@ async def test_the_gateway_learns_whose_each_dispatch_is_from_the_progress_topic
 
 async def test_an_auditor_reads_who_did_what_from_where_and_its_reading_is_recorded_too():
     publisher, trail = RecordingPublisher(), InMemoryAuditTrail()
-    handlers = GatewayHandlers(InMemoryDispatchDirectory(REPAIRS), trail)
+    handlers = GatewayHandlers(InMemoryDispatchDirectory(REPAIRS), trail, InMemoryCaseFiles())
     app = app_with(publisher, trail=trail)
     async with client(app) as gateway:
         posted = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
@@ -118,7 +124,7 @@ async def test_the_audit_trail_keeps_a_redelivered_record_once():
     trail, publisher = InMemoryAuditTrail(), RecordingPublisher()
     async with client(app_with(publisher)) as gateway:
         await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
-    handlers = GatewayHandlers(InMemoryDispatchDirectory(), trail)
+    handlers = GatewayHandlers(InMemoryDispatchDirectory(), trail, InMemoryCaseFiles())
     batch = [envelope(e) for e in publisher.audited]
     await handlers.audits_recorded(batch)
     await handlers.audits_recorded(batch)

@@ -55,7 +55,7 @@ async def test_a_department_trades_its_client_secret_for_a_short_lived_token_and
     assert {k: v for k, v in answer.json().items() if k != "access_token"} == {
         "token_type": "Bearer",
         "expires_in": 600,
-        "scope": "replies:write",
+        "scope": "dispatches:read replies:write",
     }
     claims = jwt.decode(token, options={"verify_signature": False})
     assert (claims["sub"], claims["province"], claims["exp"] - claims["iat"]) == (DEPARTMENT, "gd", 600)

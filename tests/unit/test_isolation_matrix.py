@@ -13,8 +13,10 @@ from deploy.local.credentials import local_keys
 from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
 
-# Served to anyone: the probes, the API's description, the OAuth2 token endpoint and its public keys.
+# Served to anyone: the probes, the API's description, the OAuth2 token endpoint and its public keys,
+# and a customer's lookup of their own work order's status (its number and phone are the proof).
 PUBLIC = {
+    ("POST", "/v1/public/work-order-status"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/openapi.json"),
@@ -26,6 +28,7 @@ PUBLIC = {
 }
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
+LOOKUP = {"work_order_id": "WO-1", "caller_number": "13926012345"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Rule:
     allowed: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (role, relation)
     status: int = 202
     publishes: int = 1  # events put on the bus when allowed, beside the call's audit record
+    # Refused as if the object were not there (another province's, another department's): 404, not 403.
+    not_found: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    callers: dict[tuple[str, str], str] = field(default_factory=dict)  # in place of CALLERS' for this rule
 
 
 RULES = {
@@ -44,6 +50,37 @@ RULES = {
     ),
     ("GET", "/v1/audit"): Rule(
         "/v1/audit?from=2026-12-02T01:00Z", None, frozenset({("auditor", "own")}), status=200, publishes=0
+    ),
+    # WO-1 is a gd fault repair sent to the repair department.
+    ("GET", "/v1/work-orders/{work_order_id}"): Rule(
+        "/v1/work-orders/WO-1",
+        None,
+        frozenset({("agent", "own"), ("supervisor", "own"), ("department", "own")}),
+        status=200,
+        publishes=0,
+        not_found=frozenset(
+            {
+                ("agent", "other_province"),
+                ("supervisor", "other_province"),
+                ("department", "other_province"),
+                ("department", "other_unit"),
+                ("inspector", "own"),  # not a report
+                ("inspector", "other_province"),
+            }
+        ),
+    ),
+    # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
+    ("POST", "/v1/customer-lookups"): Rule(
+        "/v1/customer-lookups",
+        LOOKUP,
+        frozenset({("channel_adapter", "own")}),
+        status=200,
+        publishes=0,
+        callers={
+            ("channel_adapter", "own"): "gd.channel.voice",
+            ("channel_adapter", "other_province"): "bj.channel.voice",
+            ("channel_adapter", "other_unit"): "gd.channel.web",
+        },
     ),
 }
 
@@ -56,8 +93,8 @@ CALLERS = {
     ("department", "own"): "gd.department.repair",
     ("department", "other_province"): "bj.department.repair",
     ("department", "other_unit"): "gd.department.billing",
-    **{(role, "own"): f"gd.{role}" for role in ("agent", "supervisor", "auditor")},
-    **{(role, "other_province"): f"bj.{role}" for role in ("agent", "supervisor", "auditor")},
+    **{(role, "own"): f"gd.{role}" for role in ("agent", "supervisor", "auditor", "inspector")},
+    **{(role, "other_province"): f"bj.{role}" for role in ("agent", "supervisor", "auditor", "inspector")},
     ("hub", "own"): "hub.hub",
 }
 
@@ -95,10 +132,11 @@ MATRIX = [(route, role_relation) for route in sorted(RULES) for role_relation in
 async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, str]):
     rule = RULES[route]
     publisher = RecordingPublisher()
-    expected = rule.status if caller in rule.allowed else 403
+    expected = rule.status if caller in rule.allowed else 404 if caller in rule.not_found else 403
+    principal = rule.callers.get(caller, CALLERS[caller])
     transport = httpx.ASGITransport(app=app_with(publisher))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        key = {"Authorization": f"Bearer {local_keys()[CALLERS[caller]]}"}
+        key = {"Authorization": f"Bearer {local_keys()[principal]}"}
         answer = await client.request(route[0], rule.path, json=rule.body, headers=key)
         anonymous = await client.request(route[0], rule.path, json=rule.body)
     assert answer.status_code == expected, answer.text
@@ -107,7 +145,7 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
         "a refusal publishes nothing"
     )
     [audited] = publisher.audited  # the anonymous call has no principal to record
-    assert (audited.principal_id, audited.status) == (CALLERS[caller], expected)
+    assert (audited.principal_id, audited.status) == (principal, expected)
     assert audited.outcome == ("accepted" if expected < 300 else "refused")
-    if expected == 403:
+    if expected >= 400:
         assert answer.headers["content-type"] == "application/problem+json"

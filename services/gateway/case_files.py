@@ -1,0 +1,101 @@
+"""What the gateway knows of each work order, kept from events so that its API can answer who asks
+without asking intake or dispatch: the work order as intake opened it, where dispatch sent it and what
+the departments replied.
+
+The two topics it comes from are read apart, so a dispatch may be seen before its work order: whatever
+is not known yet stays None, and a work order whose `anonymous` flag is not known yet is treated as
+sealed (services/gateway/privacy.py): an identity is never shown for want of an event.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from contracts.events import ReplyKind, WorkOrderType
+
+Status = Literal["open", "dispatched", "answered"]
+
+
+@dataclass(frozen=True)
+class DispatchNote:
+    dispatch_id: str
+    department: str
+    dispatched_at: datetime
+    reply_due_at: datetime
+
+
+@dataclass(frozen=True)
+class ReplyNote:
+    dispatch_id: str
+    department: str
+    kind: ReplyKind
+    message: str
+    replied_at: datetime
+    on_time: bool
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The work order's own fields; every event about it carries some of them."""
+
+    work_order_id: str
+    province: str
+    type: WorkOrderType
+    description: str
+    phone: str
+    customer_name: str | None = None
+    home_region: str | None = None
+    address: str | None = None
+    account_number: str | None = None
+    channel: str | None = None  # known from intake's event only
+    created_at: datetime | None = None  # likewise
+    anonymous: bool | None = None  # likewise; None is treated as sealed
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    facts: CaseFacts
+    dispatches: tuple[DispatchNote, ...] = ()
+    replies: tuple[ReplyNote, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        """`answered` once a department's final reply is in, `dispatched` once sent, else `open`."""
+        if any(reply.kind is ReplyKind.FINAL for reply in self.replies):
+            return "answered"
+        return "dispatched" if self.dispatches else "open"
+
+    @property
+    def updated_at(self) -> datetime | None:
+        moments = [self.facts.created_at] + [d.dispatched_at for d in self.dispatches]
+        moments += [r.replied_at for r in self.replies]
+        known = [moment for moment in moments if moment is not None]
+        return max(known) if known else None
+
+    def sent_to(self, department: str) -> bool:
+        return any(dispatch.department == department for dispatch in self.dispatches)
+
+    def for_department(self, department: str) -> "CaseFile":
+        """What one department sees: its own dispatches and replies, not another's."""
+        return CaseFile(
+            self.facts,
+            tuple(d for d in self.dispatches if d.department == department),
+            tuple(r for r in self.replies if r.department == department),
+        )
+
+
+@dataclass
+class CaseChanges:
+    """One batch of what the bus said, grouped as the store writes it."""
+
+    opened: list[CaseFacts] = field(default_factory=list)
+    dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
+    replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
+
+
+class CaseFiles(Protocol):
+    """Kept by `_id` (the work order's id) alone; a redelivered event changes nothing."""
+
+    async def record(self, changes: CaseChanges) -> None: ...
+
+    async def find(self, work_order_id: str) -> CaseFile | None: ...

@@ -1,0 +1,112 @@
+"""Customers asking after their own work order, in two steps of trust.
+
+- Anyone with the work order's number and the phone it was filed with learns its status (no credential:
+  the web portal's public form). Nothing private is in the answer.
+- Its content (what was reported, the departments' replies) is private: it is told only to a caller the
+  network vouches for, a call or text from the number it was filed with, as a voice or SMS adapter
+  reports it (the operators' "call from the registered number"). Verifying a web customer by their
+  service password needs the customer directory, which intake owns (still to come).
+
+A wrong number, an unknown work order and another province's are answered alike (404). Failed attempts
+are counted per work order and per asker (client address or caller number); past the rate every attempt,
+a right one too, is 429 until the window moves on, so a number cannot be found by trying.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from contracts.events import Channel, ReplyKind
+from services.gateway.audit import AuditWriter
+from services.gateway.case_files import CaseFile, CaseFiles
+from services.gateway.limits import RateLimit
+from services.gateway.principals import Caller, Forbidden, NotFound, Role, Scope
+from services.gateway.schemas import CallerLookup, CaseForCustomer, Problem, StatusLookup, StatusShown
+
+# Channels whose adapter sees the customer's number from the network, not from the customer's typing.
+VOUCHING_CHANNELS = {Channel.VOICE.value, Channel.SMS.value}
+
+
+def status_of(case: CaseFile) -> StatusShown:
+    facts = case.facts
+    return StatusShown(
+        work_order_id=facts.work_order_id,
+        type=facts.type,
+        status=case.status,
+        created_at=facts.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+def may_look_up_for_caller(caller: Caller, province: str) -> None:
+    principal = caller.principal
+    if principal.role is not Role.CHANNEL_ADAPTER:
+        raise Forbidden(f"a {principal.role.value} does not look up for customers")
+    if Scope.CUSTOMERS_LOOKUP not in caller.scopes:
+        raise Forbidden(f"this credential does not carry the {Scope.CUSTOMERS_LOOKUP.value} scope")
+    if principal.province != province:
+        raise Forbidden(f"this key looks up for {principal.province} only")
+    if principal.channel not in VOUCHING_CHANNELS:
+        raise Forbidden(f"a {principal.channel} adapter cannot vouch for a caller's number")
+
+
+def add_customer_lookups(
+    app: FastAPI,
+    Authenticated: Any,
+    cases: CaseFiles,
+    audit: AuditWriter,
+    failures: RateLimit,
+    province: str,
+) -> None:
+    statuses = (400, 401, 403, 404, 422, 429, 503)
+    answers: dict[int | str, dict[str, Any]] = {status: {"model": Problem} for status in statuses}
+
+    async def matching(work_order_id: str, phone: str, asker: str) -> CaseFile | None:
+        """The case if `phone` is its number; a miss counts against the work order and the asker."""
+        await failures.check(f"work-order:{work_order_id}")
+        await failures.check(asker)
+        case = await cases.find(work_order_id)
+        if case is not None and case.facts.phone == phone:
+            return case
+        await failures.take(f"work-order:{work_order_id}")
+        await failures.take(asker)
+        return None
+
+    @app.post("/v1/public/work-order-status", responses=answers, name="status.lookup")
+    async def look_up_status(request: Request, lookup: StatusLookup) -> StatusShown:
+        """The status of a work order, for whoever has its number and the phone it was filed with.
+        A POST, so the phone is in no URL and no access log."""
+        peer = request.client.host if request.client else "unknown"
+        case = await matching(lookup.work_order_id, lookup.phone, f"peer:{peer}")
+        if case is None:
+            detail = "no work order with this number and phone"
+            refusal = audit.public_entry(request, outcome="refused", status=404, detail=detail)
+            await audit.record(refusal)
+            raise NotFound(detail)
+        entry = audit.public_entry(request, outcome="accepted", status=200, resource=lookup.work_order_id)
+        await audit.record(entry)
+        return status_of(case)
+
+    @app.post("/v1/customer-lookups", responses=answers, name="customer.lookup")
+    async def look_up_for_caller(
+        request: Request, lookup: CallerLookup, caller: Authenticated
+    ) -> CaseForCustomer:
+        """A work order's content for the customer on the line: the caller's number (from the network)
+        must be the one it was filed with."""
+        may_look_up_for_caller(caller, province)
+        case = await matching(lookup.work_order_id, lookup.caller_number, f"caller:{lookup.caller_number}")
+        if case is None:
+            raise NotFound("no work order with this number filed from this caller's number")
+        entry = audit.entry(
+            request,
+            caller,
+            outcome="accepted",
+            status=200,
+            resource=lookup.work_order_id,
+            shown=["description"],
+        )
+        await audit.record(entry)
+        finals = [reply.message for reply in case.replies if reply.kind is ReplyKind.FINAL]
+        return CaseForCustomer(
+            **status_of(case).model_dump(), description=case.facts.description, replies=finals
+        )

@@ -1,0 +1,76 @@
+"""Reading a work order: agents and supervisors of its province, the departments it was sent to, the
+discipline inspector for reports. Each sees the personal fields its role needs (privacy.py), and every
+read is in the audit trail with the fields it showed before the answer leaves."""
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path, Request
+
+from services.gateway.audit import AuditWriter
+from services.gateway.case_files import CaseFile, CaseFiles
+from services.gateway.privacy import FieldAccess, Shown, show
+from services.gateway.reading import case_for, may_read_work_orders, may_unseal
+from services.gateway.schemas import (
+    CustomerShown,
+    DispatchShown,
+    Problem,
+    ReplyShown,
+    WorkOrderShown,
+)
+
+WorkOrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
+    facts = case.facts
+    return WorkOrderShown(
+        work_order_id=facts.work_order_id,
+        province=facts.province,
+        type=facts.type,
+        channel=facts.channel,
+        created_at=facts.created_at,
+        status=case.status,
+        customer=CustomerShown(
+            name=shown.values["customer.name"],
+            phone=shown.values["customer.phone"],
+            home_region=facts.home_region,
+        ),
+        address=shown.values["address"],
+        account_number=shown.values["account_number"],
+        description=facts.description,
+        sealed=shown.sealed,
+        dispatches=[DispatchShown(**vars(dispatch)) for dispatch in case.dispatches],
+        replies=[ReplyShown(**vars(reply)) for reply in case.replies],
+    )
+
+
+def add_work_order_api(
+    app: FastAPI,
+    Authenticated: Any,
+    cases: CaseFiles,
+    rules: FieldAccess,
+    audit: AuditWriter,
+    province: str,
+) -> None:
+    answers: dict[int | str, dict[str, Any]] = {s: {"model": Problem} for s in (401, 403, 404, 422, 429, 503)}
+
+    @app.get("/v1/work-orders/{work_order_id}", responses=answers, name="workorder.read")
+    async def read_work_order(
+        request: Request, work_order_id: WorkOrderId, caller: Authenticated
+    ) -> WorkOrderShown:
+        """One work order as the caller's role may see it; one it may not see is 404, as is one that
+        does not exist."""
+        principal = may_read_work_orders(caller, province)
+        case = case_for(principal, await cases.find(work_order_id), work_order_id)
+        shown = show(case.facts, principal.role, may_unseal(caller), rules)
+        entry = audit.entry(
+            request,
+            caller,
+            outcome="accepted",
+            status=200,
+            resource=work_order_id,
+            shown=shown.clear,
+            unsealed=shown.unsealed,
+        )
+        await audit.record(entry)  # no record, no read: the bus being down answers 503
+        return shown_as(case, shown)

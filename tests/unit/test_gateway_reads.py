@@ -1,0 +1,182 @@
+"""Reading work orders through the gateway: each role sees the personal fields it needs, a sealed
+reporter stays sealed but for the inspector, every read is audited with what it showed, and customers
+ask after their own work order only with proof."""
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.events import ReplyKind, WorkOrderCreatedV1, WorkOrderDispatchedV1, WorkOrderType
+from deploy.local.credentials import local_keys
+from services.gateway.case_files import DispatchNote, ReplyNote
+from services.gateway.handlers import GatewayHandlers
+from services.gateway.privacy import FieldAccess, mask_phone
+from tests.fakes import (
+    InMemoryAuditTrail,
+    InMemoryCaseFiles,
+    InMemoryDispatchDirectory,
+    RecordingPublisher,
+    envelope_of,
+)
+from tests.unit.test_gateway import OPENED, REPAIR_CASE, app_with
+
+REPORT_CASE = replace(
+    REPAIR_CASE,
+    facts=replace(REPAIR_CASE.facts, work_order_id="WO-2", type=WorkOrderType.REPORT, anonymous=True),
+    dispatches=(DispatchNote("WO-2-D1", "discipline", OPENED, OPENED + timedelta(days=9)),),
+)
+PHONE, NAME = "+8613926012345", "张三丰"
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+async def read(principal: str, work_order_id: str = "WO-1", cases=None, publisher=None) -> httpx.Response:
+    app = app_with(publisher or RecordingPublisher(), cases=cases)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as gateway:
+        return await gateway.get(f"/v1/work-orders/{work_order_id}", headers=as_(principal))
+
+
+async def test_an_agent_reads_its_provinces_work_order_in_clear_and_the_read_is_audited_by_field_name():
+    publisher = RecordingPublisher()
+    answer = await read("gd.agent", publisher=publisher)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["customer"]["phone"], body["customer"]["name"]) == (PHONE, NAME)
+    assert (body["status"], body["type"], body["sealed"]) == ("dispatched", "fault_repair", False)
+    [record] = publisher.audited
+    assert (record.action, record.resource, record.status) == ("workorder.read", "WO-1", 200)
+    assert record.shown == ["customer.name", "customer.phone", "address", "account_number"]
+    assert PHONE[3:] not in record.model_dump_json(), "the trail names fields, never their values"
+
+
+async def test_a_supervisor_sees_the_customer_masked():
+    body = (await read("gd.supervisor")).json()
+    assert body["customer"] == {"name": "张**", "phone": "139****2345", "home_region": "Guangzhou, Guangdong"}
+    assert body["account_number"] == "****3456"
+    assert body["address"].endswith("****")
+    assert "100" not in body["address"]
+
+
+async def test_a_department_sees_only_its_own_dispatches_and_replies():
+    billing = DispatchNote("WO-1-D2", "billing", OPENED, OPENED + timedelta(days=2))
+    replies = (
+        ReplyNote("WO-1-D1", "repair", ReplyKind.FINAL, "已修复", OPENED, True),
+        ReplyNote("WO-1-D2", "billing", ReplyKind.INTERIM, "核查中", OPENED, True),
+    )
+    case = replace(REPAIR_CASE, dispatches=(*REPAIR_CASE.dispatches, billing), replies=replies)
+    body = (await read("gd.department.billing", cases=InMemoryCaseFiles(case))).json()
+    assert [d["department"] for d in body["dispatches"]] == ["billing"]
+    assert [r["message"] for r in body["replies"]] == ["核查中"]
+
+
+async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector():
+    cases = InMemoryCaseFiles(REPORT_CASE)
+    for reader in ("gd.agent", "gd.supervisor", "gd.department.discipline"):
+        body = (await read(reader, "WO-2", cases)).json()
+        assert body["sealed"] is True
+        assert (body["customer"]["phone"], body["customer"]["name"]) == (None, None), reader
+    publisher = RecordingPublisher()
+    body = (await read("gd.inspector", "WO-2", cases, publisher)).json()
+    assert (body["customer"]["phone"], body["customer"]["name"]) == (PHONE, NAME)
+    [record] = publisher.audited
+    assert record.unsealed is True
+    assert "customer.phone" in record.shown
+
+
+async def test_a_work_order_seen_only_through_its_dispatch_is_sealed_until_intake_says_otherwise():
+    handlers = GatewayHandlers(
+        InMemoryDispatchDirectory(), InMemoryAuditTrail(), cases := InMemoryCaseFiles()
+    )
+    dispatched = WorkOrderDispatchedV1(
+        work_order_id="WO-9",
+        dispatch_id="WO-9-D1",
+        province="gd",
+        department="repair",
+        type="fault_repair",
+        dispatched_at=OPENED,
+        reply_due_at=OPENED,
+        customer={"phone": PHONE, "name": NAME},
+        description="停电",
+    )
+    await handlers.progress([envelope_of(dispatched)])
+    assert (await read("gd.agent", "WO-9", cases)).json()["customer"]["phone"] is None
+    created = WorkOrderCreatedV1(
+        work_order_id="WO-9",
+        contact_id="C-9",
+        province="gd",
+        type="fault_repair",
+        channel="web",
+        created_at=OPENED,
+        customer={"phone": PHONE, "name": NAME},
+        description="停电",
+    )
+    await handlers.work_orders_opened([envelope_of(created)])
+    body = (await read("gd.agent", "WO-9", cases)).json()
+    assert (body["customer"]["phone"], body["status"]) == (PHONE, "dispatched")
+
+
+async def test_a_customer_learns_the_status_with_the_right_phone_and_guessing_is_stopped():
+    app = app_with(RecordingPublisher())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as public:
+        right = await public.post(
+            "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": PHONE}
+        )
+        wrong = [
+            await public.post(
+                "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": f"1392601234{n}"}
+            )
+            for n in range(6)
+        ]
+        after = await public.post(
+            "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": PHONE}
+        )
+    assert right.status_code == 200
+    assert right.json()["status"] == "dispatched"
+    assert "张" not in right.text, "a status answer holds nothing private"
+    assert "天河" not in right.text
+    assert [answer.status_code for answer in wrong] == [404] * 5 + [429]
+    assert after.status_code == 429
+    assert "retry-after" in after.headers
+
+
+async def test_a_voice_adapter_hears_the_content_only_for_a_call_from_the_number_it_was_filed_with():
+    case = replace(
+        REPAIR_CASE, replies=(ReplyNote("WO-1-D1", "repair", ReplyKind.FINAL, "已修复", OPENED, True),)
+    )
+    app = app_with(RecordingPublisher(), cases=InMemoryCaseFiles(case))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as ivr:
+        ok = await ivr.post(
+            "/v1/customer-lookups",
+            json={"work_order_id": "WO-1", "caller_number": "13926012345"},
+            headers=as_("gd.channel.voice"),
+        )
+        other = await ivr.post(
+            "/v1/customer-lookups",
+            json={"work_order_id": "WO-1", "caller_number": "13800138000"},
+            headers=as_("gd.channel.voice"),
+        )
+    assert ok.status_code == 200
+    assert (ok.json()["description"], ok.json()["replies"]) == ("家里停电了", ["已修复"])
+    assert other.status_code == 404
+
+
+def test_a_field_access_table_that_leaves_a_role_or_field_out_is_refused_with_each_problem(tmp_path):
+    path = tmp_path / "field_access.json"
+    path.write_text(json.dumps({"roles": {"agent": {"customer.name": "clear"}}, "sealed": []}))
+    with pytest.raises(ValueError, match=r"field_access\.json") as refused:
+        FieldAccess.load(path)
+    for problem in ("department is not listed", "agent does not say how it sees customer.phone"):
+        assert problem in str(refused.value)
+
+
+@given(st.from_regex(r"^1[3-9][0-9]{9}$", fullmatch=True))
+def test_a_masked_mobile_number_keeps_only_its_first_three_and_last_four_digits(national: str):
+    masked = mask_phone(f"+86{national}")
+    assert masked == f"{national[:3]}****{national[-4:]}"
