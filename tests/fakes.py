@@ -16,7 +16,7 @@ from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, ReplyNote
 from services.gateway.ports import DispatchSeen
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -231,10 +231,12 @@ class RecordingPublisher:
 
 
 class InMemoryCaseFiles:
-    """The gateway's case files in a dict, merged the way the store merges them."""
+    """The gateway's case files in a dict, merged the way the store merges them (kept in arrival
+    order; the store's adapter sorts dispatches and replies by time)."""
 
     def __init__(self, *known: CaseFile) -> None:
         self.files = {case.facts.work_order_id: case for case in known}
+        self.early_replies: dict[str, list[ReplyNote]] = {}
 
     async def record(self, changes: CaseChanges) -> None:
         for facts in changes.opened:
@@ -244,16 +246,19 @@ class InMemoryCaseFiles:
             if note not in case.dispatches:
                 self.files[facts.work_order_id] = replace(case, dispatches=(*case.dispatches, note))
         for work_order_id, reply in changes.replied:
-            case = self.files[work_order_id]  # the fakes see events in order
-            if reply not in case.replies:
-                self.files[work_order_id] = replace(case, replies=(*case.replies, reply))
+            known = self.files.get(work_order_id)
+            if known is None:  # kept until its work order is known, as the store's upsert keeps it
+                self.early_replies.setdefault(work_order_id, []).append(reply)
+            elif reply not in known.replies:
+                self.files[work_order_id] = replace(known, replies=(*known.replies, reply))
 
     def _merge(self, facts: CaseFacts) -> CaseFile:
         old = self.files.get(facts.work_order_id)
         if old is not None:
             given = {name: value for name, value in vars(facts).items() if value is not None}
             facts = replace(old.facts, **given)
-        case = replace(old, facts=facts) if old else CaseFile(facts)
+        early = tuple(self.early_replies.pop(facts.work_order_id, []))
+        case = replace(old, facts=facts) if old else CaseFile(facts, replies=early)
         self.files[facts.work_order_id] = case
         return case
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from contracts.events import AuditRecordedV1, ReplyKind, WorkOrderType
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
@@ -139,7 +139,17 @@ class MongoCaseFiles:
             )
             for work_order_id, note in changes.replied
         ]
-        if writes:
+        if not writes:
+            return
+        try:
+            await self._collection.bulk_write(writes, ordered=True)
+        except BulkWriteError as error:
+            codes = sorted({e.get("code") for e in error.details.get("writeErrors", [])})
+            if codes != [DUPLICATE_KEY]:
+                # The error's text holds the writes, customers' phones and names with them: not for logs.
+                raise OperationFailure(f"case files not written (codes {codes})", code=codes[0]) from None
+            # Two subscriptions upserted the same new work order at once; the document is there now,
+            # and every write is safe to repeat.
             await self._collection.bulk_write(writes, ordered=True)
 
     async def find(self, work_order_id: str) -> CaseFile | None:

@@ -33,11 +33,12 @@ from services.gateway.work_order_api import add_work_order_api
 
 @dataclass(frozen=True)
 class Readers:
-    """What the reading routes need: the case files, who sees which field, how many wrong guesses."""
+    """What the reading routes need: the case files, who sees which field, how many lookups a customer's
+    work order takes."""
 
     cases: CaseFiles
     field_access: FieldAccess
-    lookup_failures_rate: str = "5/15minutes"
+    lookup_attempts_rate: str = "10/15minutes"
 
 
 def create_app(
@@ -80,8 +81,8 @@ def create_app(
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
-    failures = RateLimit(readers.lookup_failures_rate)
-    add_customer_lookups(app, Authenticated, readers.cases, audit, failures, province)
+    attempts = RateLimit(readers.lookup_attempts_rate)
+    add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
     add_probes(app, runtime)
     document_problems(app)
     return app

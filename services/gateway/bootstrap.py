@@ -74,7 +74,7 @@ def bootstrap(
     if settings.gateway_principals_path is None:
         runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
     readers = Readers(
-        cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_failures_rate
+        cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_attempts_rate
     )
     app = create_app(
         runtime, publisher, access, dispatches, audit, readers, max_body_bytes=settings.gateway_max_body_bytes

@@ -7,9 +7,12 @@
   reports it (the operators' "call from the registered number"). Verifying a web customer by their
   service password needs the customer directory, which intake owns (still to come).
 
-A wrong number, an unknown work order and another province's are answered alike (404). Failed attempts
-are counted per work order and per asker (client address or caller number); past the rate every attempt,
-a right one too, is 429 until the window moves on, so a number cannot be found by trying.
+A wrong number, an unknown work order and another province's are answered alike (404). Attempts, right
+or wrong, are counted before the work order is looked at (so a burst sent at once is counted whole), per
+work order and per asker; past the rate every attempt is 429 until the window moves on. The public form
+counts per client address and per work order; the vouched lookup per caller number and per work order
+and caller number, apart from the public counts, so a stranger's guessing at the public form does not
+lock the customer out of the phone line. The counts are kept per gateway replica (as the request rate).
 """
 
 from typing import Any
@@ -55,32 +58,31 @@ def add_customer_lookups(
     Authenticated: Any,
     cases: CaseFiles,
     audit: AuditWriter,
-    failures: RateLimit,
+    attempts: RateLimit,
     province: str,
 ) -> None:
     statuses = (400, 401, 403, 404, 422, 429, 503)
     answers: dict[int | str, dict[str, Any]] = {status: {"model": Problem} for status in statuses}
 
-    async def matching(work_order_id: str, phone: str, asker: str) -> CaseFile | None:
-        """The case if `phone` is its number; a miss counts against the work order and the asker."""
-        await failures.check(f"work-order:{work_order_id}")
-        await failures.check(asker)
+    async def matching(work_order_id: str, phone: str, *counted: str) -> CaseFile | None:
+        """The case if `phone` is its number; the attempt is counted against each of `counted` first."""
+        for key in counted:
+            await attempts.take(key)
         case = await cases.find(work_order_id)
-        if case is not None and case.facts.phone == phone:
-            return case
-        await failures.take(f"work-order:{work_order_id}")
-        await failures.take(asker)
-        return None
+        return case if case is not None and case.facts.phone == phone else None
 
     @app.post("/v1/public/work-order-status", responses=answers, name="status.lookup")
     async def look_up_status(request: Request, lookup: StatusLookup) -> StatusShown:
         """The status of a work order, for whoever has its number and the phone it was filed with.
         A POST, so the phone is in no URL and no access log."""
         peer = request.client.host if request.client else "unknown"
-        case = await matching(lookup.work_order_id, lookup.phone, f"peer:{peer}")
+        wanted = lookup.work_order_id
+        case = await matching(wanted, lookup.phone, f"public:{wanted}", f"public-peer:{peer}")
         if case is None:
             detail = "no work order with this number and phone"
-            refusal = audit.public_entry(request, outcome="refused", status=404, detail=detail)
+            refusal = audit.public_entry(
+                request, outcome="refused", status=404, resource=wanted, detail=detail
+            )
             await audit.record(refusal)
             raise NotFound(detail)
         entry = audit.public_entry(request, outcome="accepted", status=200, resource=lookup.work_order_id)
@@ -94,7 +96,8 @@ def add_customer_lookups(
         """A work order's content for the customer on the line: the caller's number (from the network)
         must be the one it was filed with."""
         may_look_up_for_caller(caller, province)
-        case = await matching(lookup.work_order_id, lookup.caller_number, f"caller:{lookup.caller_number}")
+        wanted, number = lookup.work_order_id, lookup.caller_number
+        case = await matching(wanted, number, f"vouched:{wanted}:{number}", f"vouched-caller:{number}")
         if case is None:
             raise NotFound("no work order with this number filed from this caller's number")
         entry = audit.entry(
@@ -103,7 +106,7 @@ def add_customer_lookups(
             outcome="accepted",
             status=200,
             resource=lookup.work_order_id,
-            shown=["description"],
+            shown=["description", "replies"],
         )
         await audit.record(entry)
         finals = [reply.message for reply in case.replies if reply.kind is ReplyKind.FINAL]

@@ -19,8 +19,16 @@ from services.gateway.case_files import CaseFacts
 from services.gateway.principals import Role
 
 DEFAULT_RULES = Path(__file__).with_name("field_access.json")
-PersonalField = Literal["customer.name", "customer.phone", "address", "account_number"]
-PERSONAL_FIELDS: tuple[PersonalField, ...] = ("customer.name", "customer.phone", "address", "account_number")
+PersonalField = Literal[
+    "customer.name", "customer.phone", "customer.home_region", "address", "account_number"
+]
+PERSONAL_FIELDS: tuple[PersonalField, ...] = (
+    "customer.name",
+    "customer.phone",
+    "customer.home_region",  # from the number: it narrows a sealed reporter down
+    "address",
+    "account_number",
+)
 # The roles that read work orders: each must say how it sees every personal field.
 READERS = (Role.AGENT, Role.DEPARTMENT, Role.SUPERVISOR, Role.INSPECTOR)
 
@@ -86,6 +94,11 @@ def mask_address(address: str) -> str:
     return address[:kept] + "****"
 
 
+def mask_region(region: str) -> str:
+    """'Guangzhou, Guangdong' -> 'Guangdong': the province, not the city."""
+    return region.rsplit(",", 1)[-1].strip()
+
+
 def mask_account(account: str) -> str:
     return "****" + account[-4:] if len(account) > 4 else "****"
 
@@ -93,6 +106,7 @@ def mask_account(account: str) -> str:
 MASKS = {
     "customer.name": mask_name,
     "customer.phone": mask_phone,
+    "customer.home_region": mask_region,
     "address": mask_address,
     "account_number": mask_account,
 }
@@ -103,13 +117,14 @@ class Shown:
     values: dict[PersonalField, str | None]
     clear: list[PersonalField]  # shown as they are: what the audit record lists
     sealed: bool  # the work order's reporter is sealed (shown or not)
-    unsealed: bool  # and this reader saw what the seal hides
+    unsealed: bool  # and this reader saw what the seal hides, in clear or masked
 
 
 def _value(facts: CaseFacts, name: PersonalField) -> str | None:
     return {
         "customer.name": facts.customer_name,
         "customer.phone": facts.phone,
+        "customer.home_region": facts.home_region,
         "address": facts.address,
         "account_number": facts.account_number,
     }[name]
@@ -128,10 +143,10 @@ def show(facts: CaseFacts, role: Role, may_unseal: bool, rules: FieldAccess) -> 
         if value is None or seen is Visibility.HIDDEN:
             values[name] = None
             continue
+        unsealed = unsealed or (sealed and name in rules.sealed)
         if seen is Visibility.MASKED:
             values[name] = MASKS[name](value)
             continue
         values[name] = value
         clear.append(name)
-        unsealed = unsealed or (sealed and name in rules.sealed)
     return Shown(values, clear, sealed, unsealed)

@@ -9,6 +9,7 @@ from contracts.events import WorkOrderType
 from services.gateway.case_files import CaseFile
 from services.gateway.principals import Caller, Forbidden, NotFound, Principal, Role, Scope
 
+NOT_HERE = "no such work order here"  # one answer for all, so that ids cannot be probed
 # Each role that reads work orders, and the scope its credential must carry to.
 READ_SCOPES = {
     Role.AGENT: Scope.WORKORDERS_READ,
@@ -26,21 +27,21 @@ def may_read_work_orders(caller: Caller, province: str) -> Principal:
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
     if principal.province != province:
-        raise NotFound("no such work order here")
+        raise NotFound(NOT_HERE)
     return principal
 
 
-def case_for(principal: Principal, case: CaseFile | None, work_order_id: str) -> CaseFile:
+def case_for(principal: Principal, case: CaseFile | None) -> CaseFile:
     """The part of `case` the principal may read, or NotFound."""
     if case is None:
-        raise NotFound(f"no work order {work_order_id} here")
+        raise NotFound(NOT_HERE)
     if principal.role is Role.DEPARTMENT:
         assert principal.department is not None  # a department principal names it
         if not case.sent_to(principal.department):
-            raise NotFound(f"no work order {work_order_id} here")
+            raise NotFound(NOT_HERE)
         return case.for_department(principal.department)
     if principal.role is Role.INSPECTOR and case.facts.type is not WorkOrderType.REPORT:
-        raise NotFound(f"no work order {work_order_id} here")
+        raise NotFound(NOT_HERE)
     return case
 
 

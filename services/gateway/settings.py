@@ -28,13 +28,14 @@ class GatewaySettings(ServiceSettings):
     # Which personal fields each reading role sees (services/gateway/privacy.py); the default is the
     # table shipped beside the code.
     gateway_field_access_path: Path = Field(default=DEFAULT_RULES)
-    # Wrong guesses at a customer lookup (a work order's number and phone) per work order and per asker
-    # before every attempt answers 429 for the rest of the window.
-    gateway_lookup_failures_rate: str = Field(default="5/15minutes")
+    # Customer lookups (a work order's number and phone), right or wrong, per work order and per asker
+    # before every attempt answers 429 for the rest of the window: enough for a customer, too few to
+    # find a number by trying.
+    gateway_lookup_attempts_rate: str = Field(default="10/15minutes")
     # The largest request body taken; a larger one is refused with 413 before it is read.
     gateway_max_body_bytes: int = Field(default=65536, ge=1024)
 
-    @field_validator("gateway_rate_limit", "gateway_token_failures_rate", "gateway_lookup_failures_rate")
+    @field_validator("gateway_rate_limit", "gateway_token_failures_rate", "gateway_lookup_attempts_rate")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

@@ -33,7 +33,7 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         customer=CustomerShown(
             name=shown.values["customer.name"],
             phone=shown.values["customer.phone"],
-            home_region=facts.home_region,
+            home_region=shown.values["customer.home_region"],
         ),
         address=shown.values["address"],
         account_number=shown.values["account_number"],
@@ -61,7 +61,7 @@ def add_work_order_api(
         """One work order as the caller's role may see it; one it may not see is 404, as is one that
         does not exist."""
         principal = may_read_work_orders(caller, province)
-        case = case_for(principal, await cases.find(work_order_id), work_order_id)
+        case = case_for(principal, await cases.find(work_order_id))
         shown = show(case.facts, principal.role, may_unseal(caller), rules)
         entry = audit.entry(
             request,

@@ -228,7 +228,7 @@ async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_rep
     assert (stored["status"], stored["schema"], stored["version"]) == ("closed", 1, 1)
 
 
-async def test_the_gateways_case_file_is_whole_whichever_topic_arrives_first_and_redeliveries_count_once(
+async def test_the_gateways_case_file_is_whole_whichever_event_arrives_first_and_redeliveries_count_once(
     store,
 ):
     database, _ = store
@@ -244,6 +244,8 @@ async def test_the_gateways_case_file_is_whole_whichever_topic_arrives_first_and
     )
     dispatch = DispatchNote(f"{work_order_id}-D1", "discipline", NOW, NOW)
     reply = ReplyNote(dispatch.dispatch_id, "discipline", ReplyKind.FINAL, "已查处", NOW, True)
+    await files.record(CaseChanges(replied=[(work_order_id, reply)]))  # the reply first, even
+    nothing_to_show = await files.find(work_order_id)
     await files.record(CaseChanges(dispatched=[(facts, dispatch)]))
     sealed_until_known = await files.find(work_order_id)
     opened = replace(facts, channel="web", created_at=NOW, anonymous=True, account_number="0771001")
@@ -251,6 +253,7 @@ async def test_the_gateways_case_file_is_whole_whichever_topic_arrives_first_and
         await files.record(CaseChanges(opened=[opened], dispatched=[(facts, dispatch)]))
         await files.record(CaseChanges(replied=[(work_order_id, reply)]))
     case = await files.find(work_order_id)
+    assert nothing_to_show is None
     assert sealed_until_known is not None
     assert sealed_until_known.facts.anonymous is None
     assert case is not None

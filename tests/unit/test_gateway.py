@@ -73,7 +73,7 @@ def app_with(publisher: object, dispatches=None, trail=None, cases=None, **overr
         Readers(
             cases or InMemoryCaseFiles(REPAIR_CASE),
             FieldAccess.load(settings.gateway_field_access_path),
-            settings.gateway_lookup_failures_rate,
+            settings.gateway_lookup_attempts_rate,
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         dispatch_patience=0.0,

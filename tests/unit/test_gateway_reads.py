@@ -2,6 +2,7 @@
 reporter stays sealed but for the inspector, every read is audited with what it showed, and customers
 ask after their own work order only with proof."""
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -52,7 +53,13 @@ async def test_an_agent_reads_its_provinces_work_order_in_clear_and_the_read_is_
     assert (body["status"], body["type"], body["sealed"]) == ("dispatched", "fault_repair", False)
     [record] = publisher.audited
     assert (record.action, record.resource, record.status) == ("workorder.read", "WO-1", 200)
-    assert record.shown == ["customer.name", "customer.phone", "address", "account_number"]
+    assert record.shown == [
+        "customer.name",
+        "customer.phone",
+        "customer.home_region",
+        "address",
+        "account_number",
+    ]
     assert PHONE[3:] not in record.model_dump_json(), "the trail names fields, never their values"
 
 
@@ -81,7 +88,8 @@ async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector()
     for reader in ("gd.agent", "gd.supervisor", "gd.department.discipline"):
         body = (await read(reader, "WO-2", cases)).json()
         assert body["sealed"] is True
-        assert (body["customer"]["phone"], body["customer"]["name"]) == (None, None), reader
+        assert body["customer"] == {"name": None, "phone": None, "home_region": None}, reader
+        assert (body["address"], body["account_number"]) == (None, None), reader
     publisher = RecordingPublisher()
     body = (await read("gd.inspector", "WO-2", cases, publisher)).json()
     assert (body["customer"]["phone"], body["customer"]["name"]) == (PHONE, NAME)
@@ -122,28 +130,51 @@ async def test_a_work_order_seen_only_through_its_dispatch_is_sealed_until_intak
     assert (body["customer"]["phone"], body["status"]) == (PHONE, "dispatched")
 
 
-async def test_a_customer_learns_the_status_with_the_right_phone_and_guessing_is_stopped():
+def status_lookup(phone: str) -> dict[str, str]:
+    return {"work_order_id": "WO-1", "phone": phone}
+
+
+async def test_a_customer_learns_the_status_with_the_right_phone_and_every_attempt_counts_against_guessing():
     app = app_with(RecordingPublisher())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as public:
-        right = await public.post(
-            "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": PHONE}
-        )
+        right = await public.post("/v1/public/work-order-status", json=status_lookup(PHONE))
         wrong = [
-            await public.post(
-                "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": f"1392601234{n}"}
-            )
-            for n in range(6)
+            await public.post("/v1/public/work-order-status", json=status_lookup(f"1380013800{n}"))
+            for n in range(9)
         ]
-        after = await public.post(
-            "/v1/public/work-order-status", json={"work_order_id": "WO-1", "phone": PHONE}
-        )
+        after = await public.post("/v1/public/work-order-status", json=status_lookup(PHONE))
     assert right.status_code == 200
     assert right.json()["status"] == "dispatched"
     assert "张" not in right.text, "a status answer holds nothing private"
     assert "天河" not in right.text
-    assert [answer.status_code for answer in wrong] == [404] * 5 + [429]
-    assert after.status_code == 429
+    assert [answer.status_code for answer in wrong] == [404] * 9
+    assert after.status_code == 429, "the right phone too, once ten attempts are spent"
     assert "retry-after" in after.headers
+
+
+async def test_a_burst_of_guesses_sent_at_once_is_counted_whole():
+    app = app_with(RecordingPublisher())
+    guesses = [f"1392601{n:04d}" for n in range(2340, 2360)]  # the right one, 13926012345, among them
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as public:
+        answers = await asyncio.gather(
+            *(public.post("/v1/public/work-order-status", json=status_lookup(g)) for g in guesses)
+        )
+    looked_at = [answer for answer in answers if answer.status_code != 429]
+    assert len(looked_at) == 10, "only the first ten of twenty reach the work order"
+
+
+async def test_a_strangers_guessing_at_the_public_form_does_not_lock_the_caller_out_of_the_phone_line():
+    app = app_with(RecordingPublisher())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as gateway:
+        for n in range(11):
+            await gateway.post("/v1/public/work-order-status", json=status_lookup(f"1380013800{n % 10}"))
+        locked = await gateway.post("/v1/public/work-order-status", json=status_lookup(PHONE))
+        on_the_line = await gateway.post(
+            "/v1/customer-lookups",
+            json={"work_order_id": "WO-1", "caller_number": PHONE},
+            headers=as_("gd.channel.voice"),
+        )
+    assert (locked.status_code, on_the_line.status_code) == (429, 200)
 
 
 async def test_a_voice_adapter_hears_the_content_only_for_a_call_from_the_number_it_was_filed_with():
