@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event
+from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event, WorkOrderType
 from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, ReplyNote
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
 from services.gateway.ports import DispatchSeen
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -264,3 +264,24 @@ class InMemoryCaseFiles:
 
     async def find(self, work_order_id: str) -> CaseFile | None:
         return self.files.get(work_order_id)
+
+
+OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+# A gd fault repair sent to the repair department (dispatch WO-1-D1), as the gateway's case files hold it.
+REPAIR_CASE = CaseFile(
+    CaseFacts(
+        work_order_id="WO-1",
+        province="gd",
+        type=WorkOrderType.FAULT_REPAIR,
+        description="家里停电了",
+        phone="+8613926012345",
+        customer_name="张三丰",
+        home_region="Guangzhou, Guangdong",
+        address="广州市天河区体育西路 100 号",
+        account_number="0200123456",
+        channel="web",
+        created_at=OPENED,
+        anonymous=False,
+    ),
+    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
+)

@@ -2,6 +2,7 @@
 work order's case file for the API's readers, and its own audit records, kept for the auditor."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from contracts.envelope import Envelope
 from contracts.events import (
@@ -14,7 +15,8 @@ from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, Dispa
 from services.gateway.ports import AuditTrail, DispatchDirectory, DispatchSeen
 
 
-def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
+def _facts(data: WorkOrderCreatedV1 | WorkOrderDispatchedV1) -> CaseFacts:
+    """The fields both events carry."""
     return CaseFacts(
         work_order_id=data.work_order_id,
         province=data.province,
@@ -24,6 +26,13 @@ def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
         customer_name=data.customer.name,
         home_region=data.customer.home_region,
         address=data.address,
+    )
+
+
+def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
+    """With what only intake's event carries: the channel, the time, the seal, the account."""
+    return replace(
+        _facts(data),
         account_number=data.account_number,
         channel=data.channel.value,
         created_at=data.created_at,
@@ -32,18 +41,8 @@ def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
 
 
 def _dispatched(data: WorkOrderDispatchedV1) -> tuple[CaseFacts, DispatchNote]:
-    facts = CaseFacts(
-        work_order_id=data.work_order_id,
-        province=data.province,
-        type=data.type,
-        description=data.description,
-        phone=data.customer.phone,
-        customer_name=data.customer.name,
-        home_region=data.customer.home_region,
-        address=data.address,
-    )
     note = DispatchNote(data.dispatch_id, data.department, data.dispatched_at, data.reply_due_at)
-    return facts, note
+    return _facts(data), note
 
 
 def _replied(data: WorkOrderRepliedV1) -> ReplyNote:

@@ -9,44 +9,30 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from contracts.events import WorkOrderType
 from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, local_secrets
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
-from services.gateway.case_files import CaseFacts, CaseFile, DispatchNote
 from services.gateway.ports import DispatchSeen
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
-from tests.fakes import InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory, RecordingPublisher
+from tests.fakes import (
+    REPAIR_CASE,
+    InMemoryAuditTrail,
+    InMemoryCaseFiles,
+    InMemoryDispatchDirectory,
+    RecordingPublisher,
+)
 
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 CHANNEL = "gd.channel.web"
 READER = "gd.supervisor"  # reads with every field masked
-OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-REPAIR_CASE = CaseFile(
-    CaseFacts(
-        work_order_id="WO-1",
-        province="gd",
-        type=WorkOrderType.FAULT_REPAIR,
-        description="家里停电了",
-        phone="+8613926012345",
-        customer_name="张三丰",
-        address="广州市天河区体育西路 100 号",
-        account_number="0200123456",
-        channel="web",
-        created_at=OPENED,
-        anonymous=False,
-    ),
-    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
-)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -8,18 +7,16 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope, decode
-from contracts.events import WorkOrderType
 from deploy.local.callers import LocalCaller
 from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
-from services.gateway.case_files import CaseFacts, CaseFile, DispatchNote
 from services.gateway.ports import DispatchSeen
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fakes import InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory
+from tests.fakes import REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory
 
 PRINCIPALS = ensure_local_credentials()
 
@@ -38,25 +35,6 @@ def local_settings(**overrides: object) -> GatewaySettings:
 
 # The dispatch the tests' replies answer, as the gateway would have seen it on the progress topic.
 REPAIRS = DispatchSeen("WO-1-D1", "WO-1", "repair")
-OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-# That work order as the gateway's case files hold it.
-REPAIR_CASE = CaseFile(
-    CaseFacts(
-        work_order_id="WO-1",
-        province="gd",
-        type=WorkOrderType.FAULT_REPAIR,
-        description="家里停电了",
-        phone="+8613926012345",
-        customer_name="张三丰",
-        home_region="Guangzhou, Guangdong",
-        address="广州市天河区体育西路 100 号",
-        account_number="0200123456",
-        channel="web",
-        created_at=OPENED,
-        anonymous=False,
-    ),
-    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
-)
 
 
 def app_with(publisher: object, dispatches=None, trail=None, cases=None, **overrides: object):

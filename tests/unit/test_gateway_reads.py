@@ -18,13 +18,15 @@ from services.gateway.case_files import DispatchNote, ReplyNote
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.privacy import FieldAccess, mask_phone
 from tests.fakes import (
+    OPENED,
+    REPAIR_CASE,
     InMemoryAuditTrail,
     InMemoryCaseFiles,
     InMemoryDispatchDirectory,
     RecordingPublisher,
     envelope_of,
 )
-from tests.unit.test_gateway import OPENED, REPAIR_CASE, app_with
+from tests.unit.test_gateway import app_with
 
 REPORT_CASE = replace(
     REPAIR_CASE,
