@@ -32,6 +32,7 @@ from contracts.events import (
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.callers import LocalCaller
+from deploy.local.credentials import local_secrets, role_id
 from deploy.local.watch import SmsInbox, TopicTap
 from plumbing.kafka_connection import KafkaConnection
 from services.common.working_days import CHINA_TIME
@@ -226,6 +227,19 @@ async def demo(env: dict[str, str]) -> None:
             print(f"  POST /v1/departments/{dispatched.department}/replies -> {response.status_code}")
         await wait_for(lambda: journeys.replies >= len(SAMPLES), "the replies")
         await asyncio.sleep(3)  # let the last SMS and follow-ups land
+
+        first = next(iter(journeys.dispatches))
+        print(f"\n2b. readers ask for work order {first}: each sees the customer as its role may")
+        for role in ("agent", "supervisor", "auditor"):
+            key = local_secrets()[role_id(PROVINCE, role)]["api_key"]
+            read = await gateway.get(f"/v1/work-orders/{first}", headers={"Authorization": f"Bearer {key}"})
+            body = read.json()
+            seen = (
+                body.get("customer", {}) | {"status": body.get("status")}
+                if read.is_success
+                else body["detail"]
+            )
+            print(f"  GET /v1/work-orders/{first} as the {role} -> {read.status_code} {seen}")
     watcher.cancel()
 
     print("\n3. each contact's path through the services")

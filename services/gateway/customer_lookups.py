@@ -44,13 +44,13 @@ def status_of(case: CaseFile) -> StatusShown:
 def may_look_up_for_caller(caller: Caller, province: str) -> None:
     principal = caller.principal
     if principal.role is not Role.CHANNEL_ADAPTER:
-        raise Forbidden(f"a {principal.role.value} does not look up for customers")
+        raise Forbidden(f"the {principal.role.value} role does not look up for customers")
     if Scope.CUSTOMERS_LOOKUP not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {Scope.CUSTOMERS_LOOKUP.value} scope")
     if principal.province != province:
         raise Forbidden(f"this key looks up for {principal.province} only")
     if principal.channel not in VOUCHING_CHANNELS:
-        raise Forbidden(f"a {principal.channel} adapter cannot vouch for a caller's number")
+        raise Forbidden(f"the {principal.channel} channel cannot vouch for a caller's number")
 
 
 def add_customer_lookups(

@@ -76,7 +76,7 @@ class Principal(BaseModel):
             raise ValueError("a channel adapter names its channel")
         if self.scopes is not None and not self.scopes <= ROLE_SCOPES[self.role]:
             extra = sorted(self.scopes - ROLE_SCOPES[self.role])
-            raise ValueError(f"a {self.role.value} may not hold {', '.join(extra)}")
+            raise ValueError(f"the {self.role.value} role may not hold {', '.join(extra)}")
         if self.key_sha256 is None and self.secret_sha256 is None:
             raise ValueError("a principal has an API key, a client secret or both")
         return self
@@ -157,7 +157,7 @@ def _acting_as(caller: Caller, role: Role, scope: Scope, what: str) -> Principal
     """The caller's principal if it has `role` and its credential carries `scope`, else Forbidden."""
     principal = caller.principal
     if principal.role is not role:
-        raise Forbidden(f"a {principal.role.value} does not {what}")
+        raise Forbidden(f"the {principal.role.value} role does not {what}")
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
     return principal

@@ -23,7 +23,7 @@ def may_read_work_orders(caller: Caller, province: str) -> Principal:
     principal = caller.principal
     scope = READ_SCOPES.get(principal.role)
     if scope is None:
-        raise Forbidden(f"a {principal.role.value} does not read work orders")
+        raise Forbidden(f"the {principal.role.value} role does not read work orders")
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
     if principal.province != province:
