@@ -36,6 +36,7 @@ from opentelemetry.metrics import NoOpMeter
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from contracts.events import EVENTS_BY_TYPE, Event
 from plumbing.bus import RECORD_REFUSED
+from plumbing.error_text import error_text
 from plumbing.errors import Rejected
 from plumbing.metrics import ConsumerMetrics
 from plumbing.repository import ConcurrentChange
@@ -207,7 +208,7 @@ class EventConsumer:
             self._log.warning(
                 "transient failure, will redeliver",
                 event_id=envelope.id,
-                error=repr(error),
+                error=error_text(error),
                 retry_in=pause,
             )
             await asyncio.sleep(pause)
@@ -219,7 +220,7 @@ class EventConsumer:
             # non-retriable errors (a producer closed at shutdown) take the bounded retries below.
             await self.dead_letter(
                 record,
-                f"non-retriable Kafka error: {error!r}",
+                f"non-retriable Kafka error: {error_text(error)}",
                 kind="refused_by_kafka",
                 event_type=envelope.type,
             )
@@ -227,14 +228,14 @@ class EventConsumer:
         position = _position(record)
         self._failures[position] += 1
         if self._failures[position] < self._max_attempts:
-            self._log.error("handler failed, will redeliver", event_id=envelope.id, error=repr(error))
+            self._log.error("handler failed, will redeliver", event_id=envelope.id, error=error_text(error))
             await asyncio.sleep(self._retry_pause)
             self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED)
             raise error
         del self._failures[position]
         await self.dead_letter(
             record,
-            f"handler failed {self._max_attempts} times: {error!r}",
+            f"handler failed {self._max_attempts} times: {error_text(error)}",
             kind="failed_repeatedly",
             event_type=envelope.type,
         )

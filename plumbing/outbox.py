@@ -26,6 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from contracts.envelope import encode
 from contracts.events import Event
 from plumbing.bus import RECORD_REFUSED, wire_headers
+from plumbing.error_text import error_text
 
 Document = dict[str, Any]
 
@@ -194,13 +195,15 @@ class OutboxRelay:
                 await self._send(entry)
             except RECORD_REFUSED as error:
                 # Kept in the document with the reason, for an operator: nothing is lost, nothing blocks.
-                refused[f"outbox_refused.{entry.entry_id}"] = entry.to_document() | {"reason": repr(error)}
+                refused[f"outbox_refused.{entry.entry_id}"] = entry.to_document() | {
+                    "reason": error_text(error)
+                }
                 self._log.error(
                     "Kafka refused an event for good; set aside in its document",
                     document_id=document_id,
                     topic=entry.topic,
                     event_id=entry.event_id,
-                    error=repr(error),
+                    error=error_text(error),
                 )
         return refused
 

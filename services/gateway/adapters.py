@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError
 
 from contracts.events import AuditRecordedV1, ReplyKind, WorkOrderType
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
@@ -146,8 +146,7 @@ class MongoCaseFiles:
         except BulkWriteError as error:
             codes = sorted({e.get("code") for e in error.details.get("writeErrors", [])})
             if codes != [DUPLICATE_KEY]:
-                # The error's text holds the writes, customers' phones and names with them: not for logs.
-                raise OperationFailure(f"case files not written (codes {codes})", code=codes[0]) from None
+                raise  # logged by class and codes alone (plumbing/error_text.py): its text quotes the writes
             # Two subscriptions upserted the same new work order at once; the document is there now,
             # and every write is safe to repeat.
             await self._collection.bulk_write(writes, ordered=True)

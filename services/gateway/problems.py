@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plumbing.error_text import error_text
 from services.gateway.audit import AuditWriter
 from services.gateway.limits import TooManyRequests
 from services.gateway.principals import Caller, Forbidden, NotFound
@@ -39,7 +40,7 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
 
     @app.exception_handler(PyMongoError)
     async def store_unavailable(_: Request, error: PyMongoError) -> JSONResponse:
-        log.error("store unavailable; call not answered", error=repr(error))
+        log.error("store unavailable; call not answered", error=error_text(error))
         problem = Problem(title="Store unavailable", status=503, detail="Nothing was accepted; retry.")
         return problem.response({"Retry-After": "5"})
 
