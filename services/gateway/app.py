@@ -38,7 +38,7 @@ class Readers:
 
     cases: CaseFiles
     field_access: FieldAccess
-    lookup_attempts_rate: str = "10/15minutes"
+    lookup_attempts_rate: str
 
 
 def create_app(

@@ -19,15 +19,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from contracts.events import Channel, ReplyKind
+from contracts.events import ReplyKind
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFile, CaseFiles
 from services.gateway.limits import RateLimit
-from services.gateway.principals import Caller, Forbidden, NotFound, Role, Scope
+from services.gateway.principals import NotFound, may_look_up_for_caller
 from services.gateway.schemas import CallerLookup, CaseForCustomer, Problem, StatusLookup, StatusShown
-
-# Channels whose adapter sees the customer's number from the network, not from the customer's typing.
-VOUCHING_CHANNELS = {Channel.VOICE.value, Channel.SMS.value}
 
 
 def status_of(case: CaseFile) -> StatusShown:
@@ -39,18 +36,6 @@ def status_of(case: CaseFile) -> StatusShown:
         created_at=facts.created_at,
         updated_at=case.updated_at,
     )
-
-
-def may_look_up_for_caller(caller: Caller, province: str) -> None:
-    principal = caller.principal
-    if principal.role is not Role.CHANNEL_ADAPTER:
-        raise Forbidden(f"the {principal.role.value} role does not look up for customers")
-    if Scope.CUSTOMERS_LOOKUP not in caller.scopes:
-        raise Forbidden(f"this credential does not carry the {Scope.CUSTOMERS_LOOKUP.value} scope")
-    if principal.province != province:
-        raise Forbidden(f"this key looks up for {principal.province} only")
-    if principal.channel not in VOUCHING_CHANNELS:
-        raise Forbidden(f"the {principal.channel} channel cannot vouch for a caller's number")
 
 
 def add_customer_lookups(

@@ -179,3 +179,16 @@ def may_reply_for(caller: Caller, province: str, department: str) -> None:
     principal = _acting_as(caller, Role.DEPARTMENT, Scope.REPLIES_WRITE, "reply for a department")
     if principal.province != province or principal.department != department:
         raise Forbidden("a department replies for itself only")
+
+
+# Channels whose adapter hears the customer's number from the network, not from the customer's typing.
+VOUCHING_CHANNELS = {"voice", "sms"}
+
+
+def may_look_up_for_caller(caller: Caller, province: str) -> None:
+    what = "look up for customers"
+    principal = _acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CUSTOMERS_LOOKUP, what)
+    if principal.province != province:
+        raise Forbidden(f"this key looks up for {principal.province} only")
+    if principal.channel not in VOUCHING_CHANNELS:
+        raise Forbidden(f"the {principal.channel} channel cannot vouch for a caller's number")

@@ -64,7 +64,11 @@ def gateway_app() -> Any:
     runtime = build_runtime(settings, "gateway", store=False)
     access = load_access(settings, issuer=runtime.source)
     directory = InMemoryDispatchDirectory(DispatchSeen("WO-1-D1", "WO-1", "repair"))
-    readers = Readers(InMemoryCaseFiles(REPAIR_CASE), FieldAccess.load(settings.gateway_field_access_path))
+    readers = Readers(
+        InMemoryCaseFiles(REPAIR_CASE),
+        FieldAccess.load(settings.gateway_field_access_path),
+        settings.gateway_lookup_attempts_rate,
+    )
     app = create_app(runtime, RecordingPublisher(), access, directory, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access
 
