@@ -83,8 +83,12 @@ async def test_readers_see_a_work_order_as_their_role_may_and_a_customer_learns_
         path = f"/v1/work-orders/{work_order_id}"
 
         async def dispatched() -> dict[str, object] | None:
+            """Once the gateway has both events: until intake's is in, the customer counts as sealed."""
             answer = await gateway.get(path, headers=as_(f"{province}.agent"))
-            return answer.json() if answer.status_code == 200 and answer.json()["dispatches"] else None
+            if answer.status_code != 200:
+                return None
+            body = answer.json()
+            return body if body["dispatches"] and body["created_at"] else None
 
         agent = await eventually(dispatched, timeout=30)
         supervisor = (await gateway.get(path, headers=as_(f"{province}.supervisor"))).json()
