@@ -17,7 +17,6 @@ from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
-from services.gateway.ports import DispatchSeen
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -181,19 +180,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-class InMemoryDispatchDirectory:
-    """The gateway's dispatches as seen on the progress topic, held in a dict."""
-
-    def __init__(self, *known: DispatchSeen) -> None:
-        self.seen = {d.dispatch_id: d for d in known}
-
-    async def record(self, dispatches: Sequence[DispatchSeen]) -> None:
-        self.seen |= {d.dispatch_id: d for d in dispatches}
-
-    async def find(self, dispatch_id: str) -> DispatchSeen | None:
-        return self.seen.get(dispatch_id)
 
 
 class InMemoryAuditTrail:

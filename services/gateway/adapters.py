@@ -1,5 +1,5 @@
-"""The gateway's read models in its own store (whose each dispatch is, the work orders' case files, the
-audit trail): the document mapping lives here and only here.
+"""The gateway's read models in its own store (the work orders' case files, the audit trail): the
+document mapping lives here and only here.
 
 Every query is an equality on `_id` or an indexed field: the trail is read by the minute it was
 written in (alone, or with the principal), as the due-minute buckets elsewhere are.
@@ -15,7 +15,6 @@ from pymongo.errors import BulkWriteError
 
 from contracts.events import AuditRecordedV1, ReplyKind, WorkOrderType
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
-from services.gateway.ports import DispatchSeen
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -23,35 +22,6 @@ DUPLICATE_KEY = 11000
 
 def minute_of(entry: AuditRecordedV1) -> str:
     return entry.at.strftime("%Y-%m-%dT%H:%M")
-
-
-class MongoDispatchDirectory:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._collection = collection
-
-    async def ensure_indexes(self) -> None:
-        """Looked up by `_id` alone."""
-
-    async def record(self, dispatches: Sequence[DispatchSeen]) -> None:
-        if not dispatches:
-            return
-        await self._collection.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": d.dispatch_id},
-                    {"$set": {"work_order_id": d.work_order_id, "department": d.department}},
-                    upsert=True,
-                )
-                for d in dispatches
-            ],
-            ordered=False,
-        )
-
-    async def find(self, dispatch_id: str) -> DispatchSeen | None:
-        document = await self._collection.find_one({"_id": dispatch_id})
-        if document is None:
-            return None
-        return DispatchSeen(dispatch_id, document["work_order_id"], document["department"])
 
 
 class MongoAuditTrail:

@@ -23,7 +23,7 @@ from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.oauth import add_token_endpoint
 from services.gateway.openapi import document_problems
-from services.gateway.ports import AuditTrail, DispatchDirectory
+from services.gateway.ports import AuditTrail
 from services.gateway.posts import add_posts
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
@@ -45,7 +45,6 @@ def create_app(
     runtime: Runtime,
     publisher: EventPublisher,
     access: Access,
-    dispatches: DispatchDirectory,
     trail: AuditTrail,
     readers: Readers,
     *,
@@ -77,7 +76,7 @@ def create_app(
         meter_provider=runtime.telemetry.meter_provider,
         excluded_urls="healthz,readyz",
     )
-    lookup = DispatchLookup(dispatches, patience=dispatch_patience)
+    lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)

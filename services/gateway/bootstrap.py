@@ -1,6 +1,6 @@
 """Gateway: multi-channel access; turns posts into events on the bus and answers readers. Its store
-holds only what it keeps from events: whose each dispatch is, each work order's case file, the audit
-trail."""
+holds only what it keeps from events: each work order's case file (whose each dispatch is, too) and
+the audit trail."""
 
 from contracts.events import (
     AuditRecordedV1,
@@ -15,11 +15,11 @@ from plumbing.runtime import build_runtime
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.gateway.access import load_access
-from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles, MongoDispatchDirectory
+from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
-from services.gateway.ports import AuditTrail, DispatchDirectory
+from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 
@@ -30,22 +30,19 @@ def bootstrap(
     settings: GatewaySettings,
     *,
     telemetry: Telemetry | None = None,
-    dispatches: DispatchDirectory | None = None,
     audit: AuditTrail | None = None,
     cases: CaseFiles | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `dispatches`, `audit` and `cases` replace the store (tests pass in-memory
-    ones)."""
-    in_memory = dispatches is not None and audit is not None and cases is not None
+    """The running service; `audit` and `cases` replace the store (tests pass in-memory ones)."""
+    in_memory = audit is not None and cases is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
-    if dispatches is None or audit is None or cases is None:
-        directory = MongoDispatchDirectory(runtime.database["dispatches"])
+    if audit is None or cases is None:
         trail = MongoAuditTrail(runtime.database["audit"])
         files = MongoCaseFiles(runtime.database["case_files"])
-        runtime.startup += [directory.ensure_indexes, trail.ensure_indexes, files.ensure_indexes]
-        dispatches, audit, cases = directory, trail, files
+        runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
+        audit, cases = trail, files
     topics = settings.topics
-    handlers = GatewayHandlers(dispatches, audit, cases)
+    handlers = GatewayHandlers(audit, cases)
     consumer = runtime.consumer()
     consumer.subscribe(
         topics.workorders,
@@ -77,6 +74,6 @@ def bootstrap(
         cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_attempts_rate
     )
     app = create_app(
-        runtime, publisher, access, dispatches, audit, readers, max_body_bytes=settings.gateway_max_body_bytes
+        runtime, publisher, access, audit, readers, max_body_bytes=settings.gateway_max_body_bytes
     )
     return Service(runtime, app, handlers)

@@ -1,5 +1,5 @@
-"""What the gateway takes from the bus: the dispatches it must know to check a department's reply, each
-work order's case file for the API's readers, and its own audit records, kept for the auditor."""
+"""What the gateway takes from the bus: each work order's case file, for the API's readers and to check
+whose a dispatch is when a department replies, and its own audit records, kept for the auditor."""
 
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,7 +12,7 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, ReplyNote
-from services.gateway.ports import AuditTrail, DispatchDirectory, DispatchSeen
+from services.gateway.ports import AuditTrail
 
 
 def _facts(data: WorkOrderCreatedV1 | WorkOrderDispatchedV1) -> CaseFacts:
@@ -52,8 +52,7 @@ def _replied(data: WorkOrderRepliedV1) -> ReplyNote:
 
 
 class GatewayHandlers:
-    def __init__(self, dispatches: DispatchDirectory, audit: AuditTrail, cases: CaseFiles) -> None:
-        self.dispatches = dispatches
+    def __init__(self, audit: AuditTrail, cases: CaseFiles) -> None:
         self.audit = audit
         self.cases = cases
 
@@ -65,17 +64,15 @@ class GatewayHandlers:
         await self.cases.record(changes)
 
     async def progress(self, envelopes: Sequence[Envelope]) -> None:
-        """Dispatches (also whose each is, for replies) and replies, into the case files."""
-        seen, changes = [], CaseChanges()
+        """Dispatches (whose each is, for replies, too) and replies, into the case files."""
+        changes = CaseChanges()
         for envelope in envelopes:
             data = envelope.data
             if isinstance(data, WorkOrderDispatchedV1):
-                seen.append(DispatchSeen(data.dispatch_id, data.work_order_id, data.department))
                 changes.dispatched.append(_dispatched(data))
             else:
                 assert isinstance(data, WorkOrderRepliedV1)
                 changes.replied.append((data.work_order_id, _replied(data)))
-        await self.dispatches.record(seen)
         await self.cases.record(changes)
 
     async def audits_recorded(self, envelopes: Sequence[Envelope]) -> None:

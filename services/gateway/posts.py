@@ -93,8 +93,8 @@ def add_posts(
         """A department's reply to a dispatch sent to it; another's dispatch is 403, one this province
         never sent 404, and nothing is published for either."""
         may_reply_for(caller, province, department)
-        seen = await dispatches.find(reply.dispatch_id)
-        if seen is None or seen.work_order_id != reply.work_order_id:
+        seen = await dispatches.find(reply.work_order_id, reply.dispatch_id)
+        if seen is None:
             raise NotFound(f"no dispatch {reply.dispatch_id} of work order {reply.work_order_id} here")
         if seen.department != department:
             raise Forbidden("this dispatch was sent to another department")

@@ -17,7 +17,6 @@ from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, loc
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
-from services.gateway.ports import DispatchSeen
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
@@ -26,7 +25,6 @@ from tests.fakes import (
     REPAIR_CASE,
     InMemoryAuditTrail,
     InMemoryCaseFiles,
-    InMemoryDispatchDirectory,
     RecordingPublisher,
 )
 
@@ -63,13 +61,12 @@ def gateway_app() -> Any:
     )
     runtime = build_runtime(settings, "gateway", store=False)
     access = load_access(settings, issuer=runtime.source)
-    directory = InMemoryDispatchDirectory(DispatchSeen("WO-1-D1", "WO-1", "repair"))
     readers = Readers(
         InMemoryCaseFiles(REPAIR_CASE),
         FieldAccess.load(settings.gateway_field_access_path),
         settings.gateway_lookup_attempts_rate,
     )
-    app = create_app(runtime, RecordingPublisher(), access, directory, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
+    app = create_app(runtime, RecordingPublisher(), access, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access
 
 

@@ -13,10 +13,9 @@ from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
-from services.gateway.ports import DispatchSeen
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fakes import REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles, InMemoryDispatchDirectory
+from tests.fakes import REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles
 
 PRINCIPALS = ensure_local_credentials()
 
@@ -33,11 +32,7 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
-# The dispatch the tests' replies answer, as the gateway would have seen it on the progress topic.
-REPAIRS = DispatchSeen("WO-1-D1", "WO-1", "repair")
-
-
-def app_with(publisher: object, dispatches=None, trail=None, cases=None, **overrides: object):
+def app_with(publisher: object, trail=None, cases=None, **overrides: object):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
     runtime = build_runtime(settings, "gateway", store=False)
@@ -46,7 +41,6 @@ def app_with(publisher: object, dispatches=None, trail=None, cases=None, **overr
         runtime,
         publisher,  # type: ignore[arg-type]
         access,
-        dispatches or InMemoryDispatchDirectory(REPAIRS),
         trail or InMemoryAuditTrail(),
         Readers(
             cases or InMemoryCaseFiles(REPAIR_CASE),
@@ -74,12 +68,7 @@ def collector(bucket: list[Envelope]):
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    service = bootstrap(
-        local_settings(),
-        dispatches=InMemoryDispatchDirectory(REPAIRS),
-        audit=InMemoryAuditTrail(),
-        cases=InMemoryCaseFiles(),
-    )
+    service = bootstrap(local_settings(), audit=InMemoryAuditTrail(), cases=InMemoryCaseFiles(REPAIR_CASE))
     runtime, app = service.runtime, service.app
     received: dict[str, list[Envelope]] = {"gd.contacts": [], "gd.dispatch.replies": []}
 

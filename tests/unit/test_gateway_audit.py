@@ -7,15 +7,15 @@ import httpx
 from contracts.envelope import Envelope
 from contracts.events import WorkOrderDispatchedV1
 from deploy.local.credentials import local_keys
+from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.handlers import GatewayHandlers
 from tests.fakes import (
     InMemoryAuditTrail,
     InMemoryCaseFiles,
-    InMemoryDispatchDirectory,
     RecordingPublisher,
     envelope_of,
 )
-from tests.unit.test_gateway import REPAIRS, app_with
+from tests.unit.test_gateway import app_with
 
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
@@ -66,7 +66,7 @@ async def test_a_dispatch_this_province_never_sent_or_of_another_work_order_is_4
 
 
 async def test_the_gateway_learns_whose_each_dispatch_is_from_the_progress_topic():
-    directory, trail = InMemoryDispatchDirectory(), InMemoryAuditTrail()
+    cases = InMemoryCaseFiles()
     dispatched = WorkOrderDispatchedV1(
         work_order_id="WO-7",
         dispatch_id="WO-7-D1",
@@ -78,15 +78,15 @@ async def test_the_gateway_learns_whose_each_dispatch_is_from_the_progress_topic
         customer={"phone": "+8613926012345"},
         description="停水",
     )
-    await GatewayHandlers(directory, trail, InMemoryCaseFiles()).progress([envelope_of(dispatched)])
-    seen = await directory.find("WO-7-D1")
+    await GatewayHandlers(InMemoryAuditTrail(), cases).progress([envelope_of(dispatched)])
+    seen = await DispatchLookup(cases, patience=0).find("WO-7", "WO-7-D1")
     assert seen is not None
-    assert (seen.work_order_id, seen.department) == ("WO-7", "water")
+    assert seen.department == "water"
 
 
 async def test_an_auditor_reads_who_did_what_from_where_and_its_reading_is_recorded_too():
     publisher, trail = RecordingPublisher(), InMemoryAuditTrail()
-    handlers = GatewayHandlers(InMemoryDispatchDirectory(REPAIRS), trail, InMemoryCaseFiles())
+    handlers = GatewayHandlers(trail, InMemoryCaseFiles())
     app = app_with(publisher, trail=trail)
     async with client(app) as gateway:
         posted = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
@@ -124,7 +124,7 @@ async def test_the_audit_trail_keeps_a_redelivered_record_once():
     trail, publisher = InMemoryAuditTrail(), RecordingPublisher()
     async with client(app_with(publisher)) as gateway:
         await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
-    handlers = GatewayHandlers(InMemoryDispatchDirectory(), trail, InMemoryCaseFiles())
+    handlers = GatewayHandlers(trail, InMemoryCaseFiles())
     batch = [envelope(e) for e in publisher.audited]
     await handlers.audits_recorded(batch)
     await handlers.audits_recorded(batch)

@@ -22,7 +22,6 @@ from tests.fakes import (
     REPAIR_CASE,
     InMemoryAuditTrail,
     InMemoryCaseFiles,
-    InMemoryDispatchDirectory,
     RecordingPublisher,
     envelope_of,
 )
@@ -101,9 +100,7 @@ async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector()
 
 
 async def test_a_work_order_seen_only_through_its_dispatch_is_sealed_until_intake_says_otherwise():
-    handlers = GatewayHandlers(
-        InMemoryDispatchDirectory(), InMemoryAuditTrail(), cases := InMemoryCaseFiles()
-    )
+    handlers = GatewayHandlers(InMemoryAuditTrail(), cases := InMemoryCaseFiles())
     dispatched = WorkOrderDispatchedV1(
         work_order_id="WO-9",
         dispatch_id="WO-9-D1",
