@@ -29,6 +29,11 @@ class Topics:
         return f"{self.prefix}.contacts"
 
     @property
+    def customers(self) -> str:
+        """CustomerProfileUpdated: billing and CRM systems (via the gateway) -> intake, key account_number."""
+        return f"{self.prefix}.customers"
+
+    @property
     def workorders(self) -> str:
         """WorkOrderCreated: intake -> dispatch, key work_order_id."""
         return f"{self.prefix}.workorders"
@@ -97,6 +102,7 @@ class Topics:
 # Topic (without the prefix) -> the service that publishes on it; the departments' topics are dispatch's.
 PRODUCERS = {
     "contacts": "gateway",
+    "customers": "gateway",
     "workorders": "intake",
     "dispatch.replies": "gateway",
     "dispatch.progress": "dispatch",
@@ -108,6 +114,7 @@ PRODUCERS = {
 # Topic (without the prefix) -> the services that consume it.
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "contacts": ("intake",),
+    "customers": ("intake",),
     # The gateway keeps what the API serves of each work order (services/gateway/case_files.py).
     "workorders": ("dispatch", "gateway"),
     "dispatch.replies": ("dispatch",),

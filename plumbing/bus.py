@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Union
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -24,6 +25,9 @@ from contracts.events import Event
 from plumbing.kafka_connection import KafkaConnection
 from plumbing.settings import BusSettings
 from plumbing.telemetry import Telemetry
+
+# Events `publish_many` keeps awaiting at once: enough for the producer to fill its batches.
+IN_FLIGHT = 1000
 
 # Kafka's refusals of one record for what it is (too large, an invalid or forbidden topic): sending it
 # again fails the same way, so it is set aside with the reason instead of holding up what comes after it.
@@ -85,6 +89,13 @@ class EventPublisher:
             # consumers drop the second copy.
             raise KafkaTimeoutError(f"no acknowledgement from Kafka within {self._timeout:g} s") from error
         return headers["ce_id"]
+
+    async def publish_many(self, events: Sequence[tuple[Event, str | None]], topic: str) -> None:
+        """Publish (event, event id) pairs, many in flight at once so the producer batches them; returns
+        once every one is acknowledged, or raises as `publish` does (some may be on the bus then)."""
+        for start in range(0, len(events), IN_FLIGHT):
+            chunk = events[start : start + IN_FLIGHT]
+            await asyncio.gather(*(self.publish(event, topic, event_id=key) for event, key in chunk))
 
 
 def declare_publication(broker: KafkaBroker, topic: str, events: list[type[Event]], description: str) -> None:

@@ -51,7 +51,12 @@ SERVICES: tuple[ServiceEntry, ...] = (
         "services.gateway.settings:GatewaySettings",
         8100,
     ),
-    ServiceEntry("intake", "contacts into work orders", "plumbing.settings:ServiceSettings", 8101),
+    ServiceEntry(
+        "intake",
+        "contacts into work orders, the customer directory",
+        "services.intake.settings:IntakeSettings",
+        8101,
+    ),
     ServiceEntry(
         "dispatch",
         "routing, deadlines, department replies",

@@ -5,7 +5,7 @@ document mapping is tested against the real store.
 """
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -17,6 +17,7 @@ from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
+from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -206,14 +207,20 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.published: list[Event] = []
+        self.event_ids: list[str | None] = []  # as given by the publisher's caller, beside `published`
         self.audited: list[AuditRecordedV1] = []
 
-    async def publish(self, event: Event, _topic: str, **_: object) -> str:
+    async def publish(self, event: Event, _topic: str, *, event_id: str | None = None) -> str:
         if isinstance(event, AuditRecordedV1):
             self.audited.append(event)
         else:
             self.published.append(event)
-        return "event-id"
+            self.event_ids.append(event_id)
+        return event_id or "event-id"
+
+    async def publish_many(self, events: Sequence[tuple[Event, str | None]], topic: str) -> None:
+        for event, event_id in events:
+            await self.publish(event, topic, event_id=event_id)
 
 
 class InMemoryCaseFiles:
@@ -271,3 +278,25 @@ REPAIR_CASE = CaseFile(
     ),
     dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
 )
+
+
+class InMemoryCustomerDirectory:
+    """Intake's directory as a dict of accounts; numbers are found by scanning them (a handful here)."""
+
+    def __init__(self, *profiles: CustomerProfile) -> None:
+        self.accounts = {profile.account_number: profile for profile in profiles}
+
+    async def update(self, profile: CustomerProfile) -> bool:
+        stored = self.accounts.get(profile.account_number)
+        if stored is not None and stored.updated_at >= profile.updated_at:
+            return False
+        self.accounts[profile.account_number] = profile
+        return True
+
+    async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
+        wanted = set(phones)
+        by_phone = {phone: tuple(p for p in self.accounts.values() if phone in p.phones) for phone in wanted}
+        by_account = {a: self.accounts[a] for a in set(accounts) if a in self.accounts}
+        for profiles in by_phone.values():
+            by_account |= {p.account_number: p for p in profiles}
+        return DirectoryLookup(by_account, {phone: found for phone, found in by_phone.items() if found})

@@ -3,9 +3,10 @@
 from contracts.events.audit import AuditRecordedV1
 from contracts.events.base import Event
 from contracts.events.contact import ContactReceivedV1
+from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.followup import FollowUpScheduledV1
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
-from contracts.events.vocabulary import Channel, ReplyKind, WorkOrderType
+from contracts.events.vocabulary import Channel, CustomerKind, CustomerTier, ReplyKind, WorkOrderType
 from contracts.events.workorder import (
     Customer,
     DepartmentRepliedV1,
@@ -16,6 +17,7 @@ from contracts.events.workorder import (
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContactReceivedV1,
+    CustomerProfileUpdatedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     DepartmentRepliedV1,
@@ -35,6 +37,9 @@ __all__ = [
     "Channel",
     "ContactReceivedV1",
     "Customer",
+    "CustomerKind",
+    "CustomerProfileUpdatedV1",
+    "CustomerTier",
     "DepartmentRepliedV1",
     "Event",
     "FollowUpScheduledV1",

@@ -25,3 +25,18 @@ class WorkOrderType(StrEnum):
 class ReplyKind(StrEnum):
     INTERIM = "interim"
     FINAL = "final"
+
+
+class CustomerKind(StrEnum):
+    """Residents and businesses are reached at different hours (notify's quiet hours)."""
+
+    RESIDENT = "resident"
+    BUSINESS = "business"
+
+
+class CustomerTier(StrEnum):
+    """From value, tenure and credit, by intake's tier rules."""
+
+    HIGH = "high"
+    MID = "mid"
+    NORMAL = "normal"

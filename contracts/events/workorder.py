@@ -4,7 +4,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import Event
-from contracts.events.vocabulary import Channel, ReplyKind, WorkOrderType
+from contracts.events.vocabulary import Channel, CustomerKind, CustomerTier, ReplyKind, WorkOrderType
 
 
 class Customer(BaseModel):
@@ -14,10 +14,25 @@ class Customer(BaseModel):
     phone: str = Field(description="E.164.")
     home_region: str | None = Field(default=None, description="From the number, e.g. 'Guangzhou, Guangdong'.")
     home_province: str | None = Field(default=None, description="Province code of the number's home region.")
+    # Since WorkOrderCreated 1.1, WorkOrderDispatched 1.1 and WorkOrderReplied 1.2: what the customer
+    # directory knows of the customer; absent in older events (read them as a normal, unknown customer).
+    tier: CustomerTier | None = Field(default=None, description="From the customer directory's tier rules.")
+    red_list: bool = Field(default=False, description="A VIP, from the directory.")
+    blacklisted: bool = Field(default=False, description="Blacklisted in the directory.")
+    kind: CustomerKind | None = Field(
+        default=None, description="Resident or business, if the directory knows."
+    )
+    priority: int | None = Field(
+        default=None,
+        ge=1,
+        description="Where the customer's items go in every queue (dispatch, notifications, follow-ups): "
+        "lower first; VIP and high tier lead, blacklisted customers come last.",
+    )
 
 
 class WorkOrderCreatedV1(Event):
     ce_type: ClassVar[str] = "hotline.workorder.created.v1"
+    minor_version: ClassVar[int] = 1
 
     work_order_id: str
     contact_id: str
@@ -39,6 +54,7 @@ class WorkOrderDispatchedV1(Event):
     """Sent to the department's topic, and to the progress topic for notify and qa."""
 
     ce_type: ClassVar[str] = "hotline.workorder.dispatched.v1"
+    minor_version: ClassVar[int] = 1
 
     work_order_id: str
     dispatch_id: str
@@ -77,7 +93,7 @@ class WorkOrderRepliedV1(Event):
     """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
 
     ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     work_order_id: str
     dispatch_id: str

@@ -59,13 +59,14 @@ def role_id(province: str, role: str) -> str:
 
 def _wanted() -> list[dict[str, str]]:
     """Every principal the local stack keeps: per province its web, SMS and voice channels, each
-    department, an agent, a supervisor, an auditor and a discipline inspector; and the hub."""
+    department, an agent, a supervisor, an auditor, a discipline inspector and the billing system; and
+    the hub."""
     departments = _departments()
     wanted = [{"id": role_id(HUB, "hub"), "role": "hub", "province": HUB}]
     for province in PROVINCES:
         wanted += [
             {"id": role_id(province, role), "role": role, "province": province}
-            for role in ("agent", "supervisor", "auditor", "inspector")
+            for role in ("agent", "supervisor", "auditor", "inspector", "billing")
         ]
         wanted += [
             {

@@ -69,6 +69,8 @@ def _facts_document(facts: CaseFacts) -> Document:
         "customer.phone": facts.phone,
         "customer.name": facts.customer_name,
         "customer.home_region": facts.home_region,
+        "customer.tier": facts.tier,
+        "customer.priority": facts.priority,
         "address": facts.address,
         "account_number": facts.account_number,
         "channel": facts.channel,
@@ -139,6 +141,8 @@ class MongoCaseFiles:
             channel=document.get("channel"),
             created_at=_aware(document.get("created_at")),
             anonymous=document.get("anonymous"),
+            tier=customer.get("tier"),
+            priority=customer.get("priority"),
         )
         dispatches = [
             DispatchNote(d["dispatch_id"], d["department"], _utc(d["dispatched_at"]), _utc(d["reply_due_at"]))

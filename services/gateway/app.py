@@ -1,6 +1,6 @@
-"""The gateway's HTTP API: channels post contacts, departments post replies, readers read work orders
-as their role may, customers ask after their own, auditors read the trail; what is posted or read
-lands in the audit trail."""
+"""The gateway's HTTP API: channels post contacts, departments post replies, billing keeps the customer
+directory, readers read work orders as their role may, customers ask after their own, auditors read the
+trail; what is posted or read lands in the audit trail."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -18,6 +18,7 @@ from services.gateway.audit import AuditWriter
 from services.gateway.audit_api import add_audit_api
 from services.gateway.auth import AuthenticatedFirst, Authenticator, answer_unauthenticated
 from services.gateway.case_files import CaseFiles
+from services.gateway.customer_api import IMPORT_PATH, add_customer_api
 from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
@@ -49,6 +50,7 @@ def create_app(
     readers: Readers,
     *,
     max_body_bytes: int = 65536,
+    max_import_bytes: int = 32 * 1024 * 1024,
     dispatch_patience: float = 3.0,
 ) -> FastAPI:
     topics = runtime.settings.topics
@@ -69,7 +71,8 @@ def create_app(
     answer_problems(app, audit, runtime.log)
     limits = (access.rate, access.token_failures)
     add_token_endpoint(app, access.principals, access.tokens, limits, audit)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    larger = {IMPORT_PATH: max_import_bytes}
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,
@@ -79,6 +82,7 @@ def create_app(
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province)
     add_audit_api(app, Authenticated, trail, audit, province)
+    add_customer_api(app, Authenticated, publisher, audit, topics.customers, province)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)

@@ -5,6 +5,7 @@ the audit trail."""
 from contracts.events import (
     AuditRecordedV1,
     ContactReceivedV1,
+    CustomerProfileUpdatedV1,
     DepartmentRepliedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
@@ -60,6 +61,7 @@ def bootstrap(
     )
     for topic, events, description in (
         (topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."),
+        (topics.customers, [CustomerProfileUpdatedV1], "Customer profiles from billing and CRM systems."),
         (topics.department_replies, [DepartmentRepliedV1], "Departments' replies to dispatches."),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
     ):
@@ -74,6 +76,12 @@ def bootstrap(
         cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_attempts_rate
     )
     app = create_app(
-        runtime, publisher, access, audit, readers, max_body_bytes=settings.gateway_max_body_bytes
+        runtime,
+        publisher,
+        access,
+        audit,
+        readers,
+        max_body_bytes=settings.gateway_max_body_bytes,
+        max_import_bytes=settings.gateway_max_import_bytes,
     )
     return Service(runtime, app, handlers)

@@ -50,6 +50,8 @@ class CaseFacts:
     channel: str | None = None  # known from intake's event only
     created_at: datetime | None = None  # likewise
     anonymous: bool | None = None  # likewise; None is treated as sealed
+    tier: str | None = None  # the customer's, from the directory (none in events before it)
+    priority: int | None = None  # where the customer's items go in a queue, lower first
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def _facts(data: WorkOrderCreatedV1 | WorkOrderDispatchedV1) -> CaseFacts:
         customer_name=data.customer.name,
         home_region=data.customer.home_region,
         address=data.address,
+        tier=data.customer.tier.value if data.customer.tier else None,
+        priority=data.customer.priority,
     )
 
 

@@ -42,19 +42,22 @@ class RateLimit:
 
 
 class BodyLimit:
-    """Refuses a body over `max_bytes` before the app reads any of it, declared or streamed."""
+    """Refuses a body over `max_bytes` (or, on a path of `larger`, its own limit) before the app reads
+    any of it, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self._app = app
         self._max = max_bytes
+        self._larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        limit = self._larger.get(scope.get("path", ""), self._max)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         chunks, size = [], 0
         while True:
@@ -63,8 +66,8 @@ class BodyLimit:
                 return  # the client went away mid-body: an abandoned request is not taken
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self._max:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -79,8 +82,8 @@ class BodyLimit:
 
         await self._app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        problem = Problem(title="Request body too large", status=413, detail=f"at most {self._max} bytes")
+    async def _refuse(self, send: Send, limit: int) -> None:
+        problem = Problem(title="Request body too large", status=413, detail=f"at most {limit} bytes")
         payload = problem.model_dump_json(exclude_none=True).encode()
         headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -28,6 +28,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # the audit trail
     HUB = "hub"  # aggregates only, never raw customer data
     INSPECTOR = "inspector"  # discipline inspection: its province's reports, the sealed reporter too
+    BILLING = "billing"  # the billing or CRM system: its province's customer profiles
 
 
 class Scope(StrEnum):
@@ -40,6 +41,7 @@ class Scope(StrEnum):
     DISPATCHES_READ = "dispatches:read"
     SEALED_READ = "sealed:read"
     CUSTOMERS_LOOKUP = "customers:lookup"
+    CUSTOMERS_WRITE = "customers:write"
 
 
 # The most each role may be granted; a principal may be given fewer.
@@ -51,6 +53,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
     Role.HUB: frozenset({Scope.AGGREGATES_READ}),
     Role.INSPECTOR: frozenset({Scope.WORKORDERS_READ, Scope.SEALED_READ}),
+    Role.BILLING: frozenset({Scope.CUSTOMERS_WRITE}),
 }
 
 
@@ -173,6 +176,12 @@ def may_read_audit(caller: Caller, province: str) -> None:
     principal = _acting_as(caller, Role.AUDITOR, Scope.AUDIT_READ, "read the audit trail")
     if principal.province != province:
         raise Forbidden(f"this auditor reads {principal.province}'s trail only")
+
+
+def may_update_customers(caller: Caller, province: str) -> None:
+    principal = _acting_as(caller, Role.BILLING, Scope.CUSTOMERS_WRITE, "update customer profiles")
+    if principal.province != province:
+        raise Forbidden(f"this key updates {principal.province}'s customers only")
 
 
 def may_reply_for(caller: Caller, province: str, department: str) -> None:

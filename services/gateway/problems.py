@@ -18,6 +18,15 @@ from services.gateway.principals import Caller, Forbidden, NotFound
 from services.gateway.schemas import FieldError, Problem
 
 
+class Unreadable(Exception):
+    """A body the route cannot read as a whole (a file of the wrong type or shape): 415 or 422."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+
+
 class AuditNotRecorded(Exception):
     """The call's event is on the bus but its audit record is not: the caller retries with its key."""
 
@@ -101,6 +110,11 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
         return await refused(
             request, problem, {"WWW-Authenticate": 'Bearer realm="hotline", error="insufficient_scope"'}
         )
+
+    @app.exception_handler(Unreadable)
+    async def unreadable(request: Request, error: Unreadable) -> JSONResponse:
+        problem = Problem(title=error.title, status=error.status, detail=str(error))
+        return await refused(request, problem, {})
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:

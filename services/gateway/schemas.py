@@ -89,6 +89,8 @@ class CustomerShown(BaseModel):
     name: str | None = Field(description="Masked (张**) or null where the reader's role has no need.")
     phone: str | None = Field(description="E.164, masked (139****2345) or null likewise.")
     home_region: str | None
+    tier: str | None = Field(default=None, description="high, mid or normal, by the directory's rules.")
+    priority: int | None = Field(default=None, description="Queue priority: lower goes first.")
 
 
 class DispatchShown(BaseModel):

@@ -34,6 +34,8 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
             name=shown.values["customer.name"],
             phone=shown.values["customer.phone"],
             home_region=shown.values["customer.home_region"],
+            tier=facts.tier,
+            priority=facts.priority,
         ),
         address=shown.values["address"],
         account_number=shown.values["account_number"],

@@ -13,14 +13,15 @@ from contracts.ids import work_order_id_for
 from deploy.local.callers import key_for
 from tests.bench.arrivals import Arrivals
 from tests.bench.cpu import CpuWindow
+from tests.bench.directory import bench_phone
 from tests.bench.figures import EndToEnd, Speed, buckets, ms, percentile, rate
 from tests.bench.http_client import Connection, HttpError
 from tests.bench.profile import Profiles
 from tests.bench.progress import log
 
-PHONE = "13926012345"
 DESCRIPTION = "家里宽带从今天早上开始无法上网，光猫LOS灯一直红色闪烁，固话也没有拨号音，请尽快派人上门维修。"
 HTTP_TIMEOUT = 30.0
+UNKNOWN = 1_000_000  # numbers contacts come from when the directory is empty
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,14 @@ class Accepted:
 
 
 async def post_contacts(
-    port: int, count: int, concurrency: int, pace: float | None = None, *, province: str
+    port: int, count: int, concurrency: int, pace: float | None = None, *, province: str, known: int = 0
 ) -> tuple[list[Accepted], list[str]]:
     """Post `count` contacts with up to `concurrency` requests in flight, each on a keep-alive connection of
     its own: as fast as they are accepted, or `pace` a second (contact i at i/pace s, whether or not the
-    ones before it were answered yet); the accepted ones and the failures."""
+    ones before it were answered yet); the accepted ones and the failures. Each comes from another of the
+    `known` customers of the directory (or, with none, from numbers the directory does not hold)."""
     accepted: list[Accepted] = []
     failures: list[str] = []
-    body = json.dumps(
-        {"phone": PHONE, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
-    ).encode()
     indexes = iter(range(count))  # shared: each worker takes the next index until none is left
     began = time.monotonic()
 
@@ -51,6 +50,10 @@ async def post_contacts(
             for index in indexes:
                 if pace is not None:
                     await asyncio.sleep(max(0.0, began + index / pace - time.monotonic()))
+                phone = bench_phone(index * 7919 % (known or UNKNOWN))
+                body = json.dumps(
+                    {"phone": phone, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
+                ).encode()
                 posted_at = time.monotonic()
                 try:
                     status, answer = await connection.post("/v1/contacts/web", body)
@@ -82,13 +85,14 @@ async def end_to_end(
     pace: float | None = None,
     *,
     province: str,
+    known: int = 0,
 ) -> EndToEnd:
     # Connections per phase: one left idle between phases may be closed by the gateway's keep-alive timeout
     # just as it is reused, which would count as a failed contact.
     if warmup:
         log(f"warm-up: {warmup} contacts")
         warm, warm_failures = await asyncio.wait_for(
-            post_contacts(gateway_port, warmup, concurrency, province=province), patience
+            post_contacts(gateway_port, warmup, concurrency, province=province, known=known), patience
         )
         missing = await department.wait_for((work_order_id_for(a.contact_id) for a in warm), patience)
         log(f"warm-up done: {len(warm)} accepted, {len(warm_failures)} failed, {len(missing)} missing")
@@ -98,7 +102,7 @@ async def end_to_end(
     profiles.start()
     try:
         accepted, failures = await asyncio.wait_for(
-            post_contacts(gateway_port, contacts, concurrency, pace, province=province), patience
+            post_contacts(gateway_port, contacts, concurrency, pace, province=province, known=known), patience
         )
         log(
             f"load posted: {len(accepted)} accepted, {len(failures)} failed; waiting for the department topic"

@@ -14,6 +14,7 @@ from typing import Any
 from contracts.topics import Topics
 from tests.bench.arrivals import Arrivals
 from tests.bench.cpu import CpuWindow, stack_processes
+from tests.bench.directory import Decisions, decisions
 from tests.bench.end_to_end import end_to_end
 from tests.bench.figures import EndToEnd, Memory
 from tests.bench.housekeeping import drop_databases, log_findings, peak_rss_mib, skip_backlog, store_databases
@@ -42,6 +43,8 @@ class Phase:
     service_startup_s: dict[str, float]
     fill_s: float | None
     log_findings: dict[str, list[str]]
+    # Intake's decision with the stored phase's directory, in process (None for the empty phase).
+    decisions: Decisions | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +62,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
     readers_started: list[Arrivals] = []
     databases = store_databases(env, args.province)
     fill_s: float | None = None
+    decided: Decisions | None = None
     # Every figure depends on how much the stores hold: start from empty ones, then fill them.
     dropped = await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
     log(f"stores {', '.join(databases)} start empty (documents held before: {dropped or 'none'})")
@@ -76,6 +80,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
                 ),
                 FILL_TIMEOUT,
             )
+            decided = await decisions(stack.env("intake")["MONGODB_URI"], names["intake"], stored)
         for service in SERVICES:
             log_path = OUT / f"{service}.log"
             log_path.unlink(missing_ok=True)
@@ -101,6 +106,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
             cpu,
             Profiles(pids, OUT),
             province=args.province,
+            known=stored,
         )
         paced = None
         if args.rate and args.paced_contacts:
@@ -116,6 +122,7 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
                 Profiles({}, OUT),
                 pace=args.rate,
                 province=args.province,
+                known=stored,
             )
         memory = Memory(
             peak_rss_mib={
@@ -132,4 +139,4 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
         with contextlib.suppress(Exception):
             await asyncio.wait_for(drop_databases(stack.mongodb_uri, databases), START_TIMEOUT)
     findings = {service: log_findings(OUT / f"{service}.log") for service in processes}
-    return Phase(stored, e2e, paced, memory, startup, fill_s, findings)
+    return Phase(stored, e2e, paced, memory, startup, fill_s, findings, decided)

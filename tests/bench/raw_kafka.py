@@ -16,7 +16,8 @@ from contracts.envelope import encode
 from contracts.events import Channel, ContactReceivedV1, WorkOrderType
 from plumbing.kafka_connection import KafkaConnection
 from tests.bench.arrivals import Arrivals
-from tests.bench.end_to_end import DESCRIPTION, PHONE
+from tests.bench.directory import bench_phone
+from tests.bench.end_to_end import DESCRIPTION
 from tests.bench.figures import Speed
 from tests.bench.progress import log
 
@@ -28,7 +29,7 @@ def contact_record(province: str) -> tuple[bytes, list[tuple[str, bytes]]]:
         channel=Channel.WEB,
         received_at=datetime.now(UTC),
         province=province,
-        phone="+86" + PHONE,
+        phone="+86" + bench_phone(0),
         requested_type=WorkOrderType.FAULT_REPAIR,
         description=DESCRIPTION,
     )

@@ -5,7 +5,8 @@
 
 Starts the local stack if it is down (and stops it afterwards only then). First it times lookups by _id and
 by an indexed field as one collection grows through the lookup sizes. Then, twice (empty stores, and stores
-holding S work orders and as many dispatches, rendered by the services' own mappers), it runs gateway,
+holding S work orders, as many dispatches and as many customers in intake's directory, rendered by the
+services' own mappers; the contacts then come from the directory's numbers), it runs gateway,
 intake and dispatch as their own OS processes, posts N fault-repair contacts to the gateway over HTTP with
 C requests in flight, and times each work order from the gateway's 202 (the contact is on Kafka then) to
 the moment the bench reads it on the department topic. Last it runs a plain aiokafka produce -> consume
@@ -101,7 +102,11 @@ def summary(result: dict[str, Any]) -> list[str]:
             if speed["throughput_per_s"] and raw["throughput_per_s"]
             else None
         )
-        held = f"{phase['stored']:,} work orders and dispatches stored" if phase["stored"] else "empty stores"
+        held = (
+            f"{phase['stored']:,} work orders, dispatches and customers stored"
+            if phase["stored"]
+            else "empty stores"
+        )
         lines.append(
             f"bench ({held}): e2e {speed['items']} contacts {fmt_rate(speed['throughput_per_s'])}{lost} "
             f"p50 {fmt(speed['latency_p50_ms'])} ms p99 {fmt(speed['latency_p99_ms'])} ms "
@@ -117,6 +122,15 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"memory ({held}): {processes} (peak RSS); bench {fmt(result['bench_peak_rss_mib'], 0)} MiB"
         )
         lines.append(f"cpu ({held}): {cpu_per_contact(e2e['cpu_seconds'], speed['arrived'])}")
+        if phase["decisions"]:
+            d = phase["decisions"]
+            ratio = d["with_directory_per_s"] / d["without_directory_per_s"]
+            lines.append(
+                f"intake decisions ({d['customers']:,} customers, batches of {d['batch_size']}, in process): "
+                f"{fmt_rate(d['with_directory_per_s'])} with the directory's lookup, "
+                f"{fmt_rate(d['without_directory_per_s'])} without (ratio {ratio:.2g}); "
+                f"lookup per batch p50 {fmt(d['lookup_p50_ms'], 2)} ms p99 {fmt(d['lookup_p99_ms'], 2)} ms"
+            )
         if phase["paced"]:
             paced = phase["paced"]["speed"]
             paced_lost = "".join(f", {paced[key]} {key}" for key in ("missing", "failed") if paced[key])

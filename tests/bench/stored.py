@@ -21,8 +21,12 @@ from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.routing import RuleTable
 from services.intake.adapters import WorkOrderDocuments
+from services.intake.domain.tiers import TierRules
 from services.intake.domain.work_order import WorkOrder
+from tests.bench.directory import fill_directory
 from tests.bench.progress import log
+
+TIERS = TierRules.load()
 
 Document = dict[str, Any]
 BATCH = 2000
@@ -43,7 +47,7 @@ def templates(province: str) -> tuple[Document, Document]:
         description="家里整栋楼停电，冰箱里有药品，请尽快安排抢修。" * 4,
         requested_type="fault_repair",
     )
-    order, created = WorkOrder.open(contact, now)
+    order, created = WorkOrder.open(contact, now, None, TIERS)
     dispatch, _ = Dispatch.open(created, RuleTable.load().route(order.type), now)
     stored = {"version": 1, "schema": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
     work_order = WorkOrderDocuments().to_document(order) | stored
@@ -74,6 +78,7 @@ async def fill_stores(uris: dict[str, str], databases: dict[str, str], province:
     try:
         await asyncio.gather(
             fill(intake[databases["intake"]]["work_orders"], work_order, 0, count, "contact_id"),
+            fill_directory(intake[databases["intake"]], count),
             fill(dispatcher[databases["dispatch"]]["dispatches"], dispatch, 0, count, "dispatch_id"),
         )
     finally:

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.credentials import local_keys
 from tests.support.query_shapes import recording_queries
 from tests.support.running import DATABASE_PREFIX, Tap, running_subsystem, until
 
@@ -22,6 +23,24 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
             Tap(stack, TOPICS.department("business")) as business_desk,
             Tap(stack, TOPICS.followups) as followups,
         ):
+            billing = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.billing']}"}
+            profile = {"phones": ["13909312345"], "monthly_spend": 90, "customer_since": "2021-01-01"}
+
+            def customers(command: str) -> int:
+                return sum(1 for q in shapes.queries if (q.collection, q.command) == ("customers", command))
+
+            # A new account, then, once intake has looked for it, a change of it (apart, not one batch).
+            for spend, stored in (
+                (90, lambda: customers("find") >= 1),
+                (95, lambda: customers("update") >= 1),
+            ):
+                put = await subsystem.gateway.put(
+                    "/v1/customers/6201000001",
+                    json=profile | {"monthly_spend": spend, "credit_score": 600},
+                    headers=billing,
+                )
+                assert put.status_code == 202
+                await until(stored, timeout=30)
             accepted = await subsystem.gateway.post(
                 "/v1/contacts/web",
                 json={"phone": "13909312345", "type": "complaint", "description": f"电费偏高 {uuid4().hex}"},
@@ -55,4 +74,5 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
 
     collections = {query.collection for query in shapes.queries}
     assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
+    assert {"customers", "customer_phones"} <= collections
     assert shapes.problems() == []

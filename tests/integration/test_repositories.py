@@ -29,11 +29,14 @@ from services.dispatch.domain.routing import RuleTable
 from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, ReplyNote
 from services.intake.adapters import WorkOrderDocuments
+from services.intake.domain.tiers import TierRules
 from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
 from tests.support.running import Tap, database_name
+
+TIERS = TierRules.load()
 
 PROVINCE = "gx"
 SOURCE = "/hotline/province/gx/test"
@@ -68,7 +71,7 @@ def a_contact(**changes: object) -> ContactReceivedV1:
 
 
 def a_work_order() -> WorkOrderCreatedV1:
-    return WorkOrder.open(a_contact(), NOW)[1]
+    return WorkOrder.open(a_contact(), NOW, None, TIERS)[1]
 
 
 async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store):
@@ -99,7 +102,9 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
 async def test_a_work_order_read_back_from_the_store_equals_the_one_written(store):
     database, broker = store
     collection = database[f"work_orders_{uuid4().hex[:8]}"]
-    order, _ = WorkOrder.open(a_contact(channel="sms", requested_type=None, customer_name=None), NOW)
+    order, _ = WorkOrder.open(
+        a_contact(channel="sms", requested_type=None, customer_name=None), NOW, None, TIERS
+    )
     repository = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
     async with UnitOfWork(SOURCE, [repository]):
         repository.add(order)
@@ -141,7 +146,7 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
     topic = f"{PROVINCE}.test.repository.{uuid4().hex[:8]}"
     contact = a_contact()
     first = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
-    order, created = WorkOrder.open(contact, NOW)
+    order, created = WorkOrder.open(contact, NOW, None, TIERS)
     unit = UnitOfWork(SOURCE, [first])
     first.add(order)
     first_event_id = unit.publish(created, topic, order)
@@ -149,7 +154,7 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
 
     async with Tap(stack, topic) as tap:
         again = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
-        redelivered, created_again = WorkOrder.open(contact, NOW)
+        redelivered, created_again = WorkOrder.open(contact, NOW, None, TIERS)
         async with UnitOfWork(SOURCE, [again]) as uow:
             again.add(redelivered)
             uow.publish(created_again, topic, redelivered)

@@ -48,6 +48,7 @@ def app_with(publisher: object, trail=None, cases=None, **overrides: object):
             settings.gateway_lookup_attempts_rate,
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
+        max_import_bytes=settings.gateway_max_import_bytes,
         dispatch_patience=0.0,
     )
 

@@ -66,7 +66,8 @@ async def test_an_agent_reads_its_provinces_work_order_in_clear_and_the_read_is_
 
 async def test_a_supervisor_sees_the_customer_masked():
     body = (await read("gd.supervisor")).json()
-    assert body["customer"] == {"name": "张**", "phone": "139****2345", "home_region": "Guangzhou, Guangdong"}
+    shown = {"name": "张**", "phone": "139****2345", "home_region": "Guangzhou, Guangdong"}
+    assert body["customer"] == shown | {"tier": None, "priority": None}
     assert body["account_number"] == "****3456"
     assert body["address"].endswith("****")
     assert "100" not in body["address"]
@@ -89,7 +90,8 @@ async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector()
     for reader in ("gd.agent", "gd.supervisor", "gd.department.discipline"):
         body = (await read(reader, "WO-2", cases)).json()
         assert body["sealed"] is True
-        assert body["customer"] == {"name": None, "phone": None, "home_region": None}, reader
+        hidden = {"name": None, "phone": None, "home_region": None, "tier": None, "priority": None}
+        assert body["customer"] == hidden, reader
         assert (body["address"], body["account_number"]) == (None, None), reader
     publisher = RecordingPublisher()
     body = (await read("gd.inspector", "WO-2", cases, publisher)).json()

@@ -5,13 +5,25 @@ import pytest
 
 from contracts.events import ContactReceivedV1, WorkOrderType
 from contracts.ids import work_order_id_for
-from plumbing.settings import ServiceSettings
 from services.intake.bootstrap import bootstrap
+from services.intake.domain.customers import CustomerProfile
 from services.intake.domain.home_region import home_region
+from services.intake.domain.tiers import TierRules
 from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import IntakeUnit
-from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemoryStore, envelope_of, source_of
+from services.intake.settings import IntakeSettings
+from tests.fakes import (
+    UNIT_SETTINGS,
+    FakeClock,
+    InMemoryCustomerDirectory,
+    InMemoryRepository,
+    InMemoryStore,
+    envelope_of,
+    source_of,
+)
+
+TIERS = TierRules.load()
 
 
 def a_contact(**changes) -> ContactReceivedV1:
@@ -28,11 +40,20 @@ def a_contact(**changes) -> ContactReceivedV1:
     return ContactReceivedV1.model_validate(fields)
 
 
-def intake(store: InMemoryStore[WorkOrder], clock: FakeClock | None = None) -> IntakeHandlers:
+def intake(
+    store: InMemoryStore[WorkOrder],
+    clock: FakeClock | None = None,
+    *known: CustomerProfile,
+    directory: InMemoryCustomerDirectory | None = None,
+) -> IntakeHandlers:
+    """Intake on fakes; the directory holds `known` unless one is given."""
+
     def unit() -> IntakeUnit:
         return IntakeUnit(source_of("intake"), InMemoryRepository(store))
 
-    return bootstrap(ServiceSettings(**UNIT_SETTINGS), unit=unit, clock=clock or FakeClock()).handlers
+    directory = directory or InMemoryCustomerDirectory(*known)
+    settings = IntakeSettings(**UNIT_SETTINGS)
+    return bootstrap(settings, unit=unit, directory=directory, clock=clock or FakeClock()).handlers
 
 
 def test_a_callers_home_region_comes_from_the_number():
@@ -46,19 +67,21 @@ def test_a_number_with_no_known_region_has_no_home_province():
 
 
 def test_a_contact_opens_a_work_order_of_the_type_the_customer_picked():
-    order, created = WorkOrder.open(a_contact(), datetime.now(UTC))
+    order, created = WorkOrder.open(a_contact(), datetime.now(UTC), None, TIERS)
     assert order.type is WorkOrderType.FAULT_REPAIR
     assert order.customer.home_province == "gd"
     assert created.customer.name == "张三"
 
 
 def test_a_contact_with_no_category_starts_as_a_consultation():
-    order, _ = WorkOrder.open(a_contact(requested_type=None), datetime.now(UTC))
+    order, _ = WorkOrder.open(a_contact(requested_type=None), datetime.now(UTC), None, TIERS)
     assert order.type is WorkOrderType.CONSULTATION
 
 
 def test_an_anonymous_report_does_not_carry_the_reporters_name():
-    order, created = WorkOrder.open(a_contact(anonymous=True, requested_type="report"), datetime.now(UTC))
+    order, created = WorkOrder.open(
+        a_contact(anonymous=True, requested_type="report"), datetime.now(UTC), None, TIERS
+    )
     assert order.customer.name is None
     assert created.customer.name is None
     assert created.anonymous

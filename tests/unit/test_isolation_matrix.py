@@ -29,6 +29,15 @@ PUBLIC = {
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
 LOOKUP = {"work_order_id": "WO-1", "caller_number": "13926012345"}
+PROFILE = {
+    "phones": ["13926012345"],
+    "monthly_spend": 120,
+    "customer_since": "2020-01-01",
+    "credit_score": 600,
+}
+EXPORT = (
+    "account_number,phones,monthly_spend,customer_since,credit_score\n4401,13926012345,120,2020-01-01,600\n"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Rule:
     # Refused as if the object were not there (another province's, another department's): 404, not 403.
     not_found: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     callers: dict[tuple[str, str], str] = field(default_factory=dict)  # in place of CALLERS' for this rule
+    csv: str | None = None  # sent as text/csv in place of a JSON body
 
 
 RULES = {
@@ -69,6 +79,12 @@ RULES = {
             }
         ),
     ),
+    ("PUT", "/v1/customers/{account_number}"): Rule(
+        "/v1/customers/4401000123", PROFILE, frozenset({("billing", "own")})
+    ),
+    ("POST", "/v1/customer-imports"): Rule(
+        "/v1/customer-imports", None, frozenset({("billing", "own")}), status=200, csv=EXPORT
+    ),
     # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",
@@ -84,6 +100,8 @@ RULES = {
     ),
 }
 
+ONE_PER_PROVINCE = ("agent", "supervisor", "auditor", "inspector", "billing")
+
 # The caller for each role and relation to the gd gateway's resource named in the rule's path (the web
 # channel, the repair department). A role without units of its own has no "other unit".
 CALLERS = {
@@ -93,8 +111,8 @@ CALLERS = {
     ("department", "own"): "gd.department.repair",
     ("department", "other_province"): "bj.department.repair",
     ("department", "other_unit"): "gd.department.billing",
-    **{(role, "own"): f"gd.{role}" for role in ("agent", "supervisor", "auditor", "inspector")},
-    **{(role, "other_province"): f"bj.{role}" for role in ("agent", "supervisor", "auditor", "inspector")},
+    **{(role, "own"): f"gd.{role}" for role in ONE_PER_PROVINCE},
+    **{(role, "other_province"): f"bj.{role}" for role in ONE_PER_PROVINCE},
     ("hub", "own"): "hub.hub",
 }
 
@@ -137,8 +155,14 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
     transport = httpx.ASGITransport(app=app_with(publisher))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         key = {"Authorization": f"Bearer {local_keys()[principal]}"}
-        answer = await client.request(route[0], rule.path, json=rule.body, headers=key)
-        anonymous = await client.request(route[0], rule.path, json=rule.body)
+        body: dict[str, object] = {"json": rule.body}
+        if rule.csv is not None:
+            body = {"content": rule.csv.encode()}
+            csv = {"Content-Type": "text/csv"}
+        else:
+            csv = {}
+        answer = await client.request(route[0], rule.path, **body, headers=key | csv)  # type: ignore[arg-type]
+        anonymous = await client.request(route[0], rule.path, **body, headers=csv)  # type: ignore[arg-type]
     assert answer.status_code == expected, answer.text
     assert anonymous.status_code == 401
     assert len(publisher.published) == (rule.publishes if expected < 300 else 0), (

@@ -1,4 +1,5 @@
-"""The work order a contact opens: its type, its customer (home region from the number), its history."""
+"""The work order a contact opens: its type, its customer (the directory's standing, the home region
+from the number), its history."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -6,7 +7,9 @@ from enum import StrEnum
 
 from contracts.events import Channel, ContactReceivedV1, Customer, WorkOrderCreatedV1, WorkOrderType
 from contracts.ids import work_order_id_for
+from services.intake.domain.customers import Match
 from services.intake.domain.home_region import home_region
+from services.intake.domain.tiers import TierRules
 
 # Contacts whose channel lets nobody pick a category (SMS, most voice) start as consultations;
 # the owning agent reclassifies them.
@@ -42,8 +45,20 @@ class WorkOrder:
     version: int = 0
 
     @classmethod
-    def open(cls, contact: ContactReceivedV1, now: datetime) -> tuple["WorkOrder", WorkOrderCreatedV1]:
+    def open(
+        cls, contact: ContactReceivedV1, now: datetime, known: Match | None, rules: TierRules
+    ) -> tuple["WorkOrder", WorkOrderCreatedV1]:
+        """`known`: the directory's entry for the contact's account or number, if any."""
         region = home_region(contact.phone)
+        # A sealed reporter is never tied to an account: not even their tier may hint at who they are.
+        if contact.anonymous:
+            known = None
+        profile = known.profile if known else None
+        standing = profile.standing(rules, now.date()) if profile else rules.unknown()
+        account_number = contact.account_number
+        if account_number is None and known is not None and known.certain:
+            account_number = known.profile.account_number
+        name = contact.customer_name or (profile.name if profile else None)
         order = cls(
             id=work_order_id_for(contact.contact_id),
             contact_id=contact.contact_id,
@@ -53,13 +68,18 @@ class WorkOrder:
             created_at=now,
             customer=Customer(
                 # An anonymous reporter's name is never stored, so no later reader can reveal it.
-                name=None if contact.anonymous else contact.customer_name,
+                name=None if contact.anonymous else name,
                 phone=contact.phone,
                 home_region=region.description,
                 home_province=region.province,
+                tier=standing.tier,
+                red_list=standing.red_list,
+                blacklisted=standing.blacklisted,
+                kind=profile.kind if profile else None,
+                priority=standing.priority,
             ),
             address=contact.address,
-            account_number=contact.account_number,
+            account_number=account_number,
             description=contact.description,
             anonymous=contact.anonymous,
             history=[HistoryEntry(at=now, action="created", by="intake")],

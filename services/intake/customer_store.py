@@ -1,0 +1,127 @@
+"""The customer directory on the store: `customers` (one document per account, by `_id`) and
+`customer_phones` (one per number, by `_id`, listing the accounts it is registered to).
+
+Every query is an equality on `_id`: a batch of contacts costs one query per distinct number and one per
+account found, side by side, whatever the directory's size. An account is rewritten only over the
+version read (optimistic, on its `updated_at`), so an older profile never replaces a newer one. A profile
+is written phones first, then the account, then the numbers it no longer has are unlinked: a crash in
+between leaves a number linked to an account that does not list it, which a lookup ignores and the
+message's redelivery finishes.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from contracts.events import CustomerKind
+from plumbing.repository import ConcurrentChange
+from services.intake.domain.customers import CustomerProfile, DirectoryLookup
+
+Document = dict[str, Any]
+# Tries of one update when other writers keep changing the account in between (a redelivery retries).
+ATTEMPTS = 3
+
+
+class MongoCustomerDirectory:
+    def __init__(self, customers: AsyncCollection[Document], phones: AsyncCollection[Document]) -> None:
+        self._customers = customers
+        self._phones = phones
+
+    async def update(self, profile: CustomerProfile) -> bool:
+        account = profile.account_number
+        for _ in range(ATTEMPTS):
+            stored = await self._customers.find_one({"_id": account}, {"phones": 1, "updated_at": 1})
+            if stored is not None and _aware(stored["updated_at"]) >= profile.updated_at:
+                return False
+            await self._link(profile.phones, account)
+            if not await self._replace(account, stored, profile):
+                continue  # another writer came in between: look again
+            dropped = set(stored["phones"] if stored else ()) - set(profile.phones)
+            await asyncio.gather(
+                *(self._phones.update_one({"_id": p}, {"$pull": {"accounts": account}}) for p in dropped)
+            )
+            return True
+        raise ConcurrentChange(f"account {account} kept changing while its profile was stored")
+
+    async def _replace(self, account: str, stored: Document | None, profile: CustomerProfile) -> bool:
+        """Write the profile over exactly the version read (an equality on its `updated_at`), or as a new
+        account; False if another writer changed or created it since."""
+        if stored is None:
+            try:
+                await self._customers.insert_one({"_id": account} | customer_document(profile))
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await self._customers.update_one(
+            {"_id": account, "updated_at": stored["updated_at"]}, {"$set": customer_document(profile)}
+        )
+        return result.matched_count == 1
+
+    async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
+        # One query per key, side by side: FerretDB 1.24 answers `$in` on `_id` with a scan of the
+        # collection (seconds at a province's size), an equality with the index.
+        wanted_phones = sorted(set(phones))
+        entries = await asyncio.gather(*(self._phones.find_one({"_id": p}) for p in wanted_phones))
+        linked = {e["_id"]: e.get("accounts", []) for e in entries if e is not None}
+        wanted = sorted(set(accounts) | {account for listed in linked.values() for account in listed})
+        documents = await asyncio.gather(*(self._customers.find_one({"_id": a}) for a in wanted))
+        by_account = {d["_id"]: _profile(d) for d in documents if d is not None}
+        by_phone = {
+            phone: tuple(by_account[a] for a in listed if a in by_account and phone in by_account[a].phones)
+            for phone, listed in linked.items()
+        }
+        return DirectoryLookup(by_account, by_phone)
+
+    async def _link(self, phones: Iterable[str], account: str) -> None:
+        # Side by side rather than one bulk write: FerretDB 1.24 answers a bulk upsert that collides
+        # without the counts the driver reads (see OutboxRelay.publish_many).
+        await asyncio.gather(*(self._link_one(phone, account) for phone in phones))
+
+    async def _link_one(self, phone: str, account: str) -> None:
+        link = {"$addToSet": {"accounts": account}}
+        try:
+            await self._phones.update_one({"_id": phone}, link, upsert=True)
+        except DuplicateKeyError:
+            # Another account linked the same new number at the same moment; it exists now.
+            await self._phones.update_one({"_id": phone}, link)
+
+
+def customer_document(profile: CustomerProfile) -> Document:
+    """The stored fields of one account (the bench renders its million customers with it too)."""
+    return {
+        "name": profile.name,
+        "phones": list(profile.phones),
+        "kind": profile.kind.value,
+        "address": profile.address,
+        "monthly_spend": profile.monthly_spend,
+        "customer_since": profile.customer_since.isoformat(),
+        "credit_score": profile.credit_score,
+        "red_list": profile.red_list,
+        "blacklisted": profile.blacklisted,
+        "updated_at": profile.updated_at,
+    }
+
+
+def _profile(document: Document) -> CustomerProfile:
+    return CustomerProfile(
+        account_number=document["_id"],
+        name=document.get("name"),
+        phones=tuple(document["phones"]),
+        kind=CustomerKind(document["kind"]),
+        address=document.get("address"),
+        monthly_spend=document["monthly_spend"],
+        customer_since=date.fromisoformat(document["customer_since"]),
+        credit_score=document["credit_score"],
+        red_list=document["red_list"],
+        blacklisted=document["blacklisted"],
+        updated_at=_aware(document["updated_at"]),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """The store hands dates back without a zone; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,84 @@
+"""On the real stack: billing loads customers through the gateway (one profile, then a CSV export), and a
+contact from a loaded number becomes a work order at the customer's tier, whose priority travels with
+it to the department (issue: intake in depth, customers and tiers)."""
+
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from contracts.ids import work_order_id_for
+from contracts.topics import Topics
+from deploy.local.credentials import local_keys
+from tests.support.running import Tap, eventually, running_subsystem
+
+PROVINCE = "cq"
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+def a_mobile() -> str:
+    return f"139{uuid4().int % 10**8:08d}"
+
+
+async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: int) -> dict[str, Any]:
+    """Post contacts from `phone` until one is opened at `priority`: the profile reaches intake on its
+    own topic, so the first contacts may come before it."""
+
+    async def opened() -> dict[str, Any] | None:
+        contact = {"phone": phone, "type": "fault_repair", "description": f"停电 {uuid4().hex}"}
+        accepted = await gateway.post("/v1/contacts/web", json=contact)
+        work_order_id = work_order_id_for(accepted.json()["id"])
+        path, agent = f"/v1/work-orders/{work_order_id}", as_(f"{PROVINCE}.agent")
+
+        async def read() -> dict[str, Any] | None:
+            answer = await gateway.get(path, headers=agent)
+            return answer.json() if answer.status_code == 200 and answer.json()["created_at"] else None
+
+        body = await eventually(read, timeout=30)
+        return body if body["customer"]["priority"] == priority else None
+
+    return await eventually(opened, timeout=60, every=0.5)
+
+
+async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
+    vip_phone, high_phone, unknown_phone = a_mobile(), a_mobile(), a_mobile()
+    account = f"50{uuid4().int % 10**10:010d}"
+    export = "\n".join(
+        [
+            "account_number,name,phones,kind,monthly_spend,customer_since,credit_score,red_list,blacklisted",
+            f"{account}9,某某医院,{vip_phone},business,80,2022-01-01,600,yes,no",
+            f"{account}8,,not-a-number,resident,80,2022-01-01,600,no,no",
+        ]
+    )
+    high = {
+        "name": "王五",
+        "phones": [high_phone],
+        "monthly_spend": 680.0,
+        "customer_since": "2016-09-01",
+        "credit_score": 850,
+    }
+    async with (
+        running_subsystem(stack, PROVINCE, services=["gateway", "intake", "dispatch"]) as subsystem,
+        Tap(stack, Topics(PROVINCE).department("repair")) as repair_desk,
+    ):
+        gateway, billing = subsystem.gateway, as_(f"{PROVINCE}.billing")
+        put = await gateway.put(f"/v1/customers/{account}", json=high, headers=billing)
+        imported = await gateway.post(
+            "/v1/customer-imports", content=export.encode(), headers=billing | {"Content-Type": "text/csv"}
+        )
+        high_order = await first_work_order_at(gateway, high_phone, priority=1)
+        vip_order = await first_work_order_at(gateway, vip_phone, priority=1)
+        unknown_order = await first_work_order_at(gateway, unknown_phone, priority=3)
+        dispatched = await repair_desk.find_event(
+            vip_order["work_order_id"], "hotline.workorder.dispatched.v1"
+        )
+    assert put.status_code == 202
+    assert (imported.json()["loaded"], [r["line"] for r in imported.json()["rejected"]]) == (1, [3])
+    assert (high_order["customer"]["tier"], high_order["account_number"]) == ("high", account)
+    assert (vip_order["customer"]["tier"], vip_order["account_number"]) == ("normal", f"{account}9")
+    assert (unknown_order["customer"]["tier"], unknown_order["account_number"]) == ("normal", None)
+    customer = dispatched.data.customer
+    assert (customer.red_list, customer.kind, customer.priority) == (True, "business", 1)
