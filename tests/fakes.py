@@ -5,7 +5,7 @@ document mapping is tested against the real store.
 """
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -17,7 +17,6 @@ from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
-from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -278,25 +277,3 @@ REPAIR_CASE = CaseFile(
     ),
     dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
 )
-
-
-class InMemoryCustomerDirectory:
-    """Intake's directory as a dict of accounts; numbers are found by scanning them (a handful here)."""
-
-    def __init__(self, *profiles: CustomerProfile) -> None:
-        self.accounts = {profile.account_number: profile for profile in profiles}
-
-    async def update(self, profile: CustomerProfile) -> bool:
-        stored = self.accounts.get(profile.account_number)
-        if stored is not None and stored.updated_at >= profile.updated_at:
-            return False
-        self.accounts[profile.account_number] = profile
-        return True
-
-    async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
-        wanted = set(phones)
-        by_phone = {phone: tuple(p for p in self.accounts.values() if phone in p.phones) for phone in wanted}
-        by_account = {a: self.accounts[a] for a in set(accounts) if a in self.accounts}
-        for profiles in by_phone.values():
-            by_account |= {p.account_number: p for p in profiles}
-        return DirectoryLookup(by_account, {phone: found for phone, found in by_phone.items() if found})

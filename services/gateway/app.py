@@ -50,7 +50,7 @@ def create_app(
     readers: Readers,
     *,
     max_body_bytes: int = 65536,
-    max_import_bytes: int = 32 * 1024 * 1024,
+    max_import_bytes: int = 8 * 1024 * 1024,
     dispatch_patience: float = 3.0,
 ) -> FastAPI:
     topics = runtime.settings.topics

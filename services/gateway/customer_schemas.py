@@ -1,15 +1,29 @@
 """What a billing or CRM system sends of a customer: one profile as JSON, or many as a CSV export."""
 
-from datetime import date
+import re
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+)
 
 from contracts.events import CustomerKind
 from services.gateway.schemas import PhoneNumber
 
 ACCOUNT_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER, examples=["4401000123"])]
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Clocks of billing systems and of the gateway differ a little; a profile from further ahead is a mistake
+# that would freeze the account (every real change after it would count as older).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _distinct(phones: list[str]) -> list[str]:
@@ -17,25 +31,38 @@ def _distinct(phones: list[str]) -> list[str]:
 
 
 def _iso_text(value: object) -> object:
-    """Dates as ISO 8601 text only: a bare number (seconds since 1970?) is a mistake, not a date."""
-    if isinstance(value, str | date):
+    """Dates as ISO 8601 text only: digits alone (seconds since 1970? 20260101?) are a mistake."""
+    if isinstance(value, date):
         return value
-    raise ValueError("expected a date as ISO 8601 text")
+    if isinstance(value, str) and ISO_DATE.match(value.strip()):
+        return value.strip()
+    raise ValueError("expected a date as ISO 8601 text (2019-03-01, 2026-12-01T08:00:00+08:00)")
+
+
+def _printable(text: str | None) -> str | None:
+    """Control characters (NUL among them) cannot be stored and are never part of a name or address;
+    line breaks and tabs may be (an address over two lines)."""
+    if text is not None and any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text):
+        raise ValueError("control characters are not allowed")
+    return text
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+Text = Annotated[str | None, AfterValidator(_printable)]
 
 
 class CustomerProfileIn(BaseModel):
-    """A customer's profile as billing holds it; the newest `updated_at` of an account wins."""
+    """A customer's whole profile as billing holds it (a field left out is its default, not "unchanged");
+    of an account's profiles the newest `updated_at` wins."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, max_length=100)
+    account_number: str = Field(pattern=ACCOUNT_NUMBER, examples=["4401000123"])
+    name: Text = Field(default=None, max_length=100)
     phones: Annotated[list[PhoneNumber], AfterValidator(_distinct)] = Field(min_length=1, max_length=10)
     kind: CustomerKind = CustomerKind.RESIDENT
-    address: str | None = Field(default=None, max_length=300)
+    address: Text = Field(default=None, max_length=300)
     monthly_spend: float = Field(
         strict=True, ge=0, le=10_000_000, description="Average monthly bill (ARPU), yuan."
     )
@@ -43,19 +70,28 @@ class CustomerProfileIn(BaseModel):
     credit_score: int = Field(strict=True, ge=0, le=1000)
     red_list: StrictBool = False
     blacklisted: StrictBool = False
-    updated_at: IsoDateTime | None = Field(
-        default=None, description="When billing last changed it (with a zone); default: when received."
+    updated_at: IsoDateTime = Field(
+        description="When billing last changed the profile, with its zone: it orders an account's "
+        "profiles, and the same profile sent again (a retry) is the same change."
     )
 
+    @field_validator("customer_since")
+    @classmethod
+    def _opened_already(cls, since: date) -> date:
+        if since > datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError("an account cannot open in the future")
+        return since
 
-class CustomerRow(CustomerProfileIn):
-    """One line of a CSV export: the account number is a column; phones are separated by ';'."""
-
-    account_number: AccountNumber
+    @field_validator("updated_at")
+    @classmethod
+    def _not_ahead(cls, moment: datetime) -> datetime:
+        if moment > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("later than now: a profile from the future would hide every real change")
+        return moment
 
 
 class RejectedRow(BaseModel):
-    line: int = Field(description="The line of the file, the header being line 1.")
+    line: int = Field(description="The line the row starts on, the header being line 1.")
     account_number: str | None
     problems: list[str]
 

@@ -7,6 +7,7 @@ import time
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.schemas import PROBLEM_JSON, Problem
@@ -42,8 +43,12 @@ class RateLimit:
 
 
 class BodyLimit:
-    """Refuses a body over `max_bytes` (or, on a path of `larger`, its own limit) before the app reads
-    any of it, declared or streamed."""
+    """Refuses a body over `max_bytes` before the app reads any of it, declared or streamed.
+
+    A path of `larger` (a customer export) has its own, larger limit, and its body is not read ahead:
+    the route identifies its caller first and reads the body only then, so a caller without a credential
+    never makes a replica hold megabytes. Past the limit the route is told the client left, and the
+    answer is 413."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self._app = app
@@ -54,10 +59,14 @@ class BodyLimit:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        limit = self._larger.get(scope.get("path", ""), self._max)
+        path = scope.get("path", "")
+        limit = self._larger.get(path, self._max)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit)
+            return
+        if path in self._larger:
+            await self._counted(scope, receive, send, limit)
             return
         chunks, size = [], 0
         while True:
@@ -81,6 +90,34 @@ class BodyLimit:
             return await receive()
 
         await self._app(scope, replay, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        size, over, answered = 0, False, False
+
+        async def counting() -> Message:
+            nonlocal size, over
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def unless_over(message: Message) -> None:
+            nonlocal answered
+            if over:
+                return  # the route's answer to a "disconnect" is replaced by the 413 below
+            answered = True
+            await send(message)
+
+        try:
+            await self._app(scope, counting, unless_over)
+        except ClientDisconnect:
+            if not over:
+                raise
+        if over and not answered:
+            await self._refuse(send, limit)
 
     async def _refuse(self, send: Send, limit: int) -> None:
         problem = Problem(title="Request body too large", status=413, detail=f"at most {limit} bytes")

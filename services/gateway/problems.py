@@ -19,7 +19,8 @@ from services.gateway.schemas import FieldError, Problem
 
 
 class Unreadable(Exception):
-    """A body the route cannot read as a whole (a file of the wrong type or shape): 415 or 422."""
+    """A request the route refuses as a whole, audited: a file of the wrong type or shape (415, 422), or
+    a bus that failed partway through publishing it (503, with what that means for a retry)."""
 
     def __init__(self, status: int, title: str, detail: str) -> None:
         super().__init__(detail)

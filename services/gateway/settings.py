@@ -34,9 +34,10 @@ class GatewaySettings(ServiceSettings):
     gateway_lookup_attempts_rate: str = Field(default="10/15minutes")
     # The largest request body taken; a larger one is refused with 413 before it is read.
     gateway_max_body_bytes: int = Field(default=65536, ge=1024)
-    # A customer export (POST /v1/customer-imports) may be larger: 32 MiB is some 300,000 rows; a
-    # billing system splits a province's millions into files of that size.
-    gateway_max_import_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # A customer export (POST /v1/customer-imports) may be larger: 8 MiB is some 60,000 rows, checked in
+    # a few seconds and some 200 MiB of memory; a billing system splits a province's millions into files
+    # of that size, sent one after another (one file at a time per replica).
+    gateway_max_import_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     @field_validator("gateway_rate_limit", "gateway_token_failures_rate", "gateway_lookup_attempts_rate")
     @classmethod

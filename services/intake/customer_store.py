@@ -3,10 +3,11 @@
 
 Every query is an equality on `_id`: a batch of contacts costs one query per distinct number and one per
 account found, side by side, whatever the directory's size. An account is rewritten only over the
-version read (optimistic, on its `updated_at`), so an older profile never replaces a newer one. A profile
-is written phones first, then the account, then the numbers it no longer has are unlinked: a crash in
-between leaves a number linked to an account that does not list it, which a lookup ignores and the
-message's redelivery finishes.
+version read (optimistic, on its `updated_at`), so an older profile never replaces a newer one. A profile is
+written in steps: its numbers linked, the account written, its numbers linked again, the numbers it gave
+up unlinked (each linked back if a newer profile written meanwhile lists it). Whatever the interleaving
+of two writers, every number an account lists stays linked to it. A crash between the steps leaves at
+most a number linked to an account that no longer lists it, which a lookup ignores.
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 Document = dict[str, Any]
 # Tries of one update when other writers keep changing the account in between (a redelivery retries).
 ATTEMPTS = 3
+MAX_ACCOUNTS_PER_NUMBER = 20
 
 
 class MongoCustomerDirectory:
@@ -37,15 +39,25 @@ class MongoCustomerDirectory:
             stored = await self._customers.find_one({"_id": account}, {"phones": 1, "updated_at": 1})
             if stored is not None and _aware(stored["updated_at"]) >= profile.updated_at:
                 return False
-            await self._link(profile.phones, account)
-            if not await self._replace(account, stored, profile):
-                continue  # another writer came in between: look again
-            dropped = set(stored["phones"] if stored else ()) - set(profile.phones)
-            await asyncio.gather(
-                *(self._phones.update_one({"_id": p}, {"$pull": {"accounts": account}}) for p in dropped)
-            )
-            return True
-        raise ConcurrentChange(f"account {account} kept changing while its profile was stored")
+            await self._link_all(profile.phones, account)
+            if await self._replace(account, stored, profile):
+                break
+        else:
+            raise ConcurrentChange("an account kept changing while its profile was stored")
+        # Linked again once written: an older writer of the account unlinking a number this profile has
+        # taken back may have come in between.
+        await self._link_all(profile.phones, account)
+        dropped = set(stored["phones"] if stored else ()) - set(profile.phones)
+        if dropped:
+            await self._unlink(dropped, account)
+        return True
+
+    async def _unlink(self, dropped: set[str], account: str) -> None:
+        unlink = {"$pull": {"accounts": account}}
+        await _all([self._phones.update_one({"_id": phone}, unlink) for phone in dropped])
+        # A newer profile written meanwhile may list a number again: then it stays linked.
+        now = await self._customers.find_one({"_id": account}, {"phones": 1})
+        await self._link_all(dropped & set(now["phones"] if now else ()), account)
 
     async def _replace(self, account: str, stored: Document | None, profile: CustomerProfile) -> bool:
         """Write the profile over exactly the version read (an equality on its `updated_at`), or as a new
@@ -66,7 +78,9 @@ class MongoCustomerDirectory:
         # collection (seconds at a province's size), an equality with the index.
         wanted_phones = sorted(set(phones))
         entries = await asyncio.gather(*(self._phones.find_one({"_id": p}) for p in wanted_phones))
-        linked = {e["_id"]: e.get("accounts", []) for e in entries if e is not None}
+        # A number listed under more accounts than a household or firm has is a switchboard's: its first
+        # accounts are enough to place the caller in the queue.
+        linked = {e["_id"]: e.get("accounts", [])[:MAX_ACCOUNTS_PER_NUMBER] for e in entries if e is not None}
         wanted = sorted(set(accounts) | {account for listed in linked.values() for account in listed})
         documents = await asyncio.gather(*(self._customers.find_one({"_id": a}) for a in wanted))
         by_account = {d["_id"]: _profile(d) for d in documents if d is not None}
@@ -76,18 +90,26 @@ class MongoCustomerDirectory:
         }
         return DirectoryLookup(by_account, by_phone)
 
-    async def _link(self, phones: Iterable[str], account: str) -> None:
+    async def _link_all(self, phones: Iterable[str], account: str) -> None:
         # Side by side rather than one bulk write: FerretDB 1.24 answers a bulk upsert that collides
         # without the counts the driver reads (see OutboxRelay.publish_many).
-        await asyncio.gather(*(self._link_one(phone, account) for phone in phones))
+        await _all([self._link(phone, account) for phone in phones])
 
-    async def _link_one(self, phone: str, account: str) -> None:
+    async def _link(self, phone: str, account: str) -> None:
         link = {"$addToSet": {"accounts": account}}
         try:
             await self._phones.update_one({"_id": phone}, link, upsert=True)
         except DuplicateKeyError:
             # Another account linked the same new number at the same moment; it exists now.
             await self._phones.update_one({"_id": phone}, link)
+
+
+async def _all(writes: list[Any]) -> None:
+    """Every write finished, even when one fails (none runs on after the message is given up), then the
+    first failure raised."""
+    for result in await asyncio.gather(*writes, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result
 
 
 def customer_document(profile: CustomerProfile) -> Document:

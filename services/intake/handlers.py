@@ -9,7 +9,7 @@ from contracts.topics import Topics
 from services.common.clock import Clock
 from services.intake.domain.customers import CustomerProfile, newest_per_account
 from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order import WorkOrder, china_date
 from services.intake.ports import CustomerDirectory, UnitFactory
 
 
@@ -40,7 +40,8 @@ class IntakeHandlers:
             for envelope in envelopes:
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
-                match = known.match(contact.account_number, contact.phone, self._tier_rules, now.date())
+                today = china_date(now)
+                match = known.match(contact.account_number, contact.phone, self._tier_rules, today)
                 order, created = WorkOrder.open(contact, now, match, self._tier_rules)
                 uow.work_orders.add(order)
                 uow.publish(created, self._topics.workorders, order, cause=envelope)
@@ -49,4 +50,10 @@ class IntakeHandlers:
         updates = [envelope.data for envelope in envelopes]
         profiles = [CustomerProfile.from_event(u) for u in updates if isinstance(u, CustomerProfileUpdatedV1)]
         # Only each account's newest needs writing: the directory keeps no older one than it holds.
-        await asyncio.gather(*(self._directory.update(p) for p in newest_per_account(profiles)))
+        # Every write ends before the handler does, even when one fails: none runs on after a redelivery.
+        results = await asyncio.gather(
+            *(self._directory.update(p) for p in newest_per_account(profiles)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result

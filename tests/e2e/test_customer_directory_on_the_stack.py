@@ -2,6 +2,7 @@
 contact from a loaded number becomes a work order at the customer's tier, whose priority travels with
 it to the department (issue: intake in depth, customers and tiers)."""
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -10,6 +11,7 @@ import httpx
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
+from services.gateway.customer_import import COLUMNS
 from tests.support.running import Tap, eventually, running_subsystem
 
 PROVINCE = "cq"
@@ -46,14 +48,17 @@ async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: 
 async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
     vip_phone, high_phone, unknown_phone = a_mobile(), a_mobile(), a_mobile()
     account = f"50{uuid4().int % 10**10:010d}"
+    changed = datetime.now(UTC).isoformat()
     export = "\n".join(
         [
-            "account_number,name,phones,kind,monthly_spend,customer_since,credit_score,red_list,blacklisted",
-            f"{account}9,某某医院,{vip_phone},business,80,2022-01-01,600,yes,no",
-            f"{account}8,,not-a-number,resident,80,2022-01-01,600,no,no",
+            ",".join(COLUMNS),
+            f"{account}9,某某医院,{vip_phone},business,,80,2022-01-01,600,yes,no,{changed}",
+            f"{account}8,,not-a-number,resident,,80,2022-01-01,600,no,no,{changed}",
         ]
     )
     high = {
+        "account_number": account,
+        "updated_at": changed,
         "name": "王五",
         "phones": [high_phone],
         "monthly_spend": 680.0,
@@ -65,7 +70,7 @@ async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
         Tap(stack, Topics(PROVINCE).department("repair")) as repair_desk,
     ):
         gateway, billing = subsystem.gateway, as_(f"{PROVINCE}.billing")
-        put = await gateway.put(f"/v1/customers/{account}", json=high, headers=billing)
+        put = await gateway.post("/v1/customer-profiles", json=high, headers=billing)
         imported = await gateway.post(
             "/v1/customer-imports", content=export.encode(), headers=billing | {"Content-Type": "text/csv"}
         )

@@ -24,7 +24,12 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
             Tap(stack, TOPICS.followups) as followups,
         ):
             billing = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.billing']}"}
-            profile = {"phones": ["13909312345"], "monthly_spend": 90, "customer_since": "2021-01-01"}
+            profile = {
+                "account_number": "6201000001",
+                "phones": ["13909312345"],
+                "customer_since": "2021-01-01",
+                "credit_score": 600,
+            }
 
             def customers(command: str) -> int:
                 return sum(1 for q in shapes.queries if (q.collection, q.command) == ("customers", command))
@@ -34,12 +39,11 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 (90, lambda: customers("find") >= 1),
                 (95, lambda: customers("update") >= 1),
             ):
-                put = await subsystem.gateway.put(
-                    "/v1/customers/6201000001",
-                    json=profile | {"monthly_spend": spend, "credit_score": 600},
-                    headers=billing,
+                changed = {"monthly_spend": spend, "updated_at": datetime.now(UTC).isoformat()}
+                posted = await subsystem.gateway.post(
+                    "/v1/customer-profiles", json=profile | changed, headers=billing
                 )
-                assert put.status_code == 202
+                assert posted.status_code == 202
                 await until(stored, timeout=30)
             accepted = await subsystem.gateway.post(
                 "/v1/contacts/web",

@@ -14,7 +14,8 @@ from contracts.ids import work_order_id_for
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup, newest_per_account
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.work_order import WorkOrder
-from tests.fakes import FakeClock, InMemoryCustomerDirectory, InMemoryStore, envelope_of
+from tests.fake_directory import InMemoryCustomerDirectory
+from tests.fakes import FakeClock, InMemoryStore, envelope_of
 from tests.unit.test_intake import a_contact, intake
 
 RULES = TierRules.load()
@@ -90,6 +91,15 @@ def test_a_tier_table_with_problems_is_refused_with_every_problem_listed(tmp_pat
     assert "priority.blacklisted" in str(refused.value)
 
 
+def test_a_misspelt_key_in_the_tier_table_is_refused(tmp_path: Path):
+    table = json.loads(Path("services/intake/tier_rules.json").read_text())
+    table["priorities"] = table.pop("priority")
+    path = tmp_path / "tiers.json"
+    path.write_text(json.dumps(table))
+    with pytest.raises(ValueError, match="priorities"):
+        TierRules.load(path)
+
+
 def test_a_tier_named_twice_is_refused(tmp_path: Path):
     table = json.loads(Path("services/intake/tier_rules.json").read_text())
     table["tiers"].append({"tier": "high", "min_monthly_spend": 1000})
@@ -99,12 +109,19 @@ def test_a_tier_named_twice_is_refused(tmp_path: Path):
         TierRules.load(path)
 
 
-def test_a_contact_naming_its_account_is_about_that_account_whatever_number_it_comes_from():
-    named, other = a_profile(phones=("+8613926099999",)), a_profile()
-    lookup = DirectoryLookup({named.account_number: named}, {"+8613926012345": (other,)})
-    match = lookup.match(named.account_number, "+8613926012345", RULES, TODAY)
+def test_a_contact_naming_its_account_from_a_second_number_of_it_is_about_that_account():
+    home, mobile = "+862081234567", "+8613926012345"
+    named, other = a_profile(phones=(home, mobile)), a_profile()
+    lookup = DirectoryLookup({named.account_number: named}, {mobile: (named, other)})
+    match = lookup.match(named.account_number, mobile, RULES, TODAY)
     assert match is not None
     assert (match.profile, match.certain) == (named, True)
+
+
+def test_naming_an_account_from_a_number_not_its_own_lends_the_contact_nothing_of_it():
+    vip = a_profile(red_list=True, phones=("+8613926099999",))
+    lookup = DirectoryLookup({vip.account_number: vip}, {})
+    assert lookup.match(vip.account_number, "+8613926012345", RULES, TODAY) is None
 
 
 def test_a_number_registered_to_one_account_names_that_account():
@@ -147,6 +164,29 @@ async def test_a_known_callers_work_order_carries_their_tier_account_and_name():
     assert (order.account_number, order.customer.name) == (profile.account_number, "李四")
 
 
+async def test_a_number_shared_by_accounts_lends_the_queue_position_but_no_name_or_kind():
+    household, shop = a_profile(name="李四"), a_profile(name="某某五金店", kind="business", red_list=True)
+    order = await opened(contact_from(), household, shop)
+    assert order.customer.priority == 1
+    assert (order.account_number, order.customer.name, order.customer.kind) == (None, None, None)
+
+
+async def test_a_claimed_account_from_a_strangers_number_gives_neither_its_name_nor_its_green_channel():
+    vip = a_profile(red_list=True, name="王总", phones=("+8613926099999",))
+    order = await opened(contact_from(account_number=vip.account_number), vip)
+    assert (order.customer.name, order.customer.priority, order.customer.red_list) == (None, 3, False)
+
+
+async def test_tenure_counts_by_the_day_it_is_in_china():
+    # 1 December 2024 in China, still 30 November in UTC: 24 whole months on the Chinese calendar.
+    profile = a_profile(monthly_spend=500.0, customer_since=date(2024, 12, 1), credit_score=800)
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    contact = contact_from()
+    clock = FakeClock(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    await intake(store, clock, profile).contacts_received([envelope_of(contact)])
+    assert store[work_order_id_for(contact.contact_id)].customer.tier == "high"
+
+
 async def test_the_name_the_caller_gave_is_kept_over_the_directorys():
     order = await opened(contact_from(customer_name="王五"), a_profile())
     assert order.customer.name == "王五"
@@ -173,11 +213,13 @@ async def test_a_sealed_reporter_is_never_tied_to_their_account():
 async def test_a_profile_update_reaches_the_directory_and_an_older_one_changes_nothing():
     directory = InMemoryCustomerDirectory()
     handlers = intake(InMemoryStore(), directory=directory)
-    newer = a_profile(monthly_spend=900.0, updated_at=NOW.replace(hour=10))
+    newer = a_profile(monthly_spend=900.0, updated_at=NOW.replace(hour=10, microsecond=123456))
     event = CustomerProfileUpdatedV1(
         province="gd", **{**vars(newer), "phones": list(newer.phones), "updated_at": newer.updated_at}
     )
     older = event.model_copy(update={"monthly_spend": 1.0, "updated_at": NOW})
     await handlers.customer_profiles_updated([envelope_of(event)])
     await handlers.customer_profiles_updated([envelope_of(older)])
-    assert directory.accounts[newer.account_number].monthly_spend == 900.0
+    kept = directory.accounts[newer.account_number]
+    assert kept.monthly_spend == 900.0
+    assert kept.updated_at.microsecond == 123000, "the store's precision: finer would let an older one win"

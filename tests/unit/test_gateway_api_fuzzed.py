@@ -17,7 +17,7 @@ CREDENTIAL = {
     "/v1/audit": "gd.auditor",
     "/v1/contacts/web": "gd.channel.web",
     "/v1/departments/{department}/replies": "gd.department.repair",
-    "/v1/customers/{account_number}": "gd.billing",
+    "/v1/customer-profiles": "gd.billing",
     "/v1/customer-imports": "gd.billing",
 }
 FUZZED = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -13,10 +13,10 @@ from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import IntakeUnit
 from services.intake.settings import IntakeSettings
+from tests.fake_directory import InMemoryCustomerDirectory
 from tests.fakes import (
     UNIT_SETTINGS,
     FakeClock,
-    InMemoryCustomerDirectory,
     InMemoryRepository,
     InMemoryStore,
     envelope_of,

@@ -30,13 +30,16 @@ CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repai
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
 LOOKUP = {"work_order_id": "WO-1", "caller_number": "13926012345"}
 PROFILE = {
+    "account_number": "4401000123",
     "phones": ["13926012345"],
     "monthly_spend": 120,
     "customer_since": "2020-01-01",
     "credit_score": 600,
+    "updated_at": "2026-12-01T08:00:00+08:00",
 }
 EXPORT = (
-    "account_number,phones,monthly_spend,customer_since,credit_score\n4401,13926012345,120,2020-01-01,600\n"
+    "account_number,name,phones,kind,address,monthly_spend,customer_since,credit_score,red_list,blacklisted,"
+    "updated_at\n4401,,13926012345,resident,,120,2020-01-01,600,no,no,2026-12-01T08:00:00+08:00\n"
 )
 
 
@@ -79,8 +82,8 @@ RULES = {
             }
         ),
     ),
-    ("PUT", "/v1/customers/{account_number}"): Rule(
-        "/v1/customers/4401000123", PROFILE, frozenset({("billing", "own")})
+    ("POST", "/v1/customer-profiles"): Rule(
+        "/v1/customer-profiles", PROFILE, frozenset({("billing", "own")})
     ),
     ("POST", "/v1/customer-imports"): Rule(
         "/v1/customer-imports", None, frozenset({("billing", "own")}), status=200, csv=EXPORT

@@ -35,12 +35,17 @@ class CustomerProfile:
             credit_score=event.credit_score,
             red_list=event.red_list,
             blacklisted=event.blacklisted,
-            updated_at=event.updated_at,
+            # The store keeps milliseconds: comparing finer times would let an older update win.
+            updated_at=to_milliseconds(event.updated_at),
         )
 
     def standing(self, rules: TierRules, today: date) -> Standing:
         tier = rules.tier_of(self.monthly_spend, self.customer_since, self.credit_score, today)
         return rules.standing(tier, red_list=self.red_list, blacklisted=self.blacklisted)
+
+
+def to_milliseconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def newest_per_account(profiles: Iterable[CustomerProfile]) -> list[CustomerProfile]:
@@ -70,8 +75,11 @@ class DirectoryLookup:
     by_phone: Mapping[str, tuple[CustomerProfile, ...]]
 
     def match(self, account_number: str | None, phone: str, rules: TierRules, today: date) -> Match | None:
-        if account_number is not None and account_number in self.by_account:
-            return Match(self.by_account[account_number], certain=True)
+        named = self.by_account.get(account_number) if account_number else None
+        # Naming an account proves nothing by itself (a web form takes any number): it counts only when
+        # the contact comes from one of the account's own numbers.
+        if named is not None and phone in named.phones:
+            return Match(named, certain=True)
         registered = self.by_phone.get(phone, ())
         if len(registered) == 1:
             return Match(registered[0], certain=True)

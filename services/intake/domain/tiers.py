@@ -43,8 +43,10 @@ class Standing:
 
 
 class TierRules(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # A misspelt key is a mistake to report, not a rule to leave out.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    comment: str | None = Field(default=None, alias="_comment")
     tiers: list[TierRule]
     otherwise: CustomerTier
     priority: Priorities

@@ -2,11 +2,12 @@
 from the number), its history."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from contracts.events import Channel, ContactReceivedV1, Customer, WorkOrderCreatedV1, WorkOrderType
 from contracts.ids import work_order_id_for
+from services.common.working_days import CHINA_TIME
 from services.intake.domain.customers import Match
 from services.intake.domain.home_region import home_region
 from services.intake.domain.tiers import TierRules
@@ -18,6 +19,11 @@ DEFAULT_TYPE = WorkOrderType.CONSULTATION
 
 class WorkOrderStatus(StrEnum):
     OPEN = "open"
+
+
+def china_date(moment: datetime) -> date:
+    """The day it is in China: tenure counts whole months of the customer's calendar, not UTC's."""
+    return moment.astimezone(CHINA_TIME).date()
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,14 @@ class WorkOrder:
         if contact.anonymous:
             known = None
         profile = known.profile if known else None
-        standing = profile.standing(rules, now.date()) if profile else rules.unknown()
+        standing = profile.standing(rules, china_date(now)) if profile else rules.unknown()
+        # Only an account the contact is certainly about lends the work order its number, name and kind;
+        # a number several accounts share lends only the queue position.
+        certain = known.profile if known is not None and known.certain else None
         account_number = contact.account_number
-        if account_number is None and known is not None and known.certain:
-            account_number = known.profile.account_number
-        name = contact.customer_name or (profile.name if profile else None)
+        if account_number is None and certain is not None:
+            account_number = certain.account_number
+        name = contact.customer_name or (certain.name if certain else None)
         order = cls(
             id=work_order_id_for(contact.contact_id),
             contact_id=contact.contact_id,
@@ -75,7 +84,7 @@ class WorkOrder:
                 tier=standing.tier,
                 red_list=standing.red_list,
                 blacklisted=standing.blacklisted,
-                kind=profile.kind if profile else None,
+                kind=certain.kind if certain else None,
                 priority=standing.priority,
             ),
             address=contact.address,
