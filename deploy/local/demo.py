@@ -33,6 +33,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.callers import LocalCaller
 from deploy.local.credentials import local_secrets, role_id
+from deploy.local.demo_samples import SAMPLES, customer_export
 from deploy.local.watch import SmsInbox, TopicTap
 from plumbing.kafka_connection import KafkaConnection
 from services.common.working_days import CHINA_TIME
@@ -51,28 +52,6 @@ WATCHED = [
     TOPICS.notifications,
     TOPICS.followups,
     TOPICS.deadletter,
-]
-
-SAMPLES = [
-    {
-        "phone": "13926012345",
-        "customer_name": "陈女士",
-        "type": "fault_repair",
-        "address": "广州市天河区体育西路 1 号",
-        "description": "家里整栋楼停电，冰箱里有药品",
-    },
-    {
-        "phone": "13800138000",
-        "customer_name": "王先生",
-        "type": "complaint",
-        "description": "本月电费比上月高出三倍，怀疑抄表错误",
-    },
-    {
-        "phone": "020 8765 4321",
-        "customer_name": "某某物业",
-        "type": "query",
-        "description": "想查询小区公共用电的缴费记录",
-    },
 ]
 
 
@@ -164,8 +143,12 @@ def describe(event: Envelope, topic: str) -> str | None:
     if isinstance(data, ContactReceivedV1):
         return f"{service:8} accepted a {data.channel} contact from {data.phone} -> {topic}"
     if isinstance(data, WorkOrderCreatedV1):
-        region = data.customer.home_region
-        return f"{service:8} stored work order {data.work_order_id} ({data.type}, home {region}) -> {topic}"
+        customer = data.customer
+        standing = f"{customer.tier} tier, priority {customer.priority}, account {data.account_number}"
+        opened = (
+            f"stored work order {data.work_order_id} ({data.type}, home {customer.home_region}, {standing})"
+        )
+        return f"{service:8} {opened} -> {topic}"
     if isinstance(data, WorkOrderDispatchedV1):
         if topic != TOPICS.dispatch_progress:
             return None
@@ -204,7 +187,14 @@ async def demo(env: dict[str, str]) -> None:
     await watching.wait()
     inbox = SmsInbox(Path(env["FAKESMSC_LOG"]))
     async with httpx.AsyncClient(base_url=GATEWAY, timeout=10, auth=LocalCaller(PROVINCE)) as gateway:
-        print("1. channel adapters post three contacts to the gateway")
+        print("0. billing loads its customers into intake's directory (a CSV export)")
+        billing = {"Authorization": f"Bearer {local_secrets()[role_id(PROVINCE, 'billing')]['api_key']}"}
+        csv = billing | {"Content-Type": "text/csv"}
+        loaded = await gateway.post("/v1/customer-imports", content=customer_export().encode(), headers=csv)
+        print(f"  POST /v1/customer-imports -> {loaded.status_code} {loaded.json()}")
+        await asyncio.sleep(2)  # the profiles reach intake on their own topic, apart from the contacts
+
+        print("\n1. channel adapters post three contacts to the gateway")
         bad = await gateway.post("/v1/contacts/web", json={"phone": "12", "description": ""})
         print(f"  (and one bad one: HTTP {bad.status_code} {bad.json()['errors']})")
         anonymous = await gateway.post("/v1/contacts/web", json=SAMPLES[0], auth=httpx.Auth())  # no key

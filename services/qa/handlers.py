@@ -33,7 +33,7 @@ class QaHandlers:
                         self._log.info(
                             "no follow-up: not sampled",
                             work_order_id=reply.work_order_id,
-                            rule=self._policy.describe(reply.type),
+                            rule=self._policy.describe(reply.type, reply.customer.priority),
                         )
                     continue
                 follow_up, scheduled = planned

@@ -1,6 +1,8 @@
 from datetime import datetime
 from uuid import uuid4
 
+import pytest
+
 from contracts.events import Customer, WorkOrderRepliedV1, WorkOrderType
 from contracts.ids import follow_up_id_for
 from services.common.working_days import CHINA_TIME
@@ -13,7 +15,7 @@ from services.qa.settings import QaSettings
 from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemoryStore, envelope_of, source_of
 
 
-def replied(type_: str = "complaint", kind: str = "final") -> WorkOrderRepliedV1:
+def replied(type_: str = "complaint", kind: str = "final", priority: int | None = None) -> WorkOrderRepliedV1:
     return WorkOrderRepliedV1(
         work_order_id=f"WO-{uuid4().hex[:12]}",
         dispatch_id="D1",
@@ -24,7 +26,7 @@ def replied(type_: str = "complaint", kind: str = "final") -> WorkOrderRepliedV1
         message="已核实并退费",
         replied_at=datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TIME),
         on_time=True,
-        customer=Customer(phone="+8613926012345"),
+        customer=Customer(phone="+8613926012345", priority=priority),
     )
 
 
@@ -57,6 +59,25 @@ def test_about_five_percent_of_repairs_are_sampled_for_a_follow_up():
     policy = FollowUpPolicy.load()
     chosen = sum(policy.selects(f"WO-{n}", WorkOrderType.FAULT_REPAIR) for n in range(20_000))
     assert 0.04 < chosen / 20_000 < 0.06
+
+
+@pytest.mark.parametrize(
+    ("priority", "followed_up"),
+    [
+        (1, 20),  # VIP and high tier: every repair is followed up
+        (3, 0),  # a normal customer's repairs are sampled (none of these ids is)
+        (None, 0),  # a work order from before tiers: sampled as before
+    ],
+)
+async def test_repairs_of_vip_and_high_tier_customers_are_always_followed_up(priority, followed_up):
+    store: InMemoryStore[FollowUp] = InMemoryStore()
+    policy = FollowUpPolicy.load()
+    repairs = [replied("fault_repair", priority=priority) for _ in range(400)]
+    unsampled = [r for r in repairs if not policy.selects(r.work_order_id, r.type)][:20]
+    await planner(store).work_orders_replied([envelope_of(r) for r in unsampled])
+    assert len(store) == followed_up
+    if followed_up:
+        assert store.all()[0].rule == "fault_repair: every customer at priority 1 or better"
 
 
 def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():

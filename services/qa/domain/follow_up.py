@@ -33,7 +33,8 @@ class FollowUp:
         cls, reply: WorkOrderRepliedV1, policy: FollowUpPolicy, now: datetime
     ) -> tuple["FollowUp", FollowUpScheduledV1] | None:
         """The visit a final reply calls for under the sampling rules; None if it calls for none."""
-        if reply.kind is not ReplyKind.FINAL or not policy.selects(reply.work_order_id, reply.type):
+        priority = reply.customer.priority
+        if reply.kind is not ReplyKind.FINAL or not policy.selects(reply.work_order_id, reply.type, priority):
             return None
         follow_up = cls(
             id=follow_up_id_for(reply.work_order_id),
@@ -41,7 +42,7 @@ class FollowUp:
             province=reply.province,
             type=reply.type,
             due_at=policy.due(reply.type, reply.replied_at),
-            rule=policy.describe(reply.type),
+            rule=policy.describe(reply.type, priority),
             scheduled_at=now,
             customer=reply.customer,
             department=reply.department,

@@ -35,6 +35,8 @@ class FollowUpPolicy(BaseModel):
     by_type: dict[WorkOrderType, Sampling]
     default: Sampling
     calling_hours: CallingHours
+    # Customers this high in the queue (VIP, high tier) are always called back; None: none always are.
+    always_up_to_priority: int | None = Field(default=None, ge=1)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_RULES) -> "FollowUpPolicy":
@@ -43,8 +45,13 @@ class FollowUpPolicy(BaseModel):
     def sampling(self, work_order_type: WorkOrderType) -> Sampling:
         return self.by_type.get(work_order_type, self.default)
 
-    def selects(self, work_order_id: str, work_order_type: WorkOrderType) -> bool:
-        """Deterministic sampling: a redelivered event gets the same answer, and ids spread evenly."""
+    def selects(
+        self, work_order_id: str, work_order_type: WorkOrderType, priority: int | None = None
+    ) -> bool:
+        """Deterministic sampling: a redelivered event gets the same answer, and ids spread evenly.
+        `priority`: the customer's queue priority, where the work order carries one."""
+        if self._always(priority):
+            return True
         rate = self.sampling(work_order_type).rate
         digest = hashlib.sha256(work_order_id.encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 < rate
@@ -59,5 +66,13 @@ class FollowUpPolicy(BaseModel):
             return datetime.combine(due.date(), hours.next_day_at, CHINA_TIME)
         return due
 
-    def describe(self, work_order_type: WorkOrderType) -> str:
+    def describe(self, work_order_type: WorkOrderType, priority: int | None = None) -> str:
+        if self._always(priority):
+            return (
+                f"{work_order_type.value}: every customer at priority {self.always_up_to_priority} or better"
+            )
         return f"{work_order_type.value}: {self.sampling(work_order_type).rate:.0%}"
+
+    def _always(self, priority: int | None) -> bool:
+        limit = self.always_up_to_priority
+        return priority is not None and limit is not None and priority <= limit
