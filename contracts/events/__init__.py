@@ -6,8 +6,16 @@ from contracts.events.contact import ContactReceivedV1
 from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.followup import FollowUpScheduledV1
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
-from contracts.events.vocabulary import Channel, CustomerKind, CustomerTier, ReplyKind, WorkOrderType
+from contracts.events.vocabulary import (
+    AreaKind,
+    Channel,
+    CustomerKind,
+    CustomerTier,
+    ReplyKind,
+    WorkOrderType,
+)
 from contracts.events.workorder import (
+    Area,
     Customer,
     DepartmentRepliedV1,
     WorkOrderCreatedV1,
@@ -33,6 +41,8 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_
 __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TYPE",
+    "Area",
+    "AreaKind",
     "AuditRecordedV1",
     "Channel",
     "ContactReceivedV1",

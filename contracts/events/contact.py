@@ -11,6 +11,7 @@ class ContactReceivedV1(Event):
     """A channel adapter's contact, accepted by the gateway: the bus holds it from the moment of the 202."""
 
     ce_type: ClassVar[str] = "hotline.contact.received.v1"
+    minor_version: ClassVar[int] = 1
 
     contact_id: str = Field(description="Gateway-assigned id; stable for a retried post with the same key.")
     channel: Channel
@@ -30,6 +31,8 @@ class ContactReceivedV1(Event):
     external_ref: str | None = Field(
         default=None, description="The channel adapter's own id for the contact."
     )
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84, where given (1.1).")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="WGS 84, where given (1.1).")
 
     def subject(self) -> str:
         return self.contact_id

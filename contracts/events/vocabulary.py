@@ -40,3 +40,11 @@ class CustomerTier(StrEnum):
     HIGH = "high"
     MID = "mid"
     NORMAL = "normal"
+
+
+class AreaKind(StrEnum):
+    """How far crews travel: the repair arrival deadlines differ (urban 45 min, suburban 90, remote 2 h)."""
+
+    URBAN = "urban"
+    SUBURBAN = "suburban"
+    REMOTE = "remote"

@@ -4,7 +4,14 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import Event
-from contracts.events.vocabulary import Channel, CustomerKind, CustomerTier, ReplyKind, WorkOrderType
+from contracts.events.vocabulary import (
+    AreaKind,
+    Channel,
+    CustomerKind,
+    CustomerTier,
+    ReplyKind,
+    WorkOrderType,
+)
 
 
 class Customer(BaseModel):
@@ -30,9 +37,21 @@ class Customer(BaseModel):
     )
 
 
+class Area(BaseModel):
+    """The supply or service area a work order's location or address lies in, from intake's area table."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str
+    name: str
+    city: str
+    district: str | None = None
+    kind: AreaKind
+
+
 class WorkOrderCreatedV1(Event):
     ce_type: ClassVar[str] = "hotline.workorder.created.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     work_order_id: str
     contact_id: str
@@ -45,6 +64,11 @@ class WorkOrderCreatedV1(Event):
     account_number: str | None = None
     description: str
     anonymous: bool = False
+    area: Area | None = Field(
+        default=None,
+        description="Where it is (1.2): resolved from the contact's location, else its address; none if "
+        "neither lies in a known area.",
+    )
 
     def subject(self) -> str:
         return self.work_order_id

@@ -79,6 +79,8 @@ def add_posts(
             description=contact.description,
             anonymous=contact.anonymous,
             external_ref=contact.external_ref,
+            latitude=contact.latitude,
+            longitude=contact.longitude,
         )
         return await accepted(request, caller, event, topics.contacts, contact_id, scope, idempotency_key)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import phonenumbers
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from contracts.events import ReplyKind, WorkOrderType
 
@@ -42,6 +42,18 @@ class WebContact(BaseModel):
     description: str = Field(min_length=1, max_length=4000)
     anonymous: StrictBool = False  # 0 or "yes" is a mistake to report, not a guess to make
     external_ref: str | None = Field(default=None, max_length=128)
+    latitude: float | None = Field(
+        default=None, strict=True, ge=-90, le=90, description="WGS 84, with longitude."
+    )
+    longitude: float | None = Field(
+        default=None, strict=True, ge=-180, le=180, description="WGS 84, with latitude."
+    )
+
+    @model_validator(mode="after")
+    def _a_whole_location(self) -> "WebContact":
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("a location is a latitude and a longitude, both or neither")
+        return self
 
 
 class Accepted(BaseModel):

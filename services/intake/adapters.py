@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar
 
-from contracts.events import Channel, Customer, WorkOrderType
+from contracts.events import Area, Channel, Customer, WorkOrderType
 from services.intake.domain.work_order import HistoryEntry, WorkOrder, WorkOrderStatus
 
 Document = dict[str, Any]
@@ -11,7 +11,8 @@ Document = dict[str, Any]
 class WorkOrderDocuments:
     """Schema 1: the work order's fields at the top level, the customer and each history step nested.
 
-    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands.
+    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area` came
+    later, as an optional field: a document without it has none.
     """
 
     schema: ClassVar[int] = 1
@@ -29,6 +30,7 @@ class WorkOrderDocuments:
             "account_number": order.account_number,
             "description": order.description,
             "anonymous": order.anonymous,
+            "area": order.area.model_dump() if order.area else None,
             "status": order.status.value,
             "history": [{"at": step.at, "action": step.action, "by": step.by} for step in order.history],
         }
@@ -46,6 +48,7 @@ class WorkOrderDocuments:
             account_number=document.get("account_number"),
             description=document["description"],
             anonymous=document["anonymous"],
+            area=Area.model_validate(document["area"]) if document.get("area") else None,
             status=WorkOrderStatus(document["status"]),
             history=[HistoryEntry(step["at"], step["action"], step["by"]) for step in document["history"]],
         )

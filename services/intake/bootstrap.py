@@ -10,6 +10,7 @@ from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.customer_store import MongoCustomerDirectory
+from services.intake.domain.areas import table_for
 from services.intake.domain.tiers import TierRules
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
@@ -29,6 +30,11 @@ def bootstrap(
     """The running service; `unit` and `directory` replace the store (tests pass in-memory ones, both
     or neither)."""
     tier_rules = TierRules.load(settings.tier_rules_path)
+    areas = table_for(settings.hotline_province, settings.areas_path)
+    if areas.province not in (None, settings.hotline_province):
+        raise ValueError(
+            f"the area table is {areas.province}'s, this subsystem {settings.hotline_province}'s"
+        )
     store = unit is None or directory is None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=store)
     if directory is None:
@@ -42,7 +48,9 @@ def bootstrap(
             return IntakeUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
-    handlers = IntakeHandlers(unit, directory, tier_rules, topics, clock)
+    if areas.province is None:
+        runtime.log.warning("no area table for this province: work orders carry no area (AREAS_PATH)")
+    handlers = IntakeHandlers(unit, directory, tier_rules, areas, topics, clock)
     runtime.consumer().subscribe(
         topics.contacts,
         {ContactReceivedV1: handlers.contacts_received},

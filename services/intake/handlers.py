@@ -7,6 +7,7 @@ from contracts.envelope import Envelope
 from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1
 from contracts.topics import Topics
 from services.common.clock import Clock
+from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, newest_per_account
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.work_order import WorkOrder, china_date
@@ -19,12 +20,14 @@ class IntakeHandlers:
         unit: UnitFactory,
         directory: CustomerDirectory,
         tier_rules: TierRules,
+        areas: AreaTable,
         topics: Topics,
         clock: Clock,
     ) -> None:
         self._unit = unit
         self._directory = directory
         self._tier_rules = tier_rules
+        self._areas = areas
         self._topics = topics
         self._clock = clock
 
@@ -42,7 +45,8 @@ class IntakeHandlers:
                 assert isinstance(contact, ContactReceivedV1)
                 today = china_date(now)
                 match = known.match(contact.account_number, contact.phone, self._tier_rules, today)
-                order, created = WorkOrder.open(contact, now, match, self._tier_rules)
+                area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
+                order, created = WorkOrder.open(contact, now, match, self._tier_rules, area)
                 uow.work_orders.add(order)
                 uow.publish(created, self._topics.workorders, order, cause=envelope)
 

@@ -1,7 +1,9 @@
 """On the real stack: billing loads customers through the gateway (one profile, then a CSV export), and a
-contact from a loaded number becomes a work order at the customer's tier, whose priority travels with
-it to the department (issue: intake in depth, customers and tiers)."""
+contact from a loaded number becomes a work order at the customer's tier, in the supply area its address
+lies in, whose priority travels with it to the department (issue: intake in depth, customers and tiers,
+areas)."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -12,6 +14,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
 from services.gateway.customer_import import COLUMNS
+from services.intake.domain.areas import DEFAULT_AREAS
 from tests.support.running import Tap, eventually, running_subsystem
 
 PROVINCE = "cq"
@@ -30,7 +33,12 @@ async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: 
     own topic, so the first contacts may come before it."""
 
     async def opened() -> dict[str, Any] | None:
-        contact = {"phone": phone, "type": "fault_repair", "description": f"停电 {uuid4().hex}"}
+        contact = {
+            "phone": phone,
+            "type": "fault_repair",
+            "address": "广州市番禺区市桥街 8 号",
+            "description": f"停电 {uuid4().hex}",
+        }
         accepted = await gateway.post("/v1/contacts/web", json=contact)
         work_order_id = work_order_id_for(accepted.json()["id"])
         path, agent = f"/v1/work-orders/{work_order_id}", as_(f"{PROVINCE}.agent")
@@ -45,7 +53,9 @@ async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: 
     return await eventually(opened, timeout=60, every=0.5)
 
 
-async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
+async def test_customers_loaded_by_billing_are_served_at_their_tier_in_their_area(stack, tmp_path):
+    areas = json.loads((DEFAULT_AREAS / "gd.json").read_text()) | {"province": PROVINCE}
+    (tmp_path / "areas.json").write_text(json.dumps(areas))
     vip_phone, high_phone, unknown_phone = a_mobile(), a_mobile(), a_mobile()
     account = f"50{uuid4().int % 10**10:010d}"
     changed = datetime.now(UTC).isoformat()
@@ -66,8 +76,14 @@ async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
         "credit_score": 850,
     }
     async with (
-        running_subsystem(stack, PROVINCE, services=["gateway", "intake", "dispatch"]) as subsystem,
+        running_subsystem(
+            stack,
+            PROVINCE,
+            services=["gateway", "intake", "dispatch"],
+            settings={"AREAS_PATH": str(tmp_path / "areas.json")},
+        ) as subsystem,
         Tap(stack, Topics(PROVINCE).department("repair")) as repair_desk,
+        Tap(stack, Topics(PROVINCE).workorders) as workorders,
     ):
         gateway, billing = subsystem.gateway, as_(f"{PROVINCE}.billing")
         put = await gateway.post("/v1/customer-profiles", json=high, headers=billing)
@@ -80,10 +96,12 @@ async def test_customers_loaded_by_billing_are_served_at_their_tier(stack):
         dispatched = await repair_desk.find_event(
             vip_order["work_order_id"], "hotline.workorder.dispatched.v1"
         )
+        created = await workorders.find_event(high_order["work_order_id"], "hotline.workorder.created.v1")
     assert put.status_code == 202
     assert (imported.json()["loaded"], [r["line"] for r in imported.json()["rejected"]]) == (1, [3])
     assert (high_order["customer"]["tier"], high_order["account_number"]) == ("high", account)
     assert (vip_order["customer"]["tier"], vip_order["account_number"]) == ("normal", f"{account}9")
     assert (unknown_order["customer"]["tier"], unknown_order["account_number"]) == ("normal", None)
+    assert (created.data.area.code, created.data.area.kind) == ("gz-panyu", "suburban")
     customer = dispatched.data.customer
     assert (customer.red_list, customer.kind, customer.priority) == (True, "business", 1)

@@ -28,7 +28,7 @@ async def test_a_contact_read_back_from_the_broker_decodes_with_the_cloudevents_
     assert event.get_type() == "hotline.contact.received.v1"
     assert event.get_source() == "/hotline/province/hb/gateway"
     assert event.get_subject() == contact_id
-    assert event.get_dataschema() == "urn:hotline:schema:hotline.contact.received.v1:1.0"
+    assert event.get_dataschema() == "urn:hotline:schema:hotline.contact.received.v1:1.1"
     assert event.get_time() is not None
     assert event.get_data()["phone"] == "+8613871234567"
     assert headers["content-type"] == b"application/json"

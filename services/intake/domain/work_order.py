@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from contracts.events import Channel, ContactReceivedV1, Customer, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import Area, Channel, ContactReceivedV1, Customer, WorkOrderCreatedV1, WorkOrderType
 from contracts.ids import work_order_id_for
 from services.common.working_days import CHINA_TIME
 from services.intake.domain.customers import Match
@@ -46,15 +46,22 @@ class WorkOrder:
     account_number: str | None
     description: str
     anonymous: bool
+    area: Area | None = None
     status: WorkOrderStatus = WorkOrderStatus.OPEN
     history: list[HistoryEntry] = field(default_factory=list)
     version: int = 0
 
     @classmethod
     def open(
-        cls, contact: ContactReceivedV1, now: datetime, known: Match | None, rules: TierRules
+        cls,
+        contact: ContactReceivedV1,
+        now: datetime,
+        known: Match | None,
+        rules: TierRules,
+        area: Area | None = None,
     ) -> tuple["WorkOrder", WorkOrderCreatedV1]:
-        """`known`: the directory's entry for the contact's account or number, if any."""
+        """`known`: the directory's entry for the contact's account or number, if any; `area`: the
+        supply area its location or address lies in."""
         region = home_region(contact.phone)
         # A sealed reporter is never tied to an account: not even their tier may hint at who they are.
         if contact.anonymous:
@@ -91,6 +98,7 @@ class WorkOrder:
             account_number=account_number,
             description=contact.description,
             anonymous=contact.anonymous,
+            area=area,
             history=[HistoryEntry(at=now, action="created", by="intake")],
         )
         return order, order.created()
@@ -108,4 +116,5 @@ class WorkOrder:
             account_number=self.account_number,
             description=self.description,
             anonymous=self.anonymous,
+            area=self.area,
         )
