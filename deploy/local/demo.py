@@ -34,7 +34,7 @@ from contracts.topics import Topics
 from deploy.local.callers import LocalCaller
 from deploy.local.credentials import local_secrets, role_id
 from deploy.local.demo_samples import SAMPLES, customer_export
-from deploy.local.watch import SmsInbox, TopicTap
+from deploy.local.watch import SmsInbox, TopicTap, consumed
 from plumbing.kafka_connection import KafkaConnection
 from services.common.working_days import CHINA_TIME
 from services.registry import BY_NAME, SERVICES
@@ -143,12 +143,10 @@ def describe(event: Envelope, topic: str) -> str | None:
     if isinstance(data, ContactReceivedV1):
         return f"{service:8} accepted a {data.channel} contact from {data.phone} -> {topic}"
     if isinstance(data, WorkOrderCreatedV1):
-        customer = data.customer
+        customer, area = data.customer, data.area.name if data.area else "no known area"
         standing = f"{customer.tier} tier, priority {customer.priority}, account {data.account_number}"
-        opened = (
-            f"stored work order {data.work_order_id} ({data.type}, home {customer.home_region}, {standing})"
-        )
-        return f"{service:8} {opened} -> {topic}"
+        opened = f"stored work order {data.work_order_id} ({data.type}, {area}, home {customer.home_region}"
+        return f"{service:8} {opened}, {standing}) -> {topic}"
     if isinstance(data, WorkOrderDispatchedV1):
         if topic != TOPICS.dispatch_progress:
             return None
@@ -192,7 +190,9 @@ async def demo(env: dict[str, str]) -> None:
         csv = billing | {"Content-Type": "text/csv"}
         loaded = await gateway.post("/v1/customer-imports", content=customer_export().encode(), headers=csv)
         print(f"  POST /v1/customer-imports -> {loaded.status_code} {loaded.json()}")
-        await asyncio.sleep(2)  # the profiles reach intake on their own topic, apart from the contacts
+        # The profiles reach intake on their own topic: the contacts wait until it has taken them.
+        kafka = KafkaConnection.from_env(env, prefix="KAFKA_ADMIN_")
+        await consumed(kafka, TOPICS.consumer_group("intake", TOPICS.customers), TOPICS.customers)
 
         print("\n1. channel adapters post three contacts to the gateway")
         bad = await gateway.post("/v1/contacts/web", json={"phone": "12", "description": ""})

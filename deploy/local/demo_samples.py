@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from services.gateway.customer_import import COLUMNS
+
 SAMPLES = [
     {
         "phone": "13926012345",
@@ -24,11 +26,6 @@ SAMPLES = [
     },
 ]
 
-EXPORT_COLUMNS = (
-    "account_number,name,phones,kind,address,monthly_spend,customer_since,credit_score,red_list,blacklisted,"
-    "updated_at"
-)
-
 
 def customer_export() -> str:
     """陈女士 is a long-standing, high-spending customer (the high tier); 某某物业 a business on the red
@@ -36,7 +33,7 @@ def customer_export() -> str:
     changed = datetime.now(UTC).isoformat()
     return "\n".join(
         [
-            EXPORT_COLUMNS,
+            ",".join(COLUMNS),
             f"4401000001,陈女士,13926012345,resident,广州市天河区,420,2015-06-01,860,no,no,{changed}",
             f"4401000002,某某物业,02087654321,business,,2600,2012-01-01,900,yes,no,{changed}",
         ]

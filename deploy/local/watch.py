@@ -39,6 +39,35 @@ async def eventually(
         await asyncio.sleep(every)
 
 
+async def consumed(kafka: KafkaConnection, group: str, topic: str, timeout: float = 60.0) -> None:
+    """Until the consumer group has committed every record on `topic` up to now (a service has taken them)."""
+    consumer = AIOKafkaConsumer(**kafka.client_options())
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await consumer.start()
+    await admin.start()
+    try:
+
+        async def known() -> list[TopicPartition] | None:
+            await consumer._client.force_metadata_update()
+            return [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ] or None
+
+        partitions = await eventually(known, timeout)
+        ends = await consumer.end_offsets(partitions)
+
+        async def caught_up() -> bool:
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            return all(
+                end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
+            )
+
+        await eventually(caught_up, timeout)
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
 async def ensure_topics(kafka: KafkaConnection, topics: Iterable[str], partitions: int = 3) -> None:
     await create_missing_topics(kafka, list(topics), partitions, 1)
 

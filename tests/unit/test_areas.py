@@ -135,3 +135,72 @@ async def test_a_web_contact_sends_its_location_whole_or_not_at_all():
     assert (located.status_code, half.status_code) == (202, 422)
     [event] = publisher.published
     assert (event.latitude, event.longitude) == (23.13, 113.33)
+
+
+def a_table(tmp_path: Path, **changes: object) -> Path:
+    table = json.loads((DEFAULT_AREAS / "gd.json").read_text()) | changes
+    path = tmp_path / "areas.json"
+    path.write_text(json.dumps(table, ensure_ascii=False))
+    return path
+
+
+def test_the_reading_of_an_address_that_places_most_of_it_wins_over_a_short_catch_all(tmp_path: Path):
+    jilin = {
+        "province": "jl",
+        "address_leaders": ["吉林省", "吉林"],
+        "areas": [
+            {
+                "code": "jl-city",
+                "name": "吉林市区",
+                "city": "吉林市",
+                "kind": "urban",
+                "address_prefixes": ["吉林"],
+            },
+            {
+                "code": "cc-chaoyang",
+                "name": "朝阳",
+                "city": "长春市",
+                "kind": "urban",
+                "address_prefixes": ["长春市朝阳区"],
+            },
+        ],
+    }
+    table = AreaTable.load(a_table(tmp_path, **jilin), "jl")
+    assert [table.resolve(a, None, None).code for a in ("吉林省长春市朝阳区人民大街", "吉林市船营区")] == [  # type: ignore[union-attr]
+        "cc-chaoyang",
+        "jl-city",
+    ]
+
+
+def test_a_point_on_the_edge_of_two_areas_lies_in_the_smaller(tmp_path: Path):
+    area = GD.resolve(None, 23.13, 113.30)  # the Tianhe and Yuexiu boxes share this edge
+    assert area is not None
+    assert area.code == "gz-yuexiu"
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"province": "bj"}, "the table is bj's, this subsystem gd's"),
+        ({"areas": []}, "areas"),
+        ({"address_leaders": ["　"]}, "is blank"),
+    ],
+)
+def test_a_table_of_another_province_or_with_nothing_in_it_is_refused(tmp_path: Path, changes, problem):
+    with pytest.raises(ValueError, match=r"areas\.json") as refused:
+        AreaTable.load(a_table(tmp_path, **changes), "gd")
+    assert problem in str(refused.value)
+
+
+def test_corners_written_latitude_first_are_refused(tmp_path: Path):
+    table = json.loads((DEFAULT_AREAS / "gd.json").read_text())
+    table["areas"][0]["polygons"] = [[[23.10, 113.30], [23.10, 113.45], [23.25, 113.45]]]
+    with pytest.raises(ValueError, match=r"areas\.0\.polygons\.0\.0\.1"):
+        AreaTable.load(a_table(tmp_path, areas=table["areas"]))
+
+
+def test_a_blank_address_prefix_is_refused(tmp_path: Path):
+    table = json.loads((DEFAULT_AREAS / "gd.json").read_text())
+    table["areas"][0]["address_prefixes"].append(" ")
+    with pytest.raises(ValueError, match="gz-tianhe: an address prefix is blank"):
+        AreaTable.load(a_table(tmp_path, areas=table["areas"]))

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime
 from uuid import uuid4
 
@@ -8,7 +9,7 @@ from contracts.ids import follow_up_id_for
 from services.common.working_days import CHINA_TIME
 from services.qa.bootstrap import bootstrap
 from services.qa.domain.follow_up import FollowUp
-from services.qa.domain.policy import FollowUpPolicy
+from services.qa.domain.policy import DEFAULT_RULES, FollowUpPolicy
 from services.qa.handlers import QaHandlers
 from services.qa.ports import QaUnit
 from services.qa.settings import QaSettings
@@ -65,7 +66,9 @@ def test_about_five_percent_of_repairs_are_sampled_for_a_follow_up():
     ("priority", "followed_up"),
     [
         (1, 20),  # VIP and high tier: every repair is followed up
-        (3, 0),  # a normal customer's repairs are sampled (none of these ids is)
+        (2, 0),  # the mid tier's are sampled (none of these ids is)
+        (3, 0),
+        (9, 0),  # nor the blacklisted's
         (None, 0),  # a work order from before tiers: sampled as before
     ],
 )
@@ -78,6 +81,15 @@ async def test_repairs_of_vip_and_high_tier_customers_are_always_followed_up(pri
     assert len(store) == followed_up
     if followed_up:
         assert store.all()[0].rule == "fault_repair: every customer at priority 1 or better"
+
+
+def test_a_misspelt_key_in_the_follow_up_rules_is_refused(tmp_path):
+    rules = json.loads(DEFAULT_RULES.read_text())
+    rules["always_up_to_prio"] = rules.pop("always_up_to_priority")
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(rules))
+    with pytest.raises(ValueError, match="always_up_to_prio"):
+        FollowUpPolicy.load(path)
 
 
 def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():

@@ -9,15 +9,21 @@ lookup per character of the longest prefix, whatever the table's size.
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely import STRtree
+from shapely.errors import ShapelyError
 from shapely.geometry import Point, Polygon
 
 from contracts.events import Area, AreaKind
 
 DEFAULT_AREAS = Path(__file__).parents[1] / "areas"
-Ring = list[tuple[float, float]]  # (longitude, latitude) corners, WGS 84
+# (longitude, latitude) corners, WGS 84. The bounds catch a table written (latitude, longitude), as many
+# Chinese sources are: its "latitudes" of 113 are refused instead of drawing shapes nothing lies in.
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Ring = list[tuple[Longitude, Latitude]]
 
 
 class AreaEntry(BaseModel):
@@ -42,7 +48,7 @@ class AreaFile(BaseModel):
     province: str
     # Written before an address by some callers and by no prefix of the table ("广东省").
     address_leaders: list[str] = Field(default=[])
-    areas: list[AreaEntry]
+    areas: list[AreaEntry] = Field(min_length=1)
 
 
 def _normalised(address: str) -> str:
@@ -63,8 +69,8 @@ class AreaTable:
         return cls(None, {}, 0, (), None, ())
 
     @classmethod
-    def load(cls, path: Path) -> "AreaTable":
-        """The table in a file, or ValueError listing every problem in it."""
+    def load(cls, path: Path, province: str | None = None) -> "AreaTable":
+        """The table in a file (of `province`, where given), or ValueError listing every problem in it."""
         try:
             document = AreaFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as error:
@@ -75,6 +81,13 @@ class AreaTable:
         by_prefix: dict[str, Area] = {}
         shapes: list[tuple[Polygon, Area]] = []
         problems = []
+        if province is not None and document.province != province:
+            problems.append(f"the table is {document.province}'s, this subsystem {province}'s")
+        problems += [
+            f"address leader {leader!r} is blank"
+            for leader in document.address_leaders
+            if not _normalised(leader)
+        ]
         codes = [entry.code for entry in document.areas]
         problems += [
             f"area {code} is in the table twice" for code in sorted(set(codes)) if codes.count(code) > 1
@@ -84,16 +97,22 @@ class AreaTable:
                 problems.append(
                     f"area {entry.code}: neither an address prefix nor a polygon places anything in it"
                 )
-            for raw in entry.address_prefixes:
+            for raw in dict.fromkeys(entry.address_prefixes):
                 prefix = _normalised(raw)
+                if not prefix:
+                    problems.append(f"area {entry.code}: an address prefix is blank")
+                    continue
                 if prefix in by_prefix:
                     problems.append(
                         f"address prefix {raw!r} is claimed by {by_prefix[prefix].code} and {entry.code}"
                     )
                 by_prefix[prefix] = entry.as_area()
             for index, ring in enumerate(entry.polygons):
-                polygon = Polygon(ring) if len(ring) >= 3 else None
-                if polygon is None or not polygon.is_valid:
+                try:
+                    polygon = Polygon(ring) if len(ring) >= 3 else None
+                except ShapelyError:
+                    polygon = None
+                if polygon is None or not polygon.is_valid or polygon.area == 0:
                     problems.append(f"area {entry.code}: polygon {index} is not a simple closed shape")
                 else:
                     shapes.append((polygon, entry.as_area()))
@@ -112,30 +131,38 @@ class AreaTable:
             found = self._tree.query(Point(longitude, latitude), predicate="intersects")
             if len(found):
                 # Where areas overlap, the smaller is the more precise.
+                # Where areas overlap, the smaller is the more precise (then the code: the same every time).
                 smallest: tuple[Polygon, Area] = min(
-                    (self._shapes[int(i)] for i in found), key=lambda shape: float(shape[0].area)
+                    (self._shapes[int(i)] for i in found),
+                    key=lambda shape: (float(shape[0].area), shape[1].code),
                 )
                 return smallest[1]
         if address is None:
             return None
         text = _normalised(address)
-        for leader in self._leaders:
-            if text.startswith(leader) and not self._prefix_of(text):
-                text = text[len(leader) :]
-                break
-        return self._prefix_of(text)
+        # As written, and without each leader it starts with: the reading that places the most of the
+        # address wins ("吉林省长春市…" is Changchun, not the catch-all of a city named "吉林").
+        readings = [(0, text)] + [
+            (len(lead), text[len(lead) :]) for lead in self._leaders if text.startswith(lead)
+        ]
+        best: tuple[int, Area] | None = None
+        for offset, reading in readings:
+            placed = self._prefix_of(reading)
+            if placed is not None and (best is None or offset + placed[0] > best[0]):
+                best = (offset + placed[0], placed[1])
+        return best[1] if best else None
 
-    def _prefix_of(self, text: str) -> Area | None:
+    def _prefix_of(self, text: str) -> tuple[int, Area] | None:
         for length in range(min(len(text), self._longest), 0, -1):
             area = self._by_prefix.get(text[:length])
             if area is not None:
-                return area
+                return length, area
         return None
 
 
 def table_for(province: str, path: Path | None) -> AreaTable:
     """The province's table: `path`, else the one shipped for the province, else an empty one."""
     if path is not None:
-        return AreaTable.load(path)
+        return AreaTable.load(path, province)
     shipped = DEFAULT_AREAS / f"{province}.json"
-    return AreaTable.load(shipped) if shipped.exists() else AreaTable.empty()
+    return AreaTable.load(shipped, province) if shipped.exists() else AreaTable.empty()

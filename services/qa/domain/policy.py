@@ -30,8 +30,11 @@ class CallingHours(BaseModel):
 
 
 class FollowUpPolicy(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # A misspelt key is a mistake to report: a dropped `always_up_to_priority` would quietly stop the
+    # VIP follow-ups.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    comment: str | None = Field(default=None, alias="_comment")
     by_type: dict[WorkOrderType, Sampling]
     default: Sampling
     calling_hours: CallingHours
