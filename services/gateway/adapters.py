@@ -13,7 +13,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from contracts.events import AuditRecordedV1, ReplyKind, WorkOrderType
+from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
 
 Document = dict[str, Any]
@@ -71,6 +71,7 @@ def _facts_document(facts: CaseFacts) -> Document:
         "customer.home_region": facts.home_region,
         "customer.tier": facts.tier,
         "customer.priority": facts.priority,
+        "area": facts.area.model_dump(mode="json") if facts.area else None,
         "address": facts.address,
         "account_number": facts.account_number,
         "channel": facts.channel,
@@ -143,6 +144,7 @@ class MongoCaseFiles:
             anonymous=document.get("anonymous"),
             tier=customer.get("tier"),
             priority=customer.get("priority"),
+            area=Area.model_validate(document["area"]) if document.get("area") else None,
         )
         dispatches = [
             DispatchNote(d["dispatch_id"], d["department"], _utc(d["dispatched_at"]), _utc(d["reply_due_at"]))

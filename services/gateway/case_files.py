@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from contracts.events import ReplyKind, WorkOrderType
+from contracts.events import Area, ReplyKind, WorkOrderType
 
 Status = Literal["open", "dispatched", "answered"]
 
@@ -52,6 +52,7 @@ class CaseFacts:
     anonymous: bool | None = None  # likewise; None is treated as sealed
     tier: str | None = None  # the customer's, from the directory (none in events before it)
     priority: int | None = None  # where the customer's items go in a queue, lower first
+    area: Area | None = None  # the supply area, from intake's event only
 
 
 @dataclass(frozen=True)

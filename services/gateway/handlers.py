@@ -39,6 +39,7 @@ def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
         channel=data.channel.value,
         created_at=data.created_at,
         anonymous=data.anonymous,
+        area=data.area,
     )
 
 

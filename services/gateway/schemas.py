@@ -105,6 +105,14 @@ class CustomerShown(BaseModel):
     priority: int | None = Field(default=None, description="Queue priority: lower goes first.")
 
 
+class AreaShown(BaseModel):
+    code: str
+    name: str
+    city: str
+    district: str | None
+    kind: str = Field(description="urban, suburban or remote.")
+
+
 class DispatchShown(BaseModel):
     dispatch_id: str
     department: str
@@ -135,6 +143,9 @@ class WorkOrderShown(BaseModel):
     account_number: str | None
     description: str
     sealed: bool = Field(description="An anonymous reporter: their identity is shown only to who may unseal.")
+    area: AreaShown | None = Field(
+        description="The supply area; none if unknown, or if it would narrow a sealed reporter down."
+    )
     dispatches: list[DispatchShown]
     replies: list[ReplyShown]
 

@@ -11,6 +11,7 @@ from services.gateway.case_files import CaseFile, CaseFiles
 from services.gateway.privacy import FieldAccess, Shown, show
 from services.gateway.reading import case_for, may_read_work_orders, may_unseal
 from services.gateway.schemas import (
+    AreaShown,
     CustomerShown,
     DispatchShown,
     Problem,
@@ -41,6 +42,10 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         account_number=shown.values["account_number"],
         description=facts.description,
         sealed=shown.sealed,
+        # Placed by the reporter's address: sealed with it.
+        area=AreaShown(**facts.area.model_dump())
+        if facts.area and (not shown.sealed or shown.unsealed)
+        else None,
         dispatches=[DispatchShown(**vars(dispatch)) for dispatch in case.dispatches],
         replies=[ReplyShown(**vars(reply)) for reply in case.replies],
     )

@@ -30,7 +30,7 @@ class WorkOrderDocuments:
             "account_number": order.account_number,
             "description": order.description,
             "anonymous": order.anonymous,
-            "area": order.area.model_dump() if order.area else None,
+            "area": order.area.model_dump(mode="json") if order.area else None,
             "status": order.status.value,
             "history": [{"at": step.at, "action": step.action, "by": step.by} for step in order.history],
         }

@@ -11,6 +11,8 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from contracts.events import (
+    Area,
+    AreaKind,
     ContactReceivedV1,
     DepartmentRepliedV1,
     ReplyKind,
@@ -253,7 +255,10 @@ async def test_the_gateways_case_file_is_whole_whichever_event_arrives_first_and
     nothing_to_show = await files.find(work_order_id)
     await files.record(CaseChanges(dispatched=[(facts, dispatch)]))
     sealed_until_known = await files.find(work_order_id)
-    opened = replace(facts, channel="web", created_at=NOW, anonymous=True, account_number="0771001")
+    area = Area(code="nn-qingxiu", name="青秀供电区", city="南宁市", district="青秀区", kind=AreaKind.URBAN)
+    opened = replace(
+        facts, channel="web", created_at=NOW, anonymous=True, account_number="0771001", tier="mid", area=area
+    )
     for _ in range(2):  # each event delivered twice
         await files.record(CaseChanges(opened=[opened], dispatched=[(facts, dispatch)]))
         await files.record(CaseChanges(replied=[(work_order_id, reply)]))

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.events import ReplyKind, WorkOrderCreatedV1, WorkOrderDispatchedV1, WorkOrderType
+from contracts.events import (
+    Area,
+    AreaKind,
+    ReplyKind,
+    WorkOrderCreatedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderType,
+)
 from deploy.local.credentials import local_keys
 from services.gateway.case_files import DispatchNote, ReplyNote
 from services.gateway.handlers import GatewayHandlers
@@ -99,6 +106,21 @@ async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector()
     [record] = publisher.audited
     assert record.unsealed is True
     assert "customer.phone" in record.shown
+
+
+TIANHE = Area(code="gz-tianhe", name="天河供电区", city="广州市", district="天河区", kind=AreaKind.URBAN)
+
+
+async def test_readers_see_the_supply_area_but_not_where_a_sealed_reporter_lives_unless_they_may_unseal():
+    repair = replace(REPAIR_CASE, facts=replace(REPAIR_CASE.facts, area=TIANHE))
+    report = replace(REPORT_CASE, facts=replace(REPORT_CASE.facts, area=TIANHE))
+    cases = InMemoryCaseFiles(repair, report)
+    agent_repair = (await read("gd.agent", "WO-1", cases)).json()
+    agent_report = (await read("gd.agent", "WO-2", cases)).json()
+    inspector_report = (await read("gd.inspector", "WO-2", cases)).json()
+    assert (agent_repair["area"]["code"], agent_repair["area"]["kind"]) == ("gz-tianhe", "urban")
+    assert agent_report["area"] is None, "the area is placed by the reporter's own address"
+    assert inspector_report["area"]["name"] == "天河供电区"
 
 
 async def test_a_work_order_seen_only_through_its_dispatch_is_sealed_until_intake_says_otherwise():
