@@ -68,7 +68,9 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
             title, status, code = "Invalid request", 422, None
         detail = "Fix the fields listed in errors."
         problem = Problem(title=title, status=status, detail=detail, errors=errors, error=code)
-        return problem.response()
+        # In the trail like every other refusal of a known caller: which fields, never what was in them.
+        fields = ", ".join(sorted({e.field or "body" for e in errors}))
+        return await refused(request, problem, {}, audit_detail=f"invalid fields: {fields}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -91,11 +93,13 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
         problem = Problem(title="Too many requests", status=429, detail=str(error))
         return problem.response({"Retry-After": str(error.retry_after)})
 
-    async def refused(request: Request, problem: Problem, headers: dict[str, str]) -> JSONResponse:
+    async def refused(
+        request: Request, problem: Problem, headers: dict[str, str], *, audit_detail: str | None = None
+    ) -> JSONResponse:
         caller = getattr(request.state, "caller", None)
         if isinstance(caller, Caller):
             key = request.headers.get("idempotency-key")  # a retried refusal is the same record
-            status, detail = problem.status, problem.detail
+            status, detail = problem.status, audit_detail or problem.detail
             entry = audit.entry(request, caller, outcome="refused", status=status, detail=detail, key=key)
             try:
                 await audit.record(entry)

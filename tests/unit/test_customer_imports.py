@@ -96,6 +96,10 @@ async def test_a_profile_with_problems_is_refused_with_each_of_them_and_nothing_
     assert answer.headers["content-type"] == "application/problem+json"
     assert fields <= {error["field"] for error in answer.json()["errors"]}
     assert profiles(publisher) == []
+    [record] = publisher.audited  # refused, in the trail by field name, never by what was sent
+    assert (record.outcome, record.status) == ("refused", 422)
+    assert all(field in (record.detail or "") for field in fields)
+    assert "13926012345" not in (record.detail or "")
 
 
 async def test_the_same_profile_sent_twice_is_one_event_id(billing, publisher):
