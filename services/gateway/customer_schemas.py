@@ -1,7 +1,6 @@
 """What a billing or CRM system sends of a customer: one profile as JSON, or many as a CSV export."""
 
 import re
-import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from pydantic import (
 )
 
 from contracts.events import CustomerKind
-from services.gateway.schemas import PhoneNumber
+from services.gateway.schemas import PhoneNumber, Text
 
 ACCOUNT_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -39,17 +38,8 @@ def _iso_text(value: object) -> object:
     raise ValueError("expected a date as ISO 8601 text (2019-03-01, 2026-12-01T08:00:00+08:00)")
 
 
-def _printable(text: str | None) -> str | None:
-    """Control characters (NUL among them) cannot be stored and are never part of a name or address;
-    line breaks and tabs may be (an address over two lines)."""
-    if text is not None and any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text):
-        raise ValueError("control characters are not allowed")
-    return text
-
-
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
-Text = Annotated[str | None, AfterValidator(_printable)]
 
 
 class CustomerProfileIn(BaseModel):
@@ -59,10 +49,10 @@ class CustomerProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     account_number: str = Field(pattern=ACCOUNT_NUMBER, examples=["4401000123"])
-    name: Text = Field(default=None, max_length=100)
+    name: Text | None = Field(default=None, max_length=100)
     phones: Annotated[list[PhoneNumber], AfterValidator(_distinct)] = Field(min_length=1, max_length=10)
     kind: CustomerKind = CustomerKind.RESIDENT
-    address: Text = Field(default=None, max_length=300)
+    address: Text | None = Field(default=None, max_length=300)
     monthly_spend: float = Field(
         strict=True, ge=0, le=10_000_000, description="Average monthly bill (ARPU), yuan."
     )

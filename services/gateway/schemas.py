@@ -1,5 +1,6 @@
 """The gateway's HTTP schemas: what channel adapters and departments post, and what readers get."""
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -24,6 +25,17 @@ def _e164(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _printable(text: str) -> str:
+    """Control characters (NUL among them) are never part of what people write, and the store cannot
+    keep a NUL: a text with one would be accepted here and fail at intake. Line breaks and tabs may be."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+# Free text from callers: names, addresses, descriptions, replies.
+Text = Annotated[str, AfterValidator(_printable)]
+
 PhoneNumber = Annotated[
     str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(_e164)
 ]
@@ -35,13 +47,13 @@ class WebContact(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     phone: PhoneNumber
-    customer_name: str | None = Field(default=None, max_length=100)
-    address: str | None = Field(default=None, max_length=300)
-    account_number: str | None = Field(default=None, max_length=64)
+    customer_name: Text | None = Field(default=None, max_length=100)
+    address: Text | None = Field(default=None, max_length=300)
+    account_number: Text | None = Field(default=None, max_length=64)
     type: WorkOrderType | None = Field(default=None, description="The category the customer picked.")
-    description: str = Field(min_length=1, max_length=4000)
+    description: Text = Field(min_length=1, max_length=4000)
     anonymous: StrictBool = False  # 0 or "yes" is a mistake to report, not a guess to make
-    external_ref: str | None = Field(default=None, max_length=128)
+    external_ref: Text | None = Field(default=None, max_length=128)
     latitude: float | None = Field(
         default=None, strict=True, ge=-90, le=90, description="WGS 84, with longitude."
     )
@@ -67,8 +79,8 @@ class DepartmentReply(BaseModel):
     work_order_id: str = Field(min_length=1, max_length=64)
     dispatch_id: str = Field(min_length=1, max_length=80)
     kind: ReplyKind
-    message: str = Field(min_length=1, max_length=2000)
-    responder: str | None = Field(default=None, max_length=200)
+    message: Text = Field(min_length=1, max_length=2000)
+    responder: Text | None = Field(default=None, max_length=200)
 
 
 class FieldError(BaseModel):

@@ -113,6 +113,23 @@ async def test_a_contact_with_a_bad_phone_and_no_description_gets_422_with_each_
     assert gateway.received["gd.contacts"] == []
 
 
+async def test_control_characters_in_a_contacts_text_are_refused_here_not_lost_at_intake(gateway: Gateway):
+    contact = {
+        "phone": "13926012345",
+        "description": "停电\u0000",
+        "address": "体育西路\u0007",
+        "customer_name": "张\n三",
+    }
+    response = await gateway.client.post("/v1/contacts/web", json=contact)
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json()["errors"]} == {"description", "address"}
+    assert gateway.received["gd.contacts"] == []
+    multi_line = await gateway.client.post(
+        "/v1/contacts/web", json={"phone": "13926012345", "description": "停电了\n楼道灯也不亮"}
+    )
+    assert multi_line.status_code == 202, "line breaks are text"
+
+
 async def test_an_unknown_field_is_refused_rather_than_silently_dropped(gateway: Gateway):
     response = await gateway.client.post(
         "/v1/contacts/web", json={"phone": "13926012345", "description": "x", "priority": "high"}
@@ -164,6 +181,15 @@ async def test_a_department_reply_is_put_on_the_replies_topic(gateway: Gateway):
     assert response.status_code == 202
     [envelope] = gateway.received["gd.dispatch.replies"]
     assert (envelope.data.department, envelope.data.kind) == ("repair", "interim")
+
+
+async def test_a_reply_with_a_nul_in_its_message_gets_422(gateway: Gateway):
+    response = await gateway.client.post(
+        "/v1/departments/repair/replies",
+        json={"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复\u0000"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "message"
 
 
 async def test_a_reply_of_an_unknown_kind_gets_422(gateway: Gateway):
