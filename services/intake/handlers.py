@@ -39,11 +39,11 @@ class IntakeHandlers:
             {c.account_number for c in named if c.account_number}, {c.phone for c in named}
         )
         now = self._clock()
+        today = china_date(now)
         async with self._unit() as uow:
             for envelope in envelopes:
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
-                today = china_date(now)
                 match = known.match(contact.account_number, contact.phone, self._tier_rules, today)
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
                 order, created = WorkOrder.open(contact, now, match, self._tier_rules, area)
