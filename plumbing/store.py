@@ -1,6 +1,7 @@
 """MongoDB-wire store access through PyMongo's async API."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import AsyncMongoClient, monitoring
@@ -23,3 +24,8 @@ def make_mongo_client(
         tz_aware=True,
         event_listeners=list(listeners),
     )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A date as the store gave it back: a client without `tz_aware` gets it naive, in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

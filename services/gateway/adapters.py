@@ -6,7 +6,7 @@ written in (alone, or with the principal), as the due-minute buckets elsewhere a
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
+from plumbing.store import as_utc
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
 
 Document = dict[str, Any]
@@ -147,7 +148,9 @@ class MongoCaseFiles:
             area=Area.model_validate(document["area"]) if document.get("area") else None,
         )
         dispatches = [
-            DispatchNote(d["dispatch_id"], d["department"], _utc(d["dispatched_at"]), _utc(d["reply_due_at"]))
+            DispatchNote(
+                d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"])
+            )
             for d in document.get("dispatches", [])
         ]
         replies = [
@@ -156,7 +159,7 @@ class MongoCaseFiles:
                 r["department"],
                 ReplyKind(r["kind"]),
                 r["message"],
-                _utc(r["replied_at"]),
+                as_utc(r["replied_at"]),
                 r["on_time"],
             )
             for r in document.get("replies", [])
@@ -166,10 +169,5 @@ class MongoCaseFiles:
         return CaseFile(facts, tuple(dispatches), tuple(replies))
 
 
-def _utc(moment: datetime) -> datetime:
-    """The store gives back naive UTC datetimes."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _aware(moment: datetime | None) -> datetime | None:
-    return _utc(moment) if moment is not None else None
+    return as_utc(moment) if moment is not None else None

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from services.common.rule_files import problems_of
 from services.gateway.customer_schemas import CustomerProfileIn, RejectedRow
 
 # Every column, so that a cell left empty says "none" or "no" and a missing column is never read as one:
@@ -80,7 +81,7 @@ def _read(reader: _Reader) -> ReadRows:
                 first_line[account or ""] = line
                 continue
             except ValidationError as error:
-                problems = [f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in error.errors()]
+                problems = problems_of(error, whole="row")
         rejected.append(RejectedRow(line=line, account_number=account, problems=problems))
     return ReadRows(rows, rejected)
 

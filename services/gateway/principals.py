@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from contracts.provinces import HUB, is_province_code
+from services.common.rule_files import problems_of
 
 SHA256 = r"^[0-9a-f]{64}$"
 
@@ -135,10 +136,7 @@ class PrincipalTable:
             try:
                 principals.append(Principal.model_validate(entry))
             except ValidationError as error:
-                problems += [
-                    f"principal {index}: {'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}"
-                    for e in error.errors()
-                ]
+                problems += [f"principal {index}: {problem}" for problem in problems_of(error, "entry")]
         if problems:
             raise ValueError(f"{path}: " + "; ".join(problems))
         return cls(principals, local=document.get("local") is True)

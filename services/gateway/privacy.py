@@ -15,6 +15,7 @@ from typing import Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from services.common.rule_files import problems_of
 from services.gateway.case_files import CaseFacts
 from services.gateway.principals import Role
 
@@ -68,8 +69,7 @@ class FieldAccess(BaseModel):
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"{path}: not a table of field access: {error!r}") from error
         except ValidationError as error:
-            listed = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
-            raise ValueError(f"{path}: " + "; ".join(listed)) from error
+            raise ValueError(f"{path}: " + "; ".join(problems_of(error))) from error
 
 
 def mask_phone(e164: str) -> str:

@@ -12,14 +12,16 @@ most a number linked to an account that no longer lists it, which a lookup ignor
 
 import asyncio
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from contracts.events import CustomerKind
+from plumbing.concurrency import gather_all
 from plumbing.repository import ConcurrentChange
+from plumbing.store import as_utc
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 
 Document = dict[str, Any]
@@ -37,7 +39,7 @@ class MongoCustomerDirectory:
         account = profile.account_number
         for _ in range(ATTEMPTS):
             stored = await self._customers.find_one({"_id": account}, {"phones": 1, "updated_at": 1})
-            if stored is not None and _aware(stored["updated_at"]) >= profile.updated_at:
+            if stored is not None and as_utc(stored["updated_at"]) >= profile.updated_at:
                 return False
             await self._link_all(profile.phones, account)
             if await self._replace(account, stored, profile):
@@ -54,7 +56,7 @@ class MongoCustomerDirectory:
 
     async def _unlink(self, dropped: set[str], account: str) -> None:
         unlink = {"$pull": {"accounts": account}}
-        await _all([self._phones.update_one({"_id": phone}, unlink) for phone in dropped])
+        await gather_all([self._phones.update_one({"_id": phone}, unlink) for phone in dropped])
         # A newer profile written meanwhile may list a number again: then it stays linked.
         now = await self._customers.find_one({"_id": account}, {"phones": 1})
         await self._link_all(dropped & set(now["phones"] if now else ()), account)
@@ -93,7 +95,7 @@ class MongoCustomerDirectory:
     async def _link_all(self, phones: Iterable[str], account: str) -> None:
         # Side by side rather than one bulk write: FerretDB 1.24 answers a bulk upsert that collides
         # without the counts the driver reads (see OutboxRelay.publish_many).
-        await _all([self._link(phone, account) for phone in phones])
+        await gather_all([self._link(phone, account) for phone in phones])
 
     async def _link(self, phone: str, account: str) -> None:
         link = {"$addToSet": {"accounts": account}}
@@ -102,14 +104,6 @@ class MongoCustomerDirectory:
         except DuplicateKeyError:
             # Another account linked the same new number at the same moment; it exists now.
             await self._phones.update_one({"_id": phone}, link)
-
-
-async def _all(writes: list[Any]) -> None:
-    """Every write finished, even when one fails (none runs on after the message is given up), then the
-    first failure raised."""
-    for result in await asyncio.gather(*writes, return_exceptions=True):
-        if isinstance(result, BaseException):
-            raise result
 
 
 def customer_document(profile: CustomerProfile) -> Document:
@@ -140,10 +134,5 @@ def _profile(document: Document) -> CustomerProfile:
         credit_score=document["credit_score"],
         red_list=document["red_list"],
         blacklisted=document["blacklisted"],
-        updated_at=_aware(document["updated_at"]),
+        updated_at=as_utc(document["updated_at"]),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """The store hands dates back without a zone; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,11 +1,11 @@
 """Turning accepted contacts into stored work orders, and keeping the customer directory."""
 
-import asyncio
 from collections.abc import Sequence
 
 from contracts.envelope import Envelope
 from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1
 from contracts.topics import Topics
+from plumbing.concurrency import gather_all
 from services.common.clock import Clock
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, newest_per_account
@@ -54,10 +54,4 @@ class IntakeHandlers:
         updates = [envelope.data for envelope in envelopes]
         profiles = [CustomerProfile.from_event(u) for u in updates if isinstance(u, CustomerProfileUpdatedV1)]
         # Only each account's newest needs writing: the directory keeps no older one than it holds.
-        # Every write ends before the handler does, even when one fails: none runs on after a redelivery.
-        results = await asyncio.gather(
-            *(self._directory.update(p) for p in newest_per_account(profiles)), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        await gather_all(self._directory.update(p) for p in newest_per_account(profiles))

@@ -6,17 +6,17 @@ by the longest address prefix an area claims ("广州市天河区体育西路" b
 lookup per character of the longest prefix, whatever the table's size.
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from shapely import STRtree
 from shapely.errors import ShapelyError
 from shapely.geometry import Point, Polygon
 
 from contracts.events import Area, AreaKind
+from services.common.rule_files import read_table
 
 DEFAULT_AREAS = Path(__file__).parents[1] / "areas"
 # (longitude, latitude) corners, WGS 84. The bounds catch a table written (latitude, longitude), as many
@@ -71,13 +71,7 @@ class AreaTable:
     @classmethod
     def load(cls, path: Path, province: str | None = None) -> "AreaTable":
         """The table in a file (of `province`, where given), or ValueError listing every problem in it."""
-        try:
-            document = AreaFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not an area table: {error}") from error
-        except ValidationError as error:
-            problems = [f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in error.errors()]
-            raise ValueError(f"{path}: " + "; ".join(problems)) from error
+        document = read_table(AreaFile, path, "an area table")
         by_prefix: dict[str, Area] = {}
         shapes: list[tuple[Polygon, Area]] = []
         problems = []

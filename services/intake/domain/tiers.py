@@ -1,13 +1,13 @@
 """Customer tiers and queue priority, by the operator's rules (data, checked when intake starts)."""
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events import CustomerTier
+from services.common.rule_files import read_table
 
 DEFAULT_TIER_RULES = Path(__file__).parents[1] / "tier_rules.json"
 
@@ -62,15 +62,7 @@ class TierRules(BaseModel):
     @classmethod
     def load(cls, path: Path = DEFAULT_TIER_RULES) -> "TierRules":
         """The rules in a file, or ValueError listing every problem in it."""
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not a tier rule file: {error}") from error
-        try:
-            return cls.model_validate(document)
-        except ValidationError as error:
-            problems = [f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in error.errors()]
-            raise ValueError(f"{path}: " + "; ".join(problems)) from error
+        return read_table(cls, path, "a tier rule file")
 
     def tier_of(
         self, monthly_spend: float, customer_since: date, credit_score: int, today: date

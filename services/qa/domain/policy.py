@@ -1,7 +1,6 @@
 """Which closed work orders get a follow-up visit, and when the call may be made."""
 
 import hashlib
-import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import WorkOrderType
 from services.common.deadlines import Deadline
+from services.common.rule_files import read_table
 from services.common.working_days import CHINA_TIME
 
 DEFAULT_RULES = Path(__file__).parents[1] / "followup_rules.json"
@@ -43,7 +43,8 @@ class FollowUpPolicy(BaseModel):
 
     @classmethod
     def load(cls, path: Path = DEFAULT_RULES) -> "FollowUpPolicy":
-        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        """The rules in a file, or ValueError listing every problem in it."""
+        return read_table(cls, path, "a follow-up rule file")
 
     def sampling(self, work_order_type: WorkOrderType) -> Sampling:
         return self.by_type.get(work_order_type, self.default)
