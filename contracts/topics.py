@@ -35,8 +35,14 @@ class Topics:
 
     @property
     def workorders(self) -> str:
-        """WorkOrderCreated: intake -> dispatch, key work_order_id."""
+        """WorkOrderCreated (complete, for dispatch) and WorkOrderInfoRequested (fields missing): intake
+        -> dispatch and the gateway, key work_order_id."""
         return f"{self.prefix}.workorders"
+
+    @property
+    def workorder_actions(self) -> str:
+        """WorkOrderInfoSupplied: agents (via the gateway) -> intake, key work_order_id."""
+        return f"{self.prefix}.workorder-actions"
 
     def department(self, department: str) -> str:
         """WorkOrderDispatched: dispatch -> one regional department, key work_order_id."""
@@ -104,6 +110,7 @@ PRODUCERS = {
     "contacts": "gateway",
     "customers": "gateway",
     "workorders": "intake",
+    "workorder-actions": "gateway",
     "dispatch.replies": "gateway",
     "dispatch.progress": "dispatch",
     "notifications": "notify",
@@ -117,6 +124,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "customers": ("intake",),
     # The gateway keeps what the API serves of each work order (services/gateway/case_files.py).
     "workorders": ("dispatch", "gateway"),
+    "workorder-actions": ("intake",),
     "dispatch.replies": ("dispatch",),
     # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps
     # each work order's dispatches and replies for the API's readers.

@@ -207,14 +207,16 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.published: list[Event] = []
         self.event_ids: list[str | None] = []  # as given by the publisher's caller, beside `published`
+        self.topics: list[str] = []  # likewise
         self.audited: list[AuditRecordedV1] = []
 
-    async def publish(self, event: Event, _topic: str, *, event_id: str | None = None) -> str:
+    async def publish(self, event: Event, topic: str, *, event_id: str | None = None) -> str:
         if isinstance(event, AuditRecordedV1):
             self.audited.append(event)
         else:
             self.published.append(event)
             self.event_ids.append(event_id)
+            self.topics.append(topic)
         return event_id or "event-id"
 
     async def publish_many(self, events: Sequence[tuple[Event, str | None]], topic: str) -> None:
@@ -257,6 +259,18 @@ class InMemoryCaseFiles:
     async def find(self, work_order_id: str) -> CaseFile | None:
         return self.files.get(work_order_id)
 
+    async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
+        listed = [
+            case
+            for case in self.files.values()
+            if case.facts.missing is not None
+            and case.facts.queue == queue
+            and (bool(case.facts.missing) or not needs_info)
+        ]
+        return sorted(listed, key=lambda case: (case.facts.created_at or OPENED, case.facts.work_order_id))[
+            :limit
+        ]
+
 
 OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 # A gd fault repair sent to the repair department (dispatch WO-1-D1), as the gateway's case files hold it.
@@ -276,4 +290,15 @@ REPAIR_CASE = CaseFile(
         anonymous=False,
     ),
     dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
+)
+
+# A gd fault repair posted without its fault category, waiting on its owner gd.agent to supply it.
+NEEDS_INFO_CASE = CaseFile(
+    replace(
+        REPAIR_CASE.facts,
+        work_order_id="WO-2",
+        owner="gd.agent",
+        missing=(("category", "a fault_repair needs it"),),
+        details={},
+    )
 )

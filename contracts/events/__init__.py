@@ -18,15 +18,20 @@ from contracts.events.workorder import (
     Area,
     Customer,
     DepartmentRepliedV1,
+    MissingField,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderInfoRequestedV1,
     WorkOrderRepliedV1,
 )
+from contracts.events.workorder_actions import WorkOrderInfoSuppliedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
     WorkOrderCreatedV1,
+    WorkOrderInfoRequestedV1,
+    WorkOrderInfoSuppliedV1,
     WorkOrderDispatchedV1,
     DepartmentRepliedV1,
     WorkOrderRepliedV1,
@@ -53,11 +58,14 @@ __all__ = [
     "DepartmentRepliedV1",
     "Event",
     "FollowUpScheduledV1",
+    "MissingField",
     "NotificationFailedV1",
     "NotificationSentV1",
     "ReplyKind",
     "WorkOrderCreatedV1",
     "WorkOrderDispatchedV1",
+    "WorkOrderInfoRequestedV1",
+    "WorkOrderInfoSuppliedV1",
     "WorkOrderRepliedV1",
     "WorkOrderType",
 ]

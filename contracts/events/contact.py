@@ -11,7 +11,7 @@ class ContactReceivedV1(Event):
     """A channel adapter's contact, accepted by the gateway: the bus holds it from the moment of the 202."""
 
     ce_type: ClassVar[str] = "hotline.contact.received.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     contact_id: str = Field(description="Gateway-assigned id; stable for a retried post with the same key.")
     channel: Channel
@@ -33,6 +33,21 @@ class ContactReceivedV1(Event):
     )
     latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84, where given (1.1).")
     longitude: float | None = Field(default=None, ge=-180, le=180, description="WGS 84, where given (1.1).")
+    category: str | None = Field(
+        default=None,
+        description="Within the type (1.2): the fault category, the business complained about, the "
+        "application kind; intake's field rules list each type's categories.",
+    )
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="The type's other fields by name (1.2), as intake's field rules name them (a report's "
+        "reported_party, ...).",
+    )
+    agent: str | None = Field(
+        default=None,
+        description="The agent who took the contact (1.2), for voice the answering agent: they own the "
+        "work order it opens. None: intake assigns one of the desk's agents on duty.",
+    )
 
     def subject(self) -> str:
         return self.contact_id

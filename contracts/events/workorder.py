@@ -49,9 +49,17 @@ class Area(BaseModel):
     kind: AreaKind
 
 
-class WorkOrderCreatedV1(Event):
-    ce_type: ClassVar[str] = "hotline.workorder.created.v1"
-    minor_version: ClassVar[int] = 2
+class MissingField(BaseModel):
+    """A field the work order's type requires that the contact did not give, or gave wrongly."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(description="As intake's field rules name it: address, category, reported_party, ...")
+    reason: str = Field(description="What is wrong, for the agent who asks the customer.")
+
+
+class _OpenedWorkOrder(Event):
+    """The fields of a work order as intake opened it, which every event announcing one carries."""
 
     work_order_id: str
     contact_id: str
@@ -69,9 +77,35 @@ class WorkOrderCreatedV1(Event):
         description="Where it is (1.2): resolved from the contact's location, else its address; none if "
         "neither lies in a known area.",
     )
+    category: str | None = Field(
+        default=None, description="Within the type (1.3): fault category, business, application kind."
+    )
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="The type's other fields by name, as intake's field rules name them (1.3).",
+    )
+    owner: str | None = Field(
+        default=None,
+        description="The first-contact agent, who owns it until it closes (1.3); none while no agent of "
+        "the desk was on duty to take it (the desk's queue).",
+    )
 
     def subject(self) -> str:
         return self.work_order_id
+
+
+class WorkOrderCreatedV1(_OpenedWorkOrder):
+    ce_type: ClassVar[str] = "hotline.workorder.created.v1"
+    minor_version: ClassVar[int] = 3
+
+
+class WorkOrderInfoRequestedV1(_OpenedWorkOrder):
+    """A work order its type's required fields are missing from: its owner asks the customer and supplies
+    them (WorkOrderInfoSupplied); it is announced as created, for dispatch, once complete."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.info.requested.v1"
+
+    missing: list[MissingField] = Field(min_length=1)
 
 
 class WorkOrderDispatchedV1(Event):

@@ -31,6 +31,7 @@ STORE_USERS = CREDENTIALS / "store_users.json"
 STORE_ANONYMOUS = "hotline_anonymous"
 SECRETS = ("api_key", "client_secret")
 ROUTING_RULES = ROOT / "services" / "dispatch" / "routing_rules.json"
+DUTY_ROSTERS = ROOT / "services" / "intake" / "duty"
 
 
 def key_hash(key: str) -> str:
@@ -51,6 +52,12 @@ def _departments() -> list[str]:
     return sorted({rule["department"] for rule in rules["rules"]})
 
 
+def _desk_agents(province: str) -> list[str]:
+    """The agents of the duty roster intake ships for the province, who own the web and SMS contacts."""
+    roster = DUTY_ROSTERS / f"{province}.json"
+    return [agent["id"] for agent in json.loads(roster.read_text())["agents"]] if roster.exists() else []
+
+
 def role_id(province: str, role: str) -> str:
     """The local principal of a role with one per province: agent, supervisor, auditor, inspector (or
     the hub)."""
@@ -59,8 +66,8 @@ def role_id(province: str, role: str) -> str:
 
 def _wanted() -> list[dict[str, str]]:
     """Every principal the local stack keeps: per province its web, SMS and voice channels, each
-    department, an agent, a supervisor, an auditor, a discipline inspector and the billing system; and
-    the hub."""
+    department, an agent (and each agent of its duty roster), a supervisor, an auditor, a discipline
+    inspector and the billing system; and the hub."""
     departments = _departments()
     wanted = [{"id": role_id(HUB, "hub"), "role": "hub", "province": HUB}]
     for province in PROVINCES:
@@ -68,6 +75,7 @@ def _wanted() -> list[dict[str, str]]:
             {"id": role_id(province, role), "role": role, "province": province}
             for role in ("agent", "supervisor", "auditor", "inspector", "billing")
         ]
+        wanted += [{"id": agent, "role": "agent", "province": province} for agent in _desk_agents(province)]
         wanted += [
             {
                 "id": channel_id(province, channel),

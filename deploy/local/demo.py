@@ -27,12 +27,14 @@ from contracts.events import (
     NotificationSentV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderInfoRequestedV1,
     WorkOrderRepliedV1,
 )
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.callers import LocalCaller
 from deploy.local.credentials import local_secrets, role_id
+from deploy.local.demo_desk import complete
 from deploy.local.demo_samples import SAMPLES, customer_export
 from deploy.local.watch import SmsInbox, TopicTap, consumed
 from plumbing.kafka_connection import KafkaConnection
@@ -114,6 +116,7 @@ class Journeys:
         self.paths: dict[str, list[str]] = defaultdict(list)
         self.contacts: dict[str, str] = {}
         self.dispatches: dict[str, WorkOrderDispatchedV1] = {}
+        self.waiting: list[WorkOrderInfoRequestedV1] = []
         self.replies = 0
 
     def record(self, record: ConsumerRecord) -> None:
@@ -132,6 +135,8 @@ class Journeys:
             self.contacts[work_order_id] = event.subject
         if isinstance(event.data, WorkOrderDispatchedV1):
             self.dispatches[work_order_id] = event.data
+        if isinstance(event.data, WorkOrderInfoRequestedV1):
+            self.waiting.append(event.data)
         if isinstance(event.data, WorkOrderRepliedV1):
             self.replies += 1
         self.paths[work_order_id].append(line)
@@ -145,8 +150,13 @@ def describe(event: Envelope, topic: str) -> str | None:
     if isinstance(data, WorkOrderCreatedV1):
         customer, area = data.customer, data.area.name if data.area else "no known area"
         standing = f"{customer.tier} tier, priority {customer.priority}, account {data.account_number}"
+        standing += f", owner {data.owner}"
         opened = f"stored work order {data.work_order_id} ({data.type}, {area}, home {customer.home_region}"
         return f"{service:8} {opened}, {standing}) -> {topic}"
+    if isinstance(data, WorkOrderInfoRequestedV1):
+        missing = ", ".join(m.name for m in data.missing)
+        opened = f"stored work order {data.work_order_id} ({data.type}) for {data.owner}"
+        return f"{service:8} {opened}: it needs {missing} -> {topic}"
     if isinstance(data, WorkOrderDispatchedV1):
         if topic != TOPICS.dispatch_progress:
             return None
@@ -202,6 +212,11 @@ async def demo(env: dict[str, str]) -> None:
         for sample in SAMPLES:
             response = await gateway.post("/v1/contacts/web", json=sample)
             print(f"  POST /v1/contacts/web -> {response.status_code} {response.json()}")
+        await wait_for(lambda: len(journeys.dispatches) + len(journeys.waiting) >= len(SAMPLES), "intake")
+
+        print("\n1b. the agent who owns the complaint asks what it is about and supplies it")
+        for waiting in journeys.waiting:
+            await complete(gateway, waiting)
         await wait_for(lambda: len(journeys.dispatches) >= len(SAMPLES), "the dispatches")
 
         print("\n2. each department replies through the gateway")

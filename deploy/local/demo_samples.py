@@ -1,4 +1,5 @@
-"""What the demo sends: a billing export of two customers, then three contacts (two from their numbers)."""
+"""What the demo sends: a billing export of two customers, then three contacts (two from their numbers;
+the complaint without the business it is about, so it waits for its owner to supply it)."""
 
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ SAMPLES = [
         "phone": "13926012345",
         "customer_name": "陈女士",
         "type": "fault_repair",
+        "category": "no_power",
         "address": "广州市天河区体育西路 1 号",
         "description": "家里整栋楼停电，冰箱里有药品",
     },
@@ -22,6 +24,7 @@ SAMPLES = [
         "phone": "020 8765 4321",
         "customer_name": "某某物业",
         "type": "query",
+        "category": "payment",
         "description": "想查询小区公共用电的缴费记录",
     },
 ]

@@ -2,11 +2,12 @@
 document mapping lives here and only here.
 
 Every query is an equality on `_id` or an indexed field: the trail is read by the minute it was
-written in (alone, or with the principal), as the due-minute buckets elsewhere are.
+written in (alone, or with the principal), as the due-minute buckets elsewhere are; an owner's list by
+`queue` (or `queue_waiting`, set only while fields are missing), sorted here rather than by the store.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -19,6 +20,7 @@ from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, Dispat
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
+OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 def minute_of(entry: AuditRecordedV1) -> str:
@@ -63,7 +65,7 @@ class MongoAuditTrail:
 
 def _facts_document(facts: CaseFacts) -> Document:
     """What is known of the work order; a field an event does not carry is left as the other set it."""
-    known = {
+    known: Document = {
         "province": facts.province,
         "type": facts.type.value,
         "description": facts.description,
@@ -78,8 +80,24 @@ def _facts_document(facts: CaseFacts) -> Document:
         "channel": facts.channel,
         "created_at": facts.created_at,
         "anonymous": facts.anonymous,
+        "category": facts.category,
+        "details": facts.details,
+        "owner": facts.owner,
     }
+    if facts.missing is not None:  # intake's event: it says whose list the work order is on
+        known |= {
+            "missing": [{"name": name, "reason": reason} for name, reason in facts.missing],
+            "queue": facts.queue,
+            "queue_waiting": facts.queue if facts.missing else None,
+        }
     return {name: value for name, value in known.items() if value is not None}
+
+
+def _opened_update(facts: CaseFacts) -> Document:
+    update: Document = {"$set": _facts_document(facts)}
+    if facts.missing == ():  # complete now: off the list of those waiting for fields
+        update["$unset"] = {"queue_waiting": ""}
+    return update
 
 
 class MongoCaseFiles:
@@ -90,13 +108,12 @@ class MongoCaseFiles:
         self._collection = collection
 
     async def ensure_indexes(self) -> None:
-        """Looked up by `_id` alone."""
+        """Looked up by `_id`, and listed by owner."""
+        await self._collection.create_index([("queue", ASCENDING)])
+        await self._collection.create_index([("queue_waiting", ASCENDING)])
 
     async def record(self, changes: CaseChanges) -> None:
-        writes = [
-            UpdateOne({"_id": f.work_order_id}, {"$set": _facts_document(f)}, upsert=True)
-            for f in changes.opened
-        ]
+        writes = [UpdateOne({"_id": f.work_order_id}, _opened_update(f), upsert=True) for f in changes.opened]
         writes += [
             UpdateOne(
                 {"_id": facts.work_order_id},
@@ -129,44 +146,58 @@ class MongoCaseFiles:
         document = await self._collection.find_one({"_id": work_order_id})
         if document is None or "type" not in document:
             return None  # only a reply has been seen: nothing to show yet
-        customer = document.get("customer", {})
-        facts = CaseFacts(
-            work_order_id=work_order_id,
-            province=document["province"],
-            type=WorkOrderType(document["type"]),
-            description=document["description"],
-            phone=customer["phone"],
-            customer_name=customer.get("name"),
-            home_region=customer.get("home_region"),
-            address=document.get("address"),
-            account_number=document.get("account_number"),
-            channel=document.get("channel"),
-            created_at=_aware(document.get("created_at")),
-            anonymous=document.get("anonymous"),
-            tier=customer.get("tier"),
-            priority=customer.get("priority"),
-            area=Area.model_validate(document["area"]) if document.get("area") else None,
+        return _case_file(document)
+
+    async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
+        query = {"queue_waiting": queue} if needs_info else {"queue": queue}
+        found = [_case_file(d) async for d in self._collection.find(query, limit=limit)]
+        return sorted(found, key=lambda case: (case.facts.created_at or OLDEST, case.facts.work_order_id))
+
+
+def _case_file(document: Document) -> CaseFile:
+    work_order_id = document["_id"]
+    customer = document.get("customer", {})
+    facts = CaseFacts(
+        work_order_id=work_order_id,
+        province=document["province"],
+        type=WorkOrderType(document["type"]),
+        description=document["description"],
+        phone=customer["phone"],
+        customer_name=customer.get("name"),
+        home_region=customer.get("home_region"),
+        address=document.get("address"),
+        account_number=document.get("account_number"),
+        channel=document.get("channel"),
+        created_at=_aware(document.get("created_at")),
+        anonymous=document.get("anonymous"),
+        tier=customer.get("tier"),
+        priority=customer.get("priority"),
+        area=Area.model_validate(document["area"]) if document.get("area") else None,
+        category=document.get("category"),
+        details=document.get("details"),
+        owner=document.get("owner"),
+        missing=tuple((m["name"], m["reason"]) for m in document["missing"])
+        if "missing" in document
+        else None,
+    )
+    dispatches = [
+        DispatchNote(d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"]))
+        for d in document.get("dispatches", [])
+    ]
+    replies = [
+        ReplyNote(
+            r["dispatch_id"],
+            r["department"],
+            ReplyKind(r["kind"]),
+            r["message"],
+            as_utc(r["replied_at"]),
+            r["on_time"],
         )
-        dispatches = [
-            DispatchNote(
-                d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"])
-            )
-            for d in document.get("dispatches", [])
-        ]
-        replies = [
-            ReplyNote(
-                r["dispatch_id"],
-                r["department"],
-                ReplyKind(r["kind"]),
-                r["message"],
-                as_utc(r["replied_at"]),
-                r["on_time"],
-            )
-            for r in document.get("replies", [])
-        ]
-        dispatches.sort(key=lambda d: d.dispatched_at)
-        replies.sort(key=lambda r: r.replied_at)
-        return CaseFile(facts, tuple(dispatches), tuple(replies))
+        for r in document.get("replies", [])
+    ]
+    dispatches.sort(key=lambda d: d.dispatched_at)
+    replies.sort(key=lambda r: r.replied_at)
+    return CaseFile(facts, tuple(dispatches), tuple(replies))
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 """The gateway's HTTP API: channels post contacts, departments post replies, billing keeps the customer
-directory, readers read work orders as their role may, customers ask after their own, auditors read the
-trail; what is posted or read lands in the audit trail."""
+directory, readers read work orders as their role may, agents work their lists, customers ask after
+their own, auditors read the trail; what is posted or read lands in the audit trail."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -20,6 +20,7 @@ from services.gateway.auth import AuthenticatedFirst, Authenticator, answer_unau
 from services.gateway.case_files import CaseFiles
 from services.gateway.customer_api import IMPORT_PATH, add_customer_api
 from services.gateway.customer_lookups import add_customer_lookups
+from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.oauth import add_token_endpoint
@@ -84,6 +85,8 @@ def create_app(
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
+    publishing = (publisher, audit, topics.workorder_actions)
+    add_desk_api(app, Authenticated, readers.cases, readers.field_access, publishing, province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
     add_probes(app, runtime)

@@ -13,7 +13,10 @@ from typing import Literal, Protocol
 
 from contracts.events import Area, ReplyKind, WorkOrderType
 
-Status = Literal["open", "dispatched", "answered"]
+Status = Literal["needs_info", "open", "dispatched", "answered"]
+# The queue of the work orders no agent owns yet (none was on duty): not a principal id, which has no
+# parentheses.
+DESK = "(desk)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,17 @@ class CaseFacts:
     anonymous: bool | None = None  # likewise; None is treated as sealed
     tier: str | None = None  # the customer's, from the directory (none in events before it)
     priority: int | None = None  # where the customer's items go in a queue, lower first
-    area: Area | None = None  # the supply area, from intake's event only
+    area: Area | None = None  # the supply area, from intake's events only
+    category: str | None = None  # likewise, as are the three below
+    details: dict[str, str] | None = None
+    owner: str | None = None
+    # What its owner is to supply, () once complete; None: no event of intake's seen yet.
+    missing: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def queue(self) -> str:
+        """Whose list it is on: its owner's, else the desk's."""
+        return self.owner or DESK
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,13 @@ class CaseFile:
 
     @property
     def status(self) -> Status:
-        """`answered` once a department's final reply is in, `dispatched` once sent, else `open`."""
+        """`answered` once a department's final reply is in, `dispatched` once sent, `needs_info` while
+        fields are missing, else `open`."""
         if any(reply.kind is ReplyKind.FINAL for reply in self.replies):
             return "answered"
-        return "dispatched" if self.dispatches else "open"
+        if self.dispatches:
+            return "dispatched"
+        return "needs_info" if self.facts.missing else "open"
 
     @property
     def updated_at(self) -> datetime | None:
@@ -102,3 +118,8 @@ class CaseFiles(Protocol):
     async def record(self, changes: CaseChanges) -> None: ...
 
     async def find(self, work_order_id: str) -> CaseFile | None: ...
+
+    async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
+        """Up to `limit` of the work orders on one owner's list (or the desk's), oldest first; only
+        those waiting for fields if `needs_info`."""
+        ...

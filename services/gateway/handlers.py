@@ -9,13 +9,14 @@ from contracts.events import (
     AuditRecordedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderInfoRequestedV1,
     WorkOrderRepliedV1,
 )
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, ReplyNote
 from services.gateway.ports import AuditTrail
 
 
-def _facts(data: WorkOrderCreatedV1 | WorkOrderDispatchedV1) -> CaseFacts:
+def _facts(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderDispatchedV1) -> CaseFacts:
     """The fields both events carry."""
     return CaseFacts(
         work_order_id=data.work_order_id,
@@ -31,8 +32,10 @@ def _facts(data: WorkOrderCreatedV1 | WorkOrderDispatchedV1) -> CaseFacts:
     )
 
 
-def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
-    """With what only intake's event carries: the channel, the time, the seal, the account."""
+def _opened(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1) -> CaseFacts:
+    """With what only intake's events carry: the channel, the time, the seal, the account, the per-type
+    fields, the owner and what is missing."""
+    missing = data.missing if isinstance(data, WorkOrderInfoRequestedV1) else []
     return replace(
         _facts(data),
         account_number=data.account_number,
@@ -40,6 +43,10 @@ def _opened(data: WorkOrderCreatedV1) -> CaseFacts:
         created_at=data.created_at,
         anonymous=data.anonymous,
         area=data.area,
+        category=data.category,
+        details=dict(data.details),
+        owner=data.owner,
+        missing=tuple((m.name, m.reason) for m in missing),
     )
 
 
@@ -60,9 +67,11 @@ class GatewayHandlers:
         self.cases = cases
 
     async def work_orders_opened(self, envelopes: Sequence[Envelope]) -> None:
+        """Work orders as intake announces them, complete or waiting for fields, in the order announced
+        (one handler for both types, so a batch of both keeps that order)."""
         changes = CaseChanges()
         for envelope in envelopes:
-            assert isinstance(envelope.data, WorkOrderCreatedV1)
+            assert isinstance(envelope.data, WorkOrderCreatedV1 | WorkOrderInfoRequestedV1)
             changes.opened.append(_opened(envelope.data))
         await self.cases.record(changes)
 

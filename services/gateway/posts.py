@@ -1,6 +1,7 @@
 """What channels and departments post: contacts and replies, each put on the bus with its audit record
 before the 202."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
@@ -25,13 +26,42 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _stable_id(prefix: str, scope: str, key: str | None) -> str:
+def stable_id(prefix: str, scope: str, key: str | None) -> str:
     return f"{prefix}-" + (uuid5(NAMESPACE_URL, f"hotline:{scope}:{key}") if key else uuid4()).hex.upper()
 
 
 def _event_id(scope: str, key: str | None) -> str | None:
     """A retried post is the same event: consumers that drop duplicates by CloudEvents id drop it too."""
     return str(uuid5(NAMESPACE_URL, f"hotline:event:{scope}:{key}")) if key else None
+
+
+@dataclass(frozen=True)
+class Published:
+    """An event a call puts on the bus: `resource` is what the 202 names, `scope` and `key` what a retry
+    is known by."""
+
+    event: Event
+    topic: str
+    resource: str
+    scope: str
+    key: str | None
+
+
+async def publish_audited(
+    publisher: EventPublisher, audit: AuditWriter, request: Request, caller: Caller, published: Published
+) -> Accepted:
+    """The event on the bus, then its audit record: answered 202 only once both are acknowledged. The
+    record follows the event, so it never tells of a call that was not taken; when the record alone
+    fails, the caller is told so (503) and its retry with the same key is the same event and record."""
+    resource, key = published.resource, published.key
+    entry = audit.entry(request, caller, outcome="accepted", status=202, resource=resource, key=key)
+    event_id = _event_id(published.scope, key)
+    await publisher.publish(published.event, published.topic, event_id=event_id)
+    try:
+        await audit.record(entry)
+    except KafkaError as error:
+        raise AuditNotRecorded(resource) from error
+    return Accepted(id=resource)
 
 
 def add_posts(
@@ -46,16 +76,9 @@ def add_posts(
     async def accepted(
         request: Request, caller: Caller, event: Event, topic: str, resource: str, scope: str, key: str | None
     ) -> Accepted:
-        """The event on the bus, then its audit record: answered 202 only once both are acknowledged. The
-        record follows the event, so it never tells of a call that was not taken; when the record alone
-        fails, the caller is told so (503) and its retry with the same key is the same event and record."""
-        entry = audit.entry(request, caller, outcome="accepted", status=202, resource=resource, key=key)
-        await publisher.publish(event, topic, event_id=_event_id(scope, key))
-        try:
-            await audit.record(entry)
-        except KafkaError as error:
-            raise AuditNotRecorded(resource) from error
-        return Accepted(id=resource)
+        return await publish_audited(
+            publisher, audit, request, caller, Published(event, topic, resource, scope, key)
+        )
 
     @app.post("/v1/contacts/web", status_code=202, responses=ANSWERS, name="contact.post")
     async def post_web_contact(
@@ -65,7 +88,7 @@ def add_posts(
         may_post_contact(caller, province, Channel.WEB.value)
         # The key is the caller's: another principal's same key is another contact.
         scope = f"web:{caller.principal.id}"
-        contact_id = _stable_id("C", scope, idempotency_key)
+        contact_id = stable_id("C", scope, idempotency_key)
         event = ContactReceivedV1(
             contact_id=contact_id,
             channel=Channel.WEB,
@@ -76,6 +99,8 @@ def add_posts(
             address=contact.address,
             account_number=contact.account_number,
             requested_type=contact.type,
+            category=contact.category,
+            details=contact.details,
             description=contact.description,
             anonymous=contact.anonymous,
             external_ref=contact.external_ref,
@@ -101,7 +126,7 @@ def add_posts(
         if seen.department != department:
             raise Forbidden("this dispatch was sent to another department")
         scope = f"reply:{caller.principal.id}"
-        reply_id = _stable_id("R", scope, idempotency_key)
+        reply_id = stable_id("R", scope, idempotency_key)
         event = DepartmentRepliedV1(
             reply_id=reply_id,
             work_order_id=reply.work_order_id,

@@ -154,10 +154,11 @@ class PrincipalTable:
         return principal if hmac.compare_digest(principal.secret_sha256, _hash(secret)) else None
 
 
-def _acting_as(caller: Caller, role: Role, scope: Scope, what: str) -> Principal:
-    """The caller's principal if it has `role` and its credential carries `scope`, else Forbidden."""
+def acting_as(caller: Caller, role: Role | tuple[Role, ...], scope: Scope, what: str) -> Principal:
+    """The caller's principal if it has `role` (one of them) and its credential carries `scope`, else
+    Forbidden."""
     principal = caller.principal
-    if principal.role is not role:
+    if principal.role not in (role if isinstance(role, tuple) else (role,)):
         raise Forbidden(f"the {principal.role.value} role does not {what}")
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
@@ -165,25 +166,25 @@ def _acting_as(caller: Caller, role: Role, scope: Scope, what: str) -> Principal
 
 
 def may_post_contact(caller: Caller, province: str, channel: str) -> None:
-    principal = _acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CONTACTS_WRITE, "post contacts")
+    principal = acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CONTACTS_WRITE, "post contacts")
     if principal.province != province or principal.channel != channel:
         raise Forbidden(f"this key posts {principal.channel} contacts for {principal.province} only")
 
 
 def may_read_audit(caller: Caller, province: str) -> None:
-    principal = _acting_as(caller, Role.AUDITOR, Scope.AUDIT_READ, "read the audit trail")
+    principal = acting_as(caller, Role.AUDITOR, Scope.AUDIT_READ, "read the audit trail")
     if principal.province != province:
         raise Forbidden(f"this auditor reads {principal.province}'s trail only")
 
 
 def may_update_customers(caller: Caller, province: str) -> None:
-    principal = _acting_as(caller, Role.BILLING, Scope.CUSTOMERS_WRITE, "update customer profiles")
+    principal = acting_as(caller, Role.BILLING, Scope.CUSTOMERS_WRITE, "update customer profiles")
     if principal.province != province:
         raise Forbidden(f"this key updates {principal.province}'s customers only")
 
 
 def may_reply_for(caller: Caller, province: str, department: str) -> None:
-    principal = _acting_as(caller, Role.DEPARTMENT, Scope.REPLIES_WRITE, "reply for a department")
+    principal = acting_as(caller, Role.DEPARTMENT, Scope.REPLIES_WRITE, "reply for a department")
     if principal.province != province or principal.department != department:
         raise Forbidden("a department replies for itself only")
 
@@ -194,7 +195,7 @@ VOUCHING_CHANNELS = {"voice", "sms"}
 
 def may_look_up_for_caller(caller: Caller, province: str) -> None:
     what = "look up for customers"
-    principal = _acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CUSTOMERS_LOOKUP, what)
+    principal = acting_as(caller, Role.CHANNEL_ADAPTER, Scope.CUSTOMERS_LOOKUP, what)
     if principal.province != province:
         raise Forbidden(f"this key looks up for {principal.province} only")
     if principal.channel not in VOUCHING_CHANNELS:

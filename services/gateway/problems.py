@@ -28,6 +28,10 @@ class Unreadable(Exception):
         self.title = title
 
 
+class Conflict(Exception):
+    """The request is sound but the object's state does not allow it now (409)."""
+
+
 class AuditNotRecorded(Exception):
     """The call's event is on the bus but its audit record is not: the caller retries with its key."""
 
@@ -120,6 +124,10 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
     async def unreadable(request: Request, error: Unreadable) -> JSONResponse:
         problem = Problem(title=error.title, status=error.status, detail=str(error))
         return await refused(request, problem, {})
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, error: Conflict) -> JSONResponse:
+        return await refused(request, Problem(title="Conflict", status=409, detail=str(error)), {})
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:

@@ -36,6 +36,18 @@ def _printable(text: str) -> str:
 # Free text from callers: names, addresses, descriptions, replies.
 Text = Annotated[str, AfterValidator(_printable)]
 
+# A work-order type's own fields by name, as intake's field rules name them (reported_party, ...).
+Details = Annotated[
+    dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")],
+        Annotated[Text, Field(min_length=1, max_length=500)],
+    ],
+    Field(max_length=20, description="The type's own fields by name, e.g. a report's reported_party."),
+]
+Category = Annotated[
+    Text, Field(min_length=1, max_length=64, description="Within the type: fault category, business, ...")
+]
+
 PhoneNumber = Annotated[
     str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(_e164)
 ]
@@ -51,6 +63,8 @@ class WebContact(BaseModel):
     address: Text | None = Field(default=None, max_length=300)
     account_number: Text | None = Field(default=None, max_length=64)
     type: WorkOrderType | None = Field(default=None, description="The category the customer picked.")
+    category: Category | None = None
+    details: Details = {}
     description: Text = Field(min_length=1, max_length=4000)
     anonymous: StrictBool = False  # 0 or "yes" is a mistake to report, not a guess to make
     external_ref: Text | None = Field(default=None, max_length=128)
@@ -141,15 +155,24 @@ class ReplyShown(BaseModel):
     on_time: bool
 
 
+class MissingShown(BaseModel):
+    name: str = Field(description="As intake's field rules name it.")
+    reason: str
+
+
 class WorkOrderShown(BaseModel):
     """A work order as its reader may see it: personal fields by the reader's role."""
 
     work_order_id: str
     province: str
     type: WorkOrderType
+    category: str | None = None
     channel: str | None
     created_at: datetime | None
-    status: Literal["open", "dispatched", "answered"]
+    status: Literal["needs_info", "open", "dispatched", "answered"]
+    owner: str | None = Field(default=None, description="The first-contact agent; none: the desk's queue.")
+    missing: list[MissingShown] = Field(default=[], description="What its owner is to supply.")
+    details: dict[str, str] = Field(default={}, description="The type's own fields by name.")
     customer: CustomerShown
     address: str | None
     account_number: str | None
@@ -174,7 +197,7 @@ class StatusLookup(BaseModel):
 class StatusShown(BaseModel):
     work_order_id: str
     type: WorkOrderType
-    status: Literal["open", "dispatched", "answered"]
+    status: Literal["needs_info", "open", "dispatched", "answered"]
     created_at: datetime | None
     updated_at: datetime | None
 

@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar
 
-from contracts.events import Area, Channel, Customer, WorkOrderType
+from contracts.events import Area, Channel, Customer, MissingField, WorkOrderType
 from services.intake.domain.work_order import HistoryEntry, WorkOrder, WorkOrderStatus
 
 Document = dict[str, Any]
@@ -11,8 +11,9 @@ Document = dict[str, Any]
 class WorkOrderDocuments:
     """Schema 1: the work order's fields at the top level, the customer and each history step nested.
 
-    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area` came
-    later, as an optional field: a document without it has none.
+    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area`, and
+    then the per-type fields (`category`, `details`, `location`), `owner`, `missing` and each history
+    step's `note` and `ref`, came later as optional fields: a document without them has none.
     """
 
     schema: ClassVar[int] = 1
@@ -31,8 +32,16 @@ class WorkOrderDocuments:
             "description": order.description,
             "anonymous": order.anonymous,
             "area": order.area.model_dump(mode="json") if order.area else None,
+            "category": order.category,
+            "details": order.details,
+            "location": order.location,
+            "owner": order.owner,
+            "missing": [m.model_dump() for m in order.missing],
             "status": order.status.value,
-            "history": [{"at": step.at, "action": step.action, "by": step.by} for step in order.history],
+            "history": [
+                {"at": step.at, "action": step.action, "by": step.by, "note": step.note, "ref": step.ref}
+                for step in order.history
+            ],
         }
 
     def from_document(self, document: Document, schema: int) -> WorkOrder:
@@ -49,6 +58,14 @@ class WorkOrderDocuments:
             description=document["description"],
             anonymous=document["anonymous"],
             area=Area.model_validate(document["area"]) if document.get("area") else None,
+            category=document.get("category"),
+            details=document.get("details") or {},
+            location=document.get("location", False),
+            owner=document.get("owner"),
+            missing=[MissingField.model_validate(m) for m in document.get("missing") or []],
             status=WorkOrderStatus(document["status"]),
-            history=[HistoryEntry(step["at"], step["action"], step["by"]) for step in document["history"]],
+            history=[
+                HistoryEntry(step["at"], step["action"], step["by"], step.get("note"), step.get("ref"))
+                for step in document["history"]
+            ],
         )

@@ -1,6 +1,14 @@
 """Intake: turns accepted contacts into stored work orders and announces them."""
 
-from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1, WorkOrderCreatedV1
+import secrets
+
+from contracts.events import (
+    ContactReceivedV1,
+    CustomerProfileUpdatedV1,
+    WorkOrderCreatedV1,
+    WorkOrderInfoRequestedV1,
+    WorkOrderInfoSuppliedV1,
+)
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
 from plumbing.runtime import build_runtime
@@ -11,7 +19,10 @@ from services.common.clock import Clock, system_clock
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.customer_store import MongoCustomerDirectory
 from services.intake.domain.areas import table_for
+from services.intake.domain.duty import roster_for
 from services.intake.domain.tiers import TierRules
+from services.intake.domain.type_fields import FieldRules
+from services.intake.domain.work_order import IntakeRules
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
@@ -26,15 +37,16 @@ def bootstrap(
     unit: UnitFactory | None = None,
     directory: CustomerDirectory | None = None,
     clock: Clock = system_clock,
+    first_turn: int | None = None,
 ) -> Service[IntakeHandlers]:
     """The running service; `unit` and `directory` replace the store (tests pass in-memory ones, both
-    or neither)."""
-    tier_rules = TierRules.load(settings.tier_rules_path)
-    areas = table_for(settings.hotline_province, settings.areas_path)
-    if areas.province not in (None, settings.hotline_province):
-        raise ValueError(
-            f"the area table is {areas.province}'s, this subsystem {settings.hotline_province}'s"
-        )
+    or neither); `first_turn`: where the desk's rotation starts (random unless given)."""
+    rules = IntakeRules(TierRules.load(settings.tier_rules_path), FieldRules.load(settings.field_rules_path))
+    province = settings.hotline_province
+    areas = table_for(province, settings.areas_path)
+    if areas.province not in (None, province):
+        raise ValueError(f"the area table is {areas.province}'s, this subsystem {province}'s")
+    roster = roster_for(province, settings.duty_roster_path)
     store = unit is None or directory is None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=store)
     if directory is None:
@@ -50,7 +62,10 @@ def bootstrap(
     topics = settings.topics
     if areas.province is None:
         runtime.log.warning("no area table for this province: work orders carry no area (AREAS_PATH)")
-    handlers = IntakeHandlers(unit, directory, tier_rules, areas, topics, clock)
+    if roster.province is None:
+        runtime.log.warning("no duty roster: web and SMS contacts wait unowned (DUTY_ROSTER_PATH)")
+    turn = secrets.randbelow(1 << 16) if first_turn is None else first_turn
+    handlers = IntakeHandlers(unit, directory, rules, areas, roster, topics, clock, turn)
     runtime.consumer().subscribe(
         topics.contacts,
         {ContactReceivedV1: handlers.contacts_received},
@@ -61,7 +76,15 @@ def bootstrap(
         {CustomerProfileUpdatedV1: handlers.customer_profiles_updated},
         description="Customer profiles from the billing and CRM systems, through the gateway.",
     )
+    runtime.consumer().subscribe(
+        topics.workorder_actions,
+        {WorkOrderInfoSuppliedV1: handlers.info_supplied},
+        description="What agents did to work orders, through the gateway.",
+    )
     declare_publication(
-        runtime.broker, topics.workorders, [WorkOrderCreatedV1], "Work orders opened by intake."
+        runtime.broker,
+        topics.workorders,
+        [WorkOrderCreatedV1, WorkOrderInfoRequestedV1],
+        "Work orders opened by intake: created once complete, info requested while fields are missing.",
     )
     return Service(runtime, probe_app(runtime), handlers)

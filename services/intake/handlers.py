@@ -1,17 +1,24 @@
-"""Turning accepted contacts into stored work orders, and keeping the customer directory."""
+"""Turning accepted contacts into stored work orders, taking what agents supply, and keeping the
+customer directory."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from contracts.envelope import Envelope
-from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1
+from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1, WorkOrderInfoSuppliedV1
 from contracts.topics import Topics
 from plumbing.concurrency import gather_all
 from services.common.clock import Clock
+from services.common.errors import DomainError
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, newest_per_account
-from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder, china_date
+from services.intake.domain.duty import DutyRoster
+from services.intake.domain.work_order import IntakeRules, WorkOrder, china_date
 from services.intake.ports import CustomerDirectory, UnitFactory
+
+
+class UnknownWorkOrder(DomainError):
+    pass
 
 
 class IntakeHandlers:
@@ -19,15 +26,19 @@ class IntakeHandlers:
         self,
         unit: UnitFactory,
         directory: CustomerDirectory,
-        tier_rules: TierRules,
+        rules: IntakeRules,
         areas: AreaTable,
+        roster: DutyRoster,
         topics: Topics,
         clock: Clock,
+        first_turn: int = 0,
     ) -> None:
         self._unit = unit
         self._directory = directory
-        self._tier_rules = tier_rules
+        self._rules = rules
         self._areas = areas
+        self._roster = roster
+        self._turn = first_turn
         self._topics = topics
         self._clock = clock
 
@@ -40,15 +51,51 @@ class IntakeHandlers:
         )
         now = self._clock()
         today = china_date(now)
+        owners = self._owners([c for c in contacts if isinstance(c, ContactReceivedV1)], now)
         async with self._unit() as uow:
-            for envelope in envelopes:
+            for envelope, owner in zip(envelopes, owners, strict=True):
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
-                match = known.match(contact.account_number, contact.phone, self._tier_rules, today)
+                match = known.match(contact.account_number, contact.phone, self._rules.tiers, today)
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
-                order, created = WorkOrder.open(contact, now, match, self._tier_rules, area)
+                order, announced = WorkOrder.open(contact, now, match, self._rules, area, owner)
                 uow.work_orders.add(order)
-                uow.publish(created, self._topics.workorders, order, cause=envelope)
+                uow.publish(announced, self._topics.workorders, order, cause=envelope)
+
+    def _owners(self, contacts: list[ContactReceivedV1], now: datetime) -> list[str | None]:
+        """The agent who took each contact, else the desk's agent on duty whose turn it is; None when
+        nobody is on duty.
+
+        Each replica keeps its own turn (starting at a random one), so with k replicas an agent's share
+        is within k contacts of an even one. One turn shared through the store would need an atomic
+        increment, which the local store (FerretDB 1.x) does not give: concurrent updates of one
+        document there lose increments."""
+        on_duty = self._roster.on_duty(now) if self._roster.province else []
+        owners: list[str | None] = []
+        for contact in contacts:
+            if contact.agent is not None or not on_duty:
+                owners.append(contact.agent)
+                continue
+            owners.append(on_duty[self._turn % len(on_duty)])
+            self._turn += 1
+        return owners
+
+    async def info_supplied(self, envelopes: Sequence[Envelope]) -> None:
+        async with self._unit() as uow:
+            for envelope in envelopes:
+                supplied = envelope.data
+                assert isinstance(supplied, WorkOrderInfoSuppliedV1)
+                order = await uow.work_orders.get(supplied.work_order_id)
+                if order is None:
+                    raise UnknownWorkOrder(f"no work order {supplied.work_order_id} here")
+                area = None
+                if order.area is None and supplied.address:
+                    area = self._areas.resolve(supplied.address, None, None)
+                announced = order.supply(supplied, area, self._rules.fields)
+                if announced is None:
+                    continue  # a redelivery: taken before, its events sent or pending with the order
+                uow.work_orders.save(order)
+                uow.publish(announced, self._topics.workorders, order, cause=envelope)
 
     async def customer_profiles_updated(self, envelopes: Sequence[Envelope]) -> None:
         updates = [envelope.data for envelope in envelopes]

@@ -4,6 +4,7 @@ from pydantic import FilePath
 
 from plumbing.settings import ServiceSettings
 from services.intake.domain.tiers import DEFAULT_TIER_RULES
+from services.intake.domain.type_fields import DEFAULT_FIELD_RULES
 
 
 class IntakeSettings(ServiceSettings):
@@ -11,3 +12,8 @@ class IntakeSettings(ServiceSettings):
     # The province's supply areas (services/intake/domain/areas.py); default: the table shipped for the
     # province in services/intake/areas/, if there is one, else none (work orders then carry no area).
     areas_path: FilePath | None = None
+    field_rules_path: FilePath = Path(DEFAULT_FIELD_RULES)
+    # The desk's agents who take web and SMS contacts (services/intake/domain/duty.py); default: the one
+    # shipped for the province in services/intake/duty/, if there is one, else none (such contacts then
+    # wait unowned in the desk's queue).
+    duty_roster_path: FilePath | None = None

@@ -28,7 +28,13 @@ from tests.fakes import (
     RecordingPublisher,
 )
 
-CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
+CONTACT = {
+    "phone": "13926012345",
+    "description": "停电",
+    "type": "fault_repair",
+    "category": "no_power",
+    "address": "广州市天河区体育西路 1 号",
+}
 CHANNEL = "gd.channel.web"
 READER = "gd.supervisor"  # reads with every field masked
 

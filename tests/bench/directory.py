@@ -20,13 +20,15 @@ from contracts.events import ContactReceivedV1, CustomerKind
 from services.intake.customer_store import MongoCustomerDirectory, customer_document
 from services.intake.domain.customers import EMPTY_LOOKUP, CustomerProfile
 from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.type_fields import FieldRules
+from services.intake.domain.work_order import IntakeRules, WorkOrder
 from tests.bench.progress import log
 
 Document = dict[str, Any]
 BATCH, WRITERS = 2000, 4
 DECISION_BATCH = 100  # about what intake's consumer takes at once under load
 TIERS = TierRules.load()
+RULES = IntakeRules(TIERS, FieldRules.load())
 
 
 def bench_phone(n: int) -> str:
@@ -104,12 +106,12 @@ async def decisions(uri: str, database: str, customers: int, batches: int = 60) 
             found = await directory.lookup((), {c.phone for c in contacts})
             looked_up = time.perf_counter()
             for c in contacts:
-                WorkOrder.open(c, now, found.match(None, c.phone, TIERS, now.date()), TIERS)
+                WorkOrder.open(c, now, found.match(None, c.phone, TIERS, now.date()), RULES)
             with_directory += time.perf_counter() - began
             lookups.append((looked_up - began) * 1000)
             began = time.perf_counter()
             for c in contacts:
-                WorkOrder.open(c, now, EMPTY_LOOKUP.match(None, c.phone, TIERS, now.date()), TIERS)
+                WorkOrder.open(c, now, EMPTY_LOOKUP.match(None, c.phone, TIERS, now.date()), RULES)
             without += time.perf_counter() - began
     finally:
         await client.close()
@@ -140,4 +142,6 @@ def contact(now: datetime, n: int) -> ContactReceivedV1:
         phone=f"+86{bench_phone(n)}",
         description="停电",
         requested_type="fault_repair",
+        address="昆明市五华区人民中路 1 号",
+        category="no_power",
     )

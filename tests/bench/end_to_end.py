@@ -20,6 +20,7 @@ from tests.bench.profile import Profiles
 from tests.bench.progress import log
 
 DESCRIPTION = "家里宽带从今天早上开始无法上网，光猫LOS灯一直红色闪烁，固话也没有拨号音，请尽快派人上门维修。"
+ADDRESS = "广州市天河区体育西路 1 号"
 HTTP_TIMEOUT = 30.0
 UNKNOWN = 1_000_000  # numbers contacts come from when the directory is empty
 
@@ -52,7 +53,13 @@ async def post_contacts(
                     await asyncio.sleep(max(0.0, began + index / pace - time.monotonic()))
                 phone = bench_phone(index * 7919 % (known or UNKNOWN))
                 body = json.dumps(
-                    {"phone": phone, "type": WorkOrderType.FAULT_REPAIR.value, "description": DESCRIPTION}
+                    {
+                        "phone": phone,
+                        "type": WorkOrderType.FAULT_REPAIR.value,
+                        "category": "no_power",
+                        "address": ADDRESS,
+                        "description": DESCRIPTION,
+                    }
                 ).encode()
                 posted_at = time.monotonic()
                 try:

@@ -16,17 +16,18 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from contracts.events import ContactReceivedV1
+from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
 from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.routing import RuleTable
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.type_fields import FieldRules
+from services.intake.domain.work_order import IntakeRules, WorkOrder
 from tests.bench.directory import fill_directory
 from tests.bench.progress import log
 
-TIERS = TierRules.load()
+RULES = IntakeRules(TierRules.load(), FieldRules.load())
 
 Document = dict[str, Any]
 BATCH = 2000
@@ -46,8 +47,10 @@ def templates(province: str) -> tuple[Document, Document]:
         address="广州市天河区体育西路 1 号 3 栋 1201 房",
         description="家里整栋楼停电，冰箱里有药品，请尽快安排抢修。" * 4,
         requested_type="fault_repair",
+        category="no_power",
     )
-    order, created = WorkOrder.open(contact, now, None, TIERS)
+    order, created = WorkOrder.open(contact, now, None, RULES)
+    assert isinstance(created, WorkOrderCreatedV1), "the template lacks a field its type requires"
     dispatch, _ = Dispatch.open(created, RuleTable.load().route(order.type), now)
     stored = {"version": 1, "schema": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
     work_order = WorkOrderDocuments().to_document(order) | stored

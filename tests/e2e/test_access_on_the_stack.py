@@ -7,7 +7,7 @@ from uuid import uuid4
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
-from tests.support.running import Tap, eventually, running_subsystem
+from tests.support.running import FAULT, Tap, eventually, running_subsystem
 
 PROVINCE = "ln"
 
@@ -21,7 +21,12 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
         gateway = subsystem.gateway
         accepted = await gateway.post(
             "/v1/contacts/web",
-            json={"phone": "13904112345", "type": "fault_repair", "description": f"停电 {uuid4().hex}"},
+            json={
+                "phone": "13904112345",
+                "type": "fault_repair",
+                **FAULT,
+                "description": f"停电 {uuid4().hex}",
+            },
         )
         work_order_id = work_order_id_for(accepted.json()["id"])
         dispatched = await repair_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
@@ -76,6 +81,7 @@ async def test_readers_see_a_work_order_as_their_role_may_and_a_customer_learns_
                 "customer_name": "李四",
                 "address": "长春市朝阳区人民大街 1 号",
                 "type": "fault_repair",
+                "category": "no_power",
                 "description": f"停电 {uuid4().hex}",
             },
         )

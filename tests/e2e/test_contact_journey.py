@@ -24,6 +24,7 @@ async def test_a_web_complaint_is_dispatched_answered_texted_and_followed_up(sta
                 "phone": "13926012345",
                 "customer_name": "陈女士",
                 "type": "complaint",
+                "category": "billing",
                 "description": f"本月电费明显偏高，请核实 {uuid4().hex}",
             },
         )

@@ -36,6 +36,7 @@ async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: 
         contact = {
             "phone": phone,
             "type": "fault_repair",
+            "category": "no_power",
             "address": "广州市番禺区市桥街 8 号",
             "description": f"停电 {uuid4().hex}",
         }

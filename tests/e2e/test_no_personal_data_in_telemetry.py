@@ -22,7 +22,7 @@ from deploy.local.credentials import SIGNING_KEYS, channel_id, department_id, lo
 from deploy.local.watch import SmsInbox
 from plumbing.logs import QUIET_LIBRARIES, configure_logging
 from plumbing.telemetry import make_telemetry
-from tests.support.running import ALL_SERVICES, Tap, running_subsystem
+from tests.support.running import ALL_SERVICES, FAULT, Tap, running_subsystem
 
 PROVINCE = "gz"
 
@@ -76,7 +76,13 @@ async def test_a_journeys_logs_and_spans_hold_no_phone_name_words_texts_or_passw
         ):
             accepted = await subsystem.gateway.post(
                 "/v1/contacts/web",
-                json={"phone": phone, "customer_name": name, "type": "fault_repair", "description": words},
+                json={
+                    "phone": phone,
+                    "customer_name": name,
+                    "type": "fault_repair",
+                    **FAULT,
+                    "description": words,
+                },
             )
             work_order_id = work_order_id_for(accepted.json()["id"])
             dispatched = await repair_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")

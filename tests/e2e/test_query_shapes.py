@@ -8,7 +8,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
 from tests.support.query_shapes import recording_queries
-from tests.support.running import DATABASE_PREFIX, Tap, running_subsystem, until
+from tests.support.running import DATABASE_PREFIX, Tap, eventually, running_subsystem, until
 
 PROVINCE = "gs"
 TOPICS = Topics(PROVINCE)
@@ -47,7 +47,12 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 await until(stored, timeout=30)
             accepted = await subsystem.gateway.post(
                 "/v1/contacts/web",
-                json={"phone": "13909312345", "type": "complaint", "description": f"电费偏高 {uuid4().hex}"},
+                json={
+                    "phone": "13909312345",
+                    "type": "complaint",
+                    "category": "billing",
+                    "description": f"电费偏高 {uuid4().hex}",
+                },
             )
             work_order_id = work_order_id_for(accepted.json()["id"])
             dispatched = await business_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
@@ -68,6 +73,28 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 "/v1/audit", params={"from": minute, "principal": f"{PROVINCE}.channel.web"}
             )
             assert (audit.status_code, by_principal.status_code) == (200, 200)
+            # The desk: a contact that lacks its category waits in the desk's queue (no roster here)
+            # until an agent supplies it.
+            agent = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.agent']}"}
+            lacking = await subsystem.gateway.post(
+                "/v1/contacts/web", json={"phone": "13909312345", "type": "complaint", "description": "电费"}
+            )
+            waiting_id = work_order_id_for(lacking.json()["id"])
+
+            async def on_the_desks_list() -> bool:
+                listed = await subsystem.gateway.get(
+                    "/v1/owners/desk/work-orders", params={"needs_info": "true"}, headers=agent
+                )
+                return waiting_id in {w["work_order_id"] for w in listed.json()["work_orders"]}
+
+            await eventually(on_the_desks_list, timeout=30)
+            everything = await subsystem.gateway.get("/v1/owners/desk/work-orders", headers=agent)
+            assert everything.status_code == 200
+            supplied = await subsystem.gateway.post(
+                f"/v1/work-orders/{waiting_id}/info", json={"category": "tariff"}, headers=agent
+            )
+            assert supplied.status_code == 202
+            await business_desk.find_event(waiting_id, "hotline.workorder.dispatched.v1")
             await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
 
             def timers_ticked() -> bool:
@@ -78,5 +105,5 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
 
     collections = {query.collection for query in shapes.queries}
     assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
-    assert {"customers", "customer_phones"} <= collections
+    assert {"customers", "customer_phones", "case_files"} <= collections
     assert shapes.problems() == []

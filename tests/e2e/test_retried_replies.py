@@ -5,7 +5,7 @@ from uuid import uuid4
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.watch import SmsInbox
-from tests.support.running import Tap, eventually, running_subsystem
+from tests.support.running import FAULT, Tap, eventually, running_subsystem
 
 PROVINCE = "fj"
 TOPICS = Topics(PROVINCE)
@@ -21,7 +21,12 @@ async def test_retried_interim_and_final_replies_are_recorded_once_texted_once_a
     ):
         accepted = await subsystem.gateway.post(
             "/v1/contacts/web",
-            json={"phone": "13905912345", "type": "fault_repair", "description": f"整栋楼停电 {uuid4().hex}"},
+            json={
+                "phone": "13905912345",
+                "type": "fault_repair",
+                **FAULT,
+                "description": f"整栋楼停电 {uuid4().hex}",
+            },
         )
         work_order_id = work_order_id_for(accepted.json()["id"])
         dispatched = await repair_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")

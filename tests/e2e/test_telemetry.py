@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from plumbing.telemetry import Attr, Metric, Outcome, make_telemetry
-from tests.support.running import ALL_SERVICES, Tap, eventually, running_subsystem, until
+from tests.support.running import ALL_SERVICES, FAULT, Tap, eventually, running_subsystem, until
 
 PROVINCE = "zj"
 
@@ -28,7 +28,12 @@ async def test_one_trace_spans_gateway_intake_dispatch_and_notify(stack):
     ):
         accepted = await subsystem.gateway.post(
             "/v1/contacts/web",
-            json={"phone": "13957112345", "type": "fault_repair", "description": f"小区停电 {uuid4().hex}"},
+            json={
+                "phone": "13957112345",
+                "type": "fault_repair",
+                **FAULT,
+                "description": f"小区停电 {uuid4().hex}",
+            },
         )
         work_order_id = work_order_id_for(accepted.json()["id"])
         await notifications.find_event(work_order_id, "hotline.notification.sent.v1")
@@ -84,7 +89,12 @@ async def test_each_service_reports_records_batches_latencies_dead_letters_and_t
     ):
         accepted = await subsystem.gateway.post(
             "/v1/contacts/web",
-            json={"phone": "13904112345", "type": "fault_repair", "description": f"停电 {uuid4().hex}"},
+            json={
+                "phone": "13904112345",
+                "type": "fault_repair",
+                **FAULT,
+                "description": f"停电 {uuid4().hex}",
+            },
         )
         invalid = await subsystem.gateway.post("/v1/contacts/web", json={"phone": "", "type": "nope"})
         assert (accepted.status_code, invalid.status_code) == (202, 422)

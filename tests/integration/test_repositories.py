@@ -32,13 +32,15 @@ from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, ReplyNote
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.type_fields import FieldRules
+from services.intake.domain.work_order import IntakeRules, WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
 from tests.support.running import Tap, database_name
 
 TIERS = TierRules.load()
+RULES = IntakeRules(TIERS, FieldRules.load())
 
 PROVINCE = "gx"
 SOURCE = "/hotline/province/gx/test"
@@ -68,12 +70,13 @@ def a_contact(**changes: object) -> ContactReceivedV1:
         "address": "南宁市青秀区民族大道 1 号",
         "description": "路灯不亮",
         "requested_type": "fault_repair",
+        "category": "no_power",
     }
     return ContactReceivedV1.model_validate(fields | changes)
 
 
 def a_work_order() -> WorkOrderCreatedV1:
-    return WorkOrder.open(a_contact(), NOW, None, TIERS)[1]
+    return WorkOrder.open(a_contact(), NOW, None, RULES)[1]
 
 
 async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store):
@@ -105,7 +108,7 @@ async def test_a_work_order_read_back_from_the_store_equals_the_one_written(stor
     database, broker = store
     collection = database[f"work_orders_{uuid4().hex[:8]}"]
     order, _ = WorkOrder.open(
-        a_contact(channel="sms", requested_type=None, customer_name=None), NOW, None, TIERS
+        a_contact(channel="sms", requested_type=None, customer_name=None), NOW, None, RULES
     )
     repository = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
     async with UnitOfWork(SOURCE, [repository]):
@@ -148,7 +151,7 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
     topic = f"{PROVINCE}.test.repository.{uuid4().hex[:8]}"
     contact = a_contact()
     first = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
-    order, created = WorkOrder.open(contact, NOW, None, TIERS)
+    order, created = WorkOrder.open(contact, NOW, None, RULES)
     unit = UnitOfWork(SOURCE, [first])
     first.add(order)
     first_event_id = unit.publish(created, topic, order)
@@ -156,7 +159,7 @@ async def test_adding_an_aggregate_stored_before_publishes_what_the_first_write_
 
     async with Tap(stack, topic) as tap:
         again = MongoRepository(collection, OutboxRelay(collection, broker), WorkOrderDocuments())
-        redelivered, created_again = WorkOrder.open(contact, NOW, None, TIERS)
+        redelivered, created_again = WorkOrder.open(contact, NOW, None, RULES)
         async with UnitOfWork(SOURCE, [again]) as uow:
             again.add(redelivered)
             uow.publish(created_again, topic, redelivered)

@@ -5,6 +5,7 @@ from uuid import uuid4
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 
+from contracts.events import ContactReceivedV1
 from contracts.topics import Topics
 from tests.support.running import Tap, running_subsystem
 
@@ -28,7 +29,8 @@ async def test_a_contact_read_back_from_the_broker_decodes_with_the_cloudevents_
     assert event.get_type() == "hotline.contact.received.v1"
     assert event.get_source() == "/hotline/province/hb/gateway"
     assert event.get_subject() == contact_id
-    assert event.get_dataschema() == "urn:hotline:schema:hotline.contact.received.v1:1.1"
+    version = ContactReceivedV1.schema_version()
+    assert event.get_dataschema() == f"urn:hotline:schema:hotline.contact.received.v1:{version}"
     assert event.get_time() is not None
     assert event.get_data()["phone"] == "+8613871234567"
     assert headers["content-type"] == b"application/json"

@@ -18,7 +18,16 @@ from tests.support.stack import Stack
 
 ALL_SERVICES = tuple(entry.name for entry in SERVICES)
 
-__all__ = ["ALL_SERVICES", "Subsystem", "Tap", "ensure_topic", "eventually", "running_subsystem", "until"]
+__all__ = [
+    "ALL_SERVICES",
+    "FAULT",
+    "Subsystem",
+    "Tap",
+    "ensure_topic",
+    "eventually",
+    "running_subsystem",
+    "until",
+]
 
 
 async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -113,3 +122,7 @@ async def running_subsystem(
             # The ASGI transport runs no lifespan: the runtime is started here instead.
             await running.enter_async_context(service.runtime.running())
         yield subsystem
+
+
+# What a posted fault repair needs besides its description (intake's field rules) to be dispatched.
+FAULT = {"category": "no_power", "address": "中山路 1 号"}

@@ -25,7 +25,8 @@ def test_an_event_travels_as_a_binary_mode_cloudevent_keyed_by_its_aggregate():
     assert headers["ce_type"] == "hotline.contact.received.v1"
     assert headers["ce_source"] == "/hotline/province/gd/gateway"
     assert headers["ce_subject"] == "C-42"
-    assert headers["ce_dataschema"] == "urn:hotline:schema:hotline.contact.received.v1:1.1"
+    version = ContactReceivedV1.schema_version()
+    assert headers["ce_dataschema"] == f"urn:hotline:schema:hotline.contact.received.v1:{version}"
     assert headers["content-type"] == "application/json"
     assert headers["ce_time"].endswith("Z")
     assert message.key == b"C-42"

@@ -15,7 +15,7 @@ from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fakes import REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles
+from tests.fakes import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles
 
 PRINCIPALS = ensure_local_credentials()
 
@@ -43,7 +43,7 @@ def app_with(publisher: object, trail=None, cases=None, **overrides: object):
         access,
         trail or InMemoryAuditTrail(),
         Readers(
-            cases or InMemoryCaseFiles(REPAIR_CASE),
+            cases or InMemoryCaseFiles(REPAIR_CASE, NEEDS_INFO_CASE),
             FieldAccess.load(settings.gateway_field_access_path),
             settings.gateway_lookup_attempts_rate,
         ),

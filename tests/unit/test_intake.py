@@ -9,7 +9,8 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.customers import CustomerProfile
 from services.intake.domain.home_region import home_region
 from services.intake.domain.tiers import TierRules
-from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
+from services.intake.domain.type_fields import FieldRules
+from services.intake.domain.work_order import IntakeRules, WorkOrder, WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import IntakeUnit
 from services.intake.settings import IntakeSettings
@@ -23,7 +24,7 @@ from tests.fakes import (
     source_of,
 )
 
-TIERS = TierRules.load()
+RULES = IntakeRules(TierRules.load(), FieldRules.load())
 
 
 def a_contact(**changes) -> ContactReceivedV1:
@@ -36,6 +37,8 @@ def a_contact(**changes) -> ContactReceivedV1:
         "customer_name": "张三",
         "description": "家里停电了",
         "requested_type": "fault_repair",
+        "address": "广州市天河区体育西路1号",
+        "category": "no_power",
     } | changes
     return ContactReceivedV1.model_validate(fields)
 
@@ -45,6 +48,7 @@ def intake(
     clock: FakeClock | None = None,
     *known: CustomerProfile,
     directory: InMemoryCustomerDirectory | None = None,
+    **settings_changes: object,
 ) -> IntakeHandlers:
     """Intake on fakes; the directory holds `known` unless one is given."""
 
@@ -52,8 +56,14 @@ def intake(
         return IntakeUnit(source_of("intake"), InMemoryRepository(store))
 
     directory = directory or InMemoryCustomerDirectory(*known)
-    settings = IntakeSettings(**UNIT_SETTINGS)
-    return bootstrap(settings, unit=unit, directory=directory, clock=clock or FakeClock()).handlers
+    settings = IntakeSettings(**UNIT_SETTINGS | settings_changes)
+    return bootstrap(
+        settings,
+        unit=unit,
+        directory=directory,
+        first_turn=0,
+        clock=clock or FakeClock(),
+    ).handlers
 
 
 def test_a_callers_home_region_comes_from_the_number():
@@ -67,20 +77,20 @@ def test_a_number_with_no_known_region_has_no_home_province():
 
 
 def test_a_contact_opens_a_work_order_of_the_type_the_customer_picked():
-    order, created = WorkOrder.open(a_contact(), datetime.now(UTC), None, TIERS)
+    order, created = WorkOrder.open(a_contact(), datetime.now(UTC), None, RULES)
     assert order.type is WorkOrderType.FAULT_REPAIR
     assert order.customer.home_province == "gd"
     assert created.customer.name == "张三"
 
 
 def test_a_contact_with_no_category_starts_as_a_consultation():
-    order, _ = WorkOrder.open(a_contact(requested_type=None), datetime.now(UTC), None, TIERS)
+    order, _ = WorkOrder.open(a_contact(requested_type=None), datetime.now(UTC), None, RULES)
     assert order.type is WorkOrderType.CONSULTATION
 
 
 def test_an_anonymous_report_does_not_carry_the_reporters_name():
     order, created = WorkOrder.open(
-        a_contact(anonymous=True, requested_type="report"), datetime.now(UTC), None, TIERS
+        a_contact(anonymous=True, requested_type="report"), datetime.now(UTC), None, RULES
     )
     assert order.customer.name is None
     assert created.customer.name is None

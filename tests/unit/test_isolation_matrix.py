@@ -88,6 +88,20 @@ RULES = {
     ("POST", "/v1/customer-imports"): Rule(
         "/v1/customer-imports", None, frozenset({("billing", "own")}), status=200, csv=EXPORT
     ),
+    # WO-2 is a gd fault repair gd.agent owns, waiting for its fault category.
+    ("GET", "/v1/owners/{owner}/work-orders"): Rule(
+        "/v1/owners/gd.agent/work-orders",
+        None,
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        status=200,
+        publishes=0,
+    ),
+    ("POST", "/v1/work-orders/{work_order_id}/info"): Rule(
+        "/v1/work-orders/WO-2/info",
+        {"category": "no_power"},
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
+    ),
     # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",

@@ -1,16 +1,32 @@
-"""The work order a contact opens: its type, its customer (the directory's standing, the home region
-from the number), its history."""
+"""The work order a contact opens: its type and the fields its type needs, its customer (the
+directory's standing, the home region from the number), its owner, its history.
+
+A work order its type's required fields are missing from waits in `needs_info` for its owner; it is
+announced as created (for dispatch) only once complete.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from contracts.events import Area, Channel, ContactReceivedV1, Customer, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import (
+    Area,
+    Channel,
+    ContactReceivedV1,
+    Customer,
+    MissingField,
+    WorkOrderCreatedV1,
+    WorkOrderInfoRequestedV1,
+    WorkOrderInfoSuppliedV1,
+    WorkOrderType,
+)
 from contracts.ids import work_order_id_for
+from services.common.errors import DomainError
 from services.common.working_days import CHINA_TIME
 from services.intake.domain.customers import Match
 from services.intake.domain.home_region import home_region
 from services.intake.domain.tiers import TierRules
+from services.intake.domain.type_fields import FieldRules, Given
 
 # Contacts whose channel lets nobody pick a category (SMS, most voice) start as consultations;
 # the owning agent reclassifies them.
@@ -18,7 +34,23 @@ DEFAULT_TYPE = WorkOrderType.CONSULTATION
 
 
 class WorkOrderStatus(StrEnum):
+    NEEDS_INFO = "needs_info"
     OPEN = "open"
+
+
+Announced = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1
+
+
+class NothingMissing(DomainError):
+    """Fields were supplied for a work order that lacks none (any more)."""
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """The operator's rules a work order is opened by."""
+
+    tiers: TierRules
+    fields: FieldRules
 
 
 def china_date(moment: datetime) -> date:
@@ -31,6 +63,8 @@ class HistoryEntry:
     at: datetime
     action: str
     by: str
+    note: str | None = None
+    ref: str | None = None  # the action's id, for a step an action caused: a redelivery is known by it
 
 
 @dataclass
@@ -47,6 +81,11 @@ class WorkOrder:
     description: str
     anonymous: bool
     area: Area | None = None
+    category: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+    location: bool = False
+    owner: str | None = None
+    missing: list[MissingField] = field(default_factory=list)
     status: WorkOrderStatus = WorkOrderStatus.OPEN
     history: list[HistoryEntry] = field(default_factory=list)
     version: int = 0
@@ -57,17 +96,19 @@ class WorkOrder:
         contact: ContactReceivedV1,
         now: datetime,
         known: Match | None,
-        rules: TierRules,
+        rules: IntakeRules,
         area: Area | None = None,
-    ) -> tuple["WorkOrder", WorkOrderCreatedV1]:
+        owner: str | None = None,
+    ) -> tuple["WorkOrder", Announced]:
         """`known`: the directory's entry for the contact's account or number, if any; `area`: the
-        supply area its location or address lies in."""
+        supply area its location or address lies in; `owner`: the agent who took it, or the one of the
+        desk's agents on duty whose turn it is."""
         region = home_region(contact.phone)
         # A sealed reporter is never tied to an account: not even their tier may hint at who they are.
         if contact.anonymous:
             known = None
         profile = known.profile if known else None
-        standing = profile.standing(rules, china_date(now)) if profile else rules.unknown()
+        standing = profile.standing(rules.tiers, china_date(now)) if profile else rules.tiers.unknown()
         # Only an account the contact is certainly about lends the work order its number, name and kind;
         # a number several accounts share lends only the queue position.
         certain = known.profile if known is not None and known.certain else None
@@ -99,12 +140,70 @@ class WorkOrder:
             description=contact.description,
             anonymous=contact.anonymous,
             area=area,
-            history=[HistoryEntry(at=now, action="created", by="intake")],
+            category=contact.category,
+            details=dict(contact.details),
+            location=contact.latitude is not None,
+            owner=owner,
+            history=[HistoryEntry(at=now, action="created", by="intake", note=_owned_by(owner))],
         )
-        return order, order.created()
+        return order, order._check(rules.fields, now)
+
+    def supply(
+        self, supplied: WorkOrderInfoSuppliedV1, area: Area | None, fields: FieldRules
+    ) -> Announced | None:
+        """Take what an agent supplied; `area`: where a newly given address lies, if the work order had
+        none. None for an action taken before; refused (dead letter) once nothing is missing: the
+        gateway offers this only before."""
+        if any(step.ref == supplied.action_id for step in self.history):
+            return None
+        if self.status is not WorkOrderStatus.NEEDS_INFO:
+            raise NothingMissing(f"work order {self.id} lacks no field: nothing to supply")
+        own = {
+            "category": supplied.category,
+            "address": supplied.address,
+            "account_number": supplied.account_number,
+        }
+        for field_name, value in own.items():
+            if value is not None:
+                setattr(self, field_name, value)
+        # A sealed reporter's name is never stored, whoever supplies it.
+        name = None if self.anonymous else supplied.customer_name
+        if name is not None:
+            self.customer = self.customer.model_copy(update={"name": name})
+        self.details = self.details | supplied.details
+        self.area = self.area or area
+        names = [key for key, value in own.items() if value is not None] + list(supplied.details)
+        names += ["customer_name"] if name is not None else []
+        note = ", ".join(sorted(names))
+        self.history.append(HistoryEntry(supplied.at, "info supplied", supplied.by, note, supplied.action_id))
+        return self._check(fields, supplied.at)
+
+    def _check(self, fields: FieldRules, now: datetime) -> Announced:
+        """Complete: open for dispatch; else in needs_info, listing what is missing."""
+        self.missing = fields.missing(self.type, self._given())
+        if self.missing:
+            self.status = WorkOrderStatus.NEEDS_INFO
+            missing = ", ".join(m.name for m in self.missing)
+            self.history.append(HistoryEntry(now, "info requested", "intake", missing))
+            return WorkOrderInfoRequestedV1.model_validate(self._announced() | {"missing": self.missing})
+        self.status = WorkOrderStatus.OPEN
+        return self.created()
+
+    def _given(self) -> Given:
+        return Given(
+            category=self.category,
+            address=self.address,
+            account_number=self.account_number,
+            customer_name=self.customer.name,
+            location=self.location,
+            details=self.details,
+        )
 
     def created(self) -> WorkOrderCreatedV1:
-        return WorkOrderCreatedV1(
+        return WorkOrderCreatedV1.model_validate(self._announced())
+
+    def _announced(self) -> dict[str, object]:
+        return dict(
             work_order_id=self.id,
             contact_id=self.contact_id,
             province=self.province,
@@ -117,4 +216,11 @@ class WorkOrder:
             description=self.description,
             anonymous=self.anonymous,
             area=self.area,
+            category=self.category,
+            details=self.details,
+            owner=self.owner,
         )
+
+
+def _owned_by(owner: str | None) -> str:
+    return f"owner {owner}" if owner else "no agent on duty: in the desk's queue"

@@ -1,0 +1,29 @@
+"""What agents do to a work order through the gateway, for intake (which owns it) to apply."""
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.events.base import Event
+
+
+class WorkOrderInfoSuppliedV1(Event):
+    """An agent supplied fields a work order in `needs_info` lacked; intake checks them again and opens
+    it for dispatch once nothing is missing. Fields not given are left as they were."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.info.supplied.v1"
+
+    action_id: str = Field(description="Gateway-assigned; stable for a retried post with the same key.")
+    work_order_id: str
+    province: str
+    by: str = Field(description="The principal who supplied them (the owner, or a supervisor).")
+    at: datetime
+    category: str | None = None
+    address: str | None = None
+    account_number: str | None = None
+    customer_name: str | None = None
+    details: dict[str, str] = Field(default_factory=dict, description="Per-type fields by name.")
+
+    def subject(self) -> str:
+        return self.work_order_id

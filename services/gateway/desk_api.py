@@ -1,0 +1,126 @@
+"""The agents' desk: each owner's list of work orders (the desk's queue for those nobody owns yet), and
+supplying the fields a work order in `needs_info` lacks, which intake checks again and, once nothing is
+missing, opens for dispatch. Lists are read from the case files; every list shown and every field
+supplied is in the audit trail."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.events import WorkOrderInfoSuppliedV1
+from services.gateway.audit import AuditWriter
+from services.gateway.case_files import CaseFiles
+from services.gateway.desk_access import may_list, may_work_on
+from services.gateway.posts import IdempotencyKey, Published, publish_audited, stable_id
+from services.gateway.privacy import FieldAccess, show
+from services.gateway.problems import Conflict
+from services.gateway.reading import may_unseal
+from services.gateway.schemas import Accepted, Category, Details, Problem, Text, WorkOrderShown
+from services.gateway.work_order_api import WorkOrderId, shown_as
+
+Owner = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="An agent's principal id, or `desk` for the work orders nobody owns yet.",
+    ),
+]
+
+
+class InfoSupplied(BaseModel):
+    """Fields a work order lacked; those not given stay as they were."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    category: Category | None = None
+    address: Text | None = Field(default=None, min_length=1, max_length=300)
+    account_number: Text | None = Field(default=None, min_length=1, max_length=64)
+    customer_name: Text | None = Field(
+        default=None, min_length=1, max_length=100, description="Never kept for a sealed report."
+    )
+    details: Details = {}
+
+    @model_validator(mode="after")
+    def _something(self) -> "InfoSupplied":
+        if not (self.model_dump(exclude_none=True, exclude={"details"}) or self.details):
+            raise ValueError("supply at least one field")
+        return self
+
+
+class WorkOrderList(BaseModel):
+    owner: str
+    work_orders: list[WorkOrderShown] = Field(description="Oldest first.")
+    more: bool = Field(description="More are on the list than the limit let through.")
+
+
+def add_desk_api(
+    app: FastAPI,
+    Authenticated: Any,
+    cases: CaseFiles,
+    rules: FieldAccess,
+    publishing: tuple[Any, AuditWriter, str],
+    province: str,
+) -> None:
+    publisher, audit, actions_topic = publishing
+    answers: dict[int | str, dict[str, Any]] = {
+        s: {"model": Problem} for s in (401, 403, 404, 409, 422, 429, 503)
+    }
+
+    @app.get("/v1/owners/{owner}/work-orders", responses=answers, name="desk.list")
+    async def list_work_orders(
+        request: Request,
+        owner: Owner,
+        caller: Authenticated,
+        needs_info: Annotated[bool, Query(description="Only those waiting for fields.")] = False,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> WorkOrderList:
+        """An owner's work orders: an agent lists its own and the desk's, a supervisor anyone's."""
+        principal, queue = may_list(caller, province, owner)
+        found = await cases.on_list(queue, needs_info, limit + 1)
+        unseal = may_unseal(caller)
+        shown = [(case, show(case.facts, principal.role, unseal, rules)) for case in found[:limit]]
+        clear = sorted({name for _, s in shown for name in s.clear})
+        entry = audit.entry(
+            request,
+            caller,
+            outcome="accepted",
+            status=200,
+            resource=f"owners/{owner}",
+            shown=clear,
+            unsealed=any(s.unsealed for _, s in shown),
+        )
+        await audit.record(entry)  # no record, no read
+        listed = [shown_as(case, s) for case, s in shown]
+        return WorkOrderList(owner=owner, work_orders=listed, more=len(found) > limit)
+
+    @app.post("/v1/work-orders/{work_order_id}/info", status_code=202, responses=answers, name="desk.supply")
+    async def supply_info(
+        request: Request,
+        work_order_id: WorkOrderId,
+        supplied: InfoSupplied,
+        caller: Authenticated,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        """Supply what a work order in `needs_info` lacks: its owner, any agent while the desk holds
+        it, or a supervisor. One that lacks nothing is 409."""
+        case = await cases.find(work_order_id)
+        principal = may_work_on(caller, province, case)
+        assert case is not None
+        if case.status != "needs_info":
+            raise Conflict(f"work order {work_order_id} is {case.status}: it lacks no field")
+        scope = f"info:{principal.id}"
+        action_id = stable_id("A", scope, idempotency_key)
+        event = WorkOrderInfoSuppliedV1(
+            action_id=action_id,
+            work_order_id=work_order_id,
+            province=province,
+            by=principal.id,
+            at=datetime.now(UTC),
+            **supplied.model_dump(),
+        )
+        published = Published(event, actions_topic, action_id, scope, idempotency_key)
+        return await publish_audited(publisher, audit, request, caller, published)

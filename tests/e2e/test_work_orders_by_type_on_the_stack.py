@@ -1,0 +1,67 @@
+"""On the real stack: a complaint posted without the business it is about waits in needs_info on its
+owner's list (the desk's agent on duty), its owner supplies the category through the gateway, and only
+then is it dispatched (issue: intake in depth, work orders by type)."""
+
+import json
+from pathlib import Path
+from uuid import uuid4
+
+from contracts.ids import work_order_id_for
+from contracts.topics import Topics
+from deploy.local.credentials import local_keys
+from tests.support.running import Tap, eventually, running_subsystem
+
+PROVINCE = "nx"
+AGENT = f"{PROVINCE}.agent"
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+async def test_a_complaint_without_its_business_waits_for_its_owner_and_is_dispatched_once_supplied(
+    stack, tmp_path: Path
+):
+    roster = tmp_path / "roster.json"
+    always = [{"start": "00:00", "end": "00:00"}]  # overnight into itself: all day, every day
+    roster.write_text(json.dumps({"province": PROVINCE, "agents": [{"id": AGENT, "shifts": always}]}))
+    settings = {"DUTY_ROSTER_PATH": str(roster)}
+    async with (
+        running_subsystem(stack, PROVINCE, settings=settings) as subsystem,
+        Tap(stack, Topics(PROVINCE).department("business")) as business_desk,
+    ):
+        gateway = subsystem.gateway
+        accepted = await gateway.post(
+            "/v1/contacts/web",
+            json={"phone": "13909512345", "type": "complaint", "description": f"电费偏高 {uuid4().hex}"},
+        )
+        work_order_id = work_order_id_for(accepted.json()["id"])
+        waiting_list = f"/v1/owners/{AGENT}/work-orders"
+
+        async def listed() -> dict[str, object] | None:
+            answer = await gateway.get(waiting_list, params={"needs_info": "true"}, headers=as_(AGENT))
+            mine = [w for w in answer.json()["work_orders"] if w["work_order_id"] == work_order_id]
+            return mine[0] if mine else None
+
+        waiting = await eventually(listed, timeout=30)
+        assert (waiting["status"], waiting["owner"]) == ("needs_info", AGENT)
+        assert [m["name"] for m in waiting["missing"]] == ["category"]  # type: ignore[index]
+
+        supplied = await gateway.post(
+            f"/v1/work-orders/{work_order_id}/info", json={"category": "billing"}, headers=as_(AGENT)
+        )
+        assert supplied.status_code == 202
+        await business_desk.find_event(work_order_id, "hotline.workorder.dispatched.v1")
+
+        async def dispatched() -> dict[str, object] | None:
+            answer = await gateway.get(f"/v1/work-orders/{work_order_id}", headers=as_(AGENT))
+            body = answer.json()
+            return body if body.get("status") == "dispatched" and body.get("category") else None
+
+        read = await eventually(dispatched, timeout=30)
+        assert (read["category"], read["owner"], read["missing"]) == ("billing", AGENT, [])
+        assert await listed() is None, "off the list of those waiting for fields"
+        again = await gateway.post(
+            f"/v1/work-orders/{work_order_id}/info", json={"category": "tariff"}, headers=as_(AGENT)
+        )
+        assert again.status_code == 409

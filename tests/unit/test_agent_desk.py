@@ -1,0 +1,114 @@
+"""The agents' desk at the gateway: each owner's list of work orders, kept from intake's events, and the
+fields supplied for a work order waiting in needs_info, put on the bus for intake."""
+
+from dataclasses import replace
+
+import httpx
+
+from contracts.events import WorkOrderCreatedV1, WorkOrderInfoRequestedV1, WorkOrderInfoSuppliedV1
+from deploy.local.credentials import local_keys
+from services.gateway.handlers import GatewayHandlers
+from tests.fakes import (
+    NEEDS_INFO_CASE,
+    REPAIR_CASE,
+    InMemoryAuditTrail,
+    InMemoryCaseFiles,
+    InMemoryStore,
+    RecordingPublisher,
+    envelope_of,
+)
+from tests.unit.test_gateway import app_with
+from tests.unit.test_intake import a_contact, intake
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
+
+
+async def call(method: str, path: str, principal: str, cases: InMemoryCaseFiles | None = None, **body):
+    publisher = RecordingPublisher()
+    transport = httpx.ASGITransport(app=app_with(publisher, cases=cases))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        answer = await client.request(method, path, headers=as_(principal), **body)
+    return answer, publisher
+
+
+async def test_an_agent_lists_the_work_orders_waiting_on_it_with_what_each_lacks():
+    answer, publisher = await call("GET", "/v1/owners/gd.agent/work-orders?needs_info=true", "gd.agent")
+    assert answer.status_code == 200
+    [listed] = answer.json()["work_orders"]
+    assert (listed["work_order_id"], listed["status"], listed["owner"]) == ("WO-2", "needs_info", "gd.agent")
+    assert listed["missing"] == [{"name": "category", "reason": "a fault_repair needs it"}]
+    assert answer.json()["more"] is False
+    [audited] = publisher.audited
+    assert (audited.resource, audited.status) == ("owners/gd.agent", 200)
+
+
+async def test_an_agent_may_not_list_another_agents_work_orders_but_a_supervisor_may():
+    refused, _ = await call("GET", "/v1/owners/gd.agent/work-orders", "gd.agent.day-1")
+    assert refused.status_code == 403
+    allowed, _ = await call("GET", "/v1/owners/gd.agent/work-orders", "gd.supervisor")
+    assert [w["work_order_id"] for w in allowed.json()["work_orders"]] == ["WO-2"]
+
+
+async def test_the_desks_queue_lists_what_nobody_owns_and_any_agent_may_read_it():
+    unowned = replace(NEEDS_INFO_CASE, facts=replace(NEEDS_INFO_CASE.facts, work_order_id="WO-3", owner=None))
+    cases = InMemoryCaseFiles(REPAIR_CASE, NEEDS_INFO_CASE, unowned)
+    answer, _ = await call("GET", "/v1/owners/desk/work-orders", "gd.agent.day-1", cases)
+    assert [w["work_order_id"] for w in answer.json()["work_orders"]] == ["WO-3"]
+
+
+async def test_the_owner_supplies_a_missing_field_and_intake_is_told_on_the_actions_topic():
+    answer, publisher = await call(
+        "POST",
+        "/v1/work-orders/WO-2/info",
+        "gd.agent",
+        json={"category": "no_power", "details": {"meter_number": "M-0042"}},
+    )
+    assert answer.status_code == 202
+    [supplied] = publisher.published
+    assert isinstance(supplied, WorkOrderInfoSuppliedV1)
+    assert (supplied.work_order_id, supplied.by, supplied.category) == ("WO-2", "gd.agent", "no_power")
+    assert supplied.details == {"meter_number": "M-0042"}
+    assert publisher.topics == ["gd.workorder-actions"]
+
+
+async def test_supplying_fields_is_refused_for_another_agents_work_order_and_one_that_lacks_none():
+    others, publisher = await call(
+        "POST", "/v1/work-orders/WO-2/info", "gd.agent.day-1", json={"category": "x"}
+    )
+    assert others.status_code == 403
+    complete, _ = await call("POST", "/v1/work-orders/WO-1/info", "gd.agent", json={"category": "no_power"})
+    assert complete.status_code == 409
+    assert complete.headers["content-type"] == "application/problem+json"
+    assert publisher.published == []
+
+
+async def test_supplying_nothing_or_a_badly_named_detail_is_422_naming_it():
+    empty, _ = await call("POST", "/v1/work-orders/WO-2/info", "gd.agent", json={})
+    assert empty.status_code == 422
+    bad, _ = await call("POST", "/v1/work-orders/WO-2/info", "gd.agent", json={"details": {"Bad Key": "x"}})
+    assert bad.status_code == 422
+    assert "details" in bad.json()["errors"][0]["field"]
+
+
+async def test_the_case_file_waits_in_needs_info_until_intake_announces_the_work_order_complete():
+    store: InMemoryStore = InMemoryStore()
+    contact = a_contact(category=None)
+    handlers = intake(store)
+    await handlers.contacts_received([envelope_of(contact)])
+    [(_, requested)] = store.bus.published
+    assert isinstance(requested.data, WorkOrderInfoRequestedV1)
+    cases = InMemoryCaseFiles()
+    gateway = GatewayHandlers(InMemoryAuditTrail(), cases)
+    await gateway.work_orders_opened([requested])
+    case = await cases.find(requested.subject)
+    assert case is not None
+    assert case.status == "needs_info"
+    completed = requested.data.model_dump(exclude={"missing"}) | {"category": "no_power"}
+    created = envelope_of(WorkOrderCreatedV1.model_validate(completed))
+    await gateway.work_orders_opened([created])
+    case = await cases.find(requested.subject)
+    assert case is not None
+    assert (case.status, case.facts.category) == ("open", "no_power")
+    assert await cases.on_list(case.facts.queue, True, 10) == []
