@@ -35,13 +35,14 @@ class Topics:
 
     @property
     def workorders(self) -> str:
-        """WorkOrderCreated (complete, for dispatch) and WorkOrderInfoRequested (fields missing): intake
-        -> dispatch and the gateway, key work_order_id."""
+        """WorkOrderCreated (complete, for dispatch), WorkOrderInfoRequested (fields missing) and
+        WorkOrderOwnerChanged: intake -> dispatch and the gateway, key work_order_id."""
         return f"{self.prefix}.workorders"
 
     @property
     def workorder_actions(self) -> str:
-        """WorkOrderInfoSupplied: agents (via the gateway) -> intake, key work_order_id."""
+        """WorkOrderInfoSupplied and WorkOrderHandoverRequested: agents (via the gateway) -> intake, key
+        work_order_id."""
         return f"{self.prefix}.workorder-actions"
 
     def department(self, department: str) -> str:

@@ -6,17 +6,16 @@ document mapping is tested against the real store.
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event, WorkOrderType
+from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event
 from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -222,83 +221,3 @@ class RecordingPublisher:
     async def publish_many(self, events: Sequence[tuple[Event, str | None]], topic: str) -> None:
         for event, event_id in events:
             await self.publish(event, topic, event_id=event_id)
-
-
-class InMemoryCaseFiles:
-    """The gateway's case files in a dict, merged the way the store merges them (kept in arrival
-    order; the store's adapter sorts dispatches and replies by time)."""
-
-    def __init__(self, *known: CaseFile) -> None:
-        self.files = {case.facts.work_order_id: case for case in known}
-        self.early_replies: dict[str, list[ReplyNote]] = {}
-
-    async def record(self, changes: CaseChanges) -> None:
-        for facts in changes.opened:
-            self._merge(facts)
-        for facts, note in changes.dispatched:
-            case = self._merge(facts)
-            if note not in case.dispatches:
-                self.files[facts.work_order_id] = replace(case, dispatches=(*case.dispatches, note))
-        for work_order_id, reply in changes.replied:
-            known = self.files.get(work_order_id)
-            if known is None:  # kept until its work order is known, as the store's upsert keeps it
-                self.early_replies.setdefault(work_order_id, []).append(reply)
-            elif reply not in known.replies:
-                self.files[work_order_id] = replace(known, replies=(*known.replies, reply))
-
-    def _merge(self, facts: CaseFacts) -> CaseFile:
-        old = self.files.get(facts.work_order_id)
-        if old is not None:
-            given = {name: value for name, value in vars(facts).items() if value is not None}
-            facts = replace(old.facts, **given)
-        early = tuple(self.early_replies.pop(facts.work_order_id, []))
-        case = replace(old, facts=facts) if old else CaseFile(facts, replies=early)
-        self.files[facts.work_order_id] = case
-        return case
-
-    async def find(self, work_order_id: str) -> CaseFile | None:
-        return self.files.get(work_order_id)
-
-    async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
-        listed = [
-            case
-            for case in self.files.values()
-            if case.facts.missing is not None
-            and case.facts.queue == queue
-            and (bool(case.facts.missing) or not needs_info)
-        ]
-        return sorted(listed, key=lambda case: (case.facts.created_at or OPENED, case.facts.work_order_id))[
-            :limit
-        ]
-
-
-OPENED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-# A gd fault repair sent to the repair department (dispatch WO-1-D1), as the gateway's case files hold it.
-REPAIR_CASE = CaseFile(
-    CaseFacts(
-        work_order_id="WO-1",
-        province="gd",
-        type=WorkOrderType.FAULT_REPAIR,
-        description="家里停电了",
-        phone="+8613926012345",
-        customer_name="张三丰",
-        home_region="Guangzhou, Guangdong",
-        address="广州市天河区体育西路 100 号",
-        account_number="0200123456",
-        channel="web",
-        created_at=OPENED,
-        anonymous=False,
-    ),
-    dispatches=(DispatchNote("WO-1-D1", "repair", OPENED, OPENED + timedelta(hours=2)),),
-)
-
-# A gd fault repair posted without its fault category, waiting on its owner gd.agent to supply it.
-NEEDS_INFO_CASE = CaseFile(
-    replace(
-        REPAIR_CASE.facts,
-        work_order_id="WO-2",
-        owner="gd.agent",
-        missing=(("category", "a fault_repair needs it"),),
-        details={},
-    )
-)

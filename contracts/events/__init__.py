@@ -22,9 +22,10 @@ from contracts.events.workorder import (
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderInfoRequestedV1,
+    WorkOrderOwnerChangedV1,
     WorkOrderRepliedV1,
 )
-from contracts.events.workorder_actions import WorkOrderInfoSuppliedV1
+from contracts.events.workorder_actions import WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContactReceivedV1,
@@ -32,6 +33,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     WorkOrderCreatedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderHandoverRequestedV1,
+    WorkOrderOwnerChangedV1,
     WorkOrderDispatchedV1,
     DepartmentRepliedV1,
     WorkOrderRepliedV1,
@@ -64,8 +67,10 @@ __all__ = [
     "ReplyKind",
     "WorkOrderCreatedV1",
     "WorkOrderDispatchedV1",
+    "WorkOrderHandoverRequestedV1",
     "WorkOrderInfoRequestedV1",
     "WorkOrderInfoSuppliedV1",
+    "WorkOrderOwnerChangedV1",
     "WorkOrderRepliedV1",
     "WorkOrderType",
 ]

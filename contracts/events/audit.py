@@ -11,7 +11,7 @@ class AuditRecordedV1(Event):
     the request's personal data (phones, names, texts), only ids."""
 
     ce_type: ClassVar[str] = "hotline.audit.recorded.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     audit_id: str
     province: str = Field(description="The subsystem whose API was called (its trail keeps the record).")
@@ -32,6 +32,9 @@ class AuditRecordedV1(Event):
     )
     unsealed: bool = Field(
         default=False, description="Whether the read unsealed an anonymous reporter's identity (1.1)."
+    )
+    listed: list[str] = Field(
+        default=[], description="The ids of every object a list showed, e.g. an owner's work orders (1.2)."
     )
 
     def subject(self) -> str:

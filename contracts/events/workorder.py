@@ -108,6 +108,26 @@ class WorkOrderInfoRequestedV1(_OpenedWorkOrder):
     missing: list[MissingField] = Field(min_length=1)
 
 
+class WorkOrderOwnerChangedV1(Event):
+    """A work order was handed over to another agent, who owns it from now on."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.owner.changed.v1"
+
+    work_order_id: str
+    province: str
+    owner: str
+    previous_owner: str | None = Field(description="None: the desk's queue held it.")
+    by: str = Field(description="The principal who handed it over.")
+    reason: str
+    at: datetime
+    needs_info: bool = Field(
+        description="Whether it still waits for fields: on its new owner's list of those."
+    )
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
 class WorkOrderDispatchedV1(Event):
     """Sent to the department's topic, and to the progress topic for notify and qa."""
 

@@ -27,3 +27,21 @@ class WorkOrderInfoSuppliedV1(Event):
 
     def subject(self) -> str:
         return self.work_order_id
+
+
+class WorkOrderHandoverRequestedV1(Event):
+    """An agent (the owner, any agent for one the desk holds) or a supervisor hands a work order to
+    another agent of the province; intake, which owns it, records the new owner."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.handover.requested.v1"
+
+    action_id: str = Field(description="Gateway-assigned; stable for a retried post with the same key.")
+    work_order_id: str
+    province: str
+    by: str = Field(description="The principal handing it over.")
+    at: datetime
+    to: str = Field(description="The agent who owns it from now on (a principal id).")
+    reason: str
+
+    def subject(self) -> str:
+        return self.work_order_id

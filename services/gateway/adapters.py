@@ -16,7 +16,7 @@ from pymongo.errors import BulkWriteError
 
 from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
 from plumbing.store import as_utc
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, ReplyNote
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, OwnerNote, ReplyNote
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -93,6 +93,16 @@ def _facts_document(facts: CaseFacts) -> Document:
     return {name: value for name, value in known.items() if value is not None}
 
 
+def _from_intake(change: CaseFacts | OwnerNote) -> UpdateOne:
+    if isinstance(change, OwnerNote):
+        moved: Document = {"owner": change.owner, "queue": change.owner}
+        update: Document = {"$set": moved | ({"queue_waiting": change.owner} if change.needs_info else {})}
+        if not change.needs_info:
+            update["$unset"] = {"queue_waiting": ""}
+        return UpdateOne({"_id": change.work_order_id}, update, upsert=True)
+    return UpdateOne({"_id": change.work_order_id}, _opened_update(change), upsert=True)
+
+
 def _opened_update(facts: CaseFacts) -> Document:
     update: Document = {"$set": _facts_document(facts)}
     if facts.missing == ():  # complete now: off the list of those waiting for fields
@@ -113,7 +123,7 @@ class MongoCaseFiles:
         await self._collection.create_index([("queue_waiting", ASCENDING)])
 
     async def record(self, changes: CaseChanges) -> None:
-        writes = [UpdateOne({"_id": f.work_order_id}, _opened_update(f), upsert=True) for f in changes.opened]
+        writes = [_from_intake(change) for change in changes.from_intake]
         writes += [
             UpdateOne(
                 {"_id": facts.work_order_id},

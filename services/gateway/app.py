@@ -86,7 +86,9 @@ def create_app(
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
     publishing = (publisher, audit, topics.workorder_actions)
-    add_desk_api(app, Authenticated, readers.cases, readers.field_access, publishing, province)
+    add_desk_api(
+        app, Authenticated, readers.cases, readers.field_access, publishing, access.principals, province
+    )
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
     add_probes(app, runtime)

@@ -54,9 +54,11 @@ class AuditWriter:
         key: str | None = None,
         shown: Sequence[str] = (),
         unsealed: bool = False,
+        listed: Sequence[str] = (),
     ) -> AuditRecordedV1:
         """`key`: the request's idempotency key; a retry with it is the same record, kept once.
-        `shown`: the personal fields a read showed in clear (their names only)."""
+        `shown`: the personal fields a read showed in clear (their names only); `listed`: the ids a list
+        showed."""
         return self._entry(
             request,
             caller.principal.id,
@@ -69,6 +71,7 @@ class AuditWriter:
             token_id=caller.token_id,
             shown=shown,
             unsealed=unsealed,
+            listed=listed,
         )
 
     def public_entry(
@@ -99,6 +102,7 @@ class AuditWriter:
         token_id: str | None = None,
         shown: Sequence[str] = (),
         unsealed: bool = False,
+        listed: Sequence[str] = (),
     ) -> AuditRecordedV1:
         action = action_of(request)
         stable = f"hotline:audit:{principal_id}:{action}:{key}:{outcome}:{status}"
@@ -118,6 +122,7 @@ class AuditWriter:
             detail=detail,
             shown=list(shown),
             unsealed=unsealed,
+            listed=list(listed),
         )
 
     async def record(self, entry: AuditRecordedV1) -> None:

@@ -9,8 +9,10 @@ from contracts.events import (
     DepartmentRepliedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderOwnerChangedV1,
     WorkOrderRepliedV1,
 )
 from plumbing.bus import EventPublisher, declare_publication
@@ -47,10 +49,14 @@ def bootstrap(
     topics = settings.topics
     handlers = GatewayHandlers(audit, cases)
     consumer = runtime.consumer()
-    opened = handlers.work_orders_opened
+    announced = handlers.work_orders_announced
     consumer.subscribe(
         topics.workorders,
-        {WorkOrderCreatedV1: opened, WorkOrderInfoRequestedV1: opened},
+        {
+            WorkOrderCreatedV1: announced,
+            WorkOrderInfoRequestedV1: announced,
+            WorkOrderOwnerChangedV1: announced,
+        },
         description="Each work order as intake opened it, kept for the API's readers and agents' lists.",
     )
     progress = handlers.progress  # one handler for both types: a batch of either is taken in one write
@@ -66,7 +72,11 @@ def bootstrap(
         (topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."),
         (topics.customers, [CustomerProfileUpdatedV1], "Customer profiles from billing and CRM systems."),
         (topics.department_replies, [DepartmentRepliedV1], "Departments' replies to dispatches."),
-        (topics.workorder_actions, [WorkOrderInfoSuppliedV1], "What agents did to work orders."),
+        (
+            topics.workorder_actions,
+            [WorkOrderInfoSuppliedV1, WorkOrderHandoverRequestedV1],
+            "What agents did to work orders.",
+        ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
     ):
         declare_publication(runtime.broker, topic, events, description)  # type: ignore[arg-type]

@@ -103,11 +103,21 @@ class CaseFile:
         )
 
 
+@dataclass(frozen=True)
+class OwnerNote:
+    """A work order handed over: whose list it is on now, and whether among those waiting for fields."""
+
+    work_order_id: str
+    owner: str
+    needs_info: bool
+
+
 @dataclass
 class CaseChanges:
     """One batch of what the bus said, grouped as the store writes it."""
 
-    opened: list[CaseFacts] = field(default_factory=list)
+    # Intake's announcements and handovers, in the order intake made them.
+    from_intake: list[CaseFacts | OwnerNote] = field(default_factory=list)
     dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
     replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
 

@@ -1,7 +1,7 @@
-"""The agents' desk: each owner's list of work orders (the desk's queue for those nobody owns yet), and
-supplying the fields a work order in `needs_info` lacks, which intake checks again and, once nothing is
-missing, opens for dispatch. Lists are read from the case files; every list shown and every field
-supplied is in the audit trail."""
+"""The agents' desk: each owner's list of work orders (the desk's queue for those nobody owns yet),
+supplying the fields a work order in `needs_info` lacks (which intake checks again and, once nothing is
+missing, opens for dispatch), and handing a work order over to another agent. Lists are read from the
+case files; every list shown and every action is in the audit trail."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import WorkOrderInfoSuppliedV1
+from contracts.events import WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFiles
 from services.gateway.desk_access import may_list, may_work_on
 from services.gateway.posts import IdempotencyKey, Published, publish_audited, stable_id
+from services.gateway.principals import PrincipalTable, Role
 from services.gateway.privacy import FieldAccess, show
-from services.gateway.problems import Conflict
+from services.gateway.problems import Conflict, Unreadable
 from services.gateway.reading import may_unseal
 from services.gateway.schemas import Accepted, Category, Details, Problem, Text, WorkOrderShown
 from services.gateway.work_order_api import WorkOrderId, shown_as
@@ -51,6 +52,13 @@ class InfoSupplied(BaseModel):
         return self
 
 
+class Handover(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    to: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$", description="An agent's id.")
+    reason: Text = Field(min_length=1, max_length=500)
+
+
 class WorkOrderList(BaseModel):
     owner: str
     work_orders: list[WorkOrderShown] = Field(description="Oldest first.")
@@ -63,6 +71,7 @@ def add_desk_api(
     cases: CaseFiles,
     rules: FieldAccess,
     publishing: tuple[Any, AuditWriter, str],
+    principals: PrincipalTable,
     province: str,
 ) -> None:
     publisher, audit, actions_topic = publishing
@@ -90,6 +99,7 @@ def add_desk_api(
             outcome="accepted",
             status=200,
             resource=f"owners/{owner}",
+            listed=[case.facts.work_order_id for case, _ in shown],  # whose data it showed
             shown=clear,
             unsealed=any(s.unsealed for _, s in shown),
         )
@@ -112,7 +122,10 @@ def add_desk_api(
         assert case is not None
         if case.status != "needs_info":
             raise Conflict(f"work order {work_order_id} is {case.status}: it lacks no field")
-        scope = f"info:{principal.id}"
+        if supplied.customer_name is not None and case.facts.anonymous is not False:
+            detail = "customer_name: a sealed report keeps no reporter's name, not even on the bus"
+            raise Unreadable(422, "Invalid request", detail)
+        scope = f"info:{principal.id}:{work_order_id}"
         action_id = stable_id("A", scope, idempotency_key)
         event = WorkOrderInfoSuppliedV1(
             action_id=action_id,
@@ -122,5 +135,36 @@ def add_desk_api(
             at=datetime.now(UTC),
             **supplied.model_dump(),
         )
-        published = Published(event, actions_topic, action_id, scope, idempotency_key)
+        published = Published(event, actions_topic, action_id, scope, idempotency_key, work_order_id)
+        return await publish_audited(publisher, audit, request, caller, published)
+
+    @app.post(
+        "/v1/work-orders/{work_order_id}/owner", status_code=202, responses=answers, name="desk.handover"
+    )
+    async def hand_over(
+        request: Request,
+        work_order_id: WorkOrderId,
+        handover: Handover,
+        caller: Authenticated,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        """Hand a work order to another agent of the province, with the reason: its owner, any agent
+        for one the desk holds (to take it), or a supervisor. The history keeps every handover."""
+        principal = may_work_on(caller, province, await cases.find(work_order_id))
+        to = principals.by_id(handover.to)
+        if to is None or to.role is not Role.AGENT or to.province != province:
+            detail = f"to: {handover.to} is not an agent of {province}; only an agent owns work orders"
+            raise Unreadable(422, "Invalid request", detail)
+        scope = f"handover:{principal.id}:{work_order_id}"
+        action_id = stable_id("A", scope, idempotency_key)
+        event = WorkOrderHandoverRequestedV1(
+            action_id=action_id,
+            work_order_id=work_order_id,
+            province=province,
+            by=principal.id,
+            at=datetime.now(UTC),
+            to=handover.to,
+            reason=handover.reason,
+        )
+        published = Published(event, actions_topic, action_id, scope, idempotency_key, work_order_id)
         return await publish_audited(publisher, audit, request, caller, published)

@@ -10,9 +10,10 @@ from contracts.events import (
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderInfoRequestedV1,
+    WorkOrderOwnerChangedV1,
     WorkOrderRepliedV1,
 )
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, ReplyNote
+from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, OwnerNote, ReplyNote
 from services.gateway.ports import AuditTrail
 
 
@@ -66,13 +67,17 @@ class GatewayHandlers:
         self.audit = audit
         self.cases = cases
 
-    async def work_orders_opened(self, envelopes: Sequence[Envelope]) -> None:
-        """Work orders as intake announces them, complete or waiting for fields, in the order announced
-        (one handler for both types, so a batch of both keeps that order)."""
+    async def work_orders_announced(self, envelopes: Sequence[Envelope]) -> None:
+        """Work orders as intake announces them (complete, waiting for fields, handed over) in the
+        order announced: one handler for every type, so a batch of several keeps that order."""
         changes = CaseChanges()
         for envelope in envelopes:
-            assert isinstance(envelope.data, WorkOrderCreatedV1 | WorkOrderInfoRequestedV1)
-            changes.opened.append(_opened(envelope.data))
+            data = envelope.data
+            if isinstance(data, WorkOrderOwnerChangedV1):
+                changes.from_intake.append(OwnerNote(data.work_order_id, data.owner, data.needs_info))
+                continue
+            assert isinstance(data, WorkOrderCreatedV1 | WorkOrderInfoRequestedV1)
+            changes.from_intake.append(_opened(data))
         await self.cases.record(changes)
 
     async def progress(self, envelopes: Sequence[Envelope]) -> None:

@@ -38,13 +38,15 @@ def _event_id(scope: str, key: str | None) -> str | None:
 @dataclass(frozen=True)
 class Published:
     """An event a call puts on the bus: `resource` is what the 202 names, `scope` and `key` what a retry
-    is known by."""
+    is known by; `audited_as`, the resource the audit record names where that is not `resource` (the
+    work order an action is about)."""
 
     event: Event
     topic: str
     resource: str
     scope: str
     key: str | None
+    audited_as: str | None = None
 
 
 async def publish_audited(
@@ -54,7 +56,8 @@ async def publish_audited(
     record follows the event, so it never tells of a call that was not taken; when the record alone
     fails, the caller is told so (503) and its retry with the same key is the same event and record."""
     resource, key = published.resource, published.key
-    entry = audit.entry(request, caller, outcome="accepted", status=202, resource=resource, key=key)
+    audited = published.audited_as or resource
+    entry = audit.entry(request, caller, outcome="accepted", status=202, resource=audited, key=key)
     event_id = _event_id(published.scope, key)
     await publisher.publish(published.event, published.topic, event_id=event_id)
     try:

@@ -6,8 +6,10 @@ from contracts.events import (
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
     WorkOrderCreatedV1,
+    WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderOwnerChangedV1,
 )
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
@@ -78,13 +80,14 @@ def bootstrap(
     )
     runtime.consumer().subscribe(
         topics.workorder_actions,
-        {WorkOrderInfoSuppliedV1: handlers.info_supplied},
+        {WorkOrderInfoSuppliedV1: handlers.agents_acted, WorkOrderHandoverRequestedV1: handlers.agents_acted},
         description="What agents did to work orders, through the gateway.",
     )
     declare_publication(
         runtime.broker,
         topics.workorders,
-        [WorkOrderCreatedV1, WorkOrderInfoRequestedV1],
-        "Work orders opened by intake: created once complete, info requested while fields are missing.",
+        [WorkOrderCreatedV1, WorkOrderInfoRequestedV1, WorkOrderOwnerChangedV1],
+        "Work orders opened by intake: created once complete, info requested while fields are missing; "
+        "their handovers.",
     )
     return Service(runtime, probe_app(runtime), handlers)

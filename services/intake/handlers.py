@@ -5,7 +5,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from contracts.envelope import Envelope
-from contracts.events import ContactReceivedV1, CustomerProfileUpdatedV1, WorkOrderInfoSuppliedV1
+from contracts.events import (
+    ContactReceivedV1,
+    CustomerProfileUpdatedV1,
+    WorkOrderHandoverRequestedV1,
+    WorkOrderInfoSuppliedV1,
+)
 from contracts.topics import Topics
 from plumbing.concurrency import gather_all
 from services.common.clock import Clock
@@ -80,18 +85,25 @@ class IntakeHandlers:
             self._turn += 1
         return owners
 
-    async def info_supplied(self, envelopes: Sequence[Envelope]) -> None:
+    async def agents_acted(self, envelopes: Sequence[Envelope]) -> None:
+        """Fields supplied and handovers, in the order the agents did them (one handler for both)."""
         async with self._unit() as uow:
             for envelope in envelopes:
-                supplied = envelope.data
-                assert isinstance(supplied, WorkOrderInfoSuppliedV1)
-                order = await uow.work_orders.get(supplied.work_order_id)
+                action = envelope.data
+                assert isinstance(action, WorkOrderInfoSuppliedV1 | WorkOrderHandoverRequestedV1)
+                order = await uow.work_orders.get(action.work_order_id)
                 if order is None:
-                    raise UnknownWorkOrder(f"no work order {supplied.work_order_id} here")
+                    raise UnknownWorkOrder(f"no work order {action.work_order_id} here")
+                if isinstance(action, WorkOrderHandoverRequestedV1):
+                    changed = order.hand_over(action)
+                    if changed is not None:
+                        uow.work_orders.save(order)
+                        uow.publish(changed, self._topics.workorders, order, cause=envelope)
+                    continue
                 area = None
-                if order.area is None and supplied.address:
-                    area = self._areas.resolve(supplied.address, None, None)
-                announced = order.supply(supplied, area, self._rules.fields)
+                if order.area is None and action.address:
+                    area = self._areas.resolve(action.address, None, None)
+                announced = order.supply(action, area, self._rules.fields)
                 if announced is None:
                     continue  # a redelivery: taken before, its events sent or pending with the order
                 uow.work_orders.save(order)

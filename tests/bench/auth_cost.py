@@ -21,12 +21,8 @@ from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
-from tests.fakes import (
-    REPAIR_CASE,
-    InMemoryAuditTrail,
-    InMemoryCaseFiles,
-    RecordingPublisher,
-)
+from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles
+from tests.fakes import InMemoryAuditTrail, RecordingPublisher
 
 CONTACT = {
     "phone": "13926012345",

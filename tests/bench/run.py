@@ -37,6 +37,7 @@ from tests.bench.housekeeping import peak_rss_mib
 from tests.bench.phase import OUT, run_phase
 from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
+from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
 from tests.support import stack as local_stack
 from tests.support.running import DATABASE_PREFIX
@@ -45,6 +46,8 @@ from tests.support.running import DATABASE_PREFIX
 async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str, Any]:
     sizes = tuple(int(size) for size in args.lookup_sizes.split(",") if size)
     looked_up = await lookups(stack.mongodb_uri, f"{DATABASE_PREFIX}_lookups", sizes) if sizes else []
+    log("racing writers on one document in the store")
+    races = await store_races(stack.mongodb_uri, f"{DATABASE_PREFIX}_races")
     log("timing the gateway's own work per post without and with authentication")
     access_cost = await auth_cost()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
@@ -59,6 +62,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "warmup": args.warmup,
         "rate": args.rate,
         "lookups": [asdict(figures) for figures in looked_up],
+        "store_races": asdict(races),
         "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
         "auth_cost": asdict(access_cost),
@@ -157,6 +161,12 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"lookups at {sizes} documents: by _id p50 {by_id} ms (p99 {p99}), by an indexed field p50 "
             f"{by_field} ms; largest/smallest p50 {growth_id:.2f}x by _id, {growth_field:.2f}x by field"
         )
+    races = result["store_races"]
+    lines.append(
+        f"store races: {races['writers']} writers conditioned on one version, {races['trials']} times: "
+        f"{races['winners_mean']:.1f} won on average, at most {races['winners_max']} (atomic: 1); "
+        f"{races['increments']} concurrent $inc kept {races['increments_kept']} (atomic: all)"
+    )
     cost = result["auth_cost"]
     modes = {
         "none": "post, no check (a fixed caller)",

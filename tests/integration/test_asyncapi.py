@@ -77,13 +77,16 @@ def test_the_document_names_a_channel_for_each_topic_the_services_use(document):
     assert set(KEY_TOPICS) <= set(document["channels"])
 
 
-def test_the_work_orders_channel_carries_both_schemas_intake_announces_work_orders_with(document):
+def test_the_work_orders_channel_carries_every_schema_intake_announces_work_orders_with(document):
     channel = document["channels"]["gd.workorders"]
     (message,) = (resolve(document, m) for m in channel["messages"].values())
-    created, requested = (resolve(document, p) for p in resolve(document, message["payload"])["anyOf"])
+    created, requested, changed = (
+        resolve(document, p) for p in resolve(document, message["payload"])["anyOf"]
+    )
 
     assert {"work_order_id", "contact_id", "customer", "description", "owner"} <= set(created["properties"])
     assert (created["title"], requested["title"]) == ("WorkOrderCreatedV1", "WorkOrderInfoRequestedV1")
+    assert changed["title"] == "WorkOrderOwnerChangedV1"
     assert "work_order_id" in created["required"]
     assert "missing" in requested["required"]
 

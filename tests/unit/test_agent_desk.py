@@ -2,21 +2,21 @@
 fields supplied for a work order waiting in needs_info, put on the bus for intake."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 
-from contracts.events import WorkOrderCreatedV1, WorkOrderInfoRequestedV1, WorkOrderInfoSuppliedV1
+from contracts.events import (
+    WorkOrderCreatedV1,
+    WorkOrderHandoverRequestedV1,
+    WorkOrderInfoRequestedV1,
+    WorkOrderInfoSuppliedV1,
+    WorkOrderOwnerChangedV1,
+)
 from deploy.local.credentials import local_keys
 from services.gateway.handlers import GatewayHandlers
-from tests.fakes import (
-    NEEDS_INFO_CASE,
-    REPAIR_CASE,
-    InMemoryAuditTrail,
-    InMemoryCaseFiles,
-    InMemoryStore,
-    RecordingPublisher,
-    envelope_of,
-)
+from tests.fake_case_files import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryCaseFiles
+from tests.fakes import InMemoryAuditTrail, InMemoryStore, RecordingPublisher, envelope_of
 from tests.unit.test_gateway import app_with
 from tests.unit.test_intake import a_contact, intake
 
@@ -101,14 +101,86 @@ async def test_the_case_file_waits_in_needs_info_until_intake_announces_the_work
     assert isinstance(requested.data, WorkOrderInfoRequestedV1)
     cases = InMemoryCaseFiles()
     gateway = GatewayHandlers(InMemoryAuditTrail(), cases)
-    await gateway.work_orders_opened([requested])
+    await gateway.work_orders_announced([requested])
     case = await cases.find(requested.subject)
     assert case is not None
     assert case.status == "needs_info"
     completed = requested.data.model_dump(exclude={"missing"}) | {"category": "no_power"}
     created = envelope_of(WorkOrderCreatedV1.model_validate(completed))
-    await gateway.work_orders_opened([created])
+    await gateway.work_orders_announced([created])
     case = await cases.find(requested.subject)
     assert case is not None
     assert (case.status, case.facts.category) == ("open", "no_power")
     assert await cases.on_list(case.facts.queue, True, 10) == []
+
+
+async def test_the_owner_hands_a_work_order_to_another_agent_of_the_province():
+    answer, publisher = await call(
+        "POST", "/v1/work-orders/WO-2/owner", "gd.agent", json={"to": "gd.agent.night", "reason": "换班"}
+    )
+    assert answer.status_code == 202
+    [handover] = publisher.published
+    assert isinstance(handover, WorkOrderHandoverRequestedV1)
+    assert (handover.work_order_id, handover.by, handover.to) == ("WO-2", "gd.agent", "gd.agent.night")
+    assert publisher.topics == ["gd.workorder-actions"]
+
+
+async def test_a_work_order_is_handed_only_to_an_agent_of_its_province_and_only_by_whom_may():
+    for to in ("gd.supervisor", "bj.agent", "nobody"):
+        answer, publisher = await call(
+            "POST", "/v1/work-orders/WO-2/owner", "gd.agent", json={"to": to, "reason": "换班"}
+        )
+        assert answer.status_code == 422, to
+        assert publisher.published == []
+    others, _ = await call(
+        "POST",
+        "/v1/work-orders/WO-2/owner",
+        "gd.agent.day-1",
+        json={"to": "gd.agent.day-1", "reason": "我来"},
+    )
+    assert others.status_code == 403
+
+
+async def test_a_handover_moves_the_work_order_to_its_new_owners_list():
+    cases = InMemoryCaseFiles(NEEDS_INFO_CASE)
+    gateway = GatewayHandlers(InMemoryAuditTrail(), cases)
+    moved = WorkOrderOwnerChangedV1(
+        work_order_id="WO-2",
+        province="gd",
+        owner="gd.agent.night",
+        previous_owner="gd.agent",
+        by="gd.agent",
+        reason="换班",
+        at=datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+        needs_info=True,
+    )
+    await gateway.work_orders_announced([envelope_of(moved)])
+    assert await cases.on_list("gd.agent", True, 10) == []
+    [listed] = await cases.on_list("gd.agent.night", True, 10)
+    assert listed.facts.work_order_id == "WO-2"
+
+
+async def test_a_name_is_never_supplied_for_a_sealed_report_not_even_onto_the_bus():
+    sealed = replace(NEEDS_INFO_CASE, facts=replace(NEEDS_INFO_CASE.facts, anonymous=True))
+    answer, publisher = await call(
+        "POST",
+        "/v1/work-orders/WO-2/info",
+        "gd.agent",
+        InMemoryCaseFiles(sealed),
+        json={"customer_name": "张三"},
+    )
+    assert answer.status_code == 422
+    assert "sealed" in answer.json()["detail"]
+    assert publisher.published == []
+
+
+async def test_a_list_is_audited_with_the_ids_of_the_work_orders_it_showed():
+    _, publisher = await call("GET", "/v1/owners/gd.agent/work-orders", "gd.agent")
+    [audited] = publisher.audited
+    assert audited.listed == ["WO-2"]
+
+
+async def test_a_supply_is_audited_against_its_work_order():
+    _, publisher = await call("POST", "/v1/work-orders/WO-2/info", "gd.agent", json={"category": "no_power"})
+    [audited] = publisher.audited
+    assert audited.resource == "WO-2"

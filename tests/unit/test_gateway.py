@@ -15,7 +15,8 @@ from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fakes import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryAuditTrail, InMemoryCaseFiles
+from tests.fake_case_files import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryCaseFiles
+from tests.fakes import InMemoryAuditTrail
 
 PRINCIPALS = ensure_local_credentials()
 

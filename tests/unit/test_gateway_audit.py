@@ -9,12 +9,8 @@ from contracts.events import WorkOrderDispatchedV1
 from deploy.local.credentials import local_keys
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.handlers import GatewayHandlers
-from tests.fakes import (
-    InMemoryAuditTrail,
-    InMemoryCaseFiles,
-    RecordingPublisher,
-    envelope_of,
-)
+from tests.fake_case_files import InMemoryCaseFiles
+from tests.fakes import InMemoryAuditTrail, RecordingPublisher, envelope_of
 from tests.unit.test_gateway import app_with
 
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}

@@ -24,14 +24,8 @@ from deploy.local.credentials import local_keys
 from services.gateway.case_files import DispatchNote, ReplyNote
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.privacy import FieldAccess, mask_phone
-from tests.fakes import (
-    OPENED,
-    REPAIR_CASE,
-    InMemoryAuditTrail,
-    InMemoryCaseFiles,
-    RecordingPublisher,
-    envelope_of,
-)
+from tests.fake_case_files import OPENED, REPAIR_CASE, InMemoryCaseFiles
+from tests.fakes import InMemoryAuditTrail, RecordingPublisher, envelope_of
 from tests.unit.test_gateway import app_with
 
 REPORT_CASE = replace(
@@ -148,7 +142,7 @@ async def test_a_work_order_seen_only_through_its_dispatch_is_sealed_until_intak
         customer={"phone": PHONE, "name": NAME},
         description="停电",
     )
-    await handlers.work_orders_opened([envelope_of(created)])
+    await handlers.work_orders_announced([envelope_of(created)])
     body = (await read("gd.agent", "WO-9", cases)).json()
     assert (body["customer"]["phone"], body["status"]) == (PHONE, "dispatched")
 

@@ -102,6 +102,12 @@ RULES = {
         frozenset({("agent", "own"), ("supervisor", "own")}),
         not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
     ),
+    ("POST", "/v1/work-orders/{work_order_id}/owner"): Rule(
+        "/v1/work-orders/WO-2/owner",
+        {"to": "gd.agent", "reason": "换班"},
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
+    ),
     # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",

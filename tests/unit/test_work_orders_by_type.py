@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.events import WorkOrderInfoSuppliedV1, WorkOrderType
+from contracts.events import WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1, WorkOrderType
 from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
 from services.intake.domain.duty import DutyRoster, roster_for
@@ -167,9 +167,9 @@ async def test_supplying_the_missing_field_opens_the_work_order_for_dispatch_wit
     handlers = intake(store)
     await handlers.contacts_received([envelope_of(contact)])
     work_order_id = work_order_id_for(contact.contact_id)
-    await handlers.info_supplied([envelope_of(supplied(work_order_id, category="no_power"))])
+    await handlers.agents_acted([envelope_of(supplied(work_order_id, category="no_power"))])
     assert [e.data.missing[0].name for _, e in store.bus.published[1:]] == ["address"]  # still one short
-    await handlers.info_supplied(
+    await handlers.agents_acted(
         [envelope_of(supplied(work_order_id, "A-2", address="广州市天河区体育西路 1 号"))]
     )
     order = store[work_order_id]
@@ -188,8 +188,8 @@ async def test_the_same_supply_delivered_twice_is_taken_once():
     handlers = intake(store)
     await handlers.contacts_received([envelope_of(contact)])
     delivery = envelope_of(supplied(work_order_id_for(contact.contact_id), category="no_power"))
-    await handlers.info_supplied([delivery])
-    await handlers.info_supplied([delivery])
+    await handlers.agents_acted([delivery])
+    await handlers.agents_acted([delivery])
     assert [e.type for _, e in store.bus.published].count("hotline.workorder.created.v1") == 1
 
 
@@ -199,21 +199,72 @@ async def test_fields_supplied_for_a_work_order_that_lacks_none_are_refused():
     handlers = intake(store)
     await handlers.contacts_received([envelope_of(contact)])
     with pytest.raises(DomainError, match="lacks no field"):
-        await handlers.info_supplied([envelope_of(supplied(work_order_id_for(contact.contact_id)))])
+        await handlers.agents_acted([envelope_of(supplied(work_order_id_for(contact.contact_id)))])
     with pytest.raises(DomainError, match="no work order"):
-        await handlers.info_supplied([envelope_of(supplied("WO-NOT-HERE"))])
+        await handlers.agents_acted([envelope_of(supplied("WO-NOT-HERE"))])
 
 
-async def test_a_name_supplied_for_a_sealed_report_is_not_kept():
+async def test_a_sealed_report_lacking_a_field_is_opened_all_the_same_since_nobody_may_call_back():
     store: InMemoryStore[WorkOrder] = InMemoryStore()
-    contact = a_contact(requested_type="report", anonymous=True, category=None)
+    contact = a_contact(requested_type="report", anonymous=True, category=None, address=None)
+    await intake(store).contacts_received([envelope_of(contact)])
+    order = store[work_order_id_for(contact.contact_id)]
+    assert order.status is WorkOrderStatus.OPEN
+    [(_, created)] = store.bus.published
+    assert created.type == "hotline.workorder.created.v1"
+    assert ("opened without", "reported_party: a sealed reporter cannot be asked") in [
+        (step.action, step.note) for step in order.history
+    ]
+
+
+async def test_details_the_types_rules_do_not_name_are_kept_but_announced_to_no_one():
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    contact = a_contact(details={"meter_number": "M-1", "reporter_phone": "13900000000"})
+    await intake(store).contacts_received([envelope_of(contact)])
+    order = store[work_order_id_for(contact.contact_id)]
+    assert order.details == {"meter_number": "M-1", "reporter_phone": "13900000000"}
+    [(_, created)] = store.bus.published
+    assert created.data.details == {"meter_number": "M-1"}
+    assert ("details kept, not announced", "reporter_phone") in [(s.action, s.note) for s in order.history]
+
+
+def handover(work_order_id: str, to: str, action_id: str = "A-H1") -> WorkOrderHandoverRequestedV1:
+    return WorkOrderHandoverRequestedV1(
+        action_id=action_id,
+        work_order_id=work_order_id,
+        province="gd",
+        by="gd.supervisor",
+        at=MONDAY_EVENING,
+        to=to,
+        reason="客户要求由熟悉该小区的坐席跟进",
+    )
+
+
+async def test_a_handover_changes_the_owner_with_the_reason_in_the_history_and_is_taken_once():
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    contact = a_contact(category=None)
     handlers = intake(store)
     await handlers.contacts_received([envelope_of(contact)])
     work_order_id = work_order_id_for(contact.contact_id)
-    await handlers.info_supplied(
-        [envelope_of(supplied(work_order_id, customer_name="张三", details={"reported_party": "某所长"}))]
-    )
+    first_owner = store[work_order_id].owner
+    delivery = envelope_of(handover(work_order_id, "gd.agent.night"))
+    await handlers.agents_acted([delivery])
+    await handlers.agents_acted([delivery])
+    changes = [e for _, e in store.bus.published if e.type == "hotline.workorder.owner.changed.v1"]
+    [changed] = changes
+    assert (changed.data.owner, changed.data.previous_owner) == ("gd.agent.night", first_owner)
+    assert changed.data.needs_info, "still waiting for its category: on the new owner's list of those"
     order = store[work_order_id]
-    assert order.status is WorkOrderStatus.OPEN
-    assert order.customer.name is None
-    assert store.bus.published[-1][1].data.customer.name is None
+    assert order.owner == "gd.agent.night"
+    step = order.history[-1]
+    assert (step.action, step.by) == ("handed over", "gd.supervisor")
+    assert step.note == f"from {first_owner} to gd.agent.night: 客户要求由熟悉该小区的坐席跟进"
+
+
+async def test_handing_a_work_order_to_the_agent_who_owns_it_changes_nothing():
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    contact = a_contact(channel="voice", agent="gd.agent.7")
+    handlers = intake(store)
+    await handlers.contacts_received([envelope_of(contact)])
+    await handlers.agents_acted([envelope_of(handover(work_order_id_for(contact.contact_id), "gd.agent.7"))])
+    assert [e.type for _, e in store.bus.published] == ["hotline.workorder.created.v1"]

@@ -85,6 +85,11 @@ class FieldRules(BaseModel):
         """The rules in a file, or ValueError listing every problem in it."""
         return read_table(cls, path, "a work-order field rule file")
 
+    def named(self, type: WorkOrderType) -> frozenset[str]:
+        """Every field the type's rules name, required or optional."""
+        rules = self.types[type]
+        return frozenset(rules.required + rules.optional)
+
     def missing(self, type: WorkOrderType, given: Given) -> list[MissingField]:
         """What the type requires that is not given, and a given category the type does not have."""
         rules = self.types[type]

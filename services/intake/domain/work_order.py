@@ -16,8 +16,10 @@ from contracts.events import (
     Customer,
     MissingField,
     WorkOrderCreatedV1,
+    WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderOwnerChangedV1,
     WorkOrderType,
 )
 from contracts.ids import work_order_id_for
@@ -178,16 +180,49 @@ class WorkOrder:
         self.history.append(HistoryEntry(supplied.at, "info supplied", supplied.by, note, supplied.action_id))
         return self._check(fields, supplied.at)
 
+    def hand_over(self, handover: WorkOrderHandoverRequestedV1) -> WorkOrderOwnerChangedV1 | None:
+        """Its new owner, with the handover in its history; None for a handover taken before or to
+        the agent who owns it already."""
+        if self.owner == handover.to or any(step.ref == handover.action_id for step in self.history):
+            return None
+        previous, self.owner = self.owner, handover.to
+        note = f"from {previous or 'the desk'} to {handover.to}: {handover.reason}"
+        self.history.append(HistoryEntry(handover.at, "handed over", handover.by, note, handover.action_id))
+        return WorkOrderOwnerChangedV1(
+            work_order_id=self.id,
+            province=self.province,
+            owner=handover.to,
+            previous_owner=previous,
+            by=handover.by,
+            reason=handover.reason,
+            at=handover.at,
+            needs_info=self.status is WorkOrderStatus.NEEDS_INFO,
+        )
+
     def _check(self, fields: FieldRules, now: datetime) -> Announced:
-        """Complete: open for dispatch; else in needs_info, listing what is missing."""
+        """Complete: open for dispatch; else in needs_info, listing what is missing. A sealed report
+        goes on all the same: nobody at the desk may call its reporter back to ask."""
+        named = fields.named(self.type)
+        # Details the type's rules do not name are kept here but announced to no one: readers' field
+        # rules cannot know what they hold (a phone typed into a sealed report's extra field, ...).
+        unnamed = sorted(set(self.details) - named)
+        if unnamed:
+            self.history.append(
+                HistoryEntry(now, "details kept, not announced", "intake", ", ".join(unnamed))
+            )
+        announced = self._announced() | {"details": {k: v for k, v in self.details.items() if k in named}}
         self.missing = fields.missing(self.type, self._given())
+        missing = ", ".join(m.name for m in self.missing)
+        if self.missing and self.anonymous:
+            note = f"{missing}: a sealed reporter cannot be asked"
+            self.history.append(HistoryEntry(now, "opened without", "intake", note))
+            self.missing = []
         if self.missing:
             self.status = WorkOrderStatus.NEEDS_INFO
-            missing = ", ".join(m.name for m in self.missing)
             self.history.append(HistoryEntry(now, "info requested", "intake", missing))
-            return WorkOrderInfoRequestedV1.model_validate(self._announced() | {"missing": self.missing})
+            return WorkOrderInfoRequestedV1.model_validate(announced | {"missing": self.missing})
         self.status = WorkOrderStatus.OPEN
-        return self.created()
+        return WorkOrderCreatedV1.model_validate(announced)
 
     def _given(self) -> Given:
         return Given(
@@ -198,9 +233,6 @@ class WorkOrder:
             location=self.location,
             details=self.details,
         )
-
-    def created(self) -> WorkOrderCreatedV1:
-        return WorkOrderCreatedV1.model_validate(self._announced())
 
     def _announced(self) -> dict[str, object]:
         return dict(
