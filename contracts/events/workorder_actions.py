@@ -7,6 +7,10 @@ from pydantic import Field
 
 from contracts.events.base import Event
 
+# How actions name the desk's queue, the owner of work orders no agent owns yet: no principal id has
+# parentheses, so it is never an agent's.
+DESK_QUEUE = "(desk)"
+
 
 class WorkOrderInfoSuppliedV1(Event):
     """An agent supplied fields a work order in `needs_info` lacked; intake checks them again and opens
@@ -34,6 +38,7 @@ class WorkOrderHandoverRequestedV1(Event):
     another agent of the province; intake, which owns it, records the new owner."""
 
     ce_type: ClassVar[str] = "hotline.workorder.handover.requested.v1"
+    minor_version: ClassVar[int] = 1
 
     action_id: str = Field(description="Gateway-assigned; stable for a retried post with the same key.")
     work_order_id: str
@@ -42,6 +47,12 @@ class WorkOrderHandoverRequestedV1(Event):
     at: datetime
     to: str = Field(description="The agent who owns it from now on (a principal id).")
     reason: str
+    expected_owner: str | None = Field(
+        default=None,
+        description="Whom the gateway saw owning it (1.1): an agent's id, or '(desk)' for the desk's "
+        "queue; intake refuses the handover if someone else owns it by then (another handover came first). "
+        "None: no expectation.",
+    )
 
     def subject(self) -> str:
         return self.work_order_id

@@ -99,7 +99,8 @@ def _from_intake(change: CaseFacts | OwnerNote) -> UpdateOne:
         update: Document = {"$set": moved | ({"queue_waiting": change.owner} if change.needs_info else {})}
         if not change.needs_info:
             update["$unset"] = {"queue_waiting": ""}
-        return UpdateOne({"_id": change.work_order_id}, update, upsert=True)
+        # Never a document of its own: one with an owner and nothing else would break the owner's list.
+        return UpdateOne({"_id": change.work_order_id}, update)
     return UpdateOne({"_id": change.work_order_id}, _opened_update(change), upsert=True)
 
 

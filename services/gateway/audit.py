@@ -105,7 +105,7 @@ class AuditWriter:
         listed: Sequence[str] = (),
     ) -> AuditRecordedV1:
         action = action_of(request)
-        stable = f"hotline:audit:{principal_id}:{action}:{key}:{outcome}:{status}"
+        stable = f"hotline:audit:{principal_id}:{action}:{resource}:{key}:{outcome}:{status}"
         audit_id = str(uuid5(NAMESPACE_URL, stable) if key else uuid4())
         return AuditRecordedV1(
             audit_id=audit_id,

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from contracts.events import Area, ReplyKind, WorkOrderType
+from contracts.events.workorder_actions import DESK_QUEUE
 
 Status = Literal["needs_info", "open", "dispatched", "answered"]
-# The queue of the work orders no agent owns yet (none was on duty): not a principal id, which has no
-# parentheses.
-DESK = "(desk)"
+# The queue of the work orders no agent owns yet (none was on duty).
+DESK = DESK_QUEUE
 
 
 @dataclass(frozen=True)

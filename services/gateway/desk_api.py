@@ -150,7 +150,11 @@ def add_desk_api(
     ) -> Accepted:
         """Hand a work order to another agent of the province, with the reason: its owner, any agent
         for one the desk holds (to take it), or a supervisor. The history keeps every handover."""
-        principal = may_work_on(caller, province, await cases.find(work_order_id))
+        case = await cases.find(work_order_id)
+        principal = may_work_on(caller, province, case)
+        assert case is not None
+        if case.facts.missing is None:  # only a dispatch of it seen yet: whose it is is not known here
+            raise Conflict(f"work order {work_order_id} is not known here yet as intake opened it; retry")
         to = principals.by_id(handover.to)
         if to is None or to.role is not Role.AGENT or to.province != province:
             detail = f"to: {handover.to} is not an agent of {province}; only an agent owns work orders"
@@ -165,6 +169,7 @@ def add_desk_api(
             at=datetime.now(UTC),
             to=handover.to,
             reason=handover.reason,
+            expected_owner=case.facts.queue,  # its owner, or the desk's queue
         )
         published = Published(event, actions_topic, action_id, scope, idempotency_key, work_order_id)
         return await publish_audited(publisher, audit, request, caller, published)

@@ -36,6 +36,18 @@ def _printable(text: str) -> str:
 # Free text from callers: names, addresses, descriptions, replies.
 Text = Annotated[str, AfterValidator(_printable)]
 
+# A contact's own fields, which have their places: as details, they would slip past the readers' field
+# rules (a sealed reporter's address, ...).
+OWN_FIELDS = frozenset({"address", "account_number", "customer_name", "category", "location"})
+
+
+def _not_own_fields(details: dict[str, str]) -> dict[str, str]:
+    own = sorted(OWN_FIELDS & set(details))
+    if own:
+        raise ValueError(f"{', '.join(own)}: the contact's own fields, not details")
+    return details
+
+
 # A work-order type's own fields by name, as intake's field rules name them (reported_party, ...).
 Details = Annotated[
     dict[
@@ -43,6 +55,7 @@ Details = Annotated[
         Annotated[Text, Field(min_length=1, max_length=500)],
     ],
     Field(max_length=20, description="The type's own fields by name, e.g. a report's reported_party."),
+    AfterValidator(_not_own_fields),
 ]
 Category = Annotated[
     Text, Field(min_length=1, max_length=64, description="Within the type: fault category, business, ...")
@@ -79,6 +92,9 @@ class WebContact(BaseModel):
     def _a_whole_location(self) -> "WebContact":
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("a location is a latitude and a longitude, both or neither")
+        if self.anonymous and (self.customer_name or self.account_number):
+            # Refused, not dropped: the reporter should know it was not kept, and it never reaches the bus.
+            raise ValueError("an anonymous report carries no customer_name or account_number")
         return self
 
 

@@ -78,9 +78,10 @@ def bootstrap(
         {CustomerProfileUpdatedV1: handlers.customer_profiles_updated},
         description="Customer profiles from the billing and CRM systems, through the gateway.",
     )
+    acted = handlers.agents_acted  # one bound method for both: a batch of both is one run, in order
     runtime.consumer().subscribe(
         topics.workorder_actions,
-        {WorkOrderInfoSuppliedV1: handlers.agents_acted, WorkOrderHandoverRequestedV1: handlers.agents_acted},
+        {WorkOrderInfoSuppliedV1: acted, WorkOrderHandoverRequestedV1: acted},
         description="What agents did to work orders, through the gateway.",
     )
     declare_publication(

@@ -263,7 +263,7 @@ async def test_the_gateways_case_file_is_whole_whichever_event_arrives_first_and
         facts, channel="web", created_at=NOW, anonymous=True, account_number="0771001", tier="mid", area=area
     )
     for _ in range(2):  # each event delivered twice
-        await files.record(CaseChanges(opened=[opened], dispatched=[(facts, dispatch)]))
+        await files.record(CaseChanges(from_intake=[opened], dispatched=[(facts, dispatch)]))
         await files.record(CaseChanges(replied=[(work_order_id, reply)]))
     case = await files.find(work_order_id)
     assert nothing_to_show is None

@@ -184,3 +184,32 @@ async def test_a_supply_is_audited_against_its_work_order():
     _, publisher = await call("POST", "/v1/work-orders/WO-2/info", "gd.agent", json={"category": "no_power"})
     [audited] = publisher.audited
     assert audited.resource == "WO-2"
+
+
+async def test_an_anonymous_contact_with_a_name_or_an_account_is_refused_before_it_reaches_the_bus():
+    for identity in ({"customer_name": "张三"}, {"account_number": "0200123456"}):
+        contact = {"phone": "13926012345", "type": "report", "description": "举报", "anonymous": True}
+        answer, publisher = await call("POST", "/v1/contacts/web", "gd.channel.web", json=contact | identity)
+        assert answer.status_code == 422, identity
+        assert publisher.published == []
+
+
+async def test_a_contacts_own_field_is_refused_as_a_detail():
+    answer, _ = await call(
+        "POST", "/v1/work-orders/WO-2/info", "gd.agent", json={"details": {"address": "体育西路 1 号"}}
+    )
+    assert answer.status_code == 422
+    assert "the contact's own fields" in answer.text
+
+
+async def test_a_work_order_the_gateway_knows_only_from_its_dispatch_is_not_handed_over_yet():
+    unknown_owner = replace(REPAIR_CASE, facts=replace(REPAIR_CASE.facts, missing=None))
+    answer, publisher = await call(
+        "POST",
+        "/v1/work-orders/WO-1/owner",
+        "gd.agent",
+        InMemoryCaseFiles(unknown_owner),
+        json={"to": "gd.agent.night", "reason": "换班"},
+    )
+    assert answer.status_code == 409
+    assert publisher.published == []

@@ -268,3 +268,19 @@ async def test_handing_a_work_order_to_the_agent_who_owns_it_changes_nothing():
     await handlers.contacts_received([envelope_of(contact)])
     await handlers.agents_acted([envelope_of(handover(work_order_id_for(contact.contact_id), "gd.agent.7"))])
     assert [e.type for _, e in store.bus.published] == ["hotline.workorder.created.v1"]
+
+
+async def test_a_handover_asked_of_an_owner_who_no_longer_owns_the_work_order_is_refused():
+    store: InMemoryStore[WorkOrder] = InMemoryStore()
+    contact = a_contact(channel="voice", agent="gd.agent.7")
+    handlers = intake(store)
+    await handlers.contacts_received([envelope_of(contact)])
+    work_order_id = work_order_id_for(contact.contact_id)
+    await handlers.agents_acted([envelope_of(handover(work_order_id, "gd.agent.night"))])
+    stale = handover(work_order_id, "gd.agent.day-1", "A-H2").model_copy(
+        update={"expected_owner": "gd.agent.7"}
+    )
+    stale = WorkOrderHandoverRequestedV1.model_validate(stale.model_dump())
+    with pytest.raises(DomainError, match="handed over since"):
+        await handlers.agents_acted([envelope_of(stale)])
+    assert store[work_order_id].owner == "gd.agent.night"

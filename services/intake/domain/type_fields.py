@@ -86,9 +86,10 @@ class FieldRules(BaseModel):
         return read_table(cls, path, "a work-order field rule file")
 
     def named(self, type: WorkOrderType) -> frozenset[str]:
-        """Every field the type's rules name, required or optional."""
+        """Every detail the type's rules name, required or optional (not the contact's own fields,
+        which are never details)."""
         rules = self.types[type]
-        return frozenset(rules.required + rules.optional)
+        return frozenset(rules.required + rules.optional) - OWN_FIELDS
 
     def missing(self, type: WorkOrderType, given: Given) -> list[MissingField]:
         """What the type requires that is not given, and a given category the type does not have."""

@@ -22,6 +22,7 @@ from contracts.events import (
     WorkOrderOwnerChangedV1,
     WorkOrderType,
 )
+from contracts.events.workorder_actions import DESK_QUEUE
 from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
 from services.common.working_days import CHINA_TIME
@@ -45,6 +46,10 @@ Announced = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1
 
 class NothingMissing(DomainError):
     """Fields were supplied for a work order that lacks none (any more)."""
+
+
+class OwnedByAnother(DomainError):
+    """A handover asked of an owner who no longer owns the work order."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,9 @@ class WorkOrder:
         the agent who owns it already."""
         if self.owner == handover.to or any(step.ref == handover.action_id for step in self.history):
             return None
+        expected, owner = handover.expected_owner, self.owner or DESK_QUEUE
+        if expected is not None and expected != owner:
+            raise OwnedByAnother(f"{self.id} is {owner}'s now, not {expected}'s: handed over since")
         previous, self.owner = self.owner, handover.to
         note = f"from {previous or 'the desk'} to {handover.to}: {handover.reason}"
         self.history.append(HistoryEntry(handover.at, "handed over", handover.by, note, handover.action_id))
@@ -205,7 +213,13 @@ class WorkOrder:
         named = fields.named(self.type)
         # Details the type's rules do not name are kept here but announced to no one: readers' field
         # rules cannot know what they hold (a phone typed into a sealed report's extra field, ...).
-        unnamed = sorted(set(self.details) - named)
+        noted = {
+            name
+            for step in self.history
+            if step.action == "details kept, not announced" and step.note
+            for name in step.note.split(", ")
+        }
+        unnamed = sorted(set(self.details) - named - noted)
         if unnamed:
             self.history.append(
                 HistoryEntry(now, "details kept, not announced", "intake", ", ".join(unnamed))
