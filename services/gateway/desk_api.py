@@ -3,13 +3,14 @@ supplying the fields a work order in `needs_info` lacks (which intake checks aga
 missing, opens for dispatch), and handing a work order over to another agent. Lists are read from the
 case files; every list shown and every action is in the audit trail."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
+from contracts.events import Event, WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFiles
 from services.gateway.desk_access import may_list, may_work_on
@@ -57,6 +58,38 @@ class Handover(BaseModel):
 
     to: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$", description="An agent's id.")
     reason: Text = Field(min_length=1, max_length=500)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One call acting on a work order: its id (stable for a retry with the same key, per principal and
+    work order) and the fields every action event shares."""
+
+    kind: str
+    by: str
+    work_order_id: str
+    key: str | None
+
+    @property
+    def scope(self) -> str:
+        return f"{self.kind}:{self.by}:{self.work_order_id}"
+
+    @property
+    def action_id(self) -> str:
+        return stable_id("A", self.scope, self.key)
+
+    def fields(self, province: str) -> dict[str, Any]:
+        return {
+            "action_id": self.action_id,
+            "work_order_id": self.work_order_id,
+            "province": province,
+            "by": self.by,
+            "at": datetime.now(UTC),
+        }
+
+    def published(self, event: Event, topic: str) -> Published:
+        """Named by its action id in the 202, by its work order in the audit trail."""
+        return Published(event, topic, self.action_id, self.scope, self.key, self.work_order_id)
 
 
 class WorkOrderList(BaseModel):
@@ -125,18 +158,11 @@ def add_desk_api(
         if supplied.customer_name is not None and case.facts.anonymous is not False:
             detail = "customer_name: a sealed report keeps no reporter's name, not even on the bus"
             raise Unreadable(422, "Invalid request", detail)
-        scope = f"info:{principal.id}:{work_order_id}"
-        action_id = stable_id("A", scope, idempotency_key)
-        event = WorkOrderInfoSuppliedV1(
-            action_id=action_id,
-            work_order_id=work_order_id,
-            province=province,
-            by=principal.id,
-            at=datetime.now(UTC),
-            **supplied.model_dump(),
+        action = Action("info", principal.id, work_order_id, idempotency_key)
+        event = WorkOrderInfoSuppliedV1(**action.fields(province), **supplied.model_dump())
+        return await publish_audited(
+            publisher, audit, request, caller, action.published(event, actions_topic)
         )
-        published = Published(event, actions_topic, action_id, scope, idempotency_key, work_order_id)
-        return await publish_audited(publisher, audit, request, caller, published)
 
     @app.post(
         "/v1/work-orders/{work_order_id}/owner", status_code=202, responses=answers, name="desk.handover"
@@ -159,17 +185,13 @@ def add_desk_api(
         if to is None or to.role is not Role.AGENT or to.province != province:
             detail = f"to: {handover.to} is not an agent of {province}; only an agent owns work orders"
             raise Unreadable(422, "Invalid request", detail)
-        scope = f"handover:{principal.id}:{work_order_id}"
-        action_id = stable_id("A", scope, idempotency_key)
+        action = Action("handover", principal.id, work_order_id, idempotency_key)
         event = WorkOrderHandoverRequestedV1(
-            action_id=action_id,
-            work_order_id=work_order_id,
-            province=province,
-            by=principal.id,
-            at=datetime.now(UTC),
+            **action.fields(province),
             to=handover.to,
             reason=handover.reason,
             expected_owner=case.facts.queue,  # its owner, or the desk's queue
         )
-        published = Published(event, actions_topic, action_id, scope, idempotency_key, work_order_id)
-        return await publish_audited(publisher, audit, request, caller, published)
+        return await publish_audited(
+            publisher, audit, request, caller, action.published(event, actions_topic)
+        )
