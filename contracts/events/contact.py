@@ -6,6 +6,10 @@ from pydantic import Field
 from contracts.events.base import Event
 from contracts.events.vocabulary import Channel, WorkOrderType
 
+# The fields of a contact that have places of their own (not per-type details): intake's field rules and
+# the gateway's details check both name them.
+OWN_FIELDS = frozenset({"address", "account_number", "customer_name", "category", "location"})
+
 
 class ContactReceivedV1(Event):
     """A channel adapter's contact, accepted by the gateway: the bus holds it from the moment of the 202."""

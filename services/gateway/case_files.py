@@ -15,8 +15,6 @@ from contracts.events import Area, ReplyKind, WorkOrderType
 from contracts.events.workorder_actions import DESK_QUEUE
 
 Status = Literal["needs_info", "open", "dispatched", "answered"]
-# The queue of the work orders no agent owns yet (none was on duty).
-DESK = DESK_QUEUE
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class CaseFacts:
     @property
     def queue(self) -> str:
         """Whose list it is on: its owner's, else the desk's."""
-        return self.owner or DESK
+        return self.owner or DESK_QUEUE
 
 
 @dataclass(frozen=True)

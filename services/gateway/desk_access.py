@@ -1,7 +1,8 @@
 """Who may work the desk: agents their own list and the desk's queue and the work orders they own,
 supervisors all of their province's. Checked against the role and scope first, then the object."""
 
-from services.gateway.case_files import DESK, CaseFile
+from contracts.events.workorder_actions import DESK_QUEUE
+from services.gateway.case_files import CaseFile
 from services.gateway.principals import Caller, Forbidden, NotFound, Principal, Role, Scope, acting_as
 from services.gateway.reading import NOT_HERE
 
@@ -15,8 +16,8 @@ def may_list(caller: Caller, province: str, owner: str) -> tuple[Principal, str]
     principal = acting_as(caller, DESK_ROLES, Scope.WORKORDERS_READ, "list work orders")
     if principal.province != province:
         raise Forbidden(f"this principal works {principal.province}'s desk only")
-    queue = DESK if owner == DESK_OWNER else owner
-    if principal.role is Role.AGENT and queue not in (principal.id, DESK):
+    queue = DESK_QUEUE if owner == DESK_OWNER else owner
+    if principal.role is Role.AGENT and queue not in (principal.id, DESK_QUEUE):
         raise Forbidden("an agent lists its own work orders and the desk's queue only")
     return principal, queue
 

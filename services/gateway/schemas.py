@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from contracts.events import ReplyKind, WorkOrderType
+from contracts.events.contact import OWN_FIELDS
 
 PROBLEM_JSON = "application/problem+json"
 # Numbers without a country code are taken as mainland China numbers.
@@ -36,12 +37,9 @@ def _printable(text: str) -> str:
 # Free text from callers: names, addresses, descriptions, replies.
 Text = Annotated[str, AfterValidator(_printable)]
 
-# A contact's own fields, which have their places: as details, they would slip past the readers' field
-# rules (a sealed reporter's address, ...).
-OWN_FIELDS = frozenset({"address", "account_number", "customer_name", "category", "location"})
-
 
 def _not_own_fields(details: dict[str, str]) -> dict[str, str]:
+    # As details, they would slip past the readers' field rules (a sealed reporter's address, ...).
     own = sorted(OWN_FIELDS & set(details))
     if own:
         raise ValueError(f"{', '.join(own)}: the contact's own fields, not details")

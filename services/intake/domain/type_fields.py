@@ -12,10 +12,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events import MissingField, WorkOrderType
+from contracts.events.contact import OWN_FIELDS
 from services.common.rule_files import read_table
 
 DEFAULT_FIELD_RULES = Path(__file__).parents[1] / "work_order_fields.json"
-OWN_FIELDS = frozenset({"address", "account_number", "customer_name", "category", "location"})
 FIELD_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 FieldName = str
 

@@ -161,7 +161,7 @@ class WorkOrder:
         """Take what an agent supplied; `area`: where a newly given address lies, if the work order had
         none. None for an action taken before; refused (dead letter) once nothing is missing: the
         gateway offers this only before."""
-        if any(step.ref == supplied.action_id for step in self.history):
+        if self._taken(supplied.action_id):
             return None
         if self.status is not WorkOrderStatus.NEEDS_INFO:
             raise NothingMissing(f"work order {self.id} lacks no field: nothing to supply")
@@ -188,7 +188,7 @@ class WorkOrder:
     def hand_over(self, handover: WorkOrderHandoverRequestedV1) -> WorkOrderOwnerChangedV1 | None:
         """Its new owner, with the handover in its history; None for a handover taken before or to
         the agent who owns it already."""
-        if self.owner == handover.to or any(step.ref == handover.action_id for step in self.history):
+        if self.owner == handover.to or self._taken(handover.action_id):
             return None
         expected, owner = handover.expected_owner, self.owner or DESK_QUEUE
         if expected is not None and expected != owner:
@@ -206,6 +206,10 @@ class WorkOrder:
             at=handover.at,
             needs_info=self.status is WorkOrderStatus.NEEDS_INFO,
         )
+
+    def _taken(self, action_id: str) -> bool:
+        """A redelivered action: its step is in the history already."""
+        return any(step.ref == action_id for step in self.history)
 
     def _check(self, fields: FieldRules, now: datetime) -> Announced:
         """Complete: open for dispatch; else in needs_info, listing what is missing. A sealed report
