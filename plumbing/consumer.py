@@ -42,6 +42,7 @@ from plumbing.metrics import ConsumerMetrics
 from plumbing.repository import ConcurrentChange
 from plumbing.store import TRANSIENT_STORE_ERRORS
 from plumbing.telemetry import Attr, Outcome
+from plumbing.write_guard import StaleWrite
 
 Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
 Taken = tuple[ConsumerRecord, Envelope]
@@ -53,6 +54,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     *TRANSIENT_STORE_ERRORS,
     ConnectionError,
     ConcurrentChange,
+    StaleWrite,
 )
 
 

@@ -14,6 +14,7 @@ from pymongo.errors import BulkWriteError
 
 from plumbing.outbox import OutboxEntry, OutboxRelay, outbox_fields, stored_entries
 from plumbing.repository import Aggregate, Loaded, Repository
+from plumbing.write_guard import StaleWrite, guarded, refusing_stale
 
 Document = dict[str, Any]
 A = TypeVar("A", bound=Aggregate)
@@ -84,20 +85,28 @@ class MongoRepository(Repository[A]):
 
     async def _update_many(self, changed: list[tuple[A, int, list[OutboxEntry]]]) -> bool:
         # Side by side rather than one bulk write: see OutboxRelay.publish_many (FerretDB 1.24).
-        results = await asyncio.gather(
-            *(
+        stored = await asyncio.gather(
+            *(self._update(aggregate, expected, entries) for aggregate, expected, entries in changed)
+        )
+        return all(stored)
+
+    async def _update(self, aggregate: A, expected: int, entries: list[OutboxEntry]) -> bool:
+        try:
+            result = await refusing_stale(
                 self._collection.update_one(
                     # A document from before versions were stored has none: an equality with null matches.
                     {"_id": aggregate.id, "version": expected if expected else None},
-                    {
-                        "$set": self._stored_fields(aggregate, expected + 1)
-                        | outbox_fields(entries, nested=True)
-                    },
+                    guarded(
+                        {
+                            "$set": self._stored_fields(aggregate, expected + 1)
+                            | outbox_fields(entries, nested=True)
+                        }
+                    ),
                 )
-                for aggregate, expected, entries in changed
             )
-        )
-        return all(result.matched_count == 1 for result in results)
+        except StaleWrite:
+            return False  # another writer's change landed between the store's read and its write
+        return result.matched_count == 1
 
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:
         document = await self._collection.find_one({"_id": aggregate_id}, {"outbox": 1})

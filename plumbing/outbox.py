@@ -11,6 +11,7 @@ its business id (or its CloudEvents id):
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from contracts.envelope import encode
 from contracts.events import Event
 from plumbing.bus import RECORD_REFUSED, wire_headers
 from plumbing.error_text import error_text
+from plumbing.write_guard import StaleWrite, guarded, refusing_stale
 
 Document = dict[str, Any]
 
@@ -171,13 +173,7 @@ class OutboxRelay:
         # unit of work before its message is committed (or on its redelivery).
         await asyncio.gather(
             *(
-                self._collection.update_one(
-                    {"_id": document_id},
-                    {
-                        "$unset": {f"outbox.{entry.entry_id}": "" for entry in entries},
-                        "$set": {"has_outbox": False} | set_aside,
-                    },
-                )
+                self._clear(document_id, entries, set_aside)
                 for document_id, (entries, set_aside) in sent.items()
             )
         )
@@ -185,6 +181,23 @@ class OutboxRelay:
         if failures:
             raise failures[0]
         return sum(len(entries) - len(set_aside) for entries, set_aside in sent.values())
+
+    async def _clear(self, document_id: str, entries: list[OutboxEntry], set_aside: Document) -> None:
+        # Refused as stale when the document changed since the store read it (written over, that change
+        # would be lost): the entries then stay pending and go out again, a redelivery, which every
+        # consumer takes as it takes Kafka's own.
+        with contextlib.suppress(StaleWrite):
+            await refusing_stale(
+                self._collection.update_one(
+                    {"_id": document_id},
+                    guarded(
+                        {
+                            "$unset": {f"outbox.{entry.entry_id}": "" for entry in entries},
+                            "$set": {"has_outbox": False} | set_aside,
+                        }
+                    ),
+                )
+            )
 
     async def _send_in_order(self, document_id: str, entries: list[OutboxEntry]) -> Document:
         """One document's entries, one after the other (one aggregate's events keep their order); the

@@ -16,6 +16,7 @@ from pymongo.errors import BulkWriteError
 
 from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
 from plumbing.store import as_utc
+from plumbing.write_guard import guarded, retrying_stale
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, OwnerNote, ReplyNote
 
 Document = dict[str, Any]
@@ -100,8 +101,8 @@ def _from_intake(change: CaseFacts | OwnerNote) -> UpdateOne:
         if not change.needs_info:
             update["$unset"] = {"queue_waiting": ""}
         # Never a document of its own: one with an owner and nothing else would break the owner's list.
-        return UpdateOne({"_id": change.work_order_id}, update)
-    return UpdateOne({"_id": change.work_order_id}, _opened_update(change), upsert=True)
+        return UpdateOne({"_id": change.work_order_id}, guarded(update))
+    return UpdateOne({"_id": change.work_order_id}, guarded(_opened_update(change)), upsert=True)
 
 
 def _opened_update(facts: CaseFacts) -> Document:
@@ -128,7 +129,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": facts.work_order_id},
-                {"$set": _facts_document(facts), "$addToSet": {"dispatches": vars(note)}},
+                guarded({"$set": _facts_document(facts), "$addToSet": {"dispatches": vars(note)}}),
                 upsert=True,
             )
             for facts, note in changes.dispatched
@@ -136,22 +137,22 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": work_order_id},
-                {"$addToSet": {"replies": vars(note) | {"kind": note.kind.value}}},
+                guarded({"$addToSet": {"replies": vars(note) | {"kind": note.kind.value}}}),
                 upsert=True,
             )
             for work_order_id, note in changes.replied
         ]
         if not writes:
             return
+        # Every write is safe to repeat: fields set to the event's values, notes added to sets.
         try:
-            await self._collection.bulk_write(writes, ordered=True)
+            await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
         except BulkWriteError as error:
             codes = sorted({e.get("code") for e in error.details.get("writeErrors", [])})
             if codes != [DUPLICATE_KEY]:
                 raise  # logged by class and codes alone (plumbing/error_text.py): its text quotes the writes
-            # Two subscriptions upserted the same new work order at once; the document is there now,
-            # and every write is safe to repeat.
-            await self._collection.bulk_write(writes, ordered=True)
+            # Two subscriptions upserted the same new work order at once; the document is there now.
+            await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
 
     async def find(self, work_order_id: str) -> CaseFile | None:
         document = await self._collection.find_one({"_id": work_order_id})

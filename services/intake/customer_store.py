@@ -22,6 +22,7 @@ from contracts.events import CustomerKind
 from plumbing.concurrency import gather_all
 from plumbing.repository import ConcurrentChange
 from plumbing.store import as_utc
+from plumbing.write_guard import StaleWrite, guarded, refusing_stale, retrying_stale
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 
 Document = dict[str, Any]
@@ -55,8 +56,12 @@ class MongoCustomerDirectory:
         return True
 
     async def _unlink(self, dropped: set[str], account: str) -> None:
-        unlink = {"$pull": {"accounts": account}}
-        await gather_all([self._phones.update_one({"_id": phone}, unlink) for phone in dropped])
+        unlink = guarded({"$pull": {"accounts": account}})
+
+        async def pull(phone: str) -> None:
+            await retrying_stale(lambda: self._phones.update_one({"_id": phone}, unlink))
+
+        await gather_all([pull(phone) for phone in dropped])
         # A newer profile written meanwhile may list a number again: then it stays linked.
         now = await self._customers.find_one({"_id": account}, {"phones": 1})
         await self._link_all(dropped & set(now["phones"] if now else ()), account)
@@ -70,9 +75,15 @@ class MongoCustomerDirectory:
             except DuplicateKeyError:
                 return False
             return True
-        result = await self._customers.update_one(
-            {"_id": account, "updated_at": stored["updated_at"]}, {"$set": customer_document(profile)}
-        )
+        try:
+            result = await refusing_stale(
+                self._customers.update_one(
+                    {"_id": account, "updated_at": stored["updated_at"]},
+                    guarded({"$set": customer_document(profile)}),
+                )
+            )
+        except StaleWrite:
+            return False
         return result.matched_count == 1
 
     async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
@@ -98,12 +109,12 @@ class MongoCustomerDirectory:
         await gather_all([self._link(phone, account) for phone in phones])
 
     async def _link(self, phone: str, account: str) -> None:
-        link = {"$addToSet": {"accounts": account}}
+        link = guarded({"$addToSet": {"accounts": account}})
         try:
-            await self._phones.update_one({"_id": phone}, link, upsert=True)
+            await retrying_stale(lambda: self._phones.update_one({"_id": phone}, link, upsert=True))
         except DuplicateKeyError:
             # Another account linked the same new number at the same moment; it exists now.
-            await self._phones.update_one({"_id": phone}, link)
+            await retrying_stale(lambda: self._phones.update_one({"_id": phone}, link))
 
 
 def customer_document(profile: CustomerProfile) -> Document:

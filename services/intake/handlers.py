@@ -72,9 +72,8 @@ class IntakeHandlers:
         nobody is on duty.
 
         Each replica keeps its own turn (starting at a random one), so with k replicas an agent's share
-        is within k contacts of an even one. One turn shared through the store would need an atomic
-        increment, which the local store (FerretDB 1.x) does not give: concurrent updates of one
-        document there lose increments."""
+        is within k contacts of an even one. One turn shared through the store would cost every contact a
+        write that every replica contends for."""
         on_duty = self._roster.on_duty(now) if self._roster.province else []
         owners: list[str | None] = []
         for contact in contacts:

@@ -165,7 +165,11 @@ def summary(result: dict[str, Any]) -> list[str]:
     lines.append(
         f"store races: {races['writers']} writers conditioned on one version, {races['trials']} times: "
         f"{races['winners_mean']:.1f} won on average, at most {races['winners_max']} (atomic: 1); "
-        f"{races['increments']} concurrent $inc kept {races['increments_kept']} (atomic: all)"
+        f"{races['increments']} concurrent $inc kept {races['increments_kept']} (atomic: all); "
+        f"with the write guard {races['guarded_winners_mean']:.1f} won on average, at most "
+        f"{races['guarded_winners_max']}, and the $inc kept {races['guarded_increments_kept']}, refused ones "
+        f"retried, in {races['guarded_increments_s'] * 1000:.0f} ms vs {races['increments_s'] * 1000:.0f} ms "
+        f"unguarded ({races['guarded_increments_s'] / max(races['increments_s'], 1e-9):.1f}x)"
     )
     cost = result["auth_cost"]
     modes = {

@@ -2,7 +2,8 @@
 
 The cluster is made with initdb on first start (a generated password, scram on loopback only), started as
 the `postgres` user when the stack runs as root (PostgreSQL refuses root), and given the SQL that makes
-FerretDB's indexes serve FerretDB's queries (deploy/local/postgres/gin_indexes.sql).
+FerretDB's indexes serve FerretDB's queries (deploy/local/postgres/gin_indexes.sql) and the guard that makes
+its updates safe for racing writers (deploy/local/postgres/write_guard.sql).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ DATABASE = "ferretdb"
 ROLE = "hotline"
 CREATE_SQL = LOCAL / "postgres" / "create_database.sql"
 SETUP_SQL = LOCAL / "postgres" / "gin_indexes.sql"
+GUARD_SQL = LOCAL / "postgres" / "write_guard.sql"
 USERS_SQL = LOCAL / "postgres" / "store_users.sql"
 # FerretDB 1.24 holds two pooled connections for each update or delete (the cursor that finds the document
 # stays open while the write takes a second one): once as many writes run at once as its pool holds (50 by
@@ -129,13 +131,14 @@ class Postgres:
         )
 
     def setup(self) -> None:
-        """The database FerretDB uses and the index trigger; idempotent, so run at every start."""
+        """FerretDB's database, the index trigger and the write guard; idempotent, so run at every start."""
         env = {"PGPASSWORD": self.password(), "PGCONNECT_TIMEOUT": "10"}
         psql = ["psql", "-h", HOST, "-p", str(PORT), "-U", ROLE, "-v", "ON_ERROR_STOP=1", "-q"]
         run_logged(
             [*psql, "-d", "postgres", "-f", str(CREATE_SQL)], self.log, what="FerretDB's database", env=env
         )
         run_logged([*psql, "-d", DATABASE, "-f", str(SETUP_SQL)], self.log, what="index trigger", env=env)
+        run_logged([*psql, "-d", DATABASE, "-f", str(GUARD_SQL)], self.log, what="write guard", env=env)
         # The passwords reach psql through its environment: not on a command line, in a file or a log.
         names = {STORE_ANONYMOUS: "anonymous"}
         passwords = {f"HOTLINE_{names.get(u, u).upper()}_PASSWORD": p for u, p in store_users().items()}
