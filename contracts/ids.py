@@ -20,3 +20,13 @@ def dispatch_id_for(work_order_id: str, attempt: int = 1) -> str:
 def follow_up_id_for(work_order_id: str) -> str:
     """One follow-up visit per closed work order."""
     return f"FU-{work_order_id}"
+
+
+def incident_id_for(opening_contact_id: str) -> str:
+    """The incident a fault report opens: a redelivered report finds the one it opened."""
+    return "INC-" + uuid5(NAMESPACE_URL, f"hotline:incident:{opening_contact_id}").hex[:20].upper()
+
+
+def fault_cluster_id_for(province: str, area_code: str, category: str) -> str:
+    """Where one area's fault reports of one category gather: one per province, area and category."""
+    return f"{province}/{area_code}/{category}"

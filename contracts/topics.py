@@ -35,8 +35,9 @@ class Topics:
 
     @property
     def workorders(self) -> str:
-        """WorkOrderCreated (complete, for dispatch), WorkOrderInfoRequested (fields missing) and
-        WorkOrderOwnerChanged: intake -> dispatch and the gateway, key work_order_id."""
+        """WorkOrderCreated (complete, for dispatch), WorkOrderInfoRequested (fields missing),
+        WorkOrderAnswered (closed at intake), WorkOrderOwnerChanged, IncidentOpened, IncidentUpdated and
+        ContactLinked: intake -> dispatch, the gateway and notify, key work_order_id."""
         return f"{self.prefix}.workorders"
 
     @property
@@ -124,7 +125,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "contacts": ("intake",),
     "customers": ("intake",),
     # The gateway keeps what the API serves of each work order (services/gateway/case_files.py).
-    "workorders": ("dispatch", "gateway"),
+    # Notify texts the customers of work orders intake answered itself and of contacts it linked.
+    "workorders": ("dispatch", "gateway", "notify"),
     "workorder-actions": ("intake",),
     "dispatch.replies": ("dispatch",),
     # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps

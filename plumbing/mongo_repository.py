@@ -46,9 +46,14 @@ async def ensure_indexes(collection: AsyncCollection[Document], mapper: Document
 
 class MongoRepository(Repository[A]):
     def __init__(
-        self, collection: AsyncCollection[Document], relay: OutboxRelay, mapper: DocumentMapper[A]
+        self,
+        collection: AsyncCollection[Document],
+        relay: OutboxRelay,
+        mapper: DocumentMapper[A],
+        *,
+        derived_ids: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(derived_ids=derived_ids)
         self._collection = collection
         self._relay = relay
         self._mapper = mapper

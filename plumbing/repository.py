@@ -58,8 +58,13 @@ class Tracked(Generic[A]):
 
 
 class Repository(ABC, Generic[A]):
-    def __init__(self) -> None:
+    def __init__(self, *, derived_ids: bool = True) -> None:
+        """`derived_ids`: an aggregate's id comes from its cause, so an id stored already is a redelivery
+        (the stored one wins); False for aggregates that several causes open under one id (a key of
+        their own), where it is another writer that came first: the unit of work fails (ConcurrentChange)
+        and the message is retried against what that writer stored."""
         self._tracked: dict[str, Tracked[A]] = {}
+        self._derived_ids = derived_ids
 
     def add(self, aggregate: A) -> None:
         """A new aggregate, inserted at commit."""
@@ -121,6 +126,8 @@ class Repository(ABC, Generic[A]):
         if not tracked:
             return {}
         already_stored = await self._insert_many([(entry.aggregate, entry.staged) for entry in tracked])
+        if already_stored and not self._derived_ids:
+            raise ConcurrentChange(f"another writer stored {', '.join(sorted(already_stored))} first")
         # Stored by an earlier delivery of the same cause, which may not have sent its events: those are
         # the ones to send. Such an object stays at version 0, so a later save of it is refused, never
         # overwriting the stored one. (A redelivered batch is all of this kind: read side by side.)

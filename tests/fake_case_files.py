@@ -35,6 +35,12 @@ class InMemoryCaseFiles:
                 self.early_replies.setdefault(work_order_id, []).append(reply)
             elif reply not in known.replies:
                 self.files[work_order_id] = replace(known, replies=(*known.replies, reply))
+        for incident in changes.incidents:
+            case = self.files.get(incident.work_order_id)
+            if case is not None:  # intake announces the incident's work order first on its partition
+                reporters = max(case.reporters or 0, incident.reporters)
+                facts = replace(case.facts, incident_id=incident.incident_id)
+                self.files[incident.work_order_id] = replace(case, facts=facts, reporters=reporters)
 
     def _merge(self, facts: CaseFacts) -> CaseFile:
         old = self.files.get(facts.work_order_id)

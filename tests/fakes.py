@@ -4,6 +4,7 @@ The fake store keeps aggregates, not documents: what a unit test sees is what th
 document mapping is tested against the real store.
 """
 
+import asyncio
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
+from services.notify.domain.links import Link
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -85,8 +87,8 @@ class InMemoryStore(Generic[A]):
 
 
 class InMemoryRepository(Repository[A]):
-    def __init__(self, store: InMemoryStore[A]) -> None:
-        super().__init__()
+    def __init__(self, store: InMemoryStore[A], *, derived_ids: bool = True) -> None:
+        super().__init__(derived_ids=derived_ids)
         self._store = store
 
     async def send_pending(self, batch: dict[str, list[OutboxEntry]]) -> None:
@@ -98,7 +100,9 @@ class InMemoryRepository(Repository[A]):
 
     async def _load(self, aggregate_id: str) -> Loaded[A] | None:
         stored = self._store.stored.get(aggregate_id)
-        return Loaded(copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
+        loaded = Loaded(copy.deepcopy(stored.aggregate), list(stored.outbox)) if stored else None
+        await asyncio.sleep(0)  # as a real store's answer takes a while: concurrent writers interleave
+        return loaded
 
     async def _insert_many(self, new: list[tuple[A, list[OutboxEntry]]]) -> set[str]:
         already = set()
@@ -146,6 +150,25 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
             for notification in self._stored()
             if minute_of(notification.next_attempt_at) == minute
         ]
+
+    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
+        return [
+            copy.deepcopy(n)
+            for n in self._stored()
+            if (n.work_order_id, n.template) == (work_order_id, template)
+        ]
+
+
+class InMemoryLinkedContacts:
+    def __init__(self) -> None:
+        self.links: dict[str, Link] = {}
+
+    async def add(self, links: Sequence[Link]) -> None:
+        for link in links:
+            self.links.setdefault(link.contact_id, link)
+
+    async def of(self, work_order_id: str) -> list[Link]:
+        return [link for link in self.links.values() if link.work_order_id == work_order_id]
 
 
 class FakeSmsGateway:

@@ -1,10 +1,12 @@
 """Every event Hotline's services exchange, one versioned pydantic model per CloudEvents type."""
 
+from contracts.events.answers import AnswerReason, WorkOrderAnsweredV1
 from contracts.events.audit import AuditRecordedV1
 from contracts.events.base import Event
 from contracts.events.contact import ContactReceivedV1
 from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.followup import FollowUpScheduledV1
+from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, IncidentUpdatedV1, LinkReason
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.vocabulary import (
     AreaKind,
@@ -35,6 +37,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     WorkOrderInfoSuppliedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderAnsweredV1,
+    IncidentOpenedV1,
+    IncidentUpdatedV1,
+    ContactLinkedV1,
     WorkOrderDispatchedV1,
     DepartmentRepliedV1,
     WorkOrderRepliedV1,
@@ -49,10 +55,12 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_
 __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TYPE",
+    "AnswerReason",
     "Area",
     "AreaKind",
     "AuditRecordedV1",
     "Channel",
+    "ContactLinkedV1",
     "ContactReceivedV1",
     "Customer",
     "CustomerKind",
@@ -61,10 +69,14 @@ __all__ = [
     "DepartmentRepliedV1",
     "Event",
     "FollowUpScheduledV1",
+    "IncidentOpenedV1",
+    "IncidentUpdatedV1",
+    "LinkReason",
     "MissingField",
     "NotificationFailedV1",
     "NotificationSentV1",
     "ReplyKind",
+    "WorkOrderAnsweredV1",
     "WorkOrderCreatedV1",
     "WorkOrderDispatchedV1",
     "WorkOrderHandoverRequestedV1",

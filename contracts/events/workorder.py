@@ -96,7 +96,13 @@ class _OpenedWorkOrder(Event):
 
 class WorkOrderCreatedV1(_OpenedWorkOrder):
     ce_type: ClassVar[str] = "hotline.workorder.created.v1"
-    minor_version: ClassVar[int] = 3
+    minor_version: ClassVar[int] = 4
+
+    incident_id: str | None = Field(
+        default=None,
+        description="Set when the work order is an incident's (1.4): the fault reports of its area and "
+        "category are linked to it (ContactLinked) and dispatched with it, once.",
+    )
 
 
 class WorkOrderInfoRequestedV1(_OpenedWorkOrder):

@@ -164,16 +164,54 @@ class ReceivedSms:
     text: str
 
 
-def parse_fakesmsc_line(line: str) -> ReceivedSms | None:
+@dataclass(frozen=True)
+class _Part:
+    """One part of a concatenated text: fakesmsc logs it as `udh <header> data <UCS-2 bytes>`."""
+
+    sender: str
+    to: str
+    reference: int
+    total: int
+    number: int
+    text: str
+
+
+def _ucs2(raw: str) -> str:
+    return unquote_to_bytes(raw.replace("+", "%20")).decode("utf-16-be", errors="replace")
+
+
+def _parsed(line: str) -> ReceivedSms | _Part | None:
     match = _RECEIVED.search(line)
     if match is None:
         return None
     raw = match["text"]
-    if match["kind"] == "ucs-2":
-        text = unquote_to_bytes(raw.replace("+", "%20")).decode("utf-16-be", errors="replace")
-    else:
-        text = raw
+    if match["kind"] == "udh":
+        header, _, payload = raw.partition(" data ")
+        udh = unquote_to_bytes(header.replace("+", "%20"))
+        # 05 00 03 <reference> <parts> <this part>: the 8-bit concatenation header Kannel writes.
+        if len(udh) >= 6 and udh[1] == 0:
+            return _Part(match["sender"], match["to"], udh[3], udh[4], udh[5], _ucs2(payload))
+        return ReceivedSms(match["sender"], match["to"], _ucs2(payload))
+    text = _ucs2(raw) if match["kind"] == "ucs-2" else raw
     return ReceivedSms(match["sender"], match["to"], text)
+
+
+def assembled(lines: list[str]) -> list[ReceivedSms]:
+    """The messages the lines log, a concatenated text once all its parts are in (as a phone shows it)."""
+    messages: list[ReceivedSms] = []
+    parts: dict[tuple[str, int], dict[int, _Part]] = {}
+    for line in lines:
+        parsed = _parsed(line)
+        if isinstance(parsed, ReceivedSms):
+            messages.append(parsed)
+        elif parsed is not None:
+            kept = parts.setdefault((parsed.to, parsed.reference), {})
+            kept[parsed.number] = parsed
+            if len(kept) == parsed.total:
+                text = "".join(kept[number].text for number in sorted(kept))
+                messages.append(ReceivedSms(parsed.sender, parsed.to, text))
+                del parts[(parsed.to, parsed.reference)]
+    return messages
 
 
 class SmsInbox:
@@ -191,7 +229,7 @@ class SmsInbox:
         with self._log.open("rb") as log:
             log.seek(self._start)
             lines = log.read().decode("utf-8", errors="replace").splitlines()
-        return [sms for sms in map(parse_fakesmsc_line, lines) if sms is not None]
+        return assembled(lines)
 
     async def find(self, *fragments: str, timeout: float = 60.0) -> ReceivedSms:
         """The first message received whose text contains every fragment."""

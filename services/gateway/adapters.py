@@ -84,6 +84,8 @@ def _facts_document(facts: CaseFacts) -> Document:
         "category": facts.category,
         "details": facts.details,
         "owner": facts.owner,
+        "answer": facts.answer,
+        "incident_id": facts.incident_id,
     }
     if facts.missing is not None:  # intake's event: it says whose list the work order is on
         known |= {
@@ -142,6 +144,14 @@ class MongoCaseFiles:
             )
             for work_order_id, note in changes.replied
         ]
+        writes += [
+            UpdateOne(
+                {"_id": note.work_order_id},
+                guarded({"$set": {"incident_id": note.incident_id}, "$max": {"reporters": note.reporters}}),
+                upsert=True,
+            )
+            for note in changes.incidents
+        ]
         if not writes:
             return
         # Every write is safe to repeat: fields set to the event's values, notes added to sets.
@@ -191,6 +201,8 @@ def _case_file(document: Document) -> CaseFile:
         missing=tuple((m["name"], m["reason"]) for m in document["missing"])
         if "missing" in document
         else None,
+        answer=document.get("answer"),
+        incident_id=document.get("incident_id"),
     )
     dispatches = [
         DispatchNote(d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"]))
@@ -209,7 +221,7 @@ def _case_file(document: Document) -> CaseFile:
     ]
     dispatches.sort(key=lambda d: d.dispatched_at)
     replies.sort(key=lambda r: r.replied_at)
-    return CaseFile(facts, tuple(dispatches), tuple(replies))
+    return CaseFile(facts, tuple(dispatches), tuple(replies), document.get("reporters"))
 
 
 def _aware(moment: datetime | None) -> datetime | None:

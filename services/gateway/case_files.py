@@ -59,6 +59,8 @@ class CaseFacts:
     owner: str | None = None
     # What its owner is to supply, () once complete; None: no event of intake's seen yet.
     missing: tuple[tuple[str, str], ...] | None = None
+    answer: str | None = None  # what intake told the customer when it answered and closed it itself
+    incident_id: str | None = None  # the storm's incident it is the work order of
 
     @property
     def queue(self) -> str:
@@ -71,12 +73,13 @@ class CaseFile:
     facts: CaseFacts
     dispatches: tuple[DispatchNote, ...] = ()
     replies: tuple[ReplyNote, ...] = ()
+    reporters: int | None = None  # an incident's: the fault reports linked to it so far, its own included
 
     @property
     def status(self) -> Status:
-        """`answered` once a department's final reply is in, `dispatched` once sent, `needs_info` while
-        fields are missing, else `open`."""
-        if any(reply.kind is ReplyKind.FINAL for reply in self.replies):
+        """`answered` once a department's final reply is in (or intake answered it itself), `dispatched`
+        once sent, `needs_info` while fields are missing, else `open`."""
+        if self.facts.answer is not None or any(reply.kind is ReplyKind.FINAL for reply in self.replies):
             return "answered"
         if self.dispatches:
             return "dispatched"
@@ -98,6 +101,7 @@ class CaseFile:
             self.facts,
             tuple(d for d in self.dispatches if d.department == department),
             tuple(r for r in self.replies if r.department == department),
+            self.reporters,
         )
 
 
@@ -110,6 +114,15 @@ class OwnerNote:
     needs_info: bool
 
 
+@dataclass(frozen=True)
+class IncidentNote:
+    """How many have reported an incident so far (never fewer than a redelivered older count)."""
+
+    work_order_id: str
+    incident_id: str
+    reporters: int
+
+
 @dataclass
 class CaseChanges:
     """One batch of what the bus said, grouped as the store writes it."""
@@ -118,6 +131,7 @@ class CaseChanges:
     from_intake: list[CaseFacts | OwnerNote] = field(default_factory=list)
     dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
     replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
+    incidents: list[IncidentNote] = field(default_factory=list)
 
 
 class CaseFiles(Protocol):

@@ -7,17 +7,30 @@ from dataclasses import replace
 from contracts.envelope import Envelope
 from contracts.events import (
     AuditRecordedV1,
+    IncidentOpenedV1,
+    IncidentUpdatedV1,
+    WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
     WorkOrderRepliedV1,
 )
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFiles, DispatchNote, OwnerNote, ReplyNote
+from services.gateway.case_files import (
+    CaseChanges,
+    CaseFacts,
+    CaseFiles,
+    DispatchNote,
+    IncidentNote,
+    OwnerNote,
+    ReplyNote,
+)
 from services.gateway.ports import AuditTrail
 
+Opened = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderAnsweredV1
 
-def _facts(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderDispatchedV1) -> CaseFacts:
+
+def _facts(data: Opened | WorkOrderDispatchedV1) -> CaseFacts:
     """The fields both events carry."""
     return CaseFacts(
         work_order_id=data.work_order_id,
@@ -33,7 +46,7 @@ def _facts(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderDispat
     )
 
 
-def _opened(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1) -> CaseFacts:
+def _opened(data: Opened) -> CaseFacts:
     """With what only intake's events carry: the channel, the time, the seal, the account, the per-type
     fields, the owner and what is missing."""
     missing = data.missing if isinstance(data, WorkOrderInfoRequestedV1) else []
@@ -48,6 +61,8 @@ def _opened(data: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1) -> CaseFacts:
         details=dict(data.details),
         owner=data.owner,
         missing=tuple((m.name, m.reason) for m in missing),
+        answer=data.answer if isinstance(data, WorkOrderAnsweredV1) else None,
+        incident_id=data.incident_id if isinstance(data, WorkOrderCreatedV1) else None,
     )
 
 
@@ -68,15 +83,19 @@ class GatewayHandlers:
         self.cases = cases
 
     async def work_orders_announced(self, envelopes: Sequence[Envelope]) -> None:
-        """Work orders as intake announces them (complete, waiting for fields, handed over) in the
-        order announced: one handler for every type, so a batch of several keeps that order."""
+        """Work orders as intake announces them (complete, waiting for fields, answered, handed over,
+        an incident's reporters) in the order announced: one handler for every type, so a batch of
+        several keeps that order."""
         changes = CaseChanges()
         for envelope in envelopes:
             data = envelope.data
             if isinstance(data, WorkOrderOwnerChangedV1):
                 changes.from_intake.append(OwnerNote(data.work_order_id, data.owner, data.needs_info))
                 continue
-            assert isinstance(data, WorkOrderCreatedV1 | WorkOrderInfoRequestedV1)
+            if isinstance(data, IncidentOpenedV1 | IncidentUpdatedV1):
+                changes.incidents.append(IncidentNote(data.work_order_id, data.incident_id, data.reporters))
+                continue
+            assert isinstance(data, Opened)
             changes.from_intake.append(_opened(data))
         await self.cases.record(changes)
 

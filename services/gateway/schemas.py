@@ -174,6 +174,11 @@ class MissingShown(BaseModel):
     reason: str
 
 
+class IncidentShown(BaseModel):
+    incident_id: str
+    reporters: int | None = Field(description="Fault reports linked to it so far, its own included.")
+
+
 class WorkOrderShown(BaseModel):
     """A work order as its reader may see it: personal fields by the reader's role."""
 
@@ -197,6 +202,8 @@ class WorkOrderShown(BaseModel):
     )
     dispatches: list[DispatchShown]
     replies: list[ReplyShown]
+    answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
+    incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
 
 
 class StatusLookup(BaseModel):

@@ -14,6 +14,7 @@ from services.gateway.schemas import (
     AreaShown,
     CustomerShown,
     DispatchShown,
+    IncidentShown,
     MissingShown,
     Problem,
     ReplyShown,
@@ -53,6 +54,10 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         else None,
         dispatches=[DispatchShown(**vars(dispatch)) for dispatch in case.dispatches],
         replies=[ReplyShown(**vars(reply)) for reply in case.replies],
+        answer=facts.answer,
+        incident=IncidentShown(incident_id=facts.incident_id, reporters=case.reporters)
+        if facts.incident_id
+        else None,
     )
 
 

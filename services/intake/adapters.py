@@ -1,8 +1,10 @@
-"""Intake's storage: the `work_orders` collection, one document per work order."""
+"""Intake's storage: the `work_orders` collection, one document per work order, and `fault_clusters`, one
+per area and fault category."""
 
 from typing import Any, ClassVar
 
 from contracts.events import Area, Channel, Customer, MissingField, WorkOrderType
+from services.intake.domain.incidents import FaultCluster, Incident
 from services.intake.domain.work_order import HistoryEntry, WorkOrder, WorkOrderStatus
 
 Document = dict[str, Any]
@@ -12,8 +14,9 @@ class WorkOrderDocuments:
     """Schema 1: the work order's fields at the top level, the customer and each history step nested.
 
     Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area`, and
-    then the per-type fields (`category`, `details`, `location`), `owner`, `missing` and each history
-    step's `note` and `ref`, came later as optional fields: a document without them has none.
+    then the per-type fields (`category`, `details`, `location`), `owner`, `missing`, each history
+    step's `note` and `ref`, and `incident_id` came later as optional fields: a document without them
+    has none.
     """
 
     schema: ClassVar[int] = 1
@@ -38,6 +41,7 @@ class WorkOrderDocuments:
             "owner": order.owner,
             "missing": [m.model_dump() for m in order.missing],
             "status": order.status.value,
+            "incident_id": order.incident_id,
             "history": [
                 {"at": step.at, "action": step.action, "by": step.by, "note": step.note, "ref": step.ref}
                 for step in order.history
@@ -68,4 +72,55 @@ class WorkOrderDocuments:
                 HistoryEntry(step["at"], step["action"], step["by"], step.get("note"), step.get("ref"))
                 for step in document["history"]
             ],
+            incident_id=document.get("incident_id"),
         )
+
+
+class FaultClusterDocuments:
+    """Schema 1: the area, and the current and previous incident each nested with its reporters."""
+
+    schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ()  # read by `_id` alone
+
+    def to_document(self, cluster: FaultCluster) -> Document:
+        return {
+            "province": cluster.province,
+            "area": cluster.area.model_dump(mode="json"),
+            "category": cluster.category,
+            "current": _incident_document(cluster.current),
+            "previous": _incident_document(cluster.previous),
+        }
+
+    def from_document(self, document: Document, schema: int) -> FaultCluster:
+        return FaultCluster(
+            id=document["_id"],
+            province=document["province"],
+            area=Area.model_validate(document["area"]),
+            category=document["category"],
+            current=_incident(document["current"]),
+            previous=_incident(document["previous"]),
+        )
+
+
+def _incident_document(incident: Incident | None) -> Document | None:
+    if incident is None:
+        return None
+    return {
+        "id": incident.id,
+        "work_order_id": incident.work_order_id,
+        "opened_at": incident.opened_at,
+        "last_report_at": incident.last_report_at,
+        "reporters": incident.reporters,
+    }
+
+
+def _incident(document: Document | None) -> Incident | None:
+    if document is None:
+        return None
+    return Incident(
+        id=document["id"],
+        work_order_id=document["work_order_id"],
+        opened_at=document["opened_at"],
+        last_report_at=document["last_report_at"],
+        reporters=list(document["reporters"]),
+    )

@@ -3,8 +3,12 @@
 import secrets
 
 from contracts.events import (
+    ContactLinkedV1,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
+    IncidentOpenedV1,
+    IncidentUpdatedV1,
+    WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
@@ -18,13 +22,14 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
-from services.intake.adapters import WorkOrderDocuments
+from services.intake.adapters import FaultClusterDocuments, WorkOrderDocuments
 from services.intake.customer_store import MongoCustomerDirectory
 from services.intake.domain.areas import table_for
 from services.intake.domain.duty import roster_for
+from services.intake.domain.rules import IntakeRules
+from services.intake.domain.storms import StormRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import IntakeRules
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
@@ -44,6 +49,7 @@ def bootstrap(
     """The running service; `unit` and `directory` replace the store (tests pass in-memory ones, both
     or neither); `first_turn`: where the desk's rotation starts (random unless given)."""
     rules = IntakeRules(TierRules.load(settings.tier_rules_path), FieldRules.load(settings.field_rules_path))
+    storms = StormRules.load(settings.storm_rules_path, rules.fields)
     province = settings.hotline_province
     areas = table_for(province, settings.areas_path)
     if areas.province not in (None, province):
@@ -55,11 +61,18 @@ def bootstrap(
         database = runtime.database
         directory = MongoCustomerDirectory(database["customers"], database["customer_phones"])
     if unit is None:
-        mapper = WorkOrderDocuments()
-        collection, relay = runtime.collection_with_outbox("work_orders", mapper)
+        orders = WorkOrderDocuments()
+        clusters = FaultClusterDocuments()
+        order_collection, order_relay = runtime.collection_with_outbox("work_orders", orders)
+        cluster_collection, cluster_relay = runtime.collection_with_outbox("fault_clusters", clusters)
 
         def unit() -> IntakeUnit:
-            return IntakeUnit(runtime.source, MongoRepository(collection, relay, mapper))
+            return IntakeUnit(
+                runtime.source,
+                MongoRepository(order_collection, order_relay, orders),
+                # A cluster's id is its area and category: one stored first was another replica's.
+                MongoRepository(cluster_collection, cluster_relay, clusters, derived_ids=False),
+            )
 
     topics = settings.topics
     if areas.province is None:
@@ -67,7 +80,7 @@ def bootstrap(
     if roster.province is None:
         runtime.log.warning("no duty roster: web and SMS contacts wait unowned (DUTY_ROSTER_PATH)")
     turn = secrets.randbelow(1 << 16) if first_turn is None else first_turn
-    handlers = IntakeHandlers(unit, directory, rules, areas, roster, topics, clock, turn)
+    handlers = IntakeHandlers(unit, directory, rules, storms, areas, roster, topics, clock, turn)
     runtime.consumer().subscribe(
         topics.contacts,
         {ContactReceivedV1: handlers.contacts_received},
@@ -87,8 +100,17 @@ def bootstrap(
     declare_publication(
         runtime.broker,
         topics.workorders,
-        [WorkOrderCreatedV1, WorkOrderInfoRequestedV1, WorkOrderOwnerChangedV1],
-        "Work orders opened by intake: created once complete, info requested while fields are missing; "
-        "their handovers.",
+        [
+            WorkOrderCreatedV1,
+            WorkOrderInfoRequestedV1,
+            WorkOrderAnsweredV1,
+            WorkOrderOwnerChangedV1,
+            IncidentOpenedV1,
+            IncidentUpdatedV1,
+            ContactLinkedV1,
+        ],
+        "Work orders opened by intake: created once complete, info requested while fields are missing, "
+        "answered at once when outside the operator's scope; their handovers; storms' incidents and the "
+        "fault reports linked to them.",
     )
     return Service(runtime, probe_app(runtime), handlers)

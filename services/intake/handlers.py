@@ -1,25 +1,40 @@
-"""Turning accepted contacts into stored work orders, taking what agents supply, and keeping the
-customer directory."""
+"""Turning accepted contacts into stored work orders (or links to a storm's incident, or answers),
+taking what agents supply, and keeping the customer directory."""
 
+import asyncio
+import random
 from collections.abc import Sequence
 from datetime import datetime
 
 from contracts.envelope import Envelope
 from contracts.events import (
+    AnswerReason,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
+    Event,
+    WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
 )
+from contracts.ids import fault_cluster_id_for
 from contracts.topics import Topics
 from plumbing.concurrency import gather_all
+from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
 from services.common.errors import DomainError
 from services.intake.domain.areas import AreaTable
-from services.intake.domain.customers import CustomerProfile, newest_per_account
+from services.intake.domain.customers import CustomerProfile, DirectoryLookup, newest_per_account
 from services.intake.domain.duty import DutyRoster
-from services.intake.domain.work_order import IntakeRules, WorkOrder, china_date
-from services.intake.ports import CustomerDirectory, UnitFactory
+from services.intake.domain.incidents import FaultCluster, Reported
+from services.intake.domain.rules import IntakeRules, china_date
+from services.intake.domain.storms import StormRules
+from services.intake.domain.work_order import WorkOrder
+from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
+
+# Tries of a batch whose fault clusters other replicas keep changing first (a storm on one area), before
+# the consumer's own redelivery takes over.
+CLUSTER_ATTEMPTS = 5
+CLUSTER_PAUSE = 0.02  # seconds, times the attempt
 
 
 class UnknownWorkOrder(DomainError):
@@ -32,6 +47,7 @@ class IntakeHandlers:
         unit: UnitFactory,
         directory: CustomerDirectory,
         rules: IntakeRules,
+        storms: StormRules,
         areas: AreaTable,
         roster: DutyRoster,
         topics: Topics,
@@ -41,6 +57,7 @@ class IntakeHandlers:
         self._unit = unit
         self._directory = directory
         self._rules = rules
+        self._storms = storms
         self._areas = areas
         self._roster = roster
         self._turn = first_turn
@@ -55,17 +72,67 @@ class IntakeHandlers:
             {c.account_number for c in named if c.account_number}, {c.phone for c in named}
         )
         now = self._clock()
-        today = china_date(now)
         owners = self._owners([c for c in contacts if isinstance(c, ContactReceivedV1)], now)
+        for attempt in range(1, CLUSTER_ATTEMPTS + 1):
+            try:
+                await self._open(envelopes, owners, known, now)
+                return
+            except ConcurrentChange:
+                # Another replica decided for one of the batch's fault clusters first. What this run
+                # wrote before is found again by the next (ids come from the contacts). The pause is
+                # random so that replicas racing on one cluster do not race again in step.
+                if attempt == CLUSTER_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, CLUSTER_PAUSE * attempt))
+
+    async def _open(
+        self,
+        envelopes: Sequence[Envelope],
+        owners: list[str | None],
+        known: DirectoryLookup,
+        now: datetime,
+    ) -> None:
+        today = china_date(now)
         async with self._unit() as uow:
             for envelope, owner in zip(envelopes, owners, strict=True):
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
                 match = known.match(contact.account_number, contact.phone, self._rules.tiers, today)
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
-                order, announced = WorkOrder.open(contact, now, match, self._rules, area, owner)
+                order, opened = WorkOrder.open(contact, now, match, self._rules, area, owner)
+                announced: Event = opened
+                if isinstance(opened, WorkOrderCreatedV1):
+                    answer = self._storms.out_of_scope_answer(order.type, order.category)
+                    if answer is not None:
+                        announced = order.answer(opened, AnswerReason.OUT_OF_SCOPE, answer, now)
+                    elif self._clusters(order):
+                        reported = await self._report(uow, order, contact.received_at, now, envelope)
+                        if not reported.opened:
+                            continue  # linked to the incident: no work order of its own
+                        announced = order.opens_incident(reported.incident.id, opened)
                 uow.work_orders.add(order)
                 uow.publish(announced, self._topics.workorders, order, cause=envelope)
+
+    def _clusters(self, order: WorkOrder) -> bool:
+        """A fault report that may form an incident: of a category that does, placed in an area, and not
+        sealed (a sealed reporter is linked to no one)."""
+        forms = self._storms.forms_incidents(order.type, order.category)
+        return forms and order.area is not None and not order.anonymous
+
+    async def _report(
+        self, uow: IntakeUnit, order: WorkOrder, at: datetime, now: datetime, cause: Envelope
+    ) -> Reported:
+        assert order.area is not None
+        assert order.category is not None
+        cluster_id = fault_cluster_id_for(order.province, order.area.code, order.category)
+        cluster = await uow.fault_clusters.get(cluster_id)
+        if cluster is None:
+            cluster = FaultCluster.of(order.province, order.area, order.category)
+            uow.fault_clusters.add(cluster)
+        reported = cluster.report(order, at, self._storms.window, now)
+        for event in reported.events:
+            uow.publish(event, self._topics.workorders, cluster, cause=cause)
+        return reported
 
     def _owners(self, contacts: list[ContactReceivedV1], now: datetime) -> list[str | None]:
         """The agent who took each contact, else the desk's agent on duty whose turn it is; None when

@@ -1,4 +1,5 @@
-"""What intake's handlers need: a unit of work over its work orders, and the customer directory."""
+"""What intake's handlers need: a unit of work over its work orders and fault clusters, and the customer
+directory."""
 
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -6,13 +7,19 @@ from typing import Protocol
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
+from services.intake.domain.incidents import FaultCluster
 from services.intake.domain.work_order import WorkOrder
 
 
 class IntakeUnit(UnitOfWork):
-    def __init__(self, source: str, work_orders: Repository[WorkOrder]) -> None:
-        super().__init__(source, [work_orders])
+    def __init__(
+        self, source: str, work_orders: Repository[WorkOrder], fault_clusters: Repository[FaultCluster]
+    ) -> None:
+        # Clusters first: a report's place in an incident is decided (and may lose to another replica)
+        # before the incident's work order is written; its redelivery writes what a failure left out.
+        super().__init__(source, [fault_clusters, work_orders])
         self.work_orders = work_orders
+        self.fault_clusters = fault_clusters
 
 
 UnitFactory = Callable[[], IntakeUnit]

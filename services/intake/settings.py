@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import FilePath
 
 from plumbing.settings import ServiceSettings
+from services.intake.domain.storms import DEFAULT_STORM_RULES
 from services.intake.domain.tiers import DEFAULT_TIER_RULES
 from services.intake.domain.type_fields import DEFAULT_FIELD_RULES
 
@@ -17,3 +18,5 @@ class IntakeSettings(ServiceSettings):
     # shipped for the province in services/intake/duty/, if there is one, else none (such contacts then
     # wait unowned in the desk's queue).
     duty_roster_path: FilePath | None = None
+    # Which fault categories form incidents, within what window, and which are out of scope.
+    storm_rules_path: FilePath = Path(DEFAULT_STORM_RULES)

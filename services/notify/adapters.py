@@ -1,11 +1,17 @@
-"""Notify's adapters: Kannel's sendsms interface, and the `notifications` collection."""
+"""Notify's adapters: Kannel's sendsms interface, the `notifications` collection and the
+`linked_contacts` one."""
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 from plumbing.due_minutes import minute_of
-from plumbing.mongo_repository import MongoRepository
+from plumbing.mongo_repository import DUPLICATE_KEY, MongoRepository
+from plumbing.store import as_utc
+from services.notify.domain.links import Link
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -50,7 +56,7 @@ class NotificationDocuments:
     """
 
     schema: ClassVar[int] = 2
-    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status")
+    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status", "work_order_id")
 
     def to_document(self, notification: Notification) -> Document:
         return {
@@ -105,3 +111,44 @@ class MongoNotifications(MongoRepository[Notification], NotificationRepository):
     async def next_attempt_in(self, minute: str) -> list[str]:
         cursor = self._collection.find({"next_attempt_minute": minute}, {"_id": 1})
         return [document["_id"] async for document in cursor]
+
+    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
+        # The work order has a handful of messages: the index on it serves, the template is filtered here.
+        found = self._collection.find({"work_order_id": work_order_id})
+        documents = [document async for document in found if document["template"] == template]
+        return [self._mapper.from_document(d, d.get("schema", 0)) for d in documents]
+
+
+class MongoLinkedContacts:
+    """One document per linked contact, by its id; found by the work order it is linked to."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index("work_order_id")
+
+    async def add(self, links: Sequence[Link]) -> None:
+        documents = [
+            {
+                "_id": link.contact_id,
+                "work_order_id": link.work_order_id,
+                "phone": link.phone,
+                "linked_at": link.linked_at,
+            }
+            for link in links
+        ]
+        if not documents:
+            return
+        try:
+            await self._collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            if any(e["code"] != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+
+    async def of(self, work_order_id: str) -> list[Link]:
+        found = self._collection.find({"work_order_id": work_order_id})
+        return [
+            Link(document["_id"], document["work_order_id"], document["phone"], as_utc(document["linked_at"]))
+            async for document in found
+        ]

@@ -1,4 +1,5 @@
-"""Notify: SMS to customers when their work order is accepted, progresses and is resolved."""
+"""Notify: SMS to customers when their work order is accepted, progresses and is resolved, when they are
+linked to another's, and when intake answered them itself."""
 
 import asyncio
 from datetime import timedelta
@@ -6,8 +7,10 @@ from datetime import timedelta
 import httpx
 
 from contracts.events import (
+    ContactLinkedV1,
     NotificationFailedV1,
     NotificationSentV1,
+    WorkOrderAnsweredV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
 )
@@ -17,10 +20,15 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
-from services.notify.adapters import KannelSmsGateway, MongoNotifications, NotificationDocuments
+from services.notify.adapters import (
+    KannelSmsGateway,
+    MongoLinkedContacts,
+    MongoNotifications,
+    NotificationDocuments,
+)
 from services.notify.domain.notification import RetryPolicy
 from services.notify.handlers import NotifyHandlers
-from services.notify.ports import NotifyUnit, SmsGateway, UnitFactory
+from services.notify.ports import LinkedContacts, NotifyUnit, SmsGateway, UnitFactory
 from services.notify.settings import NotifySettings
 
 SERVICE = "notify"
@@ -31,17 +39,24 @@ def bootstrap(
     *,
     telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
+    links: LinkedContacts | None = None,
     sms: SmsGateway | None = None,
     clock: Clock = system_clock,
 ) -> Service[NotifyHandlers]:
-    """The running service; `unit` replaces the store and `sms` Kannel (tests pass fakes)."""
-    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
+    """The running service; `unit` and `links` replace the store (both or neither), `sms` Kannel (tests
+    pass fakes)."""
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None or links is None)
     if unit is None:
         mapper = NotificationDocuments()
         collection, relay = runtime.collection_with_outbox("notifications", mapper)
 
         def unit() -> NotifyUnit:
             return NotifyUnit(runtime.source, MongoNotifications(collection, relay, mapper))
+
+    if links is None:
+        stored_links = MongoLinkedContacts(runtime.database["linked_contacts"])
+        runtime.startup.append(stored_links.ensure_indexes)
+        links = stored_links
 
     if sms is None:
         http = httpx.AsyncClient(timeout=10.0)
@@ -56,6 +71,7 @@ def bootstrap(
     topics = settings.topics
     handlers = NotifyHandlers(
         unit,
+        links,
         sms,
         topics,
         clock,
@@ -70,6 +86,14 @@ def bootstrap(
             WorkOrderRepliedV1: handlers.work_orders_replied,
         },
         description="Dispatch progress that customers are told about.",
+    )
+    runtime.consumer().subscribe(
+        topics.workorders,
+        {
+            ContactLinkedV1: handlers.contacts_linked,
+            WorkOrderAnsweredV1: handlers.work_orders_answered,
+        },
+        description="Contacts linked to an open work order, and work orders intake answered itself.",
     )
     declare_publication(
         runtime.broker,

@@ -5,27 +5,36 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events import Event, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import (
+    ContactLinkedV1,
+    Event,
+    WorkOrderAnsweredV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
 from contracts.topics import Topics
 from plumbing.due_minutes import DueMinutes
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
-from services.notify.domain.messages import Sms, accepted, replied
+from services.notify.domain.links import Link, linked_copy, linked_notification_id
+from services.notify.domain.messages import RESOLVED, Sms, accepted, answered, linked, replied
 from services.notify.domain.notification import (
     Notification,
     NotificationStatus,
     RetryPolicy,
     notification_id_for,
 )
-from services.notify.ports import SmsGateway, SmsGatewayError, UnitFactory
+from services.notify.ports import LinkedContacts, SmsGateway, SmsGatewayError, UnitFactory
 
 RESCAN_EVERY = timedelta(minutes=15)
+AboutWorkOrder = WorkOrderDispatchedV1 | WorkOrderRepliedV1 | WorkOrderAnsweredV1 | ContactLinkedV1
 
 
 class NotifyHandlers:
     def __init__(
         self,
         unit: UnitFactory,
+        links: LinkedContacts,
         sms: SmsGateway,
         topics: Topics,
         clock: Clock,
@@ -35,6 +44,7 @@ class NotifyHandlers:
         log: Any,
     ) -> None:
         self._unit = unit
+        self._links = links
         self._sms = sms
         self._topics = topics
         self._clock = clock
@@ -49,22 +59,63 @@ class NotifyHandlers:
         # One at a time: each text is claimed, sent and recorded before the next (batching them is the
         # notify issue's, with its double-send guarantee).
         for envelope in envelopes:
-            assert isinstance(envelope.data, WorkOrderDispatchedV1)
-            await self._notify(envelope, envelope.data, accepted(envelope.data, self._signature))
+            event = envelope.data
+            assert isinstance(event, WorkOrderDispatchedV1)
+            sms = accepted(event, self._signature)
+            await self._notify(
+                envelope, notification_id_for(event, envelope.id), event, event.customer.phone, sms
+            )
 
     async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
+        """The work order's customer hears of each reply, and so does every customer linked to it."""
         for envelope in envelopes:
-            assert isinstance(envelope.data, WorkOrderRepliedV1)
-            await self._notify(envelope, envelope.data, replied(envelope.data, self._signature))
+            event = envelope.data
+            assert isinstance(event, WorkOrderRepliedV1)
+            sms = replied(event, self._signature)
+            notification_id = notification_id_for(event, envelope.id)
+            await self._notify(envelope, notification_id, event, event.customer.phone, sms)
+            for link in await self._links.of(event.work_order_id):
+                copy_id = linked_notification_id(notification_id, link.contact_id)
+                await self._notify(envelope, copy_id, event, link.phone, linked_copy(sms))
+
+    async def work_orders_answered(self, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            event = envelope.data
+            assert isinstance(event, WorkOrderAnsweredV1)
+            sms = answered(event, self._signature)
+            await self._notify(
+                envelope, f"N-{event.work_order_id}-answered", event, event.customer.phone, sms
+            )
+
+    async def contacts_linked(self, envelopes: Sequence[Envelope]) -> None:
+        """A linked customer is told the work order's number, and later its replies. One linked after
+        the final reply was sent hears the result at once. (A link and a final reply taken at the very
+        same moment may miss each other: that customer hears only of the link.)"""
+        links = [envelope.data for envelope in envelopes]
+        await self._links.add([Link.of(link) for link in links if isinstance(link, ContactLinkedV1)])
+        for envelope in envelopes:
+            event = envelope.data
+            assert isinstance(event, ContactLinkedV1)
+            sms = linked(event, self._signature)
+            phone = event.customer.phone
+            await self._notify(envelope, f"N-{event.contact_id}-linked", event, phone, sms)
+            async with self._unit() as uow:
+                results = await uow.notifications.of_work_order(event.work_order_id, RESOLVED)
+            for result in results:
+                copy_id = linked_notification_id(result.id, event.contact_id)
+                await self._notify(
+                    envelope, copy_id, event, phone, linked_copy(Sms(result.template, result.text))
+                )
 
     async def _notify(
-        self, envelope: Envelope, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms
+        self, envelope: Envelope, notification_id: str, about: AboutWorkOrder, phone: str, sms: Sms
     ) -> None:
-        notification_id = notification_id_for(event, envelope.id)
-        notification = Notification.to_customer(notification_id, event, sms, self._clock())
+        notification = Notification.to_phone(
+            notification_id, about.work_order_id, about.province, phone, sms, self._clock()
+        )
         if notification is None:
             self._log.info(
-                "no SMS: not a mobile number", work_order_id=event.work_order_id, template=sms.template
+                "no SMS: not a mobile number", work_order_id=about.work_order_id, template=sms.template
             )
             return
         async with self._unit() as uow:

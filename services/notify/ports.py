@@ -1,11 +1,13 @@
-"""What notify's handlers need: a unit of work over its notifications, an SMS gateway, a clock."""
+"""What notify's handlers need: a unit of work over its notifications, the linked customers, an SMS
+gateway, a clock."""
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
+from services.notify.domain.links import Link
 from services.notify.domain.notification import Notification
 
 
@@ -25,6 +27,10 @@ class NotificationRepository(Repository[Notification]):
         """Ids of messages neither sent nor given up on: what a sender starting up looks at first."""
 
     @abstractmethod
+    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
+        """The messages of one template sent or due about a work order (to its own customer)."""
+
+    @abstractmethod
     async def next_attempt_in(self, minute: str) -> list[str]:
         """Ids of messages whose next attempt (a retry, or a stale claim's) falls in that minute
         (`plumbing.due_minutes`)."""
@@ -37,3 +43,13 @@ class NotifyUnit(UnitOfWork):
 
 
 UnitFactory = Callable[[], NotifyUnit]
+
+
+class LinkedContacts(Protocol):
+    async def add(self, links: Sequence[Link]) -> None:
+        """Keep each link once (a redelivered one is kept already)."""
+        ...
+
+    async def of(self, work_order_id: str) -> list[Link]:
+        """Every customer linked to the work order."""
+        ...

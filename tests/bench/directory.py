@@ -19,9 +19,10 @@ from pymongo import AsyncMongoClient
 from contracts.events import ContactReceivedV1, CustomerKind
 from services.intake.customer_store import MongoCustomerDirectory, customer_document
 from services.intake.domain.customers import EMPTY_LOOKUP, CustomerProfile
+from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import IntakeRules, WorkOrder
+from services.intake.domain.work_order import WorkOrder
 from tests.bench.progress import log
 
 Document = dict[str, Any]

@@ -21,9 +21,10 @@ from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.routing import RuleTable
 from services.intake.adapters import WorkOrderDocuments
+from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import IntakeRules, WorkOrder
+from services.intake.domain.work_order import WorkOrder
 from tests.bench.directory import fill_directory
 from tests.bench.progress import log
 

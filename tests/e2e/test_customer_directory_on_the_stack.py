@@ -36,9 +36,11 @@ async def first_work_order_at(gateway: httpx.AsyncClient, phone: str, priority: 
         contact = {
             "phone": phone,
             "type": "fault_repair",
-            "category": "no_power",
+            # One customer's fault: each contact opens its own work order (an outage would gather them
+            # into one incident).
+            "category": "meter_fault",
             "address": "广州市番禺区市桥街 8 号",
-            "description": f"停电 {uuid4().hex}",
+            "description": f"电表不走字 {uuid4().hex}",
         }
         accepted = await gateway.post("/v1/contacts/web", json=contact)
         work_order_id = work_order_id_for(accepted.json()["id"])

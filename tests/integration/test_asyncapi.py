@@ -80,15 +80,26 @@ def test_the_document_names_a_channel_for_each_topic_the_services_use(document):
 def test_the_work_orders_channel_carries_every_schema_intake_announces_work_orders_with(document):
     channel = document["channels"]["gd.workorders"]
     (message,) = (resolve(document, m) for m in channel["messages"].values())
-    created, requested, changed = (
-        resolve(document, p) for p in resolve(document, message["payload"])["anyOf"]
-    )
+    schemas = {
+        schema["title"]: schema
+        for schema in (resolve(document, p) for p in resolve(document, message["payload"])["anyOf"])
+    }
+    created, requested = schemas["WorkOrderCreatedV1"], schemas["WorkOrderInfoRequestedV1"]
 
+    assert set(schemas) == {
+        "WorkOrderCreatedV1",
+        "WorkOrderInfoRequestedV1",
+        "WorkOrderAnsweredV1",
+        "WorkOrderOwnerChangedV1",
+        "IncidentOpenedV1",
+        "IncidentUpdatedV1",
+        "ContactLinkedV1",
+    }
     assert {"work_order_id", "contact_id", "customer", "description", "owner"} <= set(created["properties"])
-    assert (created["title"], requested["title"]) == ("WorkOrderCreatedV1", "WorkOrderInfoRequestedV1")
-    assert changed["title"] == "WorkOrderOwnerChangedV1"
+    assert "incident_id" in created["properties"]
     assert "work_order_id" in created["required"]
     assert "missing" in requested["required"]
+    assert "reporters" in schemas["IncidentUpdatedV1"]["required"]
 
 
 def test_every_operation_of_a_topic_refers_to_its_one_channel(document):

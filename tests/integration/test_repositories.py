@@ -1,14 +1,10 @@
 """Each service's aggregates stored in the real MongoDB-wire store through its document mapping."""
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
 import pytest
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 
 from contracts.events import (
     Area,
@@ -31,32 +27,21 @@ from services.dispatch.domain.routing import RuleTable
 from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, ReplyNote
 from services.intake.adapters import WorkOrderDocuments
+from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import IntakeRules, WorkOrder
+from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
-from tests.support.running import Tap, database_name
+from tests.integration.conftest import PROVINCE
+from tests.support.running import Tap
 
 TIERS = TierRules.load()
 RULES = IntakeRules(TIERS, FieldRules.load())
 
-PROVINCE = "gx"
 SOURCE = "/hotline/province/gx/test"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(stack) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_uri, tz_aware=True)
-    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
-    await broker.start()
-    try:
-        yield client[database_name(PROVINCE, "test")], broker
-    finally:
-        await broker.stop()
-        await client.close()
 
 
 def a_contact(**changes: object) -> ContactReceivedV1:

@@ -8,9 +8,11 @@ from contracts.ids import work_order_id_for
 from services.intake.bootstrap import bootstrap
 from services.intake.domain.customers import CustomerProfile
 from services.intake.domain.home_region import home_region
+from services.intake.domain.incidents import FaultCluster
+from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import IntakeRules, WorkOrder, WorkOrderStatus
+from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import IntakeUnit
 from services.intake.settings import IntakeSettings
@@ -35,10 +37,11 @@ def a_contact(**changes) -> ContactReceivedV1:
         "province": "gd",
         "phone": "+8613926012345",
         "customer_name": "张三",
-        "description": "家里停电了",
+        "description": "电表不走字了",
         "requested_type": "fault_repair",
         "address": "广州市天河区体育西路1号",
-        "category": "no_power",
+        # One customer's fault: it opens a work order of its own (an outage would gather into an incident).
+        "category": "meter_fault",
     } | changes
     return ContactReceivedV1.model_validate(fields)
 
@@ -48,12 +51,17 @@ def intake(
     clock: FakeClock | None = None,
     *known: CustomerProfile,
     directory: InMemoryCustomerDirectory | None = None,
+    clusters: InMemoryStore[FaultCluster] | None = None,
     **settings_changes: object,
 ) -> IntakeHandlers:
-    """Intake on fakes; the directory holds `known` unless one is given."""
+    """Intake on fakes; the directory holds `known` unless one is given; `clusters`: the fault clusters'
+    store, for replicas that share one."""
+    clusters = clusters if clusters is not None else InMemoryStore(store.bus)
 
     def unit() -> IntakeUnit:
-        return IntakeUnit(source_of("intake"), InMemoryRepository(store))
+        return IntakeUnit(
+            source_of("intake"), InMemoryRepository(store), InMemoryRepository(clusters, derived_ids=False)
+        )
 
     directory = directory or InMemoryCustomerDirectory(*known)
     settings = IntakeSettings(**UNIT_SETTINGS | settings_changes)

@@ -14,6 +14,7 @@ from tests.fakes import (
     UNIT_SETTINGS,
     FakeClock,
     FakeSmsGateway,
+    InMemoryLinkedContacts,
     InMemoryNotifications,
     InMemoryStore,
     envelope_of,
@@ -61,6 +62,7 @@ class Notify:
     def __init__(self, failures: int = 0, max_attempts: int = 3) -> None:
         self.store: InMemoryStore[Notification] = InMemoryStore()
         self.sms = FakeSmsGateway(failures)
+        self.links = InMemoryLinkedContacts()
         self.clock = FakeClock()
         self._settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
         self.handlers = self.restart()
@@ -72,7 +74,7 @@ class Notify:
             return NotifyUnit(source_of("notify"), InMemoryNotifications(self.store))
 
         self.handlers: NotifyHandlers = bootstrap(
-            self._settings, unit=unit, sms=self.sms, clock=self.clock
+            self._settings, unit=unit, links=self.links, sms=self.sms, clock=self.clock
         ).handlers
         return self.handlers
 

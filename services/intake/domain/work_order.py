@@ -2,19 +2,23 @@
 directory's standing, the home region from the number), its owner, its history.
 
 A work order its type's required fields are missing from waits in `needs_info` for its owner; it is
-announced as created (for dispatch) only once complete.
+announced as created (for dispatch) only once complete. One outside the operator's scope is answered.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from contracts.events import (
+    AnswerReason,
     Area,
     Channel,
+    ContactLinkedV1,
     ContactReceivedV1,
     Customer,
+    LinkReason,
     MissingField,
+    WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
@@ -25,10 +29,9 @@ from contracts.events import (
 from contracts.events.workorder_actions import DESK_QUEUE
 from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
-from services.common.working_days import CHINA_TIME
 from services.intake.domain.customers import Match
 from services.intake.domain.home_region import home_region
-from services.intake.domain.tiers import TierRules
+from services.intake.domain.rules import IntakeRules, china_date
 from services.intake.domain.type_fields import FieldRules, Given
 
 # Contacts whose channel lets nobody pick a category (SMS, most voice) start as consultations;
@@ -39,6 +42,7 @@ DEFAULT_TYPE = WorkOrderType.CONSULTATION
 class WorkOrderStatus(StrEnum):
     NEEDS_INFO = "needs_info"
     OPEN = "open"
+    ANSWERED = "answered"  # and closed at intake, never dispatched
 
 
 Announced = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1
@@ -50,19 +54,6 @@ class NothingMissing(DomainError):
 
 class OwnedByAnother(DomainError):
     """A handover asked of an owner who no longer owns the work order."""
-
-
-@dataclass(frozen=True)
-class IntakeRules:
-    """The operator's rules a work order is opened by."""
-
-    tiers: TierRules
-    fields: FieldRules
-
-
-def china_date(moment: datetime) -> date:
-    """The day it is in China: tenure counts whole months of the customer's calendar, not UTC's."""
-    return moment.astimezone(CHINA_TIME).date()
 
 
 @dataclass(frozen=True)
@@ -95,6 +86,7 @@ class WorkOrder:
     missing: list[MissingField] = field(default_factory=list)
     status: WorkOrderStatus = WorkOrderStatus.OPEN
     history: list[HistoryEntry] = field(default_factory=list)
+    incident_id: str | None = None
     version: int = 0
 
     @classmethod
@@ -123,6 +115,7 @@ class WorkOrder:
         if account_number is None and certain is not None:
             account_number = certain.account_number
         name = contact.customer_name or (certain.name if certain else None)
+        owned = f"owner {owner}" if owner else "no agent on duty: in the desk's queue"
         order = cls(
             id=work_order_id_for(contact.contact_id),
             contact_id=contact.contact_id,
@@ -151,7 +144,7 @@ class WorkOrder:
             details=dict(contact.details),
             location=contact.latitude is not None,
             owner=owner,
-            history=[HistoryEntry(at=now, action="created", by="intake", note=_owned_by(owner))],
+            history=[HistoryEntry(at=now, action="created", by="intake", note=owned)],
         )
         return order, order._check(rules.fields, now)
 
@@ -205,6 +198,41 @@ class WorkOrder:
             reason=handover.reason,
             at=handover.at,
             needs_info=self.status is WorkOrderStatus.NEEDS_INFO,
+        )
+
+    def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
+        """The work order as the incident's, which the area's other reports of its category join."""
+        self.incident_id = incident_id
+        self.history.append(HistoryEntry(created.created_at, "opened incident", "intake", incident_id))
+        return created.model_copy(update={"incident_id": incident_id})
+
+    def linked_to(
+        self, work_order_id: str, reason: LinkReason, received_at: datetime, now: datetime, incident: str
+    ) -> ContactLinkedV1:
+        """This contact as a link to an open work order, in place of this (never stored) work order."""
+        return ContactLinkedV1(
+            contact_id=self.contact_id,
+            work_order_id=work_order_id,
+            province=self.province,
+            reason=reason,
+            incident_id=incident,
+            type=self.type,
+            category=self.category,
+            channel=self.channel,
+            customer=self.customer,
+            description=self.description,
+            received_at=received_at,
+            linked_at=now,
+        )
+
+    def answer(
+        self, created: WorkOrderCreatedV1, reason: AnswerReason, answer: str, now: datetime
+    ) -> WorkOrderAnsweredV1:
+        self.status = WorkOrderStatus.ANSWERED
+        self.history.append(HistoryEntry(now, "answered and closed", "intake", reason.value))
+        fields = created.model_dump(exclude={"incident_id"})
+        return WorkOrderAnsweredV1.model_validate(
+            fields | {"reason": reason, "answer": answer, "answered_at": now}
         )
 
     def _taken(self, action_id: str) -> bool:
@@ -270,7 +298,3 @@ class WorkOrder:
             details=self.details,
             owner=self.owner,
         )
-
-
-def _owned_by(owner: str | None) -> str:
-    return f"owner {owner}" if owner else "no agent on duty: in the desk's queue"

@@ -5,8 +5,17 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from contracts.events import ReplyKind, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import (
+    ContactLinkedV1,
+    LinkReason,
+    ReplyKind,
+    WorkOrderAnsweredV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
 from services.common.working_days import CHINA_TIME
+
+RESOLVED = "workorder.resolved"
 
 
 @dataclass(frozen=True)
@@ -26,8 +35,27 @@ def accepted(event: WorkOrderDispatchedV1, signature: str) -> Sms:
 
 def replied(event: WorkOrderRepliedV1, signature: str) -> Sms:
     if event.kind is ReplyKind.FINAL:
-        return Sms("workorder.resolved", f"{signature}您的工单{event.work_order_id}已办结：{event.message}")
+        return Sms(RESOLVED, f"{signature}您的工单{event.work_order_id}已办结：{event.message}")
     return Sms("workorder.progress", f"{signature}您的工单{event.work_order_id}处理进展：{event.message}")
+
+
+def linked(event: ContactLinkedV1, signature: str) -> Sms:
+    if event.reason is LinkReason.INCIDENT:
+        return Sms(
+            "contact.linked.incident",
+            f"{signature}您反映的故障已受理：所在区域的同类故障已并入工单{event.work_order_id}统一抢修，"
+            "处理结果将短信告知，无需重复报修。",
+        )
+    return Sms(
+        "contact.linked.repeat",
+        f"{signature}您反映的问题已在工单{event.work_order_id}中处理，处理结果将短信告知。",
+    )
+
+
+def answered(event: WorkOrderAnsweredV1, signature: str) -> Sms:
+    return Sms(
+        f"workorder.answered.{event.reason.value}", f"{signature}{event.answer}（工单{event.work_order_id}）"
+    )
 
 
 def can_text(phone: str) -> bool:

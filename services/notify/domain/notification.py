@@ -62,13 +62,21 @@ class Notification:
         cls, notification_id: str, event: WorkOrderDispatchedV1 | WorkOrderRepliedV1, sms: Sms, now: datetime
     ) -> "Notification | None":
         """The text for this customer; None when their number takes none (a landline hears back by phone)."""
-        if not can_text(event.customer.phone):
+        return cls.to_phone(
+            notification_id, event.work_order_id, event.province, event.customer.phone, sms, now
+        )
+
+    @classmethod
+    def to_phone(
+        cls, notification_id: str, work_order_id: str, province: str, phone: str, sms: Sms, now: datetime
+    ) -> "Notification | None":
+        if not can_text(phone):
             return None
         return cls(
             id=notification_id,
-            work_order_id=event.work_order_id,
-            province=event.province,
-            to=event.customer.phone,
+            work_order_id=work_order_id,
+            province=province,
+            to=phone,
             template=sms.template,
             text=sms.text,
             created_at=now,

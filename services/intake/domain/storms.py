@@ -1,0 +1,82 @@
+"""The operator's rules for fault reports before any dispatch (data, checked when intake starts): which
+categories form incidents and within what window, and which are outside the operator's scope."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events import WorkOrderType
+from services.common.rule_files import read_table
+from services.intake.domain.type_fields import FieldRules
+
+DEFAULT_STORM_RULES = Path(__file__).parents[1] / "storm_rules.json"
+
+
+class IncidentRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A day at most: an incident gathering longer would link a new fault to a long-repaired one.
+    window_minutes: int = Field(default=30, ge=1, le=1440)
+    categories: dict[WorkOrderType, list[str]] = Field(default={})
+
+
+class StormRules(BaseModel):
+    # A misspelt key is a mistake to report, not a rule to leave out.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    comment: str | None = Field(default=None, alias="_comment")
+    incidents: IncidentRules = IncidentRules()
+    # type -> category -> the answer the customer is texted.
+    out_of_scope: dict[WorkOrderType, dict[str, str]] = Field(default={})
+
+    @classmethod
+    def load(cls, path: Path, fields: FieldRules) -> "StormRules":
+        """The rules in a file, checked against the types' categories; ValueError listing every problem."""
+        rules = read_table(cls, path, "a storm rule file")
+        problems = rules.problems_with(fields)
+        if problems:
+            raise ValueError(f"{path}: " + "; ".join(problems))
+        return rules
+
+    def problems_with(self, fields: FieldRules) -> list[str]:
+        problems = []
+        named = {
+            "incidents": {t: list(c) for t, c in self.incidents.categories.items()},
+            "out_of_scope": {t: list(c) for t, c in self.out_of_scope.items()},
+        }
+        for part, by_type in named.items():
+            for type, categories in by_type.items():
+                known = fields.types[type].categories
+                problems += [
+                    f"{part}: {category!r} is not a {type.value} category"
+                    for category in categories
+                    if category not in known
+                ]
+        problems += [
+            f"out_of_scope: the answer for {type.value} {category!r} is blank"
+            for type, answers in self.out_of_scope.items()
+            for category, answer in answers.items()
+            if not answer.strip()
+        ]
+        both = {
+            (type, category)
+            for type, categories in self.incidents.categories.items()
+            for category in categories
+            if category in self.out_of_scope.get(type, {})
+        }
+        problems += [
+            f"{type.value} {category!r} is both an incident's and out of scope"
+            for type, category in sorted(both)
+        ]
+        return problems
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.incidents.window_minutes)
+
+    def forms_incidents(self, type: WorkOrderType, category: str | None) -> bool:
+        return category is not None and category in self.incidents.categories.get(type, [])
+
+    def out_of_scope_answer(self, type: WorkOrderType, category: str | None) -> str | None:
+        return self.out_of_scope.get(type, {}).get(category or "")

@@ -1,0 +1,32 @@
+"""Customers who opened no work order of their own but were linked to another's (a storm's incident, a
+repeat contact): they hear how it ends too."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.events import ContactLinkedV1
+from services.notify.domain.messages import Sms
+
+
+@dataclass(frozen=True)
+class Link:
+    contact_id: str
+    work_order_id: str
+    phone: str
+    linked_at: datetime
+
+    @classmethod
+    def of(cls, event: ContactLinkedV1) -> "Link":
+        return cls(event.contact_id, event.work_order_id, event.customer.phone, event.linked_at)
+
+
+def linked_notification_id(customers_notification_id: str, contact_id: str) -> str:
+    """The linked customer's copy of a text to the work order's own customer: one id, whichever of the
+    two ways (the reply's fan-out, or a link that came after the reply) finds it first."""
+    return f"{customers_notification_id}-{contact_id}"
+
+
+def linked_copy(sms: Sms) -> Sms:
+    """The same text for a linked customer, under a template of its own: what the work order's own
+    customer was sent stays apart from its copies."""
+    return Sms(f"{sms.template}.linked", sms.text)
