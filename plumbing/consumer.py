@@ -18,6 +18,7 @@ run is stored and published; any failure rewinds the batch, and handlers drop wh
 """
 
 import asyncio
+import random
 import re
 import time
 from collections import Counter, OrderedDict
@@ -49,6 +50,9 @@ Taken = tuple[ConsumerRecord, Envelope]
 
 DEAD_LETTERS_REMEMBERED = 10_000
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
+# Lost races for one document: redelivered, the message is applied to the newer version.
+CONTENTION: tuple[type[BaseException], ...] = (ConcurrentChange, StaleWrite)
+CONTENTION_PAUSE = 0.2  # seconds at most
 # A concurrent change is transient too: redelivered, the message is applied to the newer version.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     *TRANSIENT_STORE_ERRORS,
@@ -205,6 +209,14 @@ class EventConsumer:
         if isinstance(error, Rejected):
             await self.dead_letter(record, f"rejected: {error}", kind="rejected", event_type=envelope.type)
             return
+        if isinstance(error, CONTENTION):
+            # Another writer of the same document came first: nothing is down, so the message is taken
+            # again after a short random pause, not the growing one of an outage.
+            pause = random.uniform(0, CONTENTION_PAUSE)
+            self._log.info("lost a race for a document, will redeliver", event_id=envelope.id, retry_in=pause)
+            await asyncio.sleep(pause)
+            self._metrics.records(record.topic, envelope.type, Outcome.REDELIVERED, run_size)
+            raise error
         if _is_transient(error):
             pause = self._outage_pause.get(record.topic, self._outage_pauses[0])
             self._log.warning(

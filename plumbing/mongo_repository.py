@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError
 
 from plumbing.outbox import OutboxEntry, OutboxRelay, outbox_fields, stored_entries
 from plumbing.repository import Aggregate, Loaded, Repository
-from plumbing.write_guard import StaleWrite, guarded, refusing_stale
+from plumbing.write_guard import StaleWrite, guarded, retrying_stale
 
 Document = dict[str, Any]
 A = TypeVar("A", bound=Aggregate)
@@ -96,21 +96,18 @@ class MongoRepository(Repository[A]):
         return all(stored)
 
     async def _update(self, aggregate: A, expected: int, entries: list[OutboxEntry]) -> bool:
+        update = guarded(
+            {"$set": self._stored_fields(aggregate, expected + 1) | outbox_fields(entries, nested=True)}
+        )
+        # A document from before versions were stored has none: an equality with null matches.
+        conditioned = {"_id": aggregate.id, "version": expected if expected else None}
         try:
-            result = await refusing_stale(
-                self._collection.update_one(
-                    # A document from before versions were stored has none: an equality with null matches.
-                    {"_id": aggregate.id, "version": expected if expected else None},
-                    guarded(
-                        {
-                            "$set": self._stored_fields(aggregate, expected + 1)
-                            | outbox_fields(entries, nested=True)
-                        }
-                    ),
-                )
-            )
+            # Refused as stale when another write landed between the store's read and its write: often
+            # the relay clearing sent events, which leaves the version as it was. Tried again, the
+            # condition decides: the version still the one read, the write lands; else it matches nothing.
+            result = await retrying_stale(lambda: self._collection.update_one(conditioned, update))
         except StaleWrite:
-            return False  # another writer's change landed between the store's read and its write
+            return False
         return result.matched_count == 1
 
     async def _pending(self, aggregate_id: str) -> list[OutboxEntry]:

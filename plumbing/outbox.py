@@ -28,7 +28,7 @@ from contracts.envelope import encode
 from contracts.events import Event
 from plumbing.bus import RECORD_REFUSED, wire_headers
 from plumbing.error_text import error_text
-from plumbing.write_guard import StaleWrite, guarded, refusing_stale
+from plumbing.write_guard import StaleWrite, guarded, retrying_stale
 
 Document = dict[str, Any]
 
@@ -184,20 +184,17 @@ class OutboxRelay:
 
     async def _clear(self, document_id: str, entries: list[OutboxEntry], set_aside: Document) -> None:
         # Refused as stale when the document changed since the store read it (written over, that change
-        # would be lost): the entries then stay pending and go out again, a redelivery, which every
-        # consumer takes as it takes Kafka's own.
+        # would be lost); the clear is safe to repeat, so it is tried again. Refused every time, the
+        # entries stay pending and go out again, a redelivery, which every consumer takes as it takes
+        # Kafka's own.
+        clear = guarded(
+            {
+                "$unset": {f"outbox.{entry.entry_id}": "" for entry in entries},
+                "$set": {"has_outbox": False} | set_aside,
+            }
+        )
         with contextlib.suppress(StaleWrite):
-            await refusing_stale(
-                self._collection.update_one(
-                    {"_id": document_id},
-                    guarded(
-                        {
-                            "$unset": {f"outbox.{entry.entry_id}": "" for entry in entries},
-                            "$set": {"has_outbox": False} | set_aside,
-                        }
-                    ),
-                )
-            )
+            await retrying_stale(lambda: self._collection.update_one({"_id": document_id}, clear))
 
     async def _send_in_order(self, document_id: str, entries: list[OutboxEntry]) -> Document:
         """One document's entries, one after the other (one aggregate's events keep their order); the

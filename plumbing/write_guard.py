@@ -8,6 +8,8 @@ exactly one revision past the stored one (deploy/local/postgres/write_guard.sql)
 `StaleWrite` and, like the loser of an optimistic race, reads again.
 """
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,6 +17,8 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 REVISION = "_rev"
 _REFUSAL = "hotline stale write"
+# Between tries of a refused write: random, so that writers refused together do not race again in step.
+STALE_PAUSE = 0.005  # seconds, times the try
 T = TypeVar("T")
 
 
@@ -45,10 +49,11 @@ async def refusing_stale(write: Awaitable[T]) -> T:
 
 
 async def retrying_stale(attempt: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
-    """`attempt()` (a write that is safe to repeat), again while the store refuses it as stale."""
-    for _ in range(attempts - 1):
+    """`attempt()` (a write that is safe to repeat), again while the store refuses it as stale, after a
+    short random pause that grows with each try."""
+    for tried in range(1, attempts):
         try:
             return await refusing_stale(attempt())
         except StaleWrite:
-            continue
+            await asyncio.sleep(random.uniform(0, STALE_PAUSE * tried))
     return await refusing_stale(attempt())

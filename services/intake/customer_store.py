@@ -22,7 +22,7 @@ from contracts.events import CustomerKind
 from plumbing.concurrency import gather_all
 from plumbing.repository import ConcurrentChange
 from plumbing.store import as_utc
-from plumbing.write_guard import StaleWrite, guarded, refusing_stale, retrying_stale
+from plumbing.write_guard import StaleWrite, guarded, retrying_stale
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 
 Document = dict[str, Any]
@@ -75,13 +75,12 @@ class MongoCustomerDirectory:
             except DuplicateKeyError:
                 return False
             return True
+        update = guarded({"$set": customer_document(profile)})
+        read = {"_id": account, "updated_at": stored["updated_at"]}
         try:
-            result = await refusing_stale(
-                self._customers.update_one(
-                    {"_id": account, "updated_at": stored["updated_at"]},
-                    guarded({"$set": customer_document(profile)}),
-                )
-            )
+            # Tried again when refused as stale: the condition on `updated_at` then decides whether
+            # another writer really came first, or only touched the document in between.
+            result = await retrying_stale(lambda: self._customers.update_one(read, update))
         except StaleWrite:
             return False
         return result.matched_count == 1

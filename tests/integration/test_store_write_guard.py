@@ -62,3 +62,23 @@ async def test_thirty_concurrent_increments_each_retried_when_refused_are_all_ke
     finally:
         await client.drop_database(collection.database.name)
         await client.close()
+
+
+async def test_a_write_that_would_drop_a_documents_revision_is_refused(stack):
+    client, collection = await _collection(stack)
+    try:
+        await collection.insert_one({"_id": "kept", "n": 0})
+        await refusing_stale(collection.update_one({"_id": "kept"}, guarded({"$set": {"n": 1}})))
+        for unguarded in (
+            collection.replace_one({"_id": "kept"}, {"n": 2}),  # a whole replacement carries no _rev
+            collection.update_one({"_id": "kept"}, {"$set": {"n": 3}}),  # keeps the old _rev: not one past
+        ):
+            try:
+                await refusing_stale(unguarded)
+            except StaleWrite:
+                continue
+            raise AssertionError("an unguarded write went through")
+        assert await collection.find_one({"_id": "kept"}) == {"_id": "kept", "n": 1, "_rev": 1}
+    finally:
+        await client.drop_database(collection.database.name)
+        await client.close()

@@ -23,6 +23,13 @@ BEGIN
             OLD._jsonb->'_id', written, stored
             USING ERRCODE = 'serialization_failure';
     END IF;
+    -- A write that drops the revision (a whole replacement, an unguarded update of a field set) would
+    -- reset the guard for every writer after it: refused as loudly, it is a writer to fix.
+    IF written IS NULL AND OLD._jsonb ? '_rev' THEN
+        RAISE EXCEPTION 'hotline stale write: % written without its revision, stored at %',
+            OLD._jsonb->'_id', stored
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     RETURN NEW;
 END;
 $$;
