@@ -57,7 +57,8 @@ class Topics:
 
     @property
     def dispatch_progress(self) -> str:
-        """WorkOrderDispatched and WorkOrderReplied: dispatch -> notify and qa, key work_order_id."""
+        """WorkOrderDispatched and WorkOrderReplied: dispatch -> notify, qa, the gateway and intake, key
+        work_order_id."""
         return f"{self.prefix}.dispatch.progress"
 
     @property
@@ -130,7 +131,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "workorder-actions": ("intake",),
     "dispatch.replies": ("dispatch",),
     # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps
-    # each work order's dispatches and replies for the API's readers.
-    "dispatch.progress": ("notify", "qa", "gateway"),
+    # each work order's dispatches and replies for the API's readers; intake learns which are resolved.
+    "dispatch.progress": ("notify", "qa", "gateway", "intake"),
     "audit": ("gateway",),
 }

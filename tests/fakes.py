@@ -17,7 +17,7 @@ from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
-from services.notify.domain.links import Link
+from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -151,17 +151,11 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
             if minute_of(notification.next_attempt_at) == minute
         ]
 
-    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
-        return [
-            copy.deepcopy(n)
-            for n in self._stored()
-            if (n.work_order_id, n.template) == (work_order_id, template)
-        ]
-
 
 class InMemoryLinkedContacts:
     def __init__(self) -> None:
         self.links: dict[str, Link] = {}
+        self.results: dict[str, Result] = {}
 
     async def add(self, links: Sequence[Link]) -> None:
         for link in links:
@@ -169,6 +163,12 @@ class InMemoryLinkedContacts:
 
     async def of(self, work_order_id: str) -> list[Link]:
         return [link for link in self.links.values() if link.work_order_id == work_order_id]
+
+    async def keep_result(self, result: Result) -> None:
+        self.results[result.work_order_id] = result
+
+    async def result_of(self, work_order_id: str) -> Result | None:
+        return self.results.get(work_order_id)
 
 
 class FakeSmsGateway:

@@ -5,7 +5,8 @@ from typing import Any, ClassVar
 
 from contracts.events import Area, Channel, Customer, MissingField, WorkOrderType
 from services.intake.domain.incidents import FaultCluster, Incident
-from services.intake.domain.work_order import HistoryEntry, WorkOrder, WorkOrderStatus
+from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order_outcomes import HistoryEntry, WorkOrderStatus
 
 Document = dict[str, Any]
 
@@ -77,9 +78,12 @@ class WorkOrderDocuments:
 
 
 class FaultClusterDocuments:
-    """Schema 1: the area, and the current and previous incident each nested with its reporters."""
+    """Schema 2: the area, the current incident and the earlier ones remembered (newest first), each
+    nested with its reporters and whether it is closed.
 
-    schema: ClassVar[int] = 1
+    Schema 1 kept one earlier incident as `previous`, none of them closed."""
+
+    schema: ClassVar[int] = 2
     indexes: ClassVar[tuple[str, ...]] = ()  # read by `_id` alone
 
     def to_document(self, cluster: FaultCluster) -> Document:
@@ -88,7 +92,7 @@ class FaultClusterDocuments:
             "area": cluster.area.model_dump(mode="json"),
             "category": cluster.category,
             "current": _incident_document(cluster.current),
-            "previous": _incident_document(cluster.previous),
+            "earlier": [_incident_document(incident) for incident in cluster.earlier],
         }
 
     def from_document(self, document: Document, schema: int) -> FaultCluster:
@@ -98,7 +102,11 @@ class FaultClusterDocuments:
             area=Area.model_validate(document["area"]),
             category=document["category"],
             current=_incident(document["current"]),
-            previous=_incident(document["previous"]),
+            earlier=[
+                incident
+                for kept in (document.get("earlier") or [document.get("previous")])
+                if (incident := _incident(kept)) is not None
+            ],
         )
 
 
@@ -111,6 +119,7 @@ def _incident_document(incident: Incident | None) -> Document | None:
         "opened_at": incident.opened_at,
         "last_report_at": incident.last_report_at,
         "reporters": incident.reporters,
+        "closed": incident.closed,
     }
 
 
@@ -123,4 +132,5 @@ def _incident(document: Document | None) -> Incident | None:
         opened_at=document["opened_at"],
         last_report_at=document["last_report_at"],
         reporters=list(document["reporters"]),
+        closed=document.get("closed", False),
     )

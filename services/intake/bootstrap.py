@@ -14,6 +14,7 @@ from contracts.events import (
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderRepliedV1,
 )
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
@@ -90,6 +91,11 @@ def bootstrap(
         topics.customers,
         {CustomerProfileUpdatedV1: handlers.customer_profiles_updated},
         description="Customer profiles from the billing and CRM systems, through the gateway.",
+    )
+    runtime.consumer().subscribe(
+        topics.dispatch_progress,
+        {WorkOrderRepliedV1: handlers.work_orders_replied},
+        description="Departments' replies: a final one resolves the work order and closes its incident.",
     )
     acted = handlers.agents_acted  # one bound method for both: a batch of both is one run, in order
     runtime.consumer().subscribe(

@@ -12,9 +12,11 @@ from contracts.events import (
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
     Event,
+    ReplyKind,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderRepliedV1,
 )
 from contracts.ids import fault_cluster_id_for
 from contracts.topics import Topics
@@ -129,7 +131,7 @@ class IntakeHandlers:
         if cluster is None:
             cluster = FaultCluster.of(order.province, order.area, order.category)
             uow.fault_clusters.add(cluster)
-        reported = cluster.report(order, at, self._storms.window, now)
+        reported = cluster.report(order, at, self._storms.incidents, now)
         for event in reported.events:
             uow.publish(event, self._topics.workorders, cluster, cause=cause)
         return reported
@@ -174,6 +176,26 @@ class IntakeHandlers:
                     continue  # a redelivery: taken before, its events sent or pending with the order
                 uow.work_orders.save(order)
                 uow.publish(announced, self._topics.workorders, order, cause=envelope)
+
+    async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
+        """A department's final reply resolves the work order here (a later contact about the same is a
+        new matter) and closes its incident (a new fault of the area opens another)."""
+        async with self._unit() as uow:
+            for envelope in envelopes:
+                reply = envelope.data
+                assert isinstance(reply, WorkOrderRepliedV1)
+                if reply.kind is not ReplyKind.FINAL:
+                    continue
+                order = await uow.work_orders.get(reply.work_order_id)
+                if order is None or not order.resolve(reply):
+                    continue  # not opened here (a later re-dispatch's), or taken before
+                uow.work_orders.save(order)
+                if order.incident_id is None or order.area is None or order.category is None:
+                    continue
+                cluster_id = fault_cluster_id_for(order.province, order.area.code, order.category)
+                cluster = await uow.fault_clusters.get(cluster_id)
+                if cluster is not None and cluster.close(order.incident_id):
+                    uow.fault_clusters.save(cluster)
 
     async def customer_profiles_updated(self, envelopes: Sequence[Envelope]) -> None:
         updates = [envelope.data for envelope in envelopes]

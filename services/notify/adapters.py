@@ -11,7 +11,9 @@ from pymongo.errors import BulkWriteError
 from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import DUPLICATE_KEY, MongoRepository
 from plumbing.store import as_utc
-from services.notify.domain.links import Link
+from plumbing.write_guard import guarded, retrying_stale
+from services.notify.domain.links import Link, Result
+from services.notify.domain.messages import Sms
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
@@ -56,7 +58,7 @@ class NotificationDocuments:
     """
 
     schema: ClassVar[int] = 2
-    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status", "work_order_id")
+    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status")
 
     def to_document(self, notification: Notification) -> Document:
         return {
@@ -112,18 +114,14 @@ class MongoNotifications(MongoRepository[Notification], NotificationRepository):
         cursor = self._collection.find({"next_attempt_minute": minute}, {"_id": 1})
         return [document["_id"] async for document in cursor]
 
-    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
-        # The work order has a handful of messages: the index on it serves, the template is filtered here.
-        found = self._collection.find({"work_order_id": work_order_id})
-        documents = [document async for document in found if document["template"] == template]
-        return [self._mapper.from_document(d, d.get("schema", 0)) for d in documents]
-
 
 class MongoLinkedContacts:
-    """One document per linked contact, by its id; found by the work order it is linked to."""
+    """One document per linked contact, by its id; found by the work order it is linked to. Beside it,
+    each work order's final result, by the work order's id."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(self, collection: AsyncCollection[Document], results: AsyncCollection[Document]) -> None:
         self._collection = collection
+        self._results = results
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("work_order_id")
@@ -145,6 +143,25 @@ class MongoLinkedContacts:
         except BulkWriteError as error:
             if any(e["code"] != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
                 raise
+
+    async def keep_result(self, result: Result) -> None:
+        fields = {
+            "notification_id": result.notification_id,
+            "phone": result.phone,
+            "template": result.sms.template,
+            "text": result.sms.text,
+        }
+        update = guarded({"$set": fields})
+        await retrying_stale(
+            lambda: self._results.update_one({"_id": result.work_order_id}, update, upsert=True)
+        )
+
+    async def result_of(self, work_order_id: str) -> Result | None:
+        found = await self._results.find_one({"_id": work_order_id})
+        if found is None:
+            return None
+        sms = Sms(found["template"], found["text"])
+        return Result(work_order_id, found["notification_id"], found["phone"], sms)
 
     async def of(self, work_order_id: str) -> list[Link]:
         found = self._collection.find({"work_order_id": work_order_id})

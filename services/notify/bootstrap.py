@@ -54,7 +54,8 @@ def bootstrap(
             return NotifyUnit(runtime.source, MongoNotifications(collection, relay, mapper))
 
     if links is None:
-        stored_links = MongoLinkedContacts(runtime.database["linked_contacts"])
+        database = runtime.database
+        stored_links = MongoLinkedContacts(database["linked_contacts"], database["work_order_results"])
         runtime.startup.append(stored_links.ensure_indexes)
         links = stored_links
 

@@ -8,6 +8,7 @@ from contracts.envelope import Envelope
 from contracts.events import (
     ContactLinkedV1,
     Event,
+    ReplyKind,
     WorkOrderAnsweredV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
@@ -16,8 +17,8 @@ from contracts.topics import Topics
 from plumbing.due_minutes import DueMinutes
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
-from services.notify.domain.links import Link, linked_copy, linked_notification_id
-from services.notify.domain.messages import RESOLVED, Sms, accepted, answered, linked, replied
+from services.notify.domain.links import Link, Result, linked_copy, linked_notification_id
+from services.notify.domain.messages import Sms, accepted, answered, linked, replied
 from services.notify.domain.notification import (
     Notification,
     NotificationStatus,
@@ -73,10 +74,14 @@ class NotifyHandlers:
             assert isinstance(event, WorkOrderRepliedV1)
             sms = replied(event, self._signature)
             notification_id = notification_id_for(event, envelope.id)
-            await self._notify(envelope, notification_id, event, event.customer.phone, sms)
+            phone = event.customer.phone
+            if event.kind is ReplyKind.FINAL:  # kept first: a customer linked from now on finds it
+                await self._links.keep_result(Result(event.work_order_id, notification_id, phone, sms))
+            await self._notify(envelope, notification_id, event, phone, sms)
             for link in await self._links.of(event.work_order_id):
-                copy_id = linked_notification_id(notification_id, link.contact_id)
-                await self._notify(envelope, copy_id, event, link.phone, linked_copy(sms))
+                if link.phone != phone:  # the customer reported again: texted once, above
+                    copy_id = linked_notification_id(notification_id, link.phone)
+                    await self._notify(envelope, copy_id, event, link.phone, linked_copy(sms))
 
     async def work_orders_answered(self, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
@@ -98,14 +103,12 @@ class NotifyHandlers:
             assert isinstance(event, ContactLinkedV1)
             sms = linked(event, self._signature)
             phone = event.customer.phone
-            await self._notify(envelope, f"N-{event.contact_id}-linked", event, phone, sms)
-            async with self._unit() as uow:
-                results = await uow.notifications.of_work_order(event.work_order_id, RESOLVED)
-            for result in results:
-                copy_id = linked_notification_id(result.id, event.contact_id)
-                await self._notify(
-                    envelope, copy_id, event, phone, linked_copy(Sms(result.template, result.text))
-                )
+            # Once per number and work order: a customer who reports again is not told twice.
+            await self._notify(envelope, f"N-{event.work_order_id}-linked-{phone}", event, phone, sms)
+            result = await self._links.result_of(event.work_order_id)
+            if result is not None and result.phone != phone:
+                copy_id = linked_notification_id(result.notification_id, phone)
+                await self._notify(envelope, copy_id, event, phone, linked_copy(result.sms))
 
     async def _notify(
         self, envelope: Envelope, notification_id: str, about: AboutWorkOrder, phone: str, sms: Sms

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
-from services.notify.domain.links import Link
+from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification
 
 
@@ -25,10 +25,6 @@ class NotificationRepository(Repository[Notification]):
     @abstractmethod
     async def unsettled(self) -> list[str]:
         """Ids of messages neither sent nor given up on: what a sender starting up looks at first."""
-
-    @abstractmethod
-    async def of_work_order(self, work_order_id: str, template: str) -> list[Notification]:
-        """The messages of one template sent or due about a work order (to its own customer)."""
 
     @abstractmethod
     async def next_attempt_in(self, minute: str) -> list[str]:
@@ -53,3 +49,9 @@ class LinkedContacts(Protocol):
     async def of(self, work_order_id: str) -> list[Link]:
         """Every customer linked to the work order."""
         ...
+
+    async def keep_result(self, result: Result) -> None:
+        """The work order's final reply, for customers linked after it (a later one replaces it)."""
+        ...
+
+    async def result_of(self, work_order_id: str) -> Result | None: ...

@@ -110,7 +110,7 @@ async def test_replicas_racing_on_one_area_open_one_incident_and_link_every_repo
     assert cluster is not None
     reporters = cluster["current"]["reporters"]
     assert sorted(reporters) == sorted(report.contact_id for report in reports), "each once, none lost"
-    assert cluster["previous"] is None, "one incident"
+    assert cluster["earlier"] == [], "one incident"
     [incident] = [document async for document in orders.find({})]
     assert incident["_id"] == work_order_id_for(reporters[0])
     assert incident["incident_id"] == cluster["current"]["id"]

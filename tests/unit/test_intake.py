@@ -12,7 +12,8 @@ from services.intake.domain.incidents import FaultCluster
 from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
+from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order_outcomes import WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import IntakeUnit
 from services.intake.settings import IntakeSettings

@@ -91,3 +91,23 @@ async def test_a_customer_intake_answered_itself_reads_the_answer_with_the_work_
     assert to == CUSTOMER.phone
     assert "可预约有偿上门服务" in text
     assert "WO-ANSWERED-1" in text
+
+
+async def test_a_customer_who_reports_again_hears_each_text_once():
+    notify, reply = Notify(), replied()
+    await notify.handlers.contacts_linked([envelope_of(a_link(reply)), envelope_of(a_link(reply))])
+    await notify.handlers.contacts_linked([envelope_of(a_link(reply, customer=CUSTOMER))])  # the opener
+    await notify.handlers.work_orders_replied([envelope_of(reply)])
+    to_neighbour = [text for to, text in notify.sms.sent if to == NEIGHBOUR.phone]
+    to_opener = [text for to, text in notify.sms.sent if to == CUSTOMER.phone]
+    assert len(to_neighbour) == 2, "linked once, the result once"
+    assert len([text for text in to_opener if "已办结" in text]) == 1
+
+
+async def test_a_reporter_linked_after_the_result_hears_it_even_when_the_first_reporter_had_a_landline():
+    notify = Notify()
+    reply = replied(customer=Customer(phone="+862087654321"))  # a Guangzhou landline takes no SMS
+    await notify.handlers.work_orders_replied([envelope_of(reply)])
+    assert notify.sms.sent == []
+    await notify.handlers.contacts_linked([envelope_of(a_link(reply))])
+    assert [text for _, text in notify.sms.sent if "已办结：线路已修复" in text] != []

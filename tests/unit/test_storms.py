@@ -11,16 +11,19 @@ import pytest
 from contracts.events import (
     ContactLinkedV1,
     ContactReceivedV1,
+    Customer,
     IncidentOpenedV1,
     IncidentUpdatedV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
+    WorkOrderRepliedV1,
 )
 from contracts.ids import fault_cluster_id_for, work_order_id_for
 from services.intake.domain.incidents import FaultCluster
 from services.intake.domain.storms import DEFAULT_STORM_RULES, StormRules
 from services.intake.domain.type_fields import FieldRules
-from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
+from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order_outcomes import WorkOrderStatus
 from services.intake.handlers import IntakeHandlers
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
 from tests.unit.test_intake import a_contact, intake
@@ -195,4 +198,71 @@ def test_a_storm_rule_file_with_a_mistake_is_refused_naming_it(tmp_path: Path, s
 
 def test_the_shipped_storm_rules_load():
     rules = StormRules.load(DEFAULT_STORM_RULES, FieldRules.load())
-    assert rules.window == timedelta(minutes=30)
+    assert rules.incidents.window == timedelta(minutes=30)
+
+
+async def test_a_backlog_spanning_several_incidents_redelivered_after_a_failed_write_places_each_once():
+    storm = Storm()
+    a, b, c, d = a_fault(0), a_fault(5), a_fault(40), a_fault(80)  # three incidents: a+b, c, d
+    await storm.report(a, b, c, d)
+    openers = [work_order_id_for(report.contact_id) for report in (a, c, d)]
+    for opener in openers:  # the clusters were written, the work orders were not
+        del storm.orders.stored[opener]
+    await storm.report(a, b, c, d)
+    assert sorted(storm.orders.stored) == sorted(openers)
+    assert [link.contact_id for link in storm.published(ContactLinkedV1)] == [b.contact_id]
+    assert len(storm.published(IncidentOpenedV1)) == 3
+
+
+async def test_a_late_report_joins_the_incident_that_was_gathering_when_it_was_made():
+    storm = Storm()
+    first, later, late = a_fault(0), a_fault(40), a_fault(20)
+    await storm.report(first)
+    await storm.report(later)  # a second incident: the first stopped gathering at minute 30
+    await storm.report(late)  # accepted at minute 20, taken after: the first incident's
+    [link] = storm.published(ContactLinkedV1)
+    assert link.work_order_id == work_order_id_for(first.contact_id)
+
+
+async def test_an_incident_gathers_for_twelve_hours_at_most_however_often_reports_come():
+    storm = Storm()
+    await storm.report(*(a_fault(minute) for minute in range(0, 12 * 60 + 21, 20)))
+    first, second = storm.published(IncidentOpenedV1)
+    assert second.opened_at == T0 + timedelta(hours=12, minutes=20)
+    last = [u for u in storm.published(IncidentUpdatedV1) if u.incident_id == first.incident_id][-1]
+    assert last.gathering_until == T0 + timedelta(hours=12), "capped, not 30 minutes after the latest"
+
+
+async def test_a_final_reply_to_the_incidents_work_order_closes_it_and_the_next_fault_opens_another():
+    storm = Storm()
+    first = a_fault(0)
+    await storm.report(first)
+    incident = work_order_id_for(first.contact_id)
+    reply = WorkOrderRepliedV1(
+        work_order_id=incident,
+        dispatch_id=f"{incident}-D1",
+        province="gd",
+        department="repair",
+        type="fault_repair",
+        kind="final",
+        message="已恢复供电",
+        replied_at=T0 + timedelta(minutes=10),
+        on_time=True,
+        customer=Customer(phone="+8613926012345"),
+        reply_id="R-1",
+    )
+    await storm.replicas[0].work_orders_replied([envelope_of(reply), envelope_of(reply)])
+    assert storm.orders[incident].status is WorkOrderStatus.RESOLVED
+    await storm.report(a_fault(15))
+    assert len(storm.incidents()) == 2, "the repaired fault takes no new reporter"
+    assert storm.published(ContactLinkedV1) == []
+
+
+async def test_a_report_made_shortly_before_the_one_that_opened_the_incident_joins_it():
+    storm = Storm()
+    opener, earlier = a_fault(10), a_fault(2)  # taken out of order, as partitions allow
+    await storm.report(opener)
+    await storm.report(earlier)
+    assert len(storm.incidents()) == 1
+    [link] = storm.published(ContactLinkedV1)
+    assert link.contact_id == earlier.contact_id

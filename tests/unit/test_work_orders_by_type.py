@@ -13,7 +13,8 @@ from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
 from services.intake.domain.duty import DutyRoster, roster_for
 from services.intake.domain.type_fields import DEFAULT_FIELD_RULES, FieldRules, Given
-from services.intake.domain.work_order import WorkOrder, WorkOrderStatus
+from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order_outcomes import WorkOrderStatus
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
 from tests.unit.test_intake import a_contact, intake
 

@@ -1,18 +1,21 @@
 """Storms: the fault reports of one area and category gather into one incident while they keep coming.
 
 A `FaultCluster` is the one place (one document) that decides, for its area and category, whether a report
-opens an incident or joins the one gathering: two intake replicas deciding at once are two writers of that
-document, and the store lets only one of them win (the other reads again and joins). It keeps the
-reporters of its current incident and of the one before, so that a redelivered report is known and
-linked once. The window slides: each report keeps the incident gathering for another window.
+opens an incident or joins one: two intake replicas deciding at once are two writers of that document,
+and the store lets only one of them win (the other reads again and joins). The window slides: each
+report keeps the incident gathering for another window, up to the incident's longest life; a department's
+final reply closes it. The cluster remembers the reporters of its incidents for a while after their last
+report, so that a redelivered report (even one of a backlog that spans several incidents) is known and
+placed once.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from contracts.events import Area, ContactLinkedV1, LinkReason
 from contracts.events.incident import IncidentOpenedV1, IncidentUpdatedV1
 from contracts.ids import fault_cluster_id_for, incident_id_for
+from services.intake.domain.storms import IncidentRules
 from services.intake.domain.work_order import WorkOrder
 
 
@@ -24,13 +27,20 @@ class Incident:
     last_report_at: datetime
     # Contact ids, the opening report's first.
     reporters: list[str] = field(default_factory=list)
+    closed: bool = False  # its work order's final reply is in: a new fault opens a new incident
 
     @property
     def opener(self) -> str:
         return self.reporters[0]
 
-    def gathering_until(self, window: timedelta) -> datetime:
-        return self.last_report_at + window
+    def gathering_until(self, rules: IncidentRules) -> datetime:
+        return min(self.last_report_at + rules.window, self.opened_at + rules.longest)
+
+    def takes(self, at: datetime, rules: IncidentRules, *, before_it: bool = False) -> bool:
+        """Whether a report accepted at `at` joins: made while it gathered, or (`before_it`) within a
+        window before its first report (reports reach intake out of order across partitions)."""
+        start = self.opened_at - rules.window if before_it else self.opened_at
+        return not self.closed and start <= at <= self.gathering_until(rules)
 
 
 @dataclass(frozen=True)
@@ -50,37 +60,51 @@ class FaultCluster:
     area: Area
     category: str
     current: Incident | None = None
-    previous: Incident | None = None
+    earlier: list[Incident] = field(default_factory=list)  # newest first, remembered for a while
     version: int = 0
 
     @classmethod
     def of(cls, province: str, area: Area, category: str) -> "FaultCluster":
         return cls(fault_cluster_id_for(province, area.code, category), province, area, category)
 
-    def report(self, order: WorkOrder, at: datetime, window: timedelta, now: datetime) -> Reported:
+    def report(self, order: WorkOrder, at: datetime, rules: IncidentRules, now: datetime) -> Reported:
         """Take a fault report of this area and category, accepted at `at`: it joins the incident
-        gathering, else opens one; `order`: the work order it would open on its own."""
-        for incident in (self.current, self.previous):
-            if incident is not None and order.contact_id in incident.reporters:
+        gathering (a late one, the earlier incident gathering when it was made), else opens one;
+        `order`: the work order it would open on its own."""
+        known = [self.current, *self.earlier] if self.current else list(self.earlier)
+        for incident in known:
+            if order.contact_id in incident.reporters:
                 return Reported(incident, incident.opener == order.contact_id, [])
-        current = self.current
-        if current is None or at > current.gathering_until(window):
-            opened = Incident(
-                id=incident_id_for(order.contact_id),
-                work_order_id=order.id,
-                opened_at=at,
-                last_report_at=at,
-                reporters=[order.contact_id],
-            )
-            self.previous, self.current = current, opened
-            return Reported(opened, True, [IncidentOpenedV1(**self._state(opened, window), opened_at=at)])
-        # A report that arrives late (accepted before the latest) joins without moving the window back.
-        current.last_report_at = max(current.last_report_at, at)
-        current.reporters.append(order.contact_id)
-        linked = order.linked_to(current.work_order_id, LinkReason.INCIDENT, at, now, current.id)
-        return Reported(current, False, [linked, IncidentUpdatedV1(**self._state(current, window))])
+        joined = next((incident for incident in known if incident.takes(at, rules)), None)
+        if joined is None:
+            joined = next((i for i in known if i.takes(at, rules, before_it=True)), None)
+        if joined is None:
+            return self._open(order, at, rules)
+        joined.last_report_at = max(joined.last_report_at, at)
+        joined.reporters.append(order.contact_id)
+        linked = order.linked_to(joined.work_order_id, LinkReason.INCIDENT, at, now, joined.id)
+        return Reported(joined, False, [linked, IncidentUpdatedV1(**self._state(joined, rules))])
 
-    def _state(self, incident: Incident, window: timedelta) -> dict[str, object]:
+    def close(self, incident_id: str) -> bool:
+        """Its work order is answered: later reports open a new incident. False if closed or not known."""
+        known = [self.current, *self.earlier] if self.current else self.earlier
+        for incident in known:
+            if incident.id == incident_id and not incident.closed:
+                incident.closed = True
+                return True
+        return False
+
+    def _open(self, order: WorkOrder, at: datetime, rules: IncidentRules) -> Reported:
+        opened = Incident(incident_id_for(order.contact_id), order.id, at, at, [order.contact_id])
+        if self.current is not None:
+            self.earlier.insert(0, self.current)
+        self.current = opened
+        # Forgotten once nothing of theirs can come again: a redelivery is of the last hours at most.
+        newest = max([at] + [incident.last_report_at for incident in self.earlier])
+        self.earlier = [i for i in self.earlier if i.last_report_at >= newest - rules.remembered]
+        return Reported(opened, True, [IncidentOpenedV1(**self._state(opened, rules), opened_at=at)])
+
+    def _state(self, incident: Incident, rules: IncidentRules) -> dict[str, object]:
         return dict(
             incident_id=incident.id,
             work_order_id=incident.work_order_id,
@@ -89,5 +113,5 @@ class FaultCluster:
             category=self.category,
             reporters=len(incident.reporters),
             last_report_at=incident.last_report_at,
-            gathering_until=incident.gathering_until(window),
+            gathering_until=incident.gathering_until(rules),
         )

@@ -18,7 +18,24 @@ class IncidentRules(BaseModel):
 
     # A day at most: an incident gathering longer would link a new fault to a long-repaired one.
     window_minutes: int = Field(default=30, ge=1, le=1440)
+    # However often reports come, an incident older than this takes no more: a new one opens.
+    longest_hours: int = Field(default=12, ge=1, le=72)
+    # How long after its last report an incident's reporters are remembered: a report redelivered
+    # within it (a backlog after a restart, a rebalance) is known and placed once.
+    remembered_hours: int = Field(default=24, ge=1, le=168)
     categories: dict[WorkOrderType, list[str]] = Field(default={})
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+    @property
+    def longest(self) -> timedelta:
+        return timedelta(hours=self.longest_hours)
+
+    @property
+    def remembered(self) -> timedelta:
+        return timedelta(hours=self.remembered_hours)
 
 
 class StormRules(BaseModel):
@@ -70,10 +87,6 @@ class StormRules(BaseModel):
             for type, category in sorted(both)
         ]
         return problems
-
-    @property
-    def window(self) -> timedelta:
-        return timedelta(minutes=self.incidents.window_minutes)
 
     def forms_incidents(self, type: WorkOrderType, category: str | None) -> bool:
         return category is not None and category in self.incidents.categories.get(type, [])

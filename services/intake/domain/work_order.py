@@ -7,18 +7,13 @@ announced as created (for dispatch) only once complete. One outside the operator
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from contracts.events import (
-    AnswerReason,
     Area,
     Channel,
-    ContactLinkedV1,
     ContactReceivedV1,
     Customer,
-    LinkReason,
     MissingField,
-    WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
@@ -33,16 +28,11 @@ from services.intake.domain.customers import Match
 from services.intake.domain.home_region import home_region
 from services.intake.domain.rules import IntakeRules, china_date
 from services.intake.domain.type_fields import FieldRules, Given
+from services.intake.domain.work_order_outcomes import HistoryEntry, WorkOrderOutcomes, WorkOrderStatus
 
 # Contacts whose channel lets nobody pick a category (SMS, most voice) start as consultations;
 # the owning agent reclassifies them.
 DEFAULT_TYPE = WorkOrderType.CONSULTATION
-
-
-class WorkOrderStatus(StrEnum):
-    NEEDS_INFO = "needs_info"
-    OPEN = "open"
-    ANSWERED = "answered"  # and closed at intake, never dispatched
 
 
 Announced = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1
@@ -56,17 +46,8 @@ class OwnedByAnother(DomainError):
     """A handover asked of an owner who no longer owns the work order."""
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: datetime
-    action: str
-    by: str
-    note: str | None = None
-    ref: str | None = None  # the action's id, for a step an action caused: a redelivery is known by it
-
-
 @dataclass
-class WorkOrder:
+class WorkOrder(WorkOrderOutcomes):
     id: str
     contact_id: str
     province: str
@@ -198,41 +179,6 @@ class WorkOrder:
             reason=handover.reason,
             at=handover.at,
             needs_info=self.status is WorkOrderStatus.NEEDS_INFO,
-        )
-
-    def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
-        """The work order as the incident's, which the area's other reports of its category join."""
-        self.incident_id = incident_id
-        self.history.append(HistoryEntry(created.created_at, "opened incident", "intake", incident_id))
-        return created.model_copy(update={"incident_id": incident_id})
-
-    def linked_to(
-        self, work_order_id: str, reason: LinkReason, received_at: datetime, now: datetime, incident: str
-    ) -> ContactLinkedV1:
-        """This contact as a link to an open work order, in place of this (never stored) work order."""
-        return ContactLinkedV1(
-            contact_id=self.contact_id,
-            work_order_id=work_order_id,
-            province=self.province,
-            reason=reason,
-            incident_id=incident,
-            type=self.type,
-            category=self.category,
-            channel=self.channel,
-            customer=self.customer,
-            description=self.description,
-            received_at=received_at,
-            linked_at=now,
-        )
-
-    def answer(
-        self, created: WorkOrderCreatedV1, reason: AnswerReason, answer: str, now: datetime
-    ) -> WorkOrderAnsweredV1:
-        self.status = WorkOrderStatus.ANSWERED
-        self.history.append(HistoryEntry(now, "answered and closed", "intake", reason.value))
-        fields = created.model_dump(exclude={"incident_id"})
-        return WorkOrderAnsweredV1.model_validate(
-            fields | {"reason": reason, "answer": answer, "answered_at": now}
         )
 
     def _taken(self, action_id: str) -> bool:

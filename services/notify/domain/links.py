@@ -20,10 +20,22 @@ class Link:
         return cls(event.contact_id, event.work_order_id, event.customer.phone, event.linked_at)
 
 
-def linked_notification_id(customers_notification_id: str, contact_id: str) -> str:
-    """The linked customer's copy of a text to the work order's own customer: one id, whichever of the
-    two ways (the reply's fan-out, or a link that came after the reply) finds it first."""
-    return f"{customers_notification_id}-{contact_id}"
+@dataclass(frozen=True)
+class Result:
+    """A work order's final reply as its customer was (or, with no mobile number, would have been)
+    texted: what a customer linked after it hears at once."""
+
+    work_order_id: str
+    notification_id: str
+    phone: str  # the work order's own customer's
+    sms: Sms
+
+
+def linked_notification_id(customers_notification_id: str, phone: str) -> str:
+    """A linked customer's copy of a text to the work order's own customer: one per number (a customer
+    who reported twice hears it once), whichever of the two ways (the reply's fan-out, or a link that
+    came after the reply) finds it first."""
+    return f"{customers_notification_id}-{phone}"
 
 
 def linked_copy(sms: Sms) -> Sms:

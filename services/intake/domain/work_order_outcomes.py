@@ -1,0 +1,98 @@
+"""How a work order ends at intake or beyond it: its status and history steps, and the outcomes intake
+records (an incident's work order, a link in its place, an answer, a department's final reply)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from contracts.events import (
+    AnswerReason,
+    Channel,
+    ContactLinkedV1,
+    Customer,
+    LinkReason,
+    WorkOrderAnsweredV1,
+    WorkOrderCreatedV1,
+    WorkOrderRepliedV1,
+    WorkOrderType,
+)
+
+
+class WorkOrderStatus(StrEnum):
+    NEEDS_INFO = "needs_info"
+    OPEN = "open"
+    ANSWERED = "answered"  # and closed at intake, never dispatched
+    RESOLVED = "resolved"  # a department's final reply is in
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str
+    by: str
+    note: str | None = None
+    ref: str | None = None  # the action's id, for a step an action caused: a redelivery is known by it
+
+
+class WorkOrderOutcomes:
+    """The work order's outcomes (a part of WorkOrder, kept apart for its size)."""
+
+    id: str
+    contact_id: str
+    province: str
+    type: WorkOrderType
+    channel: Channel
+    customer: Customer
+    description: str
+    category: str | None
+    status: WorkOrderStatus
+    history: list[HistoryEntry]
+    incident_id: str | None
+
+    def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
+        """The work order as the incident's, which the area's other reports of its category join."""
+        self.incident_id = incident_id
+        self.history.append(HistoryEntry(created.created_at, "opened incident", "intake", incident_id))
+        return created.model_copy(update={"incident_id": incident_id})
+
+    def linked_to(
+        self, work_order_id: str, reason: LinkReason, received_at: datetime, now: datetime, incident: str
+    ) -> ContactLinkedV1:
+        """This contact as a link to an open work order, in place of this (never stored) work order."""
+        return ContactLinkedV1(
+            contact_id=self.contact_id,
+            work_order_id=work_order_id,
+            province=self.province,
+            reason=reason,
+            incident_id=incident,
+            type=self.type,
+            category=self.category,
+            channel=self.channel,
+            customer=self.customer,
+            description=self.description,
+            received_at=received_at,
+            linked_at=now,
+        )
+
+    def answer(
+        self, created: WorkOrderCreatedV1, reason: AnswerReason, answer: str, now: datetime, **outage: object
+    ) -> WorkOrderAnsweredV1:
+        """Answered here and closed; `outage`: the known outage's `outage_id` and
+        `expected_restoration_at`, where it is the answer."""
+        self.status = WorkOrderStatus.ANSWERED
+        note = " ".join([reason.value, str(outage.get("outage_id") or "")]).strip()
+        self.history.append(HistoryEntry(now, "answered and closed", "intake", note))
+        fields = created.model_dump(exclude={"incident_id"}) | {"reason": reason, "answered_at": now}
+        return WorkOrderAnsweredV1.model_validate(fields | {"answer": answer} | outage)
+
+    def resolve(self, reply: WorkOrderRepliedV1) -> bool:
+        """A department's final reply: no longer open (a later contact about it is a new matter). False
+        for one taken before."""
+        if self.status is not WorkOrderStatus.OPEN:
+            return False
+        self.status = WorkOrderStatus.RESOLVED
+        note = f"{reply.department}: {reply.message}"
+        self.history.append(
+            HistoryEntry(reply.replied_at, "resolved", reply.department, note, reply.reply_id)
+        )
+        return True
