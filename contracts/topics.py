@@ -41,6 +41,12 @@ class Topics:
         return f"{self.prefix}.workorders"
 
     @property
+    def outages(self) -> str:
+        """OutageRegistered, OutageUpdated and OutageEnded: operators (via the gateway) -> intake, key
+        outage_id."""
+        return f"{self.prefix}.outages"
+
+    @property
     def workorder_actions(self) -> str:
         """WorkOrderInfoSupplied and WorkOrderHandoverRequested: agents (via the gateway) -> intake, key
         work_order_id."""
@@ -114,6 +120,7 @@ PRODUCERS = {
     "customers": "gateway",
     "workorders": "intake",
     "workorder-actions": "gateway",
+    "outages": "gateway",
     "dispatch.replies": "gateway",
     "dispatch.progress": "dispatch",
     "notifications": "notify",
@@ -129,6 +136,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     # Notify texts the customers of work orders intake answered itself and of contacts it linked.
     "workorders": ("dispatch", "gateway", "notify"),
     "workorder-actions": ("intake",),
+    "outages": ("intake",),
     "dispatch.replies": ("dispatch",),
     # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps
     # each work order's dispatches and replies for the API's readers; intake learns which are resolved.

@@ -4,8 +4,9 @@ services/gateway/adapters.py), and the work orders they hold in most gateway tes
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from contracts.events import WorkOrderType
+from contracts.events import OutageKind, OutageRegisteredV1, WorkOrderType
 from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, OwnerNote, ReplyNote
+from services.gateway.outages import KeptOutage
 
 
 class InMemoryCaseFiles:
@@ -96,5 +97,35 @@ NEEDS_INFO_CASE = CaseFile(
         owner="gd.agent",
         missing=(("category", "a fault_repair needs it"),),
         details={},
+    )
+)
+
+
+class InMemoryOutageBook:
+    def __init__(self, *known: KeptOutage) -> None:
+        self.kept = {outage.state.outage_id: outage for outage in known}
+
+    async def find(self, outage_id: str) -> KeptOutage | None:
+        return self.kept.get(outage_id)
+
+    async def keep(self, outage: KeptOutage) -> None:
+        self.kept[outage.state.outage_id] = outage
+
+    async def active(self) -> list[KeptOutage]:
+        return [outage for outage in self.kept.values() if outage.ended_at is None]
+
+
+# A gd outage of the Tianhe area, registered by gd.supervisor, not ended.
+TIANHE_OUTAGE = KeptOutage(
+    OutageRegisteredV1(
+        outage_id="OUT-1",
+        province="gd",
+        kind=OutageKind.UNPLANNED,
+        areas=["gz-tianhe"],
+        cause="10千伏线路故障抢修",
+        starts_at=OPENED,
+        expected_restoration_at=OPENED + timedelta(hours=3),
+        by="gd.supervisor",
+        at=OPENED,
     )
 )

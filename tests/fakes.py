@@ -6,7 +6,7 @@ document mapping is tested against the real store.
 
 import asyncio
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -17,6 +17,8 @@ from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
+from services.intake.domain.outages import Outage
+from services.intake.ports import OutageRepository
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -150,6 +152,13 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
             for notification in self._stored()
             if minute_of(notification.next_attempt_at) == minute
         ]
+
+
+class InMemoryOutages(InMemoryRepository[Outage], OutageRepository):
+    async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
+        codes = set(area_codes)
+        stored = [copy.deepcopy(kept.aggregate) for kept in self._store.stored.values()]
+        return [outage for outage in stored if outage.active and codes & set(outage.areas)]
 
 
 class InMemoryLinkedContacts:

@@ -8,6 +8,7 @@ from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.followup import FollowUpScheduledV1
 from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, IncidentUpdatedV1, LinkReason
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
+from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -41,6 +42,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     IncidentOpenedV1,
     IncidentUpdatedV1,
     ContactLinkedV1,
+    OutageRegisteredV1,
+    OutageUpdatedV1,
+    OutageEndedV1,
     WorkOrderDispatchedV1,
     DepartmentRepliedV1,
     WorkOrderRepliedV1,
@@ -75,6 +79,10 @@ __all__ = [
     "MissingField",
     "NotificationFailedV1",
     "NotificationSentV1",
+    "OutageEndedV1",
+    "OutageKind",
+    "OutageRegisteredV1",
+    "OutageUpdatedV1",
     "ReplyKind",
     "WorkOrderAnsweredV1",
     "WorkOrderCreatedV1",

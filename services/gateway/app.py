@@ -25,6 +25,8 @@ from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.oauth import add_token_endpoint
 from services.gateway.openapi import document_problems
+from services.gateway.outage_api import add_outage_api
+from services.gateway.outages import OutageBook
 from services.gateway.ports import AuditTrail
 from services.gateway.posts import add_posts
 from services.gateway.principals import Caller
@@ -41,6 +43,7 @@ class Readers:
     cases: CaseFiles
     field_access: FieldAccess
     lookup_attempts_rate: str
+    outages: OutageBook
 
 
 def create_app(
@@ -89,6 +92,7 @@ def create_app(
     add_desk_api(
         app, Authenticated, readers.cases, readers.field_access, publishing, access.principals, province
     )
+    add_outage_api(app, Authenticated, readers.outages, (publisher, audit, topics.outages), province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
     add_probes(app, runtime)

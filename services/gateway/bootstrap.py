@@ -9,6 +9,9 @@ from contracts.events import (
     DepartmentRepliedV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
+    OutageEndedV1,
+    OutageRegisteredV1,
+    OutageUpdatedV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
@@ -27,6 +30,7 @@ from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
+from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
@@ -40,15 +44,21 @@ def bootstrap(
     telemetry: Telemetry | None = None,
     audit: AuditTrail | None = None,
     cases: CaseFiles | None = None,
+    outages: OutageBook | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `audit` and `cases` replace the store (tests pass in-memory ones)."""
-    in_memory = audit is not None and cases is not None
+    """The running service; `audit`, `cases` and `outages` replace the store (tests pass in-memory
+    ones)."""
+    in_memory = audit is not None and cases is not None and outages is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
     if audit is None or cases is None:
         trail = MongoAuditTrail(runtime.database["audit"])
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
         audit, cases = trail, files
+    if outages is None:
+        book = MongoOutageBook(runtime.database["outages"])
+        runtime.startup.append(book.ensure_indexes)
+        outages = book
     topics = settings.topics
     handlers = GatewayHandlers(audit, cases)
     consumer = runtime.consumer()
@@ -84,6 +94,11 @@ def bootstrap(
             "What agents did to work orders.",
         ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
+        (
+            topics.outages,
+            [OutageRegisteredV1, OutageUpdatedV1, OutageEndedV1],
+            "Known outages registered, changed and ended by the province's control room.",
+        ),
     ):
         declare_publication(runtime.broker, topic, events, description)  # type: ignore[arg-type]
     publisher = EventPublisher(
@@ -93,7 +108,10 @@ def bootstrap(
     if settings.gateway_principals_path is None:
         runtime.log.warning("no GATEWAY_PRINCIPALS_PATH: nobody may call, every request answers 401")
     readers = Readers(
-        cases, FieldAccess.load(settings.gateway_field_access_path), settings.gateway_lookup_attempts_rate
+        cases,
+        FieldAccess.load(settings.gateway_field_access_path),
+        settings.gateway_lookup_attempts_rate,
+        outages,
     )
     app = create_app(
         runtime,

@@ -43,6 +43,7 @@ class Scope(StrEnum):
     SEALED_READ = "sealed:read"
     CUSTOMERS_LOOKUP = "customers:lookup"
     CUSTOMERS_WRITE = "customers:write"
+    OUTAGES_WRITE = "outages:write"
 
 
 # The most each role may be granted; a principal may be given fewer.
@@ -50,7 +51,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.CHANNEL_ADAPTER: frozenset({Scope.CONTACTS_WRITE, Scope.CUSTOMERS_LOOKUP}),
     Role.DEPARTMENT: frozenset({Scope.REPLIES_WRITE, Scope.DISPATCHES_READ}),
     Role.AGENT: frozenset({Scope.WORKORDERS_READ, Scope.WORKORDERS_WRITE}),
-    Role.SUPERVISOR: frozenset({Scope.WORKORDERS_READ, Scope.WORKORDERS_WRITE}),
+    Role.SUPERVISOR: frozenset({Scope.WORKORDERS_READ, Scope.WORKORDERS_WRITE, Scope.OUTAGES_WRITE}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
     Role.HUB: frozenset({Scope.AGGREGATES_READ}),
     Role.INSPECTOR: frozenset({Scope.WORKORDERS_READ, Scope.SEALED_READ}),

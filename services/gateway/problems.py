@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from plumbing.error_text import error_text
 from services.gateway.audit import AuditWriter
@@ -77,12 +78,17 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
         return await refused(request, problem, {}, audit_detail=f"invalid fields: {fields}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
         """Starlette's and FastAPI's own refusals (a body that is not JSON, an unknown path, a method
         not served) as problem+json too."""
         title = HTTPStatus(error.status_code).phrase
         problem = Problem(title=title, status=error.status_code, detail=str(error.detail))
-        return problem.response(dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            # Starlette names the methods of the first route of the path only; a path served by
+            # several routes (GET and POST /v1/outages) allows all of theirs.
+            headers["Allow"] = ", ".join(sorted(_methods_of(request)))
+        return problem.response(headers)
 
     @app.exception_handler(KafkaError)
     async def bus_unavailable(_: Request, error: KafkaError) -> JSONResponse:
@@ -132,3 +138,11 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:
         return await refused(request, Problem(title="Not found", status=404, detail=str(error)), {})
+
+
+def _methods_of(request: Request) -> set[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return methods

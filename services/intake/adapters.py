@@ -1,12 +1,16 @@
-"""Intake's storage: the `work_orders` collection, one document per work order, and `fault_clusters`, one
-per area and fault category."""
+"""Intake's storage: the `work_orders` collection, one document per work order, `fault_clusters`, one
+per area and fault category, and `outages`, one per known outage."""
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from contracts.events import Area, Channel, Customer, MissingField, WorkOrderType
+from contracts.events import Area, Channel, Customer, MissingField, OutageKind, WorkOrderType
+from plumbing.mongo_repository import MongoRepository
 from services.intake.domain.incidents import FaultCluster, Incident
+from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 from services.intake.domain.work_order_outcomes import HistoryEntry, WorkOrderStatus
+from services.intake.ports import OutageRepository
 
 Document = dict[str, Any]
 
@@ -134,3 +138,52 @@ def _incident(document: Document | None) -> Incident | None:
         reporters=list(document["reporters"]),
         closed=document.get("closed", False),
     )
+
+
+class OutageDocuments:
+    """Schema 1: the outage as last announced; `active_areas`, its areas until it ends and none after,
+    is what fault reports look up (so outages long ended are never read again)."""
+
+    schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ("active_areas",)
+
+    def to_document(self, outage: Outage) -> Document:
+        return {
+            "province": outage.province,
+            "kind": outage.kind.value,
+            "areas": outage.areas,
+            "cause": outage.cause,
+            "starts_at": outage.starts_at,
+            "expected_restoration_at": outage.expected_restoration_at,
+            "updated_at": outage.updated_at,
+            "ended_at": outage.ended_at,
+            "active_areas": outage.areas if outage.active else [],
+            "history": outage.history,
+        }
+
+    def from_document(self, document: Document, schema: int) -> Outage:
+        return Outage(
+            id=document["_id"],
+            province=document["province"],
+            kind=OutageKind(document["kind"]),
+            areas=list(document["areas"]),
+            cause=document["cause"],
+            starts_at=document["starts_at"],
+            expected_restoration_at=document["expected_restoration_at"],
+            updated_at=document["updated_at"],
+            ended_at=document.get("ended_at"),
+            history=list(document.get("history") or []),
+        )
+
+
+class MongoOutages(MongoRepository[Outage], OutageRepository):
+    async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
+        codes = sorted(set(area_codes))
+        if not codes:
+            return []
+        # One indexed equality per area (on the multikey index): an outage of several areas is found once.
+        found: dict[str, Outage] = {}
+        for code in codes:
+            async for document in self._collection.find({"active_areas": code}):
+                found[document["_id"]] = self._mapper.from_document(document, document.get("schema", 0))
+        return list(found.values())

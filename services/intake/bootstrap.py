@@ -8,6 +8,9 @@ from contracts.events import (
     CustomerProfileUpdatedV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
+    OutageEndedV1,
+    OutageRegisteredV1,
+    OutageUpdatedV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
@@ -23,7 +26,12 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
-from services.intake.adapters import FaultClusterDocuments, WorkOrderDocuments
+from services.intake.adapters import (
+    FaultClusterDocuments,
+    MongoOutages,
+    OutageDocuments,
+    WorkOrderDocuments,
+)
 from services.intake.customer_store import MongoCustomerDirectory
 from services.intake.domain.areas import table_for
 from services.intake.domain.duty import roster_for
@@ -66,6 +74,8 @@ def bootstrap(
         clusters = FaultClusterDocuments()
         order_collection, order_relay = runtime.collection_with_outbox("work_orders", orders)
         cluster_collection, cluster_relay = runtime.collection_with_outbox("fault_clusters", clusters)
+        outages = OutageDocuments()
+        outage_collection, outage_relay = runtime.collection_with_outbox("outages", outages)
 
         def unit() -> IntakeUnit:
             return IntakeUnit(
@@ -73,6 +83,7 @@ def bootstrap(
                 MongoRepository(order_collection, order_relay, orders),
                 # A cluster's id is its area and category: one stored first was another replica's.
                 MongoRepository(cluster_collection, cluster_relay, clusters, derived_ids=False),
+                MongoOutages(outage_collection, outage_relay, outages),
             )
 
     topics = settings.topics
@@ -96,6 +107,12 @@ def bootstrap(
         topics.dispatch_progress,
         {WorkOrderRepliedV1: handlers.work_orders_replied},
         description="Departments' replies: a final one resolves the work order and closes its incident.",
+    )
+    changed = handlers.outages_changed  # one handler for the three: a batch keeps their order
+    runtime.consumer().subscribe(
+        topics.outages,
+        {OutageRegisteredV1: changed, OutageUpdatedV1: changed, OutageEndedV1: changed},
+        description="Known outages registered, changed and ended by the operator, through the gateway.",
     )
     acted = handlers.agents_acted  # one bound method for both: a batch of both is one run, in order
     runtime.consumer().subscribe(

@@ -12,6 +12,9 @@ from contracts.events import (
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
     Event,
+    OutageEndedV1,
+    OutageRegisteredV1,
+    OutageUpdatedV1,
     ReplyKind,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
@@ -28,6 +31,7 @@ from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup, newest_per_account
 from services.intake.domain.duty import DutyRoster
 from services.intake.domain.incidents import FaultCluster, Reported
+from services.intake.domain.outages import Outage
 from services.intake.domain.rules import IntakeRules, china_date
 from services.intake.domain.storms import StormRules
 from services.intake.domain.work_order import WorkOrder
@@ -40,6 +44,10 @@ CLUSTER_PAUSE = 0.02  # seconds, times the attempt
 
 
 class UnknownWorkOrder(DomainError):
+    pass
+
+
+class UnknownOutage(DomainError):
     pass
 
 
@@ -96,17 +104,36 @@ class IntakeHandlers:
     ) -> None:
         today = china_date(now)
         async with self._unit() as uow:
+            opened_orders = []
             for envelope, owner in zip(envelopes, owners, strict=True):
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
                 match = known.match(contact.account_number, contact.phone, self._rules.tiers, today)
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
-                order, opened = WorkOrder.open(contact, now, match, self._rules, area, owner)
+                opened_orders.append(WorkOrder.open(contact, now, match, self._rules, area, owner))
+            areas = {order.area.code for order, _ in opened_orders if order.area is not None}
+            outages = await uow.outages.active_in(areas) if areas else []
+            for envelope, (order, opened) in zip(envelopes, opened_orders, strict=True):
+                contact = envelope.data
+                assert isinstance(contact, ContactReceivedV1)
                 announced: Event = opened
                 if isinstance(opened, WorkOrderCreatedV1):
                     answer = self._storms.out_of_scope_answer(order.type, order.category)
+                    outage = self._outage_of(order, contact.received_at, outages)
                     if answer is not None:
                         announced = order.answer(opened, AnswerReason.OUT_OF_SCOPE, answer, now)
+                    elif outage is not None:
+                        assert order.area is not None
+                        text = self._storms.outage_answer(outage, order.area)
+                        restoration = outage.expected_restoration_at
+                        announced = order.answer(
+                            opened,
+                            AnswerReason.OUTAGE,
+                            text,
+                            now,
+                            outage_id=outage.id,
+                            expected_restoration_at=restoration,
+                        )
                     elif self._clusters(order):
                         reported = await self._report(uow, order, contact.received_at, now, envelope)
                         if not reported.opened:
@@ -114,6 +141,30 @@ class IntakeHandlers:
                         announced = order.opens_incident(reported.incident.id, opened)
                 uow.work_orders.add(order)
                 uow.publish(announced, self._topics.workorders, order, cause=envelope)
+
+    def _outage_of(self, order: WorkOrder, at: datetime, outages: list[Outage]) -> Outage | None:
+        """The known outage that answers this fault report, if one covers its area at the time."""
+        if order.area is None or not self._storms.answered_by_outages(order.type, order.category):
+            return None
+        covering = [outage for outage in outages if outage.covers(order.area.code, at)]
+        return min(covering, key=lambda outage: (outage.starts_at, outage.id)) if covering else None
+
+    async def outages_changed(self, envelopes: Sequence[Envelope]) -> None:
+        """Known outages registered, changed and ended through the gateway, in the order announced."""
+        async with self._unit() as uow:
+            for envelope in envelopes:
+                event = envelope.data
+                assert isinstance(event, OutageRegisteredV1 | OutageUpdatedV1 | OutageEndedV1)
+                outage = await uow.outages.get(event.outage_id)
+                if isinstance(event, OutageEndedV1):
+                    if outage is None:
+                        raise UnknownOutage(f"no outage {event.outage_id} here to end")
+                    if outage.end(event, envelope.id):
+                        uow.outages.save(outage)
+                elif outage is None:
+                    uow.outages.add(Outage.registered(event, envelope.id))
+                elif outage.restate(event, envelope.id):
+                    uow.outages.save(outage)
 
     def _clusters(self, order: WorkOrder) -> bool:
         """A fault report that may form an incident: of a category that does, placed in an area, and not

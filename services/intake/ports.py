@@ -1,6 +1,7 @@
-"""What intake's handlers need: a unit of work over its work orders and fault clusters, and the customer
-directory."""
+"""What intake's handlers need: a unit of work over its work orders, fault clusters and known outages,
+and the customer directory."""
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -8,18 +9,30 @@ from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 from services.intake.domain.incidents import FaultCluster
+from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
+
+
+class OutageRepository(Repository[Outage]):
+    @abstractmethod
+    async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
+        """The outages not ended yet that affect any of these areas."""
 
 
 class IntakeUnit(UnitOfWork):
     def __init__(
-        self, source: str, work_orders: Repository[WorkOrder], fault_clusters: Repository[FaultCluster]
+        self,
+        source: str,
+        work_orders: Repository[WorkOrder],
+        fault_clusters: Repository[FaultCluster],
+        outages: OutageRepository,
     ) -> None:
         # Clusters first: a report's place in an incident is decided (and may lose to another replica)
         # before the incident's work order is written; its redelivery writes what a failure left out.
-        super().__init__(source, [fault_clusters, work_orders])
+        super().__init__(source, [fault_clusters, work_orders, outages])
         self.work_orders = work_orders
         self.fault_clusters = fault_clusters
+        self.outages = outages
 
 
 UnitFactory = Callable[[], IntakeUnit]

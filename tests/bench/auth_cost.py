@@ -21,7 +21,7 @@ from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
-from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles
+from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles, InMemoryOutageBook
 from tests.fakes import InMemoryAuditTrail, RecordingPublisher
 
 CONTACT = {
@@ -67,6 +67,7 @@ def gateway_app() -> Any:
         InMemoryCaseFiles(REPAIR_CASE),
         FieldAccess.load(settings.gateway_field_access_path),
         settings.gateway_lookup_attempts_rate,
+        InMemoryOutageBook(),
     )
     app = create_app(runtime, RecordingPublisher(), access, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access

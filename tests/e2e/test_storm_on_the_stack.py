@@ -3,6 +3,7 @@ reporter is texted the incident's number and its result; a fault in a customer's
 and never dispatched (issue: intake in depth, storms)."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -124,3 +125,57 @@ async def test_neighbours_reporting_one_outage_are_one_incident_dispatched_once_
         )
         for phone in NEIGHBOURS:
             assert len([t for t in texts_to(inbox, phone) if "已恢复供电" in t]) == 1, "one result text each"
+
+
+async def test_a_fault_report_during_a_registered_outage_is_texted_its_cause_and_never_dispatched(
+    stack, tmp_path: Path
+):
+    inbox = SmsInbox(stack.fakesmsc_log)
+    areas = tmp_path / "areas.json"
+    areas.write_text(json.dumps(AREAS), encoding="utf-8")
+    outage_id = f"OMS-{uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    notice = {
+        "outage_id": outage_id,
+        "kind": "unplanned",
+        "areas": ["xa-beilin"],
+        "cause": "10千伏线路故障抢修",
+        "starts_at": (now - timedelta(minutes=5)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=2)).isoformat(),
+    }
+    supervisor = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.supervisor']}"}
+    async with (
+        running_subsystem(stack, PROVINCE, settings={"AREAS_PATH": str(areas)}) as subsystem,
+        Tap(stack, TOPICS.department("repair")) as repair_desk,
+        Tap(stack, TOPICS.outages) as outages,
+    ):
+        gateway = subsystem.gateway
+        assert (await gateway.post("/v1/outages", json=notice, headers=supervisor)).status_code == 202
+        await outages.find_event(outage_id, "hotline.outage.registered.v1")
+
+        known = subsystem.database("intake")["outages"]
+
+        async def taken_by_intake() -> object:
+            return await known.find_one({"_id": outage_id})
+
+        await eventually(taken_by_intake, timeout=60)
+        phone = f"139{uuid4().int % 10**8:08d}"
+        accepted = await gateway.post(
+            "/v1/contacts/web",
+            json={
+                "phone": phone,
+                "type": "fault_repair",
+                "category": "no_power",
+                "description": "突然停电",
+                "address": f"西安市碑林区东大街 {uuid4().hex[:6]} 号",
+            },
+        )
+        answered = work_order_id_for(accepted.json()["id"])
+        text = await texted(inbox, phone, "10千伏线路故障抢修")
+        assert answered in text
+        assert "预计" in text
+        await repair_desk.poll()
+        dispatched = {r.key.decode() for r in repair_desk.records}
+        assert answered not in dispatched, "answered, not dispatched"
+        listed = await gateway.get("/v1/outages", headers=supervisor)
+        assert outage_id in [o["outage_id"] for o in listed.json()["outages"]]

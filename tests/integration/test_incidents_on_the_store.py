@@ -15,7 +15,12 @@ from contracts.topics import Topics
 from plumbing.mongo_repository import MongoRepository
 from plumbing.outbox import OutboxRelay
 from plumbing.repository import ConcurrentChange
-from services.intake.adapters import FaultClusterDocuments, WorkOrderDocuments
+from services.intake.adapters import (
+    FaultClusterDocuments,
+    MongoOutages,
+    OutageDocuments,
+    WorkOrderDocuments,
+)
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.duty import roster_for
 from services.intake.domain.storms import DEFAULT_STORM_RULES, StormRules
@@ -45,6 +50,7 @@ def replicas_on(database: Any, broker: Any, areas: AreaTable) -> tuple[list[Inta
     """Intake replicas on their own collections of the test database; and those collections."""
     suffix = uuid4().hex[:8]
     orders, clusters = database[f"work_orders_{suffix}"], database[f"fault_clusters_{suffix}"]
+    outages = database[f"outages_{suffix}"]
     storms = StormRules.load(DEFAULT_STORM_RULES, RULES.fields)
 
     def unit() -> IntakeUnit:
@@ -54,6 +60,7 @@ def replicas_on(database: Any, broker: Any, areas: AreaTable) -> tuple[list[Inta
             MongoRepository(
                 clusters, OutboxRelay(clusters, broker), FaultClusterDocuments(), derived_ids=False
             ),
+            MongoOutages(outages, OutboxRelay(outages, broker), OutageDocuments()),
         )
 
     roster = roster_for(PROVINCE, None)

@@ -15,7 +15,13 @@ from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
 from services.gateway.privacy import FieldAccess
 from services.gateway.settings import GatewaySettings
-from tests.fake_case_files import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryCaseFiles
+from tests.fake_case_files import (
+    NEEDS_INFO_CASE,
+    REPAIR_CASE,
+    TIANHE_OUTAGE,
+    InMemoryCaseFiles,
+    InMemoryOutageBook,
+)
 from tests.fakes import InMemoryAuditTrail
 
 PRINCIPALS = ensure_local_credentials()
@@ -33,7 +39,7 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
-def app_with(publisher: object, trail=None, cases=None, **overrides: object):
+def app_with(publisher: object, trail=None, cases=None, outages=None, **overrides: object):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
     runtime = build_runtime(settings, "gateway", store=False)
@@ -47,6 +53,7 @@ def app_with(publisher: object, trail=None, cases=None, **overrides: object):
             cases or InMemoryCaseFiles(REPAIR_CASE, NEEDS_INFO_CASE),
             FieldAccess.load(settings.gateway_field_access_path),
             settings.gateway_lookup_attempts_rate,
+            outages or InMemoryOutageBook(TIANHE_OUTAGE),
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,

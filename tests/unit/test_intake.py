@@ -9,6 +9,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.customers import CustomerProfile
 from services.intake.domain.home_region import home_region
 from services.intake.domain.incidents import FaultCluster
+from services.intake.domain.outages import Outage
 from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
@@ -21,6 +22,7 @@ from tests.fake_directory import InMemoryCustomerDirectory
 from tests.fakes import (
     UNIT_SETTINGS,
     FakeClock,
+    InMemoryOutages,
     InMemoryRepository,
     InMemoryStore,
     envelope_of,
@@ -53,15 +55,20 @@ def intake(
     *known: CustomerProfile,
     directory: InMemoryCustomerDirectory | None = None,
     clusters: InMemoryStore[FaultCluster] | None = None,
+    outages: InMemoryStore[Outage] | None = None,
     **settings_changes: object,
 ) -> IntakeHandlers:
     """Intake on fakes; the directory holds `known` unless one is given; `clusters`: the fault clusters'
     store, for replicas that share one."""
     clusters = clusters if clusters is not None else InMemoryStore(store.bus)
+    known_outages: InMemoryStore[Outage] = outages if outages is not None else InMemoryStore(store.bus)
 
     def unit() -> IntakeUnit:
         return IntakeUnit(
-            source_of("intake"), InMemoryRepository(store), InMemoryRepository(clusters, derived_ids=False)
+            source_of("intake"),
+            InMemoryRepository(store),
+            InMemoryRepository(clusters, derived_ids=False),
+            InMemoryOutages(known_outages),
         )
 
     directory = directory or InMemoryCustomerDirectory(*known)

@@ -37,6 +37,14 @@ PROFILE = {
     "credit_score": 600,
     "updated_at": "2026-12-01T08:00:00+08:00",
 }
+OUTAGE = {
+    "outage_id": "OUT-2",
+    "kind": "planned",
+    "areas": ["gz-tianhe"],
+    "cause": "计划检修",
+    "starts_at": "2026-12-02T09:00:00+08:00",
+    "expected_restoration_at": "2026-12-02T17:00:00+08:00",
+}
 EXPORT = (
     "account_number,name,phones,kind,address,monthly_spend,customer_since,credit_score,red_list,blacklisted,"
     "updated_at\n4401,,13926012345,resident,,120,2020-01-01,600,no,no,2026-12-01T08:00:00+08:00\n"
@@ -106,6 +114,33 @@ RULES = {
         "/v1/work-orders/WO-2/owner",
         {"to": "gd.agent", "reason": "换班"},
         frozenset({("agent", "own"), ("supervisor", "own")}),
+        not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
+    ),
+    # OUT-1 is a gd outage of the Tianhe area, not ended; the control room (supervisors) keeps outages.
+    ("POST", "/v1/outages"): Rule(
+        "/v1/outages",
+        OUTAGE,
+        frozenset({("supervisor", "own")}),
+        not_found=frozenset({("supervisor", "other_province")}),
+    ),
+    ("PATCH", "/v1/outages/{outage_id}"): Rule(
+        "/v1/outages/OUT-1",
+        {"expected_restoration_at": "2026-12-02T20:00:00+08:00"},
+        frozenset({("supervisor", "own")}),
+        not_found=frozenset({("supervisor", "other_province")}),
+    ),
+    ("POST", "/v1/outages/{outage_id}/end"): Rule(
+        "/v1/outages/OUT-1/end",
+        None,
+        frozenset({("supervisor", "own")}),
+        not_found=frozenset({("supervisor", "other_province")}),
+    ),
+    ("GET", "/v1/outages"): Rule(
+        "/v1/outages",
+        None,
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        status=200,
+        publishes=0,
         not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
     ),
     # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
