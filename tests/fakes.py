@@ -18,7 +18,8 @@ from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
 from plumbing.settings import BusSettings
 from services.intake.domain.outages import Outage
-from services.intake.ports import OutageRepository
+from services.intake.domain.work_order import WorkOrder
+from services.intake.ports import OutageRepository, WorkOrderRepository
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -152,6 +153,13 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
             for notification in self._stored()
             if minute_of(notification.next_attempt_at) == minute
         ]
+
+
+class InMemoryWorkOrders(InMemoryRepository[WorkOrder], WorkOrderRepository):
+    async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
+        wanted = set(keys)
+        stored = [copy.deepcopy(kept.aggregate) for kept in self._store.stored.values()]
+        return [order for order in stored if wanted & set(order.repeat_keys())]
 
 
 class InMemoryOutages(InMemoryRepository[Outage], OutageRepository):

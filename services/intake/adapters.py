@@ -1,6 +1,7 @@
 """Intake's storage: the `work_orders` collection, one document per work order, `fault_clusters`, one
 per area and fault category, and `outages`, one per known outage."""
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -10,7 +11,7 @@ from services.intake.domain.incidents import FaultCluster, Incident
 from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 from services.intake.domain.work_order_outcomes import HistoryEntry, WorkOrderStatus
-from services.intake.ports import OutageRepository
+from services.intake.ports import OutageRepository, WorkOrderRepository
 
 Document = dict[str, Any]
 
@@ -20,12 +21,12 @@ class WorkOrderDocuments:
 
     Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area`, and
     then the per-type fields (`category`, `details`, `location`), `owner`, `missing`, each history
-    step's `note` and `ref`, and `incident_id` came later as optional fields: a document without them
-    has none.
+    step's `note` and `ref`, `incident_id`, `linked` and `open_for` came later as optional fields: a
+    document without them has none (and is found by no repeat contact until it is next written).
     """
 
     schema: ClassVar[int] = 1
-    indexes: ClassVar[tuple[str, ...]] = ()
+    indexes: ClassVar[tuple[str, ...]] = ("open_for",)
 
     def to_document(self, order: WorkOrder) -> Document:
         return {
@@ -47,6 +48,9 @@ class WorkOrderDocuments:
             "missing": [m.model_dump() for m in order.missing],
             "status": order.status.value,
             "incident_id": order.incident_id,
+            "linked": order.linked,
+            # Set while it is open: what a repeat contact of the customer finds it by.
+            "open_for": order.repeat_keys(),
             "history": [
                 {"at": step.at, "action": step.action, "by": step.by, "note": step.note, "ref": step.ref}
                 for step in order.history
@@ -78,6 +82,7 @@ class WorkOrderDocuments:
                 for step in document["history"]
             ],
             incident_id=document.get("incident_id"),
+            linked=list(document.get("linked") or []),
         )
 
 
@@ -174,6 +179,20 @@ class OutageDocuments:
             ended_at=document.get("ended_at"),
             history=list(document.get("history") or []),
         )
+
+
+class MongoWorkOrders(MongoRepository[WorkOrder], WorkOrderRepository):
+    async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
+        # One indexed equality per key, side by side (FerretDB 1.24 scans for `$in`).
+        found = await asyncio.gather(
+            *(self._collection.find({"open_for": key}).to_list() for key in sorted(set(keys)))
+        )
+        orders: dict[str, WorkOrder] = {}
+        for document in (document for documents in found for document in documents):
+            order = self._mapper.from_document(document, document.get("schema", 0))
+            order.version = document.get("version", 0)
+            orders[order.id] = order
+        return list(orders.values())
 
 
 class MongoOutages(MongoRepository[Outage], OutageRepository):

@@ -29,6 +29,7 @@ from services.common.clock import Clock, system_clock
 from services.intake.adapters import (
     FaultClusterDocuments,
     MongoOutages,
+    MongoWorkOrders,
     OutageDocuments,
     WorkOrderDocuments,
 )
@@ -80,7 +81,7 @@ def bootstrap(
         def unit() -> IntakeUnit:
             return IntakeUnit(
                 runtime.source,
-                MongoRepository(order_collection, order_relay, orders),
+                MongoWorkOrders(order_collection, order_relay, orders),
                 # A cluster's id is its area and category: one stored first was another replica's.
                 MongoRepository(cluster_collection, cluster_relay, clusters, derived_ids=False),
                 MongoOutages(outage_collection, outage_relay, outages),

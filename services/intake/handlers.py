@@ -1,5 +1,6 @@
-"""Turning accepted contacts into stored work orders (or links to a storm's incident, or answers),
-taking what agents supply, and keeping the customer directory."""
+"""Turning accepted contacts into stored work orders (or links to another, or answers: placing.py),
+taking what agents supply, known outages and departments' final replies, and keeping the customer
+directory."""
 
 import asyncio
 import random
@@ -8,15 +9,12 @@ from datetime import datetime
 
 from contracts.envelope import Envelope
 from contracts.events import (
-    AnswerReason,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
-    Event,
     OutageEndedV1,
     OutageRegisteredV1,
     OutageUpdatedV1,
     ReplyKind,
-    WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderRepliedV1,
@@ -30,12 +28,12 @@ from services.common.errors import DomainError
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup, newest_per_account
 from services.intake.domain.duty import DutyRoster
-from services.intake.domain.incidents import FaultCluster, Reported
 from services.intake.domain.outages import Outage
 from services.intake.domain.rules import IntakeRules, china_date
 from services.intake.domain.storms import StormRules
 from services.intake.domain.work_order import WorkOrder
-from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
+from services.intake.placing import Placing
+from services.intake.ports import CustomerDirectory, UnitFactory
 
 # Tries of a batch whose fault clusters other replicas keep changing first (a storm on one area), before
 # the consumer's own redelivery takes over.
@@ -111,43 +109,14 @@ class IntakeHandlers:
                 match = known.match(contact.account_number, contact.phone, self._rules.tiers, today)
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
                 opened_orders.append(WorkOrder.open(contact, now, match, self._rules, area, owner))
-            areas = {order.area.code for order, _ in opened_orders if order.area is not None}
-            outages = await uow.outages.active_in(areas) if areas else []
+            placing = Placing(uow, self._storms, self._topics.workorders)
+            await placing.look_up(order for order, _ in opened_orders)
             for envelope, (order, opened) in zip(envelopes, opened_orders, strict=True):
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)
-                announced: Event = opened
-                if isinstance(opened, WorkOrderCreatedV1):
-                    answer = self._storms.out_of_scope_answer(order.type, order.category)
-                    outage = self._outage_of(order, contact.received_at, outages)
-                    if answer is not None:
-                        announced = order.answer(opened, AnswerReason.OUT_OF_SCOPE, answer, now)
-                    elif outage is not None:
-                        assert order.area is not None
-                        text = self._storms.outage_answer(outage, order.area)
-                        restoration = outage.expected_restoration_at
-                        announced = order.answer(
-                            opened,
-                            AnswerReason.OUTAGE,
-                            text,
-                            now,
-                            outage_id=outage.id,
-                            expected_restoration_at=restoration,
-                        )
-                    elif self._clusters(order):
-                        reported = await self._report(uow, order, contact.received_at, now, envelope)
-                        if not reported.opened:
-                            continue  # linked to the incident: no work order of its own
-                        announced = order.opens_incident(reported.incident.id, opened)
-                uow.work_orders.add(order)
-                uow.publish(announced, self._topics.workorders, order, cause=envelope)
-
-    def _outage_of(self, order: WorkOrder, at: datetime, outages: list[Outage]) -> Outage | None:
-        """The known outage that answers this fault report, if one covers its area at the time."""
-        if order.area is None or not self._storms.answered_by_outages(order.type, order.category):
-            return None
-        covering = [outage for outage in outages if outage.covers(order.area.code, at)]
-        return min(covering, key=lambda outage: (outage.starts_at, outage.id)) if covering else None
+                announced = await placing.place(order, opened, contact.received_at, now, envelope)
+                if announced is not None:
+                    uow.publish(announced, self._topics.workorders, order, cause=envelope)
 
     async def outages_changed(self, envelopes: Sequence[Envelope]) -> None:
         """Known outages registered, changed and ended through the gateway, in the order announced."""
@@ -165,27 +134,6 @@ class IntakeHandlers:
                     uow.outages.add(Outage.registered(event, envelope.id))
                 elif outage.restate(event, envelope.id):
                     uow.outages.save(outage)
-
-    def _clusters(self, order: WorkOrder) -> bool:
-        """A fault report that may form an incident: of a category that does, placed in an area, and not
-        sealed (a sealed reporter is linked to no one)."""
-        forms = self._storms.forms_incidents(order.type, order.category)
-        return forms and order.area is not None and not order.anonymous
-
-    async def _report(
-        self, uow: IntakeUnit, order: WorkOrder, at: datetime, now: datetime, cause: Envelope
-    ) -> Reported:
-        assert order.area is not None
-        assert order.category is not None
-        cluster_id = fault_cluster_id_for(order.province, order.area.code, order.category)
-        cluster = await uow.fault_clusters.get(cluster_id)
-        if cluster is None:
-            cluster = FaultCluster.of(order.province, order.area, order.category)
-            uow.fault_clusters.add(cluster)
-        reported = cluster.report(order, at, self._storms.incidents, now)
-        for event in reported.events:
-            uow.publish(event, self._topics.workorders, cluster, cause=cause)
-        return reported
 
     def _owners(self, contacts: list[ContactReceivedV1], now: datetime) -> list[str | None]:
         """The agent who took each contact, else the desk's agent on duty whose turn it is; None when

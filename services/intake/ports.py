@@ -13,6 +13,13 @@ from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 
 
+class WorkOrderRepository(Repository[WorkOrder]):
+    @abstractmethod
+    async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
+        """The open work orders found by any of these repeat keys (WorkOrder.repeat_keys), as stored;
+        `get` one to change it."""
+
+
 class OutageRepository(Repository[Outage]):
     @abstractmethod
     async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
@@ -23,7 +30,7 @@ class IntakeUnit(UnitOfWork):
     def __init__(
         self,
         source: str,
-        work_orders: Repository[WorkOrder],
+        work_orders: WorkOrderRepository,
         fault_clusters: Repository[FaultCluster],
         outages: OutageRepository,
     ) -> None:

@@ -18,6 +18,7 @@ from plumbing.repository import ConcurrentChange
 from services.intake.adapters import (
     FaultClusterDocuments,
     MongoOutages,
+    MongoWorkOrders,
     OutageDocuments,
     WorkOrderDocuments,
 )
@@ -56,7 +57,7 @@ def replicas_on(database: Any, broker: Any, areas: AreaTable) -> tuple[list[Inta
     def unit() -> IntakeUnit:
         return IntakeUnit(
             SOURCE,
-            MongoRepository(orders, OutboxRelay(orders, broker), WorkOrderDocuments()),
+            MongoWorkOrders(orders, OutboxRelay(orders, broker), WorkOrderDocuments()),
             MongoRepository(
                 clusters, OutboxRelay(clusters, broker), FaultClusterDocuments(), derived_ids=False
             ),
@@ -101,7 +102,12 @@ async def test_replicas_racing_on_one_area_open_one_incident_and_link_every_repo
     table.write_text(json.dumps(AREA), encoding="utf-8")
     replicas, orders, clusters = replicas_on(database, broker, AreaTable.load(table, PROVINCE))
     reports = [
-        a_contact(address=f"南宁市青秀区民族大道 {n} 号", received_at=NOW + timedelta(seconds=n))
+        # Each from a customer of their own: the same one again would be a repeat of their report.
+        a_contact(
+            address=f"南宁市青秀区民族大道 {n} 号",
+            received_at=NOW + timedelta(seconds=n),
+            phone=f"+86139077{n:05d}",
+        )
         for n in range(REPORTS)
     ]
 

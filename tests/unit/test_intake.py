@@ -25,6 +25,7 @@ from tests.fakes import (
     InMemoryOutages,
     InMemoryRepository,
     InMemoryStore,
+    InMemoryWorkOrders,
     envelope_of,
     source_of,
 )
@@ -66,7 +67,7 @@ def intake(
     def unit() -> IntakeUnit:
         return IntakeUnit(
             source_of("intake"),
-            InMemoryRepository(store),
+            InMemoryWorkOrders(store),
             InMemoryRepository(clusters, derived_ids=False),
             InMemoryOutages(known_outages),
         )

@@ -5,6 +5,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -34,7 +35,14 @@ ADDRESSES = {"gz-tianhe": "广州市天河区体育西路1号", "gz-panyu": "广
 
 def a_fault(minute: float = 0, area: str = "gz-tianhe", category: str = "no_power", **changes: object):
     at = T0 + timedelta(minutes=minute)
-    fields: dict[str, object] = {"address": ADDRESSES[area], "category": category, "received_at": at}
+    # Each from a neighbour of their own: the same customer again would be a repeat of their own report.
+    phone = f"+86139{uuid4().int % 10**8:08d}"
+    fields: dict[str, object] = {
+        "address": ADDRESSES[area],
+        "category": category,
+        "received_at": at,
+        "phone": phone,
+    }
     return a_contact(**fields | changes)
 
 

@@ -56,6 +56,28 @@ class OutageAnswers(BaseModel):
     )
 
 
+class RepeatRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A contact of the same customer about the same type and category of work order within this long
+    # of an open one is linked to it instead of opening another.
+    window_hours: int = Field(default=72, ge=1, le=720)
+    # The types whose work orders run a while (a query or a consultation is answered on the spot).
+    types: list[WorkOrderType] = Field(
+        default=[
+            WorkOrderType.FAULT_REPAIR,
+            WorkOrderType.COMPLAINT,
+            WorkOrderType.REPORT,
+            WorkOrderType.SERVICE_APPLICATION,
+            WorkOrderType.APPOINTMENT,
+        ]
+    )
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.window_hours)
+
+
 class StormRules(BaseModel):
     # A misspelt key is a mistake to report, not a rule to leave out.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -63,6 +85,7 @@ class StormRules(BaseModel):
     comment: str | None = Field(default=None, alias="_comment")
     incidents: IncidentRules = IncidentRules()
     outages: OutageAnswers = OutageAnswers()
+    repeats: RepeatRules = RepeatRules()
     # type -> category -> the answer the customer is texted.
     out_of_scope: dict[WorkOrderType, dict[str, str]] = Field(default={})
 

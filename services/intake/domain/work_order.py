@@ -68,6 +68,7 @@ class WorkOrder(WorkOrderOutcomes):
     status: WorkOrderStatus = WorkOrderStatus.OPEN
     history: list[HistoryEntry] = field(default_factory=list)
     incident_id: str | None = None
+    linked: list[str] = field(default_factory=list)  # contacts linked here as repeats, by id
     version: int = 0
 
     @classmethod

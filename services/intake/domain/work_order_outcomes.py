@@ -2,7 +2,7 @@
 records (an incident's work order, a link in its place, an answer, a department's final reply)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contracts.events import (
@@ -48,6 +48,36 @@ class WorkOrderOutcomes:
     status: WorkOrderStatus
     history: list[HistoryEntry]
     incident_id: str | None
+    account_number: str | None
+    anonymous: bool
+    created_at: datetime
+    linked: list[str]
+
+    def repeat_keys(self) -> list[str]:
+        """What a repeat contact of the same customer is found by, while it is open: its number and
+        account (none for a sealed report, which is linked to no one)."""
+        if self.anonymous or self.status not in (WorkOrderStatus.OPEN, WorkOrderStatus.NEEDS_INFO):
+            return []
+        keys = [f"phone:{self.customer.phone}"]
+        return keys + ([f"account:{self.account_number}"] if self.account_number else [])
+
+    def takes_repeat(self, other: "WorkOrderOutcomes", at: datetime, window: timedelta) -> bool:
+        """Whether `other` (a contact's work order, never stored) is the same customer again about this
+        open one: the same type and category, within `window` of this one's opening."""
+        return (
+            other.contact_id != self.contact_id
+            and bool(set(other.repeat_keys()) & set(self.repeat_keys()))
+            and (other.type, other.category) == (self.type, self.category)
+            and abs(at - self.created_at) <= window
+        )
+
+    def link_repeat(self, other: "WorkOrderOutcomes", at: datetime, now: datetime) -> ContactLinkedV1 | None:
+        """`other`'s contact linked here in place of its own work order; None if linked before."""
+        if other.contact_id in self.linked:
+            return None
+        self.linked.append(other.contact_id)
+        self.history.append(HistoryEntry(now, "contact linked", "intake", other.contact_id))
+        return other.linked_to(self.id, LinkReason.REPEAT, at, now, None)
 
     def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
         """The work order as the incident's, which the area's other reports of its category join."""
@@ -56,7 +86,12 @@ class WorkOrderOutcomes:
         return created.model_copy(update={"incident_id": incident_id})
 
     def linked_to(
-        self, work_order_id: str, reason: LinkReason, received_at: datetime, now: datetime, incident: str
+        self,
+        work_order_id: str,
+        reason: LinkReason,
+        received_at: datetime,
+        now: datetime,
+        incident: str | None,
     ) -> ContactLinkedV1:
         """This contact as a link to an open work order, in place of this (never stored) work order."""
         return ContactLinkedV1(

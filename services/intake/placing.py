@@ -1,0 +1,118 @@
+"""Where a contact's work order goes before any dispatch (intake's handlers ask, in one unit of work):
+linked to the customer's own open work order on the same matter, answered (out of scope, a known
+outage), gathered into a storm's incident, or opened on its own."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from contracts.envelope import Envelope
+from contracts.events import AnswerReason, Event, WorkOrderCreatedV1, WorkOrderInfoRequestedV1
+from contracts.ids import fault_cluster_id_for
+from services.intake.domain.incidents import FaultCluster, Reported
+from services.intake.domain.outages import Outage
+from services.intake.domain.storms import StormRules
+from services.intake.domain.work_order import WorkOrder
+from services.intake.ports import IntakeUnit
+
+
+class Placing:
+    """One batch's placing: what the batch's contacts find in the store (the areas' outages, the
+    customers' open work orders), looked up once, and what the batch itself opened."""
+
+    def __init__(self, uow: IntakeUnit, storms: StormRules, topic: str) -> None:
+        self._uow = uow
+        self._storms = storms
+        self._topic = topic
+        self._outages: list[Outage] = []
+        self._open: list[WorkOrder] = []
+
+    async def look_up(self, orders: Iterable[WorkOrder]) -> None:
+        """Read what the batch's contacts may meet: one indexed lookup per area and per repeat key."""
+        orders = list(orders)
+        areas = {order.area.code for order in orders if order.area is not None}
+        self._outages = await self._uow.outages.active_in(areas) if areas else []
+        self._open = await self._uow.work_orders.open_for(k for o in orders for k in o.repeat_keys())
+
+    async def place(
+        self,
+        order: WorkOrder,
+        opened: WorkOrderCreatedV1 | WorkOrderInfoRequestedV1,
+        at: datetime,
+        now: datetime,
+        cause: Envelope,
+    ) -> Event | None:
+        """What to announce of `order` (the contact's own, accepted at `at`), added to the unit; None
+        when it opens none: the contact is linked to another (announced with that one)."""
+        if await self._repeated(order, at, now, cause):
+            return None
+        announced: Event = opened
+        if isinstance(opened, WorkOrderCreatedV1):
+            answer = self._storms.out_of_scope_answer(order.type, order.category)
+            outage = self._outage_of(order, at)
+            if answer is not None:
+                announced = order.answer(opened, AnswerReason.OUT_OF_SCOPE, answer, now)
+            elif outage is not None:
+                assert order.area is not None
+                text = self._storms.outage_answer(outage, order.area)
+                restoration = outage.expected_restoration_at
+                announced = order.answer(
+                    opened,
+                    AnswerReason.OUTAGE,
+                    text,
+                    now,
+                    outage_id=outage.id,
+                    expected_restoration_at=restoration,
+                )
+            elif self._clusters(order):
+                reported = await self._report(order, at, now, cause)
+                if not reported.opened:
+                    return None  # linked to the incident: no work order of its own
+                announced = order.opens_incident(reported.incident.id, opened)
+        self._uow.work_orders.add(order)
+        self._open.append(order)
+        return announced
+
+    async def _repeated(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> bool:
+        """Linked to the customer's own open work order on the same matter, if there is one (the
+        oldest): that one announces the link."""
+        repeats = self._storms.repeats
+        if order.type not in repeats.types:
+            return False
+        matches = [o for o in self._open if o.takes_repeat(order, at, repeats.window)]
+        if not matches:
+            return False
+        oldest = min(matches, key=lambda o: (o.created_at, o.id))
+        target = await self._uow.work_orders.get(oldest.id)  # tracked: changed in this unit of work
+        if target is None:
+            return False
+        linked = target.link_repeat(order, at, now)
+        if linked is not None:
+            self._uow.work_orders.save(target)
+            self._uow.publish(linked, self._topic, target, cause=cause)
+        return True
+
+    def _outage_of(self, order: WorkOrder, at: datetime) -> Outage | None:
+        """The known outage that answers this fault report, if one covers its area at the time."""
+        if order.area is None or not self._storms.answered_by_outages(order.type, order.category):
+            return None
+        covering = [outage for outage in self._outages if outage.covers(order.area.code, at)]
+        return min(covering, key=lambda outage: (outage.starts_at, outage.id)) if covering else None
+
+    def _clusters(self, order: WorkOrder) -> bool:
+        """A fault report that may form an incident: of a category that does, placed in an area, and not
+        sealed (a sealed reporter is linked to no one)."""
+        forms = self._storms.forms_incidents(order.type, order.category)
+        return forms and order.area is not None and not order.anonymous
+
+    async def _report(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> Reported:
+        assert order.area is not None
+        assert order.category is not None
+        cluster_id = fault_cluster_id_for(order.province, order.area.code, order.category)
+        cluster = await self._uow.fault_clusters.get(cluster_id)
+        if cluster is None:
+            cluster = FaultCluster.of(order.province, order.area, order.category)
+            self._uow.fault_clusters.add(cluster)
+        reported = cluster.report(order, at, self._storms.incidents, now)
+        for event in reported.events:
+            self._uow.publish(event, self._topic, cluster, cause=cause)
+        return reported

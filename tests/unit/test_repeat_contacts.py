@@ -1,0 +1,123 @@
+"""Repeat contacts: the same customer again about a work order of theirs still open is linked to it and
+told its number, not given a second one."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts.events import ContactLinkedV1, Customer, WorkOrderCreatedV1, WorkOrderRepliedV1
+from contracts.ids import work_order_id_for
+from services.intake.domain.work_order import WorkOrder
+from tests.fakes import FakeClock, InMemoryStore, envelope_of
+from tests.unit.test_intake import a_contact, intake
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+COMPLAINT = {"requested_type": "complaint", "category": "billing", "description": "电费多扣了"}
+
+
+def a_complaint(**changes: object):
+    return a_contact(**COMPLAINT | {"received_at": T0} | changes)
+
+
+class Desk:
+    def __init__(self) -> None:
+        self.store: InMemoryStore[WorkOrder] = InMemoryStore()
+        self.clock = FakeClock(T0)
+        self.intake = intake(self.store, self.clock)
+
+    async def take(self, *contacts: object) -> None:
+        await self.intake.contacts_received([envelope_of(c) for c in contacts])  # type: ignore[arg-type]
+
+    def published(self, kind: type) -> list:
+        return [e.data for _, e in self.store.bus.published if isinstance(e.data, kind)]
+
+
+async def test_the_same_customer_again_about_the_same_matter_is_linked_and_opens_no_second_work_order():
+    desk = Desk()
+    first = a_complaint()
+    await desk.take(first)
+    desk.clock.advance(hours=5)
+    again = a_complaint(received_at=T0 + timedelta(hours=5), description="还没处理")
+    await desk.take(again)
+    [link] = desk.published(ContactLinkedV1)
+    assert (link.reason, link.contact_id) == ("repeat", again.contact_id)
+    assert link.work_order_id == work_order_id_for(first.contact_id)
+    assert len(desk.store) == 1
+    order = desk.store[work_order_id_for(first.contact_id)]
+    assert order.linked == [again.contact_id]
+    assert order.history[-1].action == "contact linked"
+
+
+async def test_the_same_account_from_another_number_is_the_same_customer():
+    desk = Desk()
+    await desk.take(a_complaint(account_number="4401000123"))
+    await desk.take(a_complaint(account_number="4401000123", phone="+8613800138000"))
+    assert len(desk.published(ContactLinkedV1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "second", "later"),
+    [
+        ("another business is another matter", {"category": "tariff"}, 1),
+        ("another type is another matter", {"requested_type": "suggestion", "category": "billing"}, 1),
+        ("another customer is another matter", {"phone": "+8613800138000"}, 1),
+        ("a contact after the window is a new matter", {}, 73),
+    ],
+)
+async def test_contacts_that_are_not_repeats_open_their_own_work_orders(sentence, second, later):
+    desk = Desk()
+    await desk.take(a_complaint())
+    desk.clock.advance(hours=later)
+    await desk.take(a_complaint(received_at=T0 + timedelta(hours=later), **second))
+    assert desk.published(ContactLinkedV1) == [], sentence
+    assert len(desk.store) == 2
+
+
+async def test_once_the_department_has_answered_a_new_contact_is_a_new_matter():
+    desk = Desk()
+    first = a_complaint()
+    await desk.take(first)
+    [created] = desk.published(WorkOrderCreatedV1)
+    final = WorkOrderRepliedV1(
+        work_order_id=created.work_order_id,
+        dispatch_id=f"{created.work_order_id}-D1",
+        province="gd",
+        department="business",
+        type="complaint",
+        kind="final",
+        message="已退还",
+        replied_at=T0 + timedelta(hours=1),
+        on_time=True,
+        customer=Customer(phone=first.phone),
+        reply_id="R-1",
+    )
+    await desk.intake.work_orders_replied([envelope_of(final)])
+    await desk.take(a_complaint(received_at=T0 + timedelta(hours=2)))
+    assert desk.published(ContactLinkedV1) == []
+    assert len(desk.store) == 2
+
+
+async def test_a_redelivered_repeat_is_linked_once_and_two_in_one_batch_are_one_matter():
+    desk = Desk()
+    first, again = a_complaint(), a_complaint(description="再催一下")
+    await desk.take(first, again)
+    await desk.take(again)
+    [link] = desk.published(ContactLinkedV1)
+    assert link.work_order_id == work_order_id_for(first.contact_id)
+    assert len(desk.store) == 1
+
+
+async def test_a_sealed_report_is_never_linked_to_anyone():
+    desk = Desk()
+    report = {"requested_type": "report", "details": {"reported_party": "某供电所"}, "anonymous": True}
+    await desk.take(a_contact(**report, customer_name=None), a_contact(**report, customer_name=None))
+    assert desk.published(ContactLinkedV1) == []
+    assert len(desk.store) == 2
+
+
+async def test_a_second_query_is_answered_on_its_own_as_queries_are_not_linked():
+    desk = Desk()
+    query = {"requested_type": "query", "category": "bill", "description": "查账单"}
+    await desk.take(a_contact(**query), a_contact(**query))
+    assert desk.published(ContactLinkedV1) == []
+    assert len(desk.store) == 2
