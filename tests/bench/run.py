@@ -39,6 +39,7 @@ from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
 from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
+from tests.bench.storm import storm_bench
 from tests.support import stack as local_stack
 from tests.support.running import DATABASE_PREFIX
 
@@ -51,6 +52,8 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     log("timing the gateway's own work per post without and with authentication")
     access_cost = await auth_cost()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
+    log("a storm: fault reports into a hundred open incidents, against as many opening their own")
+    storm = await storm_bench(stack, OUT)
     raw = await raw_kafka(
         stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
     )
@@ -66,6 +69,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
         "auth_cost": asdict(access_cost),
+        "storm": asdict(storm) | {"ratio": storm.ratio},
         "bench_peak_rss_mib": peak_rss_mib("self"),
     }
 
@@ -170,6 +174,14 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"{races['guarded_winners_max']}, and the $inc kept {races['guarded_increments_kept']}, refused ones "
         f"retried, in {races['guarded_increments_s'] * 1000:.0f} ms vs {races['increments_s'] * 1000:.0f} ms "
         f"unguarded ({races['guarded_increments_s'] / max(races['increments_s'], 1e-9):.1f}x)"
+    )
+    storm = result["storm"]
+    lines.append(
+        f"storm ({storm['reports']} fault reports from 20 clients into {storm['incidents']} open incidents, "
+        f"intake in its own process): {fmt_rate(storm['storm_per_s'])} accepted to placed, vs "
+        f"{fmt_rate(storm['own_work_orders_per_s'])} as many opening their own work orders (ratio "
+        f"{storm['ratio']:.2g}); 202 to intake's link p50 {fmt(storm['link_p50_ms'])} ms p99 "
+        f"{fmt(storm['link_p99_ms'])} ms; intake {fmt(storm['intake_peak_rss_mib'], 0)} MiB (peak RSS)"
     )
     cost = result["auth_cost"]
     modes = {

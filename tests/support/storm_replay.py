@@ -23,10 +23,10 @@ CLIENTS = 20
 RETRIED = 0.05  # the share of posts a client sends twice (its first answer lost), with the same key
 
 
-def area_table(province: str, path: Path) -> list[str]:
-    """Write a table of AREAS areas of one city (an address prefix each); their codes."""
-    codes = [f"storm-{n:02d}" for n in range(1, AREAS + 1)]
-    areas = [
+def area_table(province: str, path: Path, areas: int = AREAS) -> list[str]:
+    """Write a table of `areas` areas of one city (an address prefix each); their codes."""
+    codes = [f"storm-{n:02d}" for n in range(1, areas + 1)]
+    table = [
         {
             "code": code,
             "name": f"第{n}供电区",
@@ -36,14 +36,16 @@ def area_table(province: str, path: Path) -> list[str]:
         }
         for n, code in enumerate(codes, start=1)
     ]
-    path.write_text(json.dumps({"province": province, "areas": areas}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps({"province": province, "areas": table}, ensure_ascii=False), encoding="utf-8")
     return codes
 
 
 @dataclass
 class Replay:
     reports: int
-    accepted: dict[str, float] = field(default_factory=dict)  # contact id -> when the 202 came
+    areas: int = AREAS
+    categories: tuple[str, ...] = CATEGORIES
+    accepted: dict[str, float] = field(default_factory=dict)  # contact id -> when the 202 came (epoch s)
     place: dict[str, tuple[int, str]] = field(default_factory=dict)  # contact id -> (area, category)
     retried: int = 0
 
@@ -60,7 +62,8 @@ async def post_storm(
     async def client() -> None:
         while not queue.empty():
             n = queue.get_nowait()
-            area, category = n % AREAS + 1, CATEGORIES[(n // AREAS) % len(CATEGORIES)]
+            area = n % replay.areas + 1
+            category = replay.categories[(n // replay.areas) % len(replay.categories)]
             body = {
                 "phone": f"137{n:08d}",
                 "type": "fault_repair",
@@ -75,7 +78,7 @@ async def post_storm(
                 assert answer.status_code == 202, answer.text
             replay.retried += retry
             contact_id = answer.json()["id"]
-            replay.accepted[contact_id] = time.monotonic()
+            replay.accepted[contact_id] = time.time()
             replay.place[contact_id] = (area, category)
             if on_progress is not None:
                 await on_progress(len(replay.accepted))
