@@ -156,6 +156,11 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
 
 
 class InMemoryWorkOrders(InMemoryRepository[WorkOrder], WorkOrderRepository):
+    async def placed(self, contact_ids: Iterable[str]) -> set[str]:
+        orders = [kept.aggregate for kept in self._store.stored.values()]
+        placed = {order.contact_id for order in orders} | {c for order in orders for c in order.linked}
+        return set(contact_ids) & placed
+
     async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
         wanted = set(keys)
         stored = [copy.deepcopy(kept.aggregate) for kept in self._store.stored.values()]
@@ -166,7 +171,7 @@ class InMemoryOutages(InMemoryRepository[Outage], OutageRepository):
     async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
         codes = set(area_codes)
         stored = [copy.deepcopy(kept.aggregate) for kept in self._store.stored.values()]
-        return [outage for outage in stored if outage.active and codes & set(outage.areas)]
+        return [outage for outage in stored if not outage.forgotten and codes & set(outage.areas)]
 
 
 class InMemoryLinkedContacts:

@@ -14,7 +14,7 @@ from services.gateway.audit import AuditWriter
 from services.gateway.outages import KeptOutage, OutageBook
 from services.gateway.posts import IdempotencyKey, Published, publish_audited
 from services.gateway.principals import Caller, NotFound, Role, Scope, acting_as
-from services.gateway.problems import Conflict
+from services.gateway.problems import Conflict, Unreadable
 from services.gateway.schemas import Accepted, Problem, Text
 
 AreaCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -49,6 +49,12 @@ class OutageChange(BaseModel):
     areas: list[AreaCode] | None = Field(default=None, min_length=1, max_length=500)
     cause: Text | None = Field(default=None, min_length=1, max_length=200)
     expected_restoration_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "OutageChange":
+        if not self.model_dump(exclude_none=True):
+            raise ValueError("change at least one of areas, cause, expected_restoration_at")
+        return self
 
 
 class OutageShown(BaseModel):
@@ -134,7 +140,8 @@ def add_outage_api(
         )
         event = OutageUpdatedV1.model_validate(state)
         if event.expected_restoration_at <= event.starts_at:
-            raise Conflict("expected_restoration_at: comes after the outage's starts_at")
+            detail = "expected_restoration_at: comes after the outage's starts_at"
+            raise Unreadable(422, "Invalid request", detail)
         accepted = await announce(request, caller, event, outage_id, idempotency_key)
         await book.keep(KeptOutage(event))
         return accepted

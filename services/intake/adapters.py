@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from contracts.events import Area, Channel, Customer, MissingField, OutageKind, WorkOrderType
+from contracts.ids import work_order_id_for
 from plumbing.mongo_repository import MongoRepository
 from services.intake.domain.incidents import FaultCluster, Incident
 from services.intake.domain.outages import Outage
@@ -26,7 +27,7 @@ class WorkOrderDocuments:
     """
 
     schema: ClassVar[int] = 1
-    indexes: ClassVar[tuple[str, ...]] = ("open_for",)
+    indexes: ClassVar[tuple[str, ...]] = ("open_for", "linked")
 
     def to_document(self, order: WorkOrder) -> Document:
         return {
@@ -146,8 +147,9 @@ def _incident(document: Document | None) -> Incident | None:
 
 
 class OutageDocuments:
-    """Schema 1: the outage as last announced; `active_areas`, its areas until it ends and none after,
-    is what fault reports look up (so outages long ended are never read again)."""
+    """Schema 1: the outage as last announced; `active_areas`, its areas until it is forgotten (a day
+    after its end) and none after, is what fault reports look up (so outages long ended are never read
+    again)."""
 
     schema: ClassVar[int] = 1
     indexes: ClassVar[tuple[str, ...]] = ("active_areas",)
@@ -162,7 +164,8 @@ class OutageDocuments:
             "expected_restoration_at": outage.expected_restoration_at,
             "updated_at": outage.updated_at,
             "ended_at": outage.ended_at,
-            "active_areas": outage.areas if outage.active else [],
+            "active_areas": [] if outage.forgotten else outage.areas,
+            "forgotten": outage.forgotten,
             "history": outage.history,
         }
 
@@ -178,10 +181,22 @@ class OutageDocuments:
             updated_at=document["updated_at"],
             ended_at=document.get("ended_at"),
             history=list(document.get("history") or []),
+            forgotten=document.get("forgotten", False),
         )
 
 
 class MongoWorkOrders(MongoRepository[WorkOrder], WorkOrderRepository):
+    async def placed(self, contact_ids: Iterable[str]) -> set[str]:
+        # Two indexed equalities per contact, side by side: its own work order by _id, a link by `linked`.
+        contacts = sorted(set(contact_ids))
+        own = await asyncio.gather(
+            *(self._collection.find_one({"_id": work_order_id_for(c)}, {"_id": 1}) for c in contacts)
+        )
+        links = await asyncio.gather(
+            *(self._collection.find_one({"linked": c}, {"_id": 1}) for c in contacts)
+        )
+        return {c for c, mine, link in zip(contacts, own, links, strict=True) if mine or link}
+
     async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
         # One indexed equality per key, side by side (FerretDB 1.24 scans for `$in`).
         found = await asyncio.gather(

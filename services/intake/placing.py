@@ -25,13 +25,20 @@ class Placing:
         self._topic = topic
         self._outages: list[Outage] = []
         self._open: list[WorkOrder] = []
+        self._placed: set[str] = set()
 
-    async def look_up(self, orders: Iterable[WorkOrder]) -> None:
+    async def look_up(self, orders: Iterable[WorkOrder], now: datetime) -> None:
         """Read what the batch's contacts may meet: one indexed lookup per area and per repeat key."""
         orders = list(orders)
         areas = {order.area.code for order in orders if order.area is not None}
         self._outages = await self._uow.outages.active_in(areas) if areas else []
+        for outage in self._outages:  # ended a day ago: no report of it can come any more
+            if outage.forget(now):
+                tracked = await self._uow.outages.get(outage.id)
+                if tracked is not None and tracked.forget(now):
+                    self._uow.outages.save(tracked)
         self._open = await self._uow.work_orders.open_for(k for o in orders for k in o.repeat_keys())
+        self._placed = await self._uow.work_orders.placed(order.contact_id for order in orders)
 
     async def place(
         self,
@@ -42,7 +49,15 @@ class Placing:
         cause: Envelope,
     ) -> Event | None:
         """What to announce of `order` (the contact's own, accepted at `at`), added to the unit; None
-        when it opens none: the contact is linked to another (announced with that one)."""
+        when it opens none: the contact is linked to another (announced with that one), or was placed
+        before (a redelivery: what it caused is stored, its events sent or pending there)."""
+        if order.contact_id in self._placed:
+            stored = await self._uow.work_orders.get(order.id)  # its events, if pending, go out now
+            if stored is not None:
+                self._open = [stored if o.id == stored.id else o for o in self._open]
+            return None
+        if self._clusters(order) and await self._in_an_incident(order):
+            return None  # a report redelivered after it joined an incident
         if await self._repeated(order, at, now, cause):
             return None
         announced: Event = opened
@@ -83,13 +98,23 @@ class Placing:
             return False
         oldest = min(matches, key=lambda o: (o.created_at, o.id))
         target = await self._uow.work_orders.get(oldest.id)  # tracked: changed in this unit of work
-        if target is None:
-            return False
+        if target is None or not target.takes_repeat(order, at, repeats.window):
+            return False  # resolved since it was found
         linked = target.link_repeat(order, at, now)
         if linked is not None:
             self._uow.work_orders.save(target)
             self._uow.publish(linked, self._topic, target, cause=cause)
         return True
+
+    async def _in_an_incident(self, order: WorkOrder) -> bool:
+        """Whether the report joined one of its area's incidents already. (An opener is placed by its
+        own work order; one whose work order was never written is written again by `_report`.)"""
+        assert order.area is not None
+        assert order.category is not None
+        cluster = await self._uow.fault_clusters.get(
+            fault_cluster_id_for(order.province, order.area.code, order.category)
+        )
+        return cluster is not None and cluster.joined(order.contact_id)
 
     def _outage_of(self, order: WorkOrder, at: datetime) -> Outage | None:
         """The known outage that answers this fault report, if one covers its area at the time."""

@@ -15,6 +15,11 @@ from services.intake.domain.work_order import WorkOrder
 
 class WorkOrderRepository(Repository[WorkOrder]):
     @abstractmethod
+    async def placed(self, contact_ids: Iterable[str]) -> set[str]:
+        """Those of these contacts placed before: opening a work order of their own (any status) or
+        linked to another as a repeat."""
+
+    @abstractmethod
     async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
         """The open work orders found by any of these repeat keys (WorkOrder.repeat_keys), as stored;
         `get` one to change it."""
@@ -23,7 +28,8 @@ class WorkOrderRepository(Repository[WorkOrder]):
 class OutageRepository(Repository[Outage]):
     @abstractmethod
     async def active_in(self, area_codes: Iterable[str]) -> list[Outage]:
-        """The outages not ended yet that affect any of these areas."""
+        """The outages not forgotten yet (not ended, or ended within a day) that affect any of these
+        areas."""
 
 
 class IntakeUnit(UnitOfWork):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ DESCRIPTION = "家里宽带从今天早上开始无法上网，光猫LOS灯一�
 ADDRESS = "广州市天河区体育西路 1 号"
 HTTP_TIMEOUT = 30.0
 UNKNOWN = 1_000_000  # numbers contacts come from when the directory is empty
+CUSTOMERS = itertools.count()  # the next customer to post, for the whole run
 
 
 @dataclass(frozen=True)
@@ -41,17 +43,20 @@ async def post_contacts(
     `known` customers of the directory (or, with none, from numbers the directory does not hold)."""
     accepted: list[Accepted] = []
     failures: list[str] = []
-    indexes = iter(range(count))  # shared: each worker takes the next index until none is left
+    # Shared: each worker takes the next index until `count` are taken. Numbered across every call of
+    # the run, so that no customer posts twice (the same customer again on the same matter would be a
+    # repeat contact, linked, not dispatched).
+    indexes = zip(range(count), itertools.islice(CUSTOMERS, count), strict=False)
     began = time.monotonic()
 
     async def worker() -> None:
         key = key_for(province, "/v1/contacts/web")
         connection = Connection("127.0.0.1", port, HTTP_TIMEOUT, authorization=f"Bearer {key}")
         try:
-            for index in indexes:
+            for index, customer in indexes:
                 if pace is not None:
                     await asyncio.sleep(max(0.0, began + index / pace - time.monotonic()))
-                phone = bench_phone(index * 7919 % (known or UNKNOWN))
+                phone = bench_phone(customer * 7919 % (known or UNKNOWN))
                 body = json.dumps(
                     {
                         "phone": phone,

@@ -139,3 +139,21 @@ def test_an_outage_covers_its_areas_from_its_start_until_it_ends():
     )
     assert outage.covers("gz-tianhe", T0 + timedelta(minutes=59))
     assert not outage.covers("gz-tianhe", T0 + timedelta(hours=1))
+
+
+async def test_a_report_made_during_an_outage_but_taken_after_its_end_is_still_answered_by_it():
+    desk = Desk()
+    ended = OutageEndedV1(outage_id="OUT-1", province="gd", ended_at=T0 + timedelta(hours=1), by="gd.s")
+    await desk.outage(registered(), ended)
+    await desk.report(a_fault(30))  # accepted during the outage, taken from a backlog after it
+    [answered] = desk.published(WorkOrderAnsweredV1)
+    assert answered.outage_id == "OUT-1"
+
+
+async def test_an_outage_that_ended_a_day_ago_is_forgotten_by_the_next_reports():
+    desk = Desk()
+    ended = OutageEndedV1(outage_id="OUT-1", province="gd", ended_at=T0 - timedelta(days=2), by="gd.s")
+    await desk.outage(registered(starts_at=T0 - timedelta(days=3)), ended)
+    await desk.report(a_fault(0))
+    assert desk.outages["OUT-1"].forgotten
+    assert desk.published(WorkOrderAnsweredV1) == []

@@ -121,3 +121,75 @@ async def test_a_second_query_is_answered_on_its_own_as_queries_are_not_linked()
     await desk.take(a_contact(**query), a_contact(**query))
     assert desk.published(ContactLinkedV1) == []
     assert len(desk.store) == 2
+
+
+async def test_a_new_repeat_in_a_redelivered_batch_is_linked_to_the_stored_work_order():
+    desk = Desk()
+    first, again = a_complaint(), a_complaint(description="还没处理")
+    delivered = envelope_of(first)
+    await desk.intake.contacts_received([delivered])
+    await desk.intake.contacts_received([delivered, envelope_of(again)])  # the batch came back longer
+    [link] = desk.published(ContactLinkedV1)
+    assert link.contact_id == again.contact_id
+    assert desk.store[work_order_id_for(first.contact_id)].linked == [again.contact_id]
+
+
+async def test_a_repeat_redelivered_after_its_work_order_was_resolved_opens_nothing():
+    desk = Desk()
+    first, again = a_complaint(), a_complaint(description="还没处理")
+    await desk.take(first)
+    linked = envelope_of(again)
+    await desk.intake.contacts_received([linked])
+    await desk.intake.work_orders_replied([envelope_of(final_reply(first))])
+    await desk.intake.contacts_received([linked])
+    assert len(desk.store) == 1, "linked once, never its own work order too"
+
+
+async def test_a_contact_redelivered_after_its_own_was_resolved_is_not_linked_to_a_later_one():
+    desk = Desk()
+    first = a_complaint()
+    delivered = envelope_of(first)
+    await desk.intake.contacts_received([delivered])
+    await desk.intake.work_orders_replied([envelope_of(final_reply(first))])
+    await desk.take(a_complaint(received_at=T0 + timedelta(hours=1)))  # a new matter, its own order
+    await desk.intake.contacts_received([delivered])
+    assert desk.published(ContactLinkedV1) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "first", "second"),
+    [
+        (
+            "one number, two accounts: a property manager's for two flats",
+            {"account_number": "4401000001"},
+            {"account_number": "4401000002"},
+        ),
+        (
+            "one number, a fault at another address in another area",
+            {"requested_type": "fault_repair", "category": "no_power", "address": "广州市天河区体育西路1号"},
+            {"requested_type": "fault_repair", "category": "no_power", "address": "广州市番禺区市桥街8号"},
+        ),
+    ],
+)
+async def test_the_same_number_about_another_account_or_place_is_another_matter(sentence, first, second):
+    desk = Desk()
+    await desk.take(a_complaint(**first))
+    await desk.take(a_complaint(**second))
+    assert desk.published(ContactLinkedV1) == [], sentence
+
+
+def final_reply(contact) -> WorkOrderRepliedV1:
+    work_order_id = work_order_id_for(contact.contact_id)
+    return WorkOrderRepliedV1(
+        work_order_id=work_order_id,
+        dispatch_id=f"{work_order_id}-D1",
+        province="gd",
+        department="business",
+        type="complaint",
+        kind="final",
+        message="已处理",
+        replied_at=T0 + timedelta(minutes=30),
+        on_time=True,
+        customer=Customer(phone=contact.phone),
+        reply_id=f"R-{contact.contact_id}",
+    )

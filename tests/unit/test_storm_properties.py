@@ -1,5 +1,7 @@
-"""Whatever the interleaving of fault reports and redeliveries across two intake replicas, every fault
-report ends in exactly one place: its own work order, an incident, an outage's answer, or out of scope."""
+"""Whatever the interleaving of fault reports and redeliveries across two intake replicas (each taking its
+partitions' contacts in turn, as Kafka delivers them), every fault report ends in exactly one place: its
+own work order, an incident, an outage's answer, out of scope, or (the same customer again) linked to
+their own open work order as a repeat."""
 
 import asyncio
 from dataclasses import dataclass
@@ -30,10 +32,17 @@ class Report:
     place: str
     category: str
     minute: int
+    customer: int  # a few customers, so that some report again
 
 
 reports = st.lists(
-    st.builds(Report, st.sampled_from(PLACES), st.sampled_from(CATEGORIES), st.integers(0, 240)),
+    st.builds(
+        Report,
+        st.sampled_from(PLACES),
+        st.sampled_from(CATEGORIES),
+        st.integers(0, 240),
+        st.integers(0, 5),
+    ),
     min_size=1,
     max_size=25,
 )
@@ -61,11 +70,11 @@ class Province:
 
 
 def contact_of(report: Report) -> ContactReceivedV1:
+    phone = f"+86139000000{report.customer:02d}"
     if report.place == "nowhere":
-        contact = a_fault(report.minute, category=report.category, address="北京市海淀区中关村大街1号")
-    else:
-        contact = a_fault(report.minute, area=report.place, category=report.category)
-    return contact
+        address = "北京市海淀区中关村大街1号"
+        return a_fault(report.minute, category=report.category, address=address, phone=phone)
+    return a_fault(report.minute, area=report.place, category=report.category, phone=phone)
 
 
 def places_of(province: Province, contact: ContactReceivedV1) -> list[str]:
@@ -78,6 +87,8 @@ def places_of(province: Province, contact: ContactReceivedV1) -> list[str]:
         found.append("an outage's answer" if note.startswith("outage") else "out of scope")
     elif order is not None and order.incident_id is None:
         found.append("its own work order")
+    repeats = [kept.aggregate for kept in province.orders.stored.values()]
+    found += ["linked as a repeat" for order in repeats if contact.contact_id in order.linked]
     for kept in province.clusters.stored.values():
         cluster = kept.aggregate
         incidents = [cluster.current, *cluster.earlier] if cluster.current else cluster.earlier
@@ -113,10 +124,18 @@ def test_every_fault_report_ends_in_exactly_one_place(reports, order, redelivere
         sent = [envelope_of(contact) for contact in contacts]  # a redelivery is the same message again
         deliveries = sent + [sent[i % len(sent)] for i in redelivered]
         order.shuffle(deliveries)
-        batches = [deliveries[i : i + batch_size] for i in range(0, len(deliveries), batch_size)]
-        # Two replicas take the batches at once, each its own share, as partitions split them.
+        # As Kafka delivers them: a contact's partition (by its id, the topic's key) is one replica's,
+        # which takes it and every redelivery of it in turn; the two replicas run at once.
+        shares: list[list[Envelope]] = [[], []]
+        for envelope in deliveries:
+            shares[sum(envelope.data.contact_id.encode()) % 2].append(envelope)  # type: ignore[attr-defined]
         await asyncio.gather(
-            *(asyncio.create_task(_take_all(province, replica, batches[replica::2])) for replica in range(2))
+            *(
+                _take_all(
+                    province, replica, [share[i : i + batch_size] for i in range(0, len(share), batch_size)]
+                )
+                for replica, share in enumerate(shares)
+            )
         )
         for contact in contacts:
             assert len(places_of(province, contact)) == 1, (contact.category, places_of(province, contact))

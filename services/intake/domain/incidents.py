@@ -85,6 +85,11 @@ class FaultCluster:
         linked = order.linked_to(joined.work_order_id, LinkReason.INCIDENT, at, now, joined.id)
         return Reported(joined, False, [linked, IncidentUpdatedV1(**self._state(joined, rules))])
 
+    def joined(self, contact_id: str) -> bool:
+        """Whether the report joined one of the remembered incidents (not as its opener)."""
+        known = [self.current, *self.earlier] if self.current else self.earlier
+        return any(contact_id in i.reporters and i.opener != contact_id for i in known)
+
     def close(self, incident_id: str) -> bool:
         """Its work order is answered: later reports open a new incident. False if closed or not known."""
         known = [self.current, *self.earlier] if self.current else self.earlier

@@ -2,11 +2,12 @@
 and until when; a fault report from one of them meanwhile is answered with that, not dispatched."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts.events import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
 
 OutageState = OutageRegisteredV1 | OutageUpdatedV1
+REMEMBERED = timedelta(days=1)
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Outage:
     updated_at: datetime
     ended_at: datetime | None = None
     history: list[str] = field(default_factory=list)  # the CloudEvents ids taken, oldest first
+    # Looked up by reports no more: a day after its end no backlog can hold a report made during it.
+    forgotten: bool = False
     version: int = 0
 
     @classmethod
@@ -58,6 +61,13 @@ class Outage:
     @property
     def active(self) -> bool:
         return self.ended_at is None
+
+    def forget(self, now: datetime) -> bool:
+        """Drop it from reports' lookups once it ended a day ago; False while it may still answer one."""
+        if self.forgotten or self.ended_at is None or now - self.ended_at < REMEMBERED:
+            return False
+        self.forgotten = True
+        return True
 
     def covers(self, area_code: str, at: datetime) -> bool:
         """Whether a report from the area, accepted at `at`, falls in this outage."""

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from contracts.events import (
     AnswerReason,
+    Area,
     Channel,
     ContactLinkedV1,
     Customer,
@@ -52,6 +53,7 @@ class WorkOrderOutcomes:
     anonymous: bool
     created_at: datetime
     linked: list[str]
+    area: Area | None
 
     def repeat_keys(self) -> list[str]:
         """What a repeat contact of the same customer is found by, while it is open: its number and
@@ -63,17 +65,23 @@ class WorkOrderOutcomes:
 
     def takes_repeat(self, other: "WorkOrderOutcomes", at: datetime, window: timedelta) -> bool:
         """Whether `other` (a contact's work order, never stored) is the same customer again about this
-        open one: the same type and category, within `window` of this one's opening."""
+        open one: the same type and category (and supply area, where both have one), within `window`
+        of this one's opening. A number shared by two accounts is not one customer."""
+        accounts = {self.account_number, other.account_number} - {None}
+        areas = {area.code for area in (self.area, other.area) if area is not None}
         return (
             other.contact_id != self.contact_id
             and bool(set(other.repeat_keys()) & set(self.repeat_keys()))
+            and len(accounts) <= 1
+            and len(areas) <= 1
             and (other.type, other.category) == (self.type, self.category)
             and abs(at - self.created_at) <= window
         )
 
     def link_repeat(self, other: "WorkOrderOutcomes", at: datetime, now: datetime) -> ContactLinkedV1 | None:
-        """`other`'s contact linked here in place of its own work order; None if linked before."""
-        if other.contact_id in self.linked:
+        """`other`'s contact linked here in place of its own work order; None if linked before, or if
+        this one is no longer open (resolved since it was found)."""
+        if other.contact_id in self.linked or not self.repeat_keys():
             return None
         self.linked.append(other.contact_id)
         self.history.append(HistoryEntry(now, "contact linked", "intake", other.contact_id))
