@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.events import ContactLinkedV1, Customer, WorkOrderCreatedV1, WorkOrderRepliedV1
+from contracts.events import ContactLinkedV1, Customer, WorkOrderRepliedV1
 from contracts.ids import work_order_id_for
 from services.intake.domain.work_order import WorkOrder
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
@@ -77,20 +77,7 @@ async def test_once_the_department_has_answered_a_new_contact_is_a_new_matter():
     desk = Desk()
     first = a_complaint()
     await desk.take(first)
-    [created] = desk.published(WorkOrderCreatedV1)
-    final = WorkOrderRepliedV1(
-        work_order_id=created.work_order_id,
-        dispatch_id=f"{created.work_order_id}-D1",
-        province="gd",
-        department="business",
-        type="complaint",
-        kind="final",
-        message="已退还",
-        replied_at=T0 + timedelta(hours=1),
-        on_time=True,
-        customer=Customer(phone=first.phone),
-        reply_id="R-1",
-    )
+    final = final_reply(first)
     await desk.intake.work_orders_replied([envelope_of(final)])
     await desk.take(a_complaint(received_at=T0 + timedelta(hours=2)))
     assert desk.published(ContactLinkedV1) == []
