@@ -50,16 +50,10 @@ Taken = tuple[ConsumerRecord, Envelope]
 
 DEAD_LETTERS_REMEMBERED = 10_000
 _OUR_TYPE = re.compile(r"^hotline\.[a-z_.]+\.v\d+$")
-# Lost races for one document: redelivered, the message is applied to the newer version.
+# Lost races for one document, transient too: redelivered, the message is applied to the newer version.
 CONTENTION: tuple[type[BaseException], ...] = (ConcurrentChange, StaleWrite)
 CONTENTION_PAUSE = 0.2  # seconds at most
-# A concurrent change is transient too: redelivered, the message is applied to the newer version.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    *TRANSIENT_STORE_ERRORS,
-    ConnectionError,
-    ConcurrentChange,
-    StaleWrite,
-)
+TRANSIENT_ERRORS = (*TRANSIENT_STORE_ERRORS, ConnectionError, *CONTENTION)
 
 
 class EventConsumer:
