@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from contracts.events import Area, Channel, Customer, MissingField, OutageKind, WorkOrderType
-from contracts.ids import work_order_id_for
 from plumbing.mongo_repository import MongoRepository
 from services.intake.domain.incidents import FaultCluster, Incident
 from services.intake.domain.outages import Outage
@@ -18,16 +17,18 @@ Document = dict[str, Any]
 
 
 class WorkOrderDocuments:
-    """Schema 1: the work order's fields at the top level, the customer and each history step nested.
+    """Schema 2: the work order's fields at the top level, the customer and each history step nested,
+    and `contacts`: its own contact and those linked to it, what a redelivered contact is found by.
 
-    Schema 0 (before schemas were numbered) has the same fields; it is read as it stands. `area`, and
-    then the per-type fields (`category`, `details`, `location`), `owner`, `missing`, each history
-    step's `note` and `ref`, `incident_id`, `linked` and `open_for` came later as optional fields: a
-    document without them has none (and is found by no repeat contact until it is next written).
+    Schema 1 had no `contacts` (a unit of work that loads one rewrites it); schema 0 (before schemas
+    were numbered) has the same fields. `area`, and then the per-type fields (`category`, `details`,
+    `location`), `owner`, `missing`, each history step's `note` and `ref`, `incident_id`, `linked` and
+    `open_for` came later as optional fields: a document without them has none (and is found by no
+    repeat contact until it is next written).
     """
 
-    schema: ClassVar[int] = 1
-    indexes: ClassVar[tuple[str, ...]] = ("open_for", "linked")
+    schema: ClassVar[int] = 2
+    indexes: ClassVar[tuple[str, ...]] = ("open_for", "contacts")
 
     def to_document(self, order: WorkOrder) -> Document:
         return {
@@ -50,6 +51,7 @@ class WorkOrderDocuments:
             "status": order.status.value,
             "incident_id": order.incident_id,
             "linked": order.linked,
+            "contacts": [order.contact_id, *order.linked],
             # Set while it is open: what a repeat contact of the customer finds it by.
             "open_for": order.repeat_keys(),
             "history": [
@@ -187,15 +189,13 @@ class OutageDocuments:
 
 class MongoWorkOrders(MongoRepository[WorkOrder], WorkOrderRepository):
     async def placed(self, contact_ids: Iterable[str]) -> set[str]:
-        # Two indexed equalities per contact, side by side: its own work order by _id, a link by `linked`.
+        # One indexed equality per contact, side by side (FerretDB 1.24 scans for `$in` and `$or`): its
+        # own work order and the one it is linked to both list it in `contacts`.
         contacts = sorted(set(contact_ids))
-        own = await asyncio.gather(
-            *(self._collection.find_one({"_id": work_order_id_for(c)}, {"_id": 1}) for c in contacts)
+        found = await asyncio.gather(
+            *(self._collection.find_one({"contacts": c}, {"_id": 1}) for c in contacts)
         )
-        links = await asyncio.gather(
-            *(self._collection.find_one({"linked": c}, {"_id": 1}) for c in contacts)
-        )
-        return {c for c, mine, link in zip(contacts, own, links, strict=True) if mine or link}
+        return {c for c, document in zip(contacts, found, strict=True) if document is not None}
 
     async def open_for(self, keys: Iterable[str]) -> list[WorkOrder]:
         # One indexed equality per key, side by side (FerretDB 1.24 scans for `$in`).
@@ -215,9 +215,10 @@ class MongoOutages(MongoRepository[Outage], OutageRepository):
         codes = sorted(set(area_codes))
         if not codes:
             return []
-        # One indexed equality per area (on the multikey index): an outage of several areas is found once.
-        found: dict[str, Outage] = {}
-        for code in codes:
-            async for document in self._collection.find({"active_areas": code}):
-                found[document["_id"]] = self._mapper.from_document(document, document.get("schema", 0))
-        return list(found.values())
+        # One indexed equality per area (on the multikey index), side by side: an outage of several
+        # areas is found once.
+        found = await asyncio.gather(
+            *(self._collection.find({"active_areas": code}).to_list() for code in codes)
+        )
+        outages = {d["_id"]: d for documents in found for d in documents}
+        return [self._mapper.from_document(d, d.get("schema", 0)) for d in outages.values()]

@@ -2,6 +2,7 @@
 linked to the customer's own open work order on the same matter, answered (out of scope, a known
 outage), gathered into a storm's incident, or opened on its own."""
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -28,17 +29,21 @@ class Placing:
         self._placed: set[str] = set()
 
     async def look_up(self, orders: Iterable[WorkOrder], now: datetime) -> None:
-        """Read what the batch's contacts may meet: one indexed lookup per area and per repeat key."""
+        """Read what the batch's contacts may meet, side by side: one indexed lookup per area, per
+        repeat key (of the types that link repeats) and per contact (placed before?)."""
         orders = list(orders)
         areas = {order.area.code for order in orders if order.area is not None}
-        self._outages = await self._uow.outages.active_in(areas) if areas else []
+        keys = [k for o in orders if o.type in self._storms.repeats.types for k in o.repeat_keys()]
+        self._outages, self._open, self._placed = await asyncio.gather(
+            self._uow.outages.active_in(areas),
+            self._uow.work_orders.open_for(keys),
+            self._uow.work_orders.placed(order.contact_id for order in orders),
+        )
         for outage in self._outages:  # ended a day ago: no report of it can come any more
             if outage.forget(now):
                 tracked = await self._uow.outages.get(outage.id)
                 if tracked is not None and tracked.forget(now):
                     self._uow.outages.save(tracked)
-        self._open = await self._uow.work_orders.open_for(k for o in orders for k in o.repeat_keys())
-        self._placed = await self._uow.work_orders.placed(order.contact_id for order in orders)
 
     async def place(
         self,

@@ -53,18 +53,31 @@ def templates(province: str) -> tuple[Document, Document]:
     order, created = WorkOrder.open(contact, now, None, RULES)
     assert isinstance(created, WorkOrderCreatedV1), "the template lacks a field its type requires"
     dispatch, _ = Dispatch.open(created, RuleTable.load().route(order.type), now)
-    stored = {"version": 1, "schema": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
-    work_order = WorkOrderDocuments().to_document(order) | stored
-    return work_order, DispatchDocuments().to_document(dispatch) | stored
+    stored = {"version": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
+    work_order = WorkOrderDocuments().to_document(order) | stored | {"schema": WorkOrderDocuments.schema}
+    dispatched = DispatchDocuments().to_document(dispatch) | stored | {"schema": DispatchDocuments.schema}
+    return work_order, dispatched
 
 
-async def fill(collection: Any, template: Document, start: int, stop: int, key: str) -> None:
-    """Documents `start`..`stop` of `template`, each with its own _id and `key` field."""
+def own_work_order(n: int) -> Document:
+    """The n-th stored work order's own fields: its ids, and the customer and contact it is found by."""
+    contact = f"C-BENCH-{n:09d}"
+    return {"contact_id": contact, "contacts": [contact], "open_for": [f"phone:+86138{n:08d}"]}
+
+
+def own_dispatch(n: int) -> Document:
+    return {"dispatch_id": f"C-BENCH-{n:09d}"}
+
+
+async def fill(
+    collection: Any, template: Document, start: int, stop: int, own: Callable[[int], Document]
+) -> None:
+    """Documents `start`..`stop` of `template`, each with its own _id and the fields `own` gives it."""
 
     async def writer(offset: int) -> None:
         for first in range(start + offset * BATCH, stop, BATCH * WRITERS):
             batch = [
-                template | {"_id": f"WO-BENCH-{n:09d}", key: f"C-BENCH-{n:09d}"}
+                template | {"_id": f"WO-BENCH-{n:09d}"} | own(n)
                 for n in range(first, min(first + BATCH, stop))
             ]
             await collection.insert_many(batch, ordered=False)
@@ -81,9 +94,9 @@ async def fill_stores(uris: dict[str, str], databases: dict[str, str], province:
     began = time.monotonic()
     try:
         await asyncio.gather(
-            fill(intake[databases["intake"]]["work_orders"], work_order, 0, count, "contact_id"),
+            fill(intake[databases["intake"]]["work_orders"], work_order, 0, count, own_work_order),
             fill_directory(intake[databases["intake"]], count),
-            fill(dispatcher[databases["dispatch"]]["dispatches"], dispatch, 0, count, "dispatch_id"),
+            fill(dispatcher[databases["dispatch"]]["dispatches"], dispatch, 0, count, own_dispatch),
         )
     finally:
         await intake.close()
@@ -137,7 +150,7 @@ async def lookups(
         await collection.create_index("contact_id")
         held = 0
         for size in sizes:
-            await fill(collection, work_order, held, size, "contact_id")
+            await fill(collection, work_order, held, size, own_work_order)
             held = size
             by_id, by_field = await timed_lookups(collection, size, samples)
             figures.append(Lookups(size, *by_id, *by_field))
