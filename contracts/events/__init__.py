@@ -3,7 +3,7 @@
 from contracts.events.answers import AnswerReason, WorkOrderAnsweredV1
 from contracts.events.audit import AuditRecordedV1
 from contracts.events.base import Event
-from contracts.events.contact import ContactReceivedV1
+from contracts.events.contact import SEALED_PHONE, ContactReceivedV1
 from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.followup import FollowUpScheduledV1
 from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, IncidentUpdatedV1, LinkReason
@@ -59,6 +59,7 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_
 __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TYPE",
+    "SEALED_PHONE",
     "AnswerReason",
     "Area",
     "AreaKind",

@@ -18,6 +18,7 @@ class WorkOrderAnsweredV1(_OpenedWorkOrder):
     """Answered at intake and closed with the reason: notify texts the customer the answer."""
 
     ce_type: ClassVar[str] = "hotline.workorder.answered.v1"
+    minor_version: ClassVar[int] = 1
 
     reason: AnswerReason
     answer: str = Field(min_length=1, description="What the customer is told, without the signature.")

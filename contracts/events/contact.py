@@ -9,19 +9,25 @@ from contracts.events.vocabulary import Channel, WorkOrderType
 # The fields of a contact that have places of their own (not per-type details): intake's field rules and
 # the gateway's details check both name them.
 OWN_FIELDS = frozenset({"address", "account_number", "customer_name", "category", "location"})
+# Where an anonymous report's reporter's number would be: the number itself travels only sealed
+# (`sealed_reporter`), readable by the gateway's audited unseal alone.
+SEALED_PHONE = "sealed"
 
 
 class ContactReceivedV1(Event):
     """A channel adapter's contact, accepted by the gateway: the bus holds it from the moment of the 202."""
 
     ce_type: ClassVar[str] = "hotline.contact.received.v1"
-    minor_version: ClassVar[int] = 2
+    minor_version: ClassVar[int] = 3
 
     contact_id: str = Field(description="Gateway-assigned id; stable for a retried post with the same key.")
     channel: Channel
     received_at: datetime
     province: str = Field(description="Province code of the subsystem that accepted the contact.")
-    phone: str = Field(description="Caller's number in E.164.")
+    phone: str = Field(
+        description="Caller's number in E.164; for an anonymous report (since 1.3) 'sealed': the number "
+        "is in `sealed_reporter`."
+    )
     customer_name: str | None = None
     address: str | None = None
     account_number: str | None = None
@@ -31,6 +37,11 @@ class ContactReceivedV1(Event):
     description: str
     anonymous: bool = Field(
         default=False, description="Anonymous reports keep the reporter's identity sealed."
+    )
+    sealed_reporter: str | None = Field(
+        default=None,
+        description="An anonymous reporter's number, encrypted by the gateway (1.3): no other service "
+        "can read it; the gateway unseals it for an authorised, audited read.",
     )
     external_ref: str | None = Field(
         default=None, description="The channel adapter's own id for the contact."

@@ -72,6 +72,12 @@ class _OpenedWorkOrder(Event):
     account_number: str | None = None
     description: str
     anonymous: bool = False
+    sealed_reporter: str | None = Field(
+        default=None,
+        description="An anonymous reporter's number as the gateway sealed it (encrypted; customer.phone "
+        "is then 'sealed'), kept for the gateway's audited unseal; since WorkOrderCreated 1.5, "
+        "WorkOrderInfoRequested 1.1 and WorkOrderAnswered 1.1.",
+    )
     area: Area | None = Field(
         default=None,
         description="Where it is (1.2): resolved from the contact's location, else its address; none if "
@@ -96,7 +102,7 @@ class _OpenedWorkOrder(Event):
 
 class WorkOrderCreatedV1(_OpenedWorkOrder):
     ce_type: ClassVar[str] = "hotline.workorder.created.v1"
-    minor_version: ClassVar[int] = 4
+    minor_version: ClassVar[int] = 5
 
     incident_id: str | None = Field(
         default=None,
@@ -110,6 +116,7 @@ class WorkOrderInfoRequestedV1(_OpenedWorkOrder):
     them (WorkOrderInfoSupplied); it is announced as created, for dispatch, once complete."""
 
     ce_type: ClassVar[str] = "hotline.workorder.info.requested.v1"
+    minor_version: ClassVar[int] = 1
 
     missing: list[MissingField] = Field(min_length=1)
 

@@ -1,4 +1,5 @@
-"""Everything the gateway checks a caller against, built once at start from settings."""
+"""Everything the gateway checks a caller against, and the seal it keeps reporters under, built once at
+start from settings."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 from services.gateway.key_set import Keys, KeySetFile, KeySource, ensure_local, new_key, parse
 from services.gateway.limits import RateLimit
 from services.gateway.principals import PrincipalTable
+from services.gateway.seal import Seal, load_seal
 from services.gateway.settings import GatewaySettings
 from services.gateway.tokens import TokenService
 
@@ -24,6 +26,7 @@ class Access:
     tokens: TokenService
     rate: RateLimit
     token_failures: RateLimit
+    seal: Seal
 
 
 def _key_source(path: Path | None, local: bool) -> KeySource:
@@ -54,4 +57,5 @@ def load_access(settings: GatewaySettings, issuer: str) -> Access:
         tokens,
         RateLimit(settings.gateway_rate_limit),
         RateLimit(settings.gateway_token_failures_rate),
+        load_seal(settings.gateway_seal_keys_path, settings.local),
     )

@@ -84,10 +84,10 @@ def create_app(
         excluded_urls="healthz,readyz",
     )
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
-    add_posts(app, Authenticated, publisher, audit, lookup, topics, province)
+    add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province)
-    add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province)
+    add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)
     publishing = (publisher, audit, topics.workorder_actions)
     add_desk_api(
         app, Authenticated, readers.cases, readers.field_access, publishing, access.principals, province

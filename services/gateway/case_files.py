@@ -51,6 +51,7 @@ class CaseFacts:
     channel: str | None = None  # known from intake's event only
     created_at: datetime | None = None  # likewise
     anonymous: bool | None = None  # likewise; None is treated as sealed
+    sealed_reporter: str | None = None  # likewise: an anonymous reporter's number, still sealed
     tier: str | None = None  # the customer's, from the directory (none in events before it)
     priority: int | None = None  # where the customer's items go in a queue, lower first
     area: Area | None = None  # the supply area, from intake's events only

@@ -18,7 +18,6 @@ from services.gateway.posts import IdempotencyKey, Published, publish_audited, s
 from services.gateway.principals import PrincipalTable, Role
 from services.gateway.privacy import FieldAccess, show
 from services.gateway.problems import Conflict, Unreadable
-from services.gateway.reading import may_unseal
 from services.gateway.schemas import Accepted, Category, Details, Problem, Text, WorkOrderShown
 from services.gateway.work_order_api import WorkOrderId, shown_as
 
@@ -123,8 +122,8 @@ def add_desk_api(
         """An owner's work orders: an agent lists its own and the desk's, a supervisor anyone's."""
         principal, queue = may_list(caller, province, owner)
         found = await cases.on_list(queue, needs_info, limit + 1)
-        unseal = may_unseal(caller)
-        shown = [(case, show(case.facts, principal.role, unseal, rules)) for case in found[:limit]]
+        # A list never unseals: that is an explicit read of one work order (work_order_api.py).
+        shown = [(case, show(case.facts, principal.role, None, rules)) for case in found[:limit]]
         clear = sorted({name for _, s in shown for name in s.clear})
         entry = audit.entry(
             request,
@@ -134,7 +133,6 @@ def add_desk_api(
             resource=f"owners/{owner}",
             listed=[case.facts.work_order_id for case, _ in shown],  # whose data it showed
             shown=clear,
-            unsealed=any(s.unsealed for _, s in shown),
         )
         await audit.record(entry)  # no record, no read
         listed = [shown_as(case, s) for case, s in shown]

@@ -56,6 +56,7 @@ def _opened(data: Opened) -> CaseFacts:
         channel=data.channel.value,
         created_at=data.created_at,
         anonymous=data.anonymous,
+        sealed_reporter=data.sealed_reporter,
         area=data.area,
         category=data.category,
         details=dict(data.details),

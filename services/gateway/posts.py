@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 
-from contracts.events import Channel, ContactReceivedV1, DepartmentRepliedV1, Event
+from contracts.events import SEALED_PHONE, Channel, ContactReceivedV1, DepartmentRepliedV1, Event
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
@@ -17,6 +17,7 @@ from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.principals import Caller, Forbidden, NotFound, may_post_contact, may_reply_for
 from services.gateway.problems import AuditNotRecorded
 from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
+from services.gateway.seal import Seal
 
 ANSWERS: dict[int | str, dict[str, object]] = {
     status: {"model": Problem} for status in (400, 401, 403, 404, 413, 422, 429, 503)
@@ -75,6 +76,7 @@ def add_posts(
     dispatches: DispatchLookup,
     topics: Topics,
     province: str,
+    seal: Seal,
 ) -> None:
     async def accepted(
         request: Request, caller: Caller, event: Event, topic: str, resource: str, scope: str, key: str | None
@@ -97,7 +99,9 @@ def add_posts(
             channel=Channel.WEB,
             received_at=datetime.now(UTC),
             province=province,
-            phone=contact.phone,
+            # Sealed here, as it arrives: no topic, store or log of any service holds it in clear.
+            phone=SEALED_PHONE if contact.anonymous else contact.phone,
+            sealed_reporter=seal.seal(contact.phone) if contact.anonymous else None,
             customer_name=contact.customer_name,
             address=contact.address,
             account_number=contact.account_number,

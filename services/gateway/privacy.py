@@ -3,7 +3,9 @@
 
 Only what a role needs is shown in clear: an agent calls the customer back, a department's crew goes to
 the address, a supervisor oversees and needs neither. An anonymous report's reporter is sealed: hidden
-from every role unless the credential carries `sealed:read`, and such a read is marked in the trail.
+from every role; a reader whose credential carries `sealed:read` may ask for it to be unsealed, and such
+a read is marked in the trail. The reporter's number is not even in the case file in clear: it is
+unsealed (services/gateway/seal.py) for that read alone.
 """
 
 import json
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from services.common.rule_files import problems_of
 from services.gateway.case_files import CaseFacts
 from services.gateway.principals import Role
+from services.gateway.seal import Seal
 
 DEFAULT_RULES = Path(__file__).with_name("field_access.json")
 PersonalField = Literal[
@@ -120,7 +123,11 @@ class Shown:
     unsealed: bool  # and this reader saw what the seal hides, in clear or masked
 
 
-def _value(facts: CaseFacts, name: PersonalField) -> str | None:
+def _value(facts: CaseFacts, name: PersonalField, unsealing: Seal | None) -> str | None:
+    if name == "customer.phone" and facts.anonymous is not False:
+        # Any read but an unsealing one shows none; one before intake's event has nothing to unseal yet.
+        sealed = facts.sealed_reporter
+        return unsealing.unseal(sealed) if unsealing is not None and sealed is not None else None
     return {
         "customer.name": facts.customer_name,
         "customer.phone": facts.phone,
@@ -130,13 +137,15 @@ def _value(facts: CaseFacts, name: PersonalField) -> str | None:
     }[name]
 
 
-def show(facts: CaseFacts, role: Role, may_unseal: bool, rules: FieldAccess) -> Shown:
+def show(facts: CaseFacts, role: Role, unsealing: Seal | None, rules: FieldAccess) -> Shown:
+    """`unsealing`: the gateway's seal, for a read an authorised reader asked to unseal; else None."""
     sealed = facts.anonymous is not False  # not known yet counts as sealed
+    may_unseal = unsealing is not None
     values: dict[PersonalField, str | None] = {}
     clear: list[PersonalField] = []
     unsealed = False
     for name in PERSONAL_FIELDS:
-        value = _value(facts, name)
+        value = _value(facts, name, unsealing)
         seen = rules.roles[role][name]
         if sealed and name in rules.sealed and not may_unseal:
             seen = Visibility.HIDDEN

@@ -21,6 +21,9 @@ class GatewaySettings(ServiceSettings):
     # The keys OAuth2 access tokens are signed with (services/gateway/key_set.py). Locally the gateway
     # makes the file on first start; elsewhere it is a mounted Secret and is required.
     gateway_signing_keys_path: Path | None = Field(default=None, description="GATEWAY_SIGNING_KEYS_PATH")
+    # The keys an anonymous reporter's number is sealed with (services/gateway/seal.py). Locally the
+    # gateway makes the file on first start; elsewhere it is a mounted Secret and is required.
+    gateway_seal_keys_path: Path | None = Field(default=None, description="GATEWAY_SEAL_KEYS_PATH")
     # Short, so that a leaked token is of little use; a client asks for a new one well before this.
     gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
     # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.
@@ -52,4 +55,6 @@ class GatewaySettings(ServiceSettings):
     def _keys_outside_development(self) -> Self:
         if not self.local and self.gateway_signing_keys_path is None:
             raise ValueError("GATEWAY_SIGNING_KEYS_PATH is required outside local development")
+        if not self.local and self.gateway_seal_keys_path is None:
+            raise ValueError("GATEWAY_SEAL_KEYS_PATH is required outside local development")
         return self

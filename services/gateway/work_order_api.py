@@ -4,10 +4,11 @@ read is in the audit trail with the fields it showed before the answer leaves.""
 
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Query, Request
 
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFile, CaseFiles
+from services.gateway.principals import Forbidden
 from services.gateway.privacy import FieldAccess, Shown, show
 from services.gateway.reading import case_for, may_read_work_orders, may_unseal
 from services.gateway.schemas import (
@@ -20,6 +21,7 @@ from services.gateway.schemas import (
     ReplyShown,
     WorkOrderShown,
 )
+from services.gateway.seal import Seal
 
 WorkOrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
@@ -68,18 +70,30 @@ def add_work_order_api(
     rules: FieldAccess,
     audit: AuditWriter,
     province: str,
+    seal: Seal,
 ) -> None:
     answers: dict[int | str, dict[str, Any]] = {s: {"model": Problem} for s in (401, 403, 404, 422, 429, 503)}
 
     @app.get("/v1/work-orders/{work_order_id}", responses=answers, name="workorder.read")
     async def read_work_order(
-        request: Request, work_order_id: WorkOrderId, caller: Authenticated
+        request: Request,
+        work_order_id: WorkOrderId,
+        caller: Authenticated,
+        unseal: Annotated[
+            bool,
+            Query(
+                description="Show an anonymous reporter's identity: for a credential carrying "
+                "sealed:read only, and marked in the audit trail."
+            ),
+        ] = False,
     ) -> WorkOrderShown:
         """One work order as the caller's role may see it; one it may not see is 404, as is one that
         does not exist."""
         principal = may_read_work_orders(caller, province)
+        if unseal and not may_unseal(caller):
+            raise Forbidden("this credential does not carry the sealed:read scope, so it may not unseal")
         case = case_for(principal, await cases.find(work_order_id))
-        shown = show(case.facts, principal.role, may_unseal(caller), rules)
+        shown = show(case.facts, principal.role, seal if unseal else None, rules)
         entry = audit.entry(
             request,
             caller,

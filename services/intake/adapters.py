@@ -22,9 +22,9 @@ class WorkOrderDocuments:
 
     Schema 1 had no `contacts` (a unit of work that loads one rewrites it); schema 0 (before schemas
     were numbered) has the same fields. `area`, and then the per-type fields (`category`, `details`,
-    `location`), `owner`, `missing`, each history step's `note` and `ref`, `incident_id`, `linked` and
-    `open_for` came later as optional fields: a document without them has none (and is found by no
-    repeat contact until it is next written).
+    `location`), `owner`, `missing`, each history step's `note` and `ref`, `incident_id`, `linked`,
+    `open_for` and `sealed_reporter` came later as optional fields: a document without them has none
+    (and is found by no repeat contact until it is next written).
     """
 
     schema: ClassVar[int] = 2
@@ -42,6 +42,7 @@ class WorkOrderDocuments:
             "account_number": order.account_number,
             "description": order.description,
             "anonymous": order.anonymous,
+            "sealed_reporter": order.sealed_reporter,
             "area": order.area.model_dump(mode="json") if order.area else None,
             "category": order.category,
             "details": order.details,
@@ -73,6 +74,7 @@ class WorkOrderDocuments:
             account_number=document.get("account_number"),
             description=document["description"],
             anonymous=document["anonymous"],
+            sealed_reporter=document.get("sealed_reporter"),
             area=Area.model_validate(document["area"]) if document.get("area") else None,
             category=document.get("category"),
             details=document.get("details") or {},

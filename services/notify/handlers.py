@@ -6,6 +6,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import (
+    SEALED_PHONE,
     ContactLinkedV1,
     Event,
     ReplyKind,
@@ -113,6 +114,9 @@ class NotifyHandlers:
     async def _notify(
         self, envelope: Envelope, notification_id: str, about: AboutWorkOrder, phone: str, sms: Sms
     ) -> None:
+        if phone == SEALED_PHONE:  # an anonymous reporter: only the gateway's audited unseal knows them
+            self._log.info("no SMS: the reporter is sealed", work_order_id=about.work_order_id)
+            return
         notification = Notification.to_phone(
             notification_id, about.work_order_id, about.province, phone, sms, self._clock()
         )

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, service_env
+from deploy.local.credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials, service_env
 from plumbing.kafka_connection import KafkaConnection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,7 @@ class Stack:
             "HOTLINE_ENVIRONMENT": "local",
             "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
             "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
+            "GATEWAY_SEAL_KEYS_PATH": str(SEAL_KEYS),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             # Without a service named, the local store's bare address: no one's login, so nothing works.
             "MONGODB_URI": self.store_address or self.mongodb_uri,

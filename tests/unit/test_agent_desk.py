@@ -7,14 +7,17 @@ from datetime import UTC, datetime
 import httpx
 
 from contracts.events import (
+    SEALED_PHONE,
+    ContactReceivedV1,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
 )
-from deploy.local.credentials import local_keys
+from deploy.local.credentials import SEAL_KEYS, local_keys
 from services.gateway.handlers import GatewayHandlers
+from services.gateway.seal import Seal, ensure_local
 from tests.fake_case_files import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryCaseFiles
 from tests.fakes import InMemoryAuditTrail, InMemoryStore, RecordingPublisher, envelope_of
 from tests.unit.test_gateway import app_with
@@ -192,6 +195,19 @@ async def test_an_anonymous_contact_with_a_name_or_an_account_is_refused_before_
         answer, publisher = await call("POST", "/v1/contacts/web", "gd.channel.web", json=contact | identity)
         assert answer.status_code == 422, identity
         assert publisher.published == []
+
+
+async def test_an_anonymous_reporters_number_goes_on_the_bus_only_sealed_with_the_gateways_key():
+    contact = {"phone": "13926012345", "type": "report", "description": "举报", "anonymous": True}
+    answer, publisher = await call("POST", "/v1/contacts/web", "gd.channel.web", json=contact)
+    assert answer.status_code == 202
+    [published] = publisher.published
+    assert isinstance(published, ContactReceivedV1)
+    assert published.phone == SEALED_PHONE
+    assert "13926012345" not in published.model_dump_json()
+    assert published.sealed_reporter is not None
+    ensure_local(SEAL_KEYS)
+    assert Seal.load(SEAL_KEYS).unseal(published.sealed_reporter) == "+8613926012345"
 
 
 async def test_a_contacts_own_field_is_refused_as_a_detail():

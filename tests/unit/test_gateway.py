@@ -8,7 +8,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from contracts.envelope import Envelope, decode
 from deploy.local.callers import LocalCaller
-from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
+from deploy.local.credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
@@ -35,6 +35,7 @@ def local_settings(**overrides: object) -> GatewaySettings:
         "hotline_environment": "local",
         "gateway_principals_path": PRINCIPALS,
         "gateway_signing_keys_path": SIGNING_KEYS,
+        "gateway_seal_keys_path": SEAL_KEYS,
     }
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 

@@ -1,6 +1,6 @@
 """Reading work orders through the gateway: each role sees the personal fields it needs, a sealed
-reporter stays sealed but for the inspector, every read is audited with what it showed, and customers
-ask after their own work order only with proof."""
+reporter stays sealed but for the inspector's explicit unseal, every read is audited with what it
+showed, and customers ask after their own work order only with proof."""
 
 import asyncio
 import json
@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.events import (
+    SEALED_PHONE,
     Area,
     AreaKind,
     ReplyKind,
@@ -20,30 +21,44 @@ from contracts.events import (
     WorkOrderDispatchedV1,
     WorkOrderType,
 )
-from deploy.local.credentials import local_keys
+from deploy.local.credentials import SEAL_KEYS, local_keys
 from services.gateway.case_files import DispatchNote, ReplyNote
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.privacy import FieldAccess, mask_phone
+from services.gateway.seal import Seal, ensure_local
 from tests.fake_case_files import OPENED, REPAIR_CASE, InMemoryCaseFiles
 from tests.fakes import InMemoryAuditTrail, RecordingPublisher, envelope_of
 from tests.unit.test_gateway import app_with
 
+PHONE, NAME = "+8613926012345", "张三丰"
+ensure_local(SEAL_KEYS)  # the local gateway's seal, which the tests' gateways unseal with
 REPORT_CASE = replace(
     REPAIR_CASE,
-    facts=replace(REPAIR_CASE.facts, work_order_id="WO-2", type=WorkOrderType.REPORT, anonymous=True),
+    facts=replace(
+        REPAIR_CASE.facts,
+        work_order_id="WO-2",
+        type=WorkOrderType.REPORT,
+        anonymous=True,
+        # As the gateway sealed it: the number only sealed, the name never kept.
+        phone=SEALED_PHONE,
+        customer_name=None,
+        sealed_reporter=Seal.load(SEAL_KEYS).seal(PHONE),
+    ),
     dispatches=(DispatchNote("WO-2-D1", "discipline", OPENED, OPENED + timedelta(days=9)),),
 )
-PHONE, NAME = "+8613926012345", "张三丰"
 
 
 def as_(principal: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {local_keys()[principal]}"}
 
 
-async def read(principal: str, work_order_id: str = "WO-1", cases=None, publisher=None) -> httpx.Response:
+async def read(
+    principal: str, work_order_id: str = "WO-1", cases=None, publisher=None, unseal: bool = False
+) -> httpx.Response:
     app = app_with(publisher or RecordingPublisher(), cases=cases)
+    query = "?unseal=true" if unseal else ""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as gateway:
-        return await gateway.get(f"/v1/work-orders/{work_order_id}", headers=as_(principal))
+        return await gateway.get(f"/v1/work-orders/{work_order_id}{query}", headers=as_(principal))
 
 
 async def test_an_agent_reads_its_provinces_work_order_in_clear_and_the_read_is_audited_by_field_name():
@@ -86,20 +101,27 @@ async def test_a_department_sees_only_its_own_dispatches_and_replies():
     assert [r["message"] for r in body["replies"]] == ["核查中"]
 
 
-async def test_an_anonymous_reporter_is_sealed_from_everyone_but_the_inspector():
+async def test_an_anonymous_reporter_is_sealed_from_everyone_and_unsealed_only_when_the_inspector_asks():
     cases = InMemoryCaseFiles(REPORT_CASE)
-    for reader in ("gd.agent", "gd.supervisor", "gd.department.discipline"):
+    for reader in ("gd.agent", "gd.supervisor", "gd.department.discipline", "gd.inspector"):
         body = (await read(reader, "WO-2", cases)).json()
         assert body["sealed"] is True
         hidden = {"name": None, "phone": None, "home_region": None, "tier": None, "priority": None}
         assert body["customer"] == hidden, reader
         assert (body["address"], body["account_number"]) == (None, None), reader
     publisher = RecordingPublisher()
-    body = (await read("gd.inspector", "WO-2", cases, publisher)).json()
-    assert (body["customer"]["phone"], body["customer"]["name"]) == (PHONE, NAME)
+    body = (await read("gd.inspector", "WO-2", cases, publisher, unseal=True)).json()
+    assert (body["customer"]["phone"], body["customer"]["name"]) == (PHONE, None)
     [record] = publisher.audited
-    assert record.unsealed is True
+    assert (record.unsealed, record.resource) == (True, "WO-2")
     assert "customer.phone" in record.shown
+
+
+@pytest.mark.parametrize("reader", ["gd.agent", "gd.supervisor", "gd.department.discipline"])
+async def test_a_reader_without_the_sealed_read_scope_asking_to_unseal_is_refused(reader):
+    answer = await read(reader, "WO-2", InMemoryCaseFiles(REPORT_CASE), unseal=True)
+    assert answer.status_code == 403
+    assert "sealed:read" in answer.json()["detail"]
 
 
 TIANHE = Area(code="gz-tianhe", name="天河供电区", city="广州市", district="天河区", kind=AreaKind.URBAN)
@@ -111,7 +133,7 @@ async def test_readers_see_the_supply_area_but_not_where_a_sealed_reporter_lives
     cases = InMemoryCaseFiles(repair, report)
     agent_repair = (await read("gd.agent", "WO-1", cases)).json()
     agent_report = (await read("gd.agent", "WO-2", cases)).json()
-    inspector_report = (await read("gd.inspector", "WO-2", cases)).json()
+    inspector_report = (await read("gd.inspector", "WO-2", cases, unseal=True)).json()
     assert (agent_repair["area"]["code"], agent_repair["area"]["kind"]) == ("gz-tianhe", "urban")
     assert agent_report["area"] is None, "the area is placed by the reporter's own address"
     assert inspector_report["area"]["name"] == "天河供电区"

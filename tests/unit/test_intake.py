@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import ContactReceivedV1, WorkOrderType
+from contracts.events import SEALED_PHONE, ContactReceivedV1, WorkOrderType
 from contracts.ids import work_order_id_for
 from services.intake.bootstrap import bootstrap
 from services.intake.domain.customers import CustomerProfile
@@ -112,6 +112,28 @@ def test_an_anonymous_report_does_not_carry_the_reporters_name():
     assert order.customer.name is None
     assert created.customer.name is None
     assert created.anonymous
+
+
+def test_an_anonymous_reporters_number_is_kept_and_announced_only_as_the_gateway_sealed_it():
+    sealed = "gAAAAAB-the-gateways-seal"
+    for contact in (
+        a_contact(anonymous=True, requested_type="report", phone=SEALED_PHONE, sealed_reporter=sealed),
+        # A gateway from before the seal sent the number itself: intake keeps none of it.
+        a_contact(anonymous=True, requested_type="report", customer_name=None),
+    ):
+        order, created = WorkOrder.open(contact, datetime.now(UTC), None, RULES)
+        assert (order.customer.phone, created.customer.phone) == (SEALED_PHONE, SEALED_PHONE)
+        assert created.customer.home_region is None, "the number's region narrows the reporter down"
+        assert "13926012345" not in created.model_dump_json()
+    assert (
+        WorkOrder.open(
+            a_contact(anonymous=True, phone=SEALED_PHONE, sealed_reporter=sealed),
+            datetime.now(UTC),
+            None,
+            RULES,
+        )[1].sealed_reporter
+        == sealed
+    )
 
 
 def test_the_same_contact_always_maps_to_the_same_work_order_id():

@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import SEALED_PHONE, Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from services.notify.bootstrap import bootstrap
 from services.notify.domain.messages import mask
 from services.notify.domain.notification import Notification, NotificationStatus
@@ -207,4 +207,11 @@ async def test_a_landline_caller_gets_no_sms():
     notify = Notify()
     landline = Customer(phone="+862087654321")
     await notify.handlers.work_orders_replied([envelope_of(replied(customer=landline))])
+    assert (notify.sms.sent, len(notify.store)) == ([], 0)
+
+
+async def test_a_sealed_reporter_is_texted_nothing_and_nothing_is_kept_to_text_them():
+    notify = Notify()
+    sealed = Customer(phone=SEALED_PHONE)
+    await notify.handlers.work_orders_replied([envelope_of(replied(customer=sealed))])
     assert (notify.sms.sent, len(notify.store)) == ([], 0)

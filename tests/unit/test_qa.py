@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import Customer, WorkOrderRepliedV1, WorkOrderType
+from contracts.events import SEALED_PHONE, Customer, WorkOrderRepliedV1, WorkOrderType
 from contracts.ids import follow_up_id_for
 from services.common.working_days import CHINA_TIME
 from services.qa.bootstrap import bootstrap
@@ -48,6 +48,14 @@ async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
     assert topic == "gd.followups"
     assert scheduled.data.due_at == datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TIME)  # Friday -> Monday
     assert scheduled.data.rule == "complaint: 100%"
+
+
+async def test_a_closed_report_is_followed_up_unless_its_reporter_is_sealed():
+    store: InMemoryStore[FollowUp] = InMemoryStore()
+    named, sealed = replied("report"), replied("report")
+    sealed = sealed.model_copy(update={"customer": Customer(phone=SEALED_PHONE)})
+    await planner(store).work_orders_replied([envelope_of(named), envelope_of(sealed)])
+    assert [f.work_order_id for f in store.all()] == [named.work_order_id], "no one may call a sealed one"
 
 
 async def test_an_interim_reply_plans_no_follow_up():

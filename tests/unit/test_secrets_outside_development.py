@@ -1,10 +1,13 @@
 """Outside local development the services refuse the stack's made-up secrets and sample placeholders."""
 
-import pytest
+import json
 
-from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials
+import pytest
+from cryptography.fernet import Fernet
+
+from deploy.local.credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
 from plumbing.settings import ServiceSettings, SettingsError, load
-from services.gateway import key_set
+from services.gateway import key_set, seal
 from services.gateway.access import load_access
 from services.gateway.settings import GatewaySettings
 from services.notify.settings import NotifySettings
@@ -13,7 +16,12 @@ from services.notify.settings import NotifySettings
 @pytest.fixture(autouse=True)
 def production(monkeypatch):
     """Whatever the shell running the tests has exported, these tests run outside local development."""
-    for name in ("HOTLINE_ENVIRONMENT", "GATEWAY_SIGNING_KEYS_PATH", "GATEWAY_PRINCIPALS_PATH"):
+    for name in (
+        "HOTLINE_ENVIRONMENT",
+        "GATEWAY_SIGNING_KEYS_PATH",
+        "GATEWAY_PRINCIPALS_PATH",
+        "GATEWAY_SEAL_KEYS_PATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
     monkeypatch.setenv("MONGODB_URI", "mongodb://notify:Wq4nT8zLr2Xv6B@store:27017/")
@@ -56,20 +64,35 @@ def test_the_gateway_needs_a_signing_key_file_in_production():
         load(GatewaySettings)
 
 
+def test_the_gateway_needs_a_seal_key_file_in_production(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEWAY_SIGNING_KEYS_PATH", str(tmp_path / "keys.json"))
+    with pytest.raises(SettingsError, match="GATEWAY_SEAL_KEYS_PATH is required outside local"):
+        load(GatewaySettings)
+
+
 def test_the_local_stacks_principals_and_keys_are_refused_in_production(tmp_path):
     production_keys = tmp_path / "keys.json"
     key = key_set.new_key()
     key_set.write(production_keys, {"keys": [key], "signing_kid": key["kid"]})
+    production_seal = tmp_path / "seal.json"
+    production_seal.write_text(json.dumps({"keys": [Fernet.generate_key().decode()]}))
     local_principals = GatewaySettings(
         gateway_principals_path=ensure_local_credentials(),
         gateway_signing_keys_path=production_keys,
+        gateway_seal_keys_path=production_seal,
     )
     with pytest.raises(ValueError, match="principals made for local development are refused here"):
         load_access(local_principals, issuer="/hotline/province/gd/gateway")
     key_set.ensure_local(SIGNING_KEYS)
-    local_keys = GatewaySettings(gateway_signing_keys_path=SIGNING_KEYS)
+    local_keys = GatewaySettings(
+        gateway_signing_keys_path=SIGNING_KEYS, gateway_seal_keys_path=production_seal
+    )
     with pytest.raises(ValueError, match="a key set made for local development is refused here"):
         load_access(local_keys, issuer="/hotline/province/gd/gateway")
+    seal.ensure_local(SEAL_KEYS)
+    local_seal = GatewaySettings(gateway_signing_keys_path=production_keys, gateway_seal_keys_path=SEAL_KEYS)
+    with pytest.raises(ValueError, match="a seal key made for local development is refused here"):
+        load_access(local_seal, issuer="/hotline/province/gd/gateway")
 
 
 def test_a_service_without_its_own_kafka_user_or_with_a_placeholder_password_stops_in_production(

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..credentials import SIGNING_KEYS, ensure_local_credentials
+from ..credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
 from .component import Component
 from .ferretdb import FerretDB
 from .kafka import Kafka
@@ -64,6 +64,7 @@ def env_lines() -> list[str]:
         "HOTLINE_ENVIRONMENT": "local",
         "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
         "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
+        "GATEWAY_SEAL_KEYS_PATH": str(SEAL_KEYS),
     }
     for component in COMPONENTS:
         external = component.external()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.events import (
+    SEALED_PHONE,
     Area,
     Channel,
     ContactReceivedV1,
@@ -25,7 +26,7 @@ from contracts.events.workorder_actions import DESK_QUEUE
 from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
 from services.intake.domain.customers import Match
-from services.intake.domain.home_region import home_region
+from services.intake.domain.home_region import HomeRegion, home_region
 from services.intake.domain.rules import IntakeRules, china_date
 from services.intake.domain.type_fields import FieldRules, Given
 from services.intake.domain.work_order_outcomes import HistoryEntry, WorkOrderOutcomes, WorkOrderStatus
@@ -59,6 +60,7 @@ class WorkOrder(WorkOrderOutcomes):
     account_number: str | None
     description: str
     anonymous: bool
+    sealed_reporter: str | None = None  # an anonymous reporter's number as the gateway sealed it
     area: Area | None = None
     category: str | None = None
     details: dict[str, str] = field(default_factory=dict)
@@ -84,7 +86,7 @@ class WorkOrder(WorkOrderOutcomes):
         """`known`: the directory's entry for the contact's account or number, if any; `area`: the
         supply area its location or address lies in; `owner`: the agent who took it, or the one of the
         desk's agents on duty whose turn it is."""
-        region = home_region(contact.phone)
+        region = HomeRegion(None, None) if contact.anonymous else home_region(contact.phone)
         # A sealed reporter is never tied to an account: not even their tier may hint at who they are.
         if contact.anonymous:
             known = None
@@ -108,7 +110,8 @@ class WorkOrder(WorkOrderOutcomes):
             customer=Customer(
                 # An anonymous reporter's name is never stored, so no later reader can reveal it.
                 name=None if contact.anonymous else name,
-                phone=contact.phone,
+                # Never in clear, even from a gateway that did not seal it: the seal is the only copy.
+                phone=SEALED_PHONE if contact.anonymous else contact.phone,
                 home_region=region.description,
                 home_province=region.province,
                 tier=standing.tier,
@@ -121,6 +124,7 @@ class WorkOrder(WorkOrderOutcomes):
             account_number=account_number,
             description=contact.description,
             anonymous=contact.anonymous,
+            sealed_reporter=contact.sealed_reporter if contact.anonymous else None,
             area=area,
             category=contact.category,
             details=dict(contact.details),
@@ -240,6 +244,7 @@ class WorkOrder(WorkOrderOutcomes):
             account_number=self.account_number,
             description=self.description,
             anonymous=self.anonymous,
+            sealed_reporter=self.sealed_reporter,
             area=self.area,
             category=self.category,
             details=self.details,

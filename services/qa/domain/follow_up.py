@@ -4,7 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from contracts.events import Customer, FollowUpScheduledV1, ReplyKind, WorkOrderRepliedV1, WorkOrderType
+from contracts.events import (
+    SEALED_PHONE,
+    Customer,
+    FollowUpScheduledV1,
+    ReplyKind,
+    WorkOrderRepliedV1,
+    WorkOrderType,
+)
 from contracts.ids import follow_up_id_for
 from services.qa.domain.policy import FollowUpPolicy
 
@@ -32,9 +39,12 @@ class FollowUp:
     def plan(
         cls, reply: WorkOrderRepliedV1, policy: FollowUpPolicy, now: datetime
     ) -> tuple["FollowUp", FollowUpScheduledV1] | None:
-        """The visit a final reply calls for under the sampling rules; None if it calls for none."""
+        """The visit a final reply calls for under the sampling rules; None if it calls for none (nor for
+        a sealed reporter, whom no one may call)."""
         priority = reply.customer.priority
-        if reply.kind is not ReplyKind.FINAL or not policy.selects(reply.work_order_id, reply.type, priority):
+        if reply.kind is not ReplyKind.FINAL or reply.customer.phone == SEALED_PHONE:
+            return None
+        if not policy.selects(reply.work_order_id, reply.type, priority):
             return None
         follow_up = cls(
             id=follow_up_id_for(reply.work_order_id),
