@@ -14,7 +14,7 @@ from typing import Any
 from contracts.topics import Topics
 from tests.bench.arrivals import Arrivals
 from tests.bench.cpu import CpuWindow, stack_processes
-from tests.bench.directory import Decisions, decisions
+from tests.bench.decisions import Decisions, decisions
 from tests.bench.end_to_end import end_to_end
 from tests.bench.figures import EndToEnd, Memory
 from tests.bench.housekeeping import drop_databases, log_findings, peak_rss_mib, skip_backlog, store_databases
@@ -43,11 +43,15 @@ class Phase:
     service_startup_s: dict[str, float]
     fill_s: float | None
     log_findings: dict[str, list[str]]
-    # Intake's decision with the stored phase's directory, in process (None for the empty phase).
+    # Intake's decision and write for batches of contacts, in process, with the stored phase's directory
+    # and a hundred open incidents, against an empty store (None for the empty phase).
     decisions: Decisions | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        decided = (
+            {"decisions": asdict(self.decisions) | {"ratio": self.decisions.ratio}} if self.decisions else {}
+        )
+        return asdict(self) | decided
 
 
 async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: int) -> Phase:
@@ -80,7 +84,10 @@ async def run_phase(stack: local_stack.Stack, args: argparse.Namespace, stored: 
                 ),
                 FILL_TIMEOUT,
             )
-            decided = await decisions(stack.env("intake")["MONGODB_URI"], names["intake"], stored)
+            # Before the services start: it leaves the store as the fill left it, incidents gone.
+            decided = await decisions(
+                stack.env("intake")["MONGODB_URI"], names["intake"], stored, args.province
+            )
         for service in SERVICES:
             log_path = OUT / f"{service}.log"
             log_path.unlink(missing_ok=True)
