@@ -5,7 +5,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from contracts.events import OutageKind, OutageRegisteredV1, WorkOrderType
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, OwnerNote, ReplyNote
+from services.gateway.case_files import (
+    CaseChanges,
+    CaseFacts,
+    CaseFile,
+    DispatchNote,
+    LinkNote,
+    OwnerNote,
+    ReplyNote,
+)
 from services.gateway.outages import KeptOutage
 
 
@@ -19,7 +27,12 @@ class InMemoryCaseFiles:
 
     async def record(self, changes: CaseChanges) -> None:
         for change in changes.from_intake:
-            if isinstance(change, OwnerNote):
+            if isinstance(change, LinkNote):
+                case = self.files.get(change.work_order_id)
+                if case is not None:  # as the store's update: never a case file of its own
+                    kept = replace(case.facts, linked_to=change.linked_to)
+                    self.files[change.work_order_id] = replace(case, facts=kept)
+            elif isinstance(change, OwnerNote):
                 case = self.files.get(change.work_order_id)
                 if case is not None:  # intake's announcement always comes first on its partition
                     kept = replace(case.facts, owner=change.owner)
@@ -62,7 +75,7 @@ class InMemoryCaseFiles:
             for case in self.files.values()
             if case.facts.missing is not None
             and case.facts.queue == queue
-            and (bool(case.facts.missing) or not needs_info)
+            and ((bool(case.facts.missing) and case.facts.linked_to is None) or not needs_info)
         ]
         return sorted(listed, key=lambda case: (case.facts.created_at or OPENED, case.facts.work_order_id))[
             :limit

@@ -56,6 +56,7 @@ class ContactLinkedV1(Event):
     and its outcome; the link counts for the repeat-contact KPI."""
 
     ce_type: ClassVar[str] = "hotline.contact.linked.v1"
+    minor_version: ClassVar[int] = 1
 
     contact_id: str
     work_order_id: str
@@ -69,6 +70,11 @@ class ContactLinkedV1(Event):
     description: str = Field(description="What this customer said, kept with the link.")
     received_at: datetime = Field(description="When the gateway accepted the contact.")
     linked_at: datetime
+    closes_work_order_id: str | None = Field(
+        default=None,
+        description="The contact's own work order, announced as waiting for fields and closed by this "
+        "link once they were supplied (1.1); none for a contact linked as it arrived.",
+    )
 
     def subject(self) -> str:
         return self.work_order_id

@@ -17,7 +17,15 @@ from pymongo.errors import BulkWriteError
 from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
 from plumbing.store import as_utc
 from plumbing.write_guard import guarded, retrying_stale
-from services.gateway.case_files import CaseChanges, CaseFacts, CaseFile, DispatchNote, OwnerNote, ReplyNote
+from services.gateway.case_files import (
+    CaseChanges,
+    CaseFacts,
+    CaseFile,
+    DispatchNote,
+    LinkNote,
+    OwnerNote,
+    ReplyNote,
+)
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -87,6 +95,7 @@ def _facts_document(facts: CaseFacts) -> Document:
         "owner": facts.owner,
         "answer": facts.answer,
         "incident_id": facts.incident_id,
+        "linked_to": facts.linked_to,
     }
     if facts.missing is not None:  # intake's event: it says whose list the work order is on
         known |= {
@@ -97,7 +106,10 @@ def _facts_document(facts: CaseFacts) -> Document:
     return {name: value for name, value in known.items() if value is not None}
 
 
-def _from_intake(change: CaseFacts | OwnerNote) -> UpdateOne:
+def _from_intake(change: CaseFacts | OwnerNote | LinkNote) -> UpdateOne:
+    if isinstance(change, LinkNote):
+        closed = {"$set": {"linked_to": change.linked_to}, "$unset": {"queue_waiting": ""}}
+        return UpdateOne({"_id": change.work_order_id}, guarded(closed))
     if isinstance(change, OwnerNote):
         moved: Document = {"owner": change.owner, "queue": change.owner}
         update: Document = {"$set": moved | ({"queue_waiting": change.owner} if change.needs_info else {})}
@@ -205,6 +217,7 @@ def _case_file(document: Document) -> CaseFile:
         else None,
         answer=document.get("answer"),
         incident_id=document.get("incident_id"),
+        linked_to=document.get("linked_to"),
     )
     dispatches = [
         DispatchNote(d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"]))

@@ -4,6 +4,7 @@ the audit trail."""
 
 from contracts.events import (
     AuditRecordedV1,
+    ContactLinkedV1,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
     DepartmentRepliedV1,
@@ -72,6 +73,7 @@ def bootstrap(
             WorkOrderAnsweredV1: announced,
             IncidentOpenedV1: announced,
             IncidentUpdatedV1: announced,
+            ContactLinkedV1: announced,
         },
         description="Each work order as intake opened it, kept for the API's readers and agents' lists.",
     )

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 from contracts.events import Area, ReplyKind, WorkOrderType
 from contracts.events.workorder_actions import DESK_QUEUE
 
-Status = Literal["needs_info", "open", "dispatched", "answered"]
+Status = Literal["needs_info", "open", "dispatched", "answered", "linked"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class CaseFacts:
     missing: tuple[tuple[str, str], ...] | None = None
     answer: str | None = None  # what intake told the customer when it answered and closed it itself
     incident_id: str | None = None  # the storm's incident it is the work order of
+    linked_to: str | None = None  # closed as a link: the work order its contact is linked to
 
     @property
     def queue(self) -> str:
@@ -78,8 +79,11 @@ class CaseFile:
 
     @property
     def status(self) -> Status:
-        """`answered` once a department's final reply is in (or intake answered it itself), `dispatched`
-        once sent, `needs_info` while fields are missing, else `open`."""
+        """`linked` once closed as a link to another, `answered` once a department's final reply is in
+        (or intake answered it itself), `dispatched` once sent, `needs_info` while fields are missing,
+        else `open`."""
+        if self.facts.linked_to is not None:
+            return "linked"
         if self.facts.answer is not None or any(reply.kind is ReplyKind.FINAL for reply in self.replies):
             return "answered"
         if self.dispatches:
@@ -116,6 +120,14 @@ class OwnerNote:
 
 
 @dataclass(frozen=True)
+class LinkNote:
+    """A work order closed as a link: its contact is linked to `linked_to` (off every waiting list)."""
+
+    work_order_id: str
+    linked_to: str
+
+
+@dataclass(frozen=True)
 class IncidentNote:
     """How many have reported an incident so far (never fewer than a redelivered older count)."""
 
@@ -129,7 +141,7 @@ class CaseChanges:
     """One batch of what the bus said, grouped as the store writes it."""
 
     # Intake's announcements and handovers, in the order intake made them.
-    from_intake: list[CaseFacts | OwnerNote] = field(default_factory=list)
+    from_intake: list[CaseFacts | OwnerNote | LinkNote] = field(default_factory=list)
     dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
     replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
     incidents: list[IncidentNote] = field(default_factory=list)

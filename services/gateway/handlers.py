@@ -7,6 +7,7 @@ from dataclasses import replace
 from contracts.envelope import Envelope
 from contracts.events import (
     AuditRecordedV1,
+    ContactLinkedV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
     WorkOrderAnsweredV1,
@@ -22,6 +23,7 @@ from services.gateway.case_files import (
     CaseFiles,
     DispatchNote,
     IncidentNote,
+    LinkNote,
     OwnerNote,
     ReplyNote,
 )
@@ -85,13 +87,17 @@ class GatewayHandlers:
 
     async def work_orders_announced(self, envelopes: Sequence[Envelope]) -> None:
         """Work orders as intake announces them (complete, waiting for fields, answered, handed over,
-        an incident's reporters) in the order announced: one handler for every type, so a batch of
-        several keeps that order."""
+        an incident's reporters, closed as a link) in the order announced: one handler for every type,
+        so a batch of several keeps that order."""
         changes = CaseChanges()
         for envelope in envelopes:
             data = envelope.data
             if isinstance(data, WorkOrderOwnerChangedV1):
                 changes.from_intake.append(OwnerNote(data.work_order_id, data.owner, data.needs_info))
+                continue
+            if isinstance(data, ContactLinkedV1):
+                if data.closes_work_order_id is not None:  # else the contact has no case file of its own
+                    changes.from_intake.append(LinkNote(data.closes_work_order_id, data.work_order_id))
                 continue
             if isinstance(data, IncidentOpenedV1 | IncidentUpdatedV1):
                 changes.incidents.append(IncidentNote(data.work_order_id, data.incident_id, data.reporters))

@@ -2,7 +2,7 @@
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import phonenumbers
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, m
 
 from contracts.events import ReplyKind, WorkOrderType
 from contracts.events.contact import OWN_FIELDS
+from services.gateway.case_files import Status
 
 PROBLEM_JSON = "application/problem+json"
 # Numbers without a country code are taken as mainland China numbers.
@@ -188,7 +189,7 @@ class WorkOrderShown(BaseModel):
     category: str | None = None
     channel: str | None
     created_at: datetime | None
-    status: Literal["needs_info", "open", "dispatched", "answered"]
+    status: Status
     owner: str | None = Field(default=None, description="The first-contact agent; none: the desk's queue.")
     missing: list[MissingShown] = Field(default=[], description="What its owner is to supply.")
     details: dict[str, str] = Field(default={}, description="The type's own fields by name.")
@@ -204,6 +205,11 @@ class WorkOrderShown(BaseModel):
     replies: list[ReplyShown]
     answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
     incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
+    linked_to: str | None = Field(
+        default=None,
+        description="Status linked: complete only once its fields were supplied, it was then a repeat or "
+        "an incident's report, so its contact is linked to this work order instead.",
+    )
 
 
 class StatusLookup(BaseModel):
@@ -218,7 +224,7 @@ class StatusLookup(BaseModel):
 class StatusShown(BaseModel):
     work_order_id: str
     type: WorkOrderType
-    status: Literal["needs_info", "open", "dispatched", "answered"]
+    status: Status
     created_at: datetime | None
     updated_at: datetime | None
 

@@ -60,6 +60,7 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         incident=IncidentShown(incident_id=facts.incident_id, reporters=case.reporters)
         if facts.incident_id
         else None,
+        linked_to=facts.linked_to,
     )
 
 

@@ -11,10 +11,12 @@ from contracts.envelope import Envelope
 from contracts.events import (
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
+    Event,
     OutageEndedV1,
     OutageRegisteredV1,
     OutageUpdatedV1,
     ReplyKind,
+    WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderRepliedV1,
@@ -170,11 +172,16 @@ class IntakeHandlers:
                 area = None
                 if order.area is None and action.address:
                     area = self._areas.resolve(action.address, None, None)
-                announced = order.supply(action, area, self._rules.fields)
-                if announced is None:
+                supplied = order.supply(action, area, self._rules.fields)
+                if supplied is None:
                     continue  # a redelivery: taken before, its events sent or pending with the order
+                announced: Event | None = supplied
+                if isinstance(supplied, WorkOrderCreatedV1):  # complete now: placed as a contact is
+                    placing = Placing(uow, self._storms, self._topics.workorders)
+                    announced = await placing.completed(order, supplied, self._clock(), envelope)
                 uow.work_orders.save(order)
-                uow.publish(announced, self._topics.workorders, order, cause=envelope)
+                if announced is not None:
+                    uow.publish(announced, self._topics.workorders, order, cause=envelope)
 
     async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
         """A department's final reply resolves the work order here (a later contact about the same is a

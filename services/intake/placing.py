@@ -63,53 +63,83 @@ class Placing:
             return None
         if self._clusters(order) and await self._in_an_incident(order):
             return None  # a report redelivered after it joined an incident
-        if await self._repeated(order, at, now, cause):
+        if await self._repeated(order, at, now, cause) is not None:
             return None
         announced: Event = opened
         if isinstance(opened, WorkOrderCreatedV1):
-            answer = self._storms.out_of_scope_answer(order.type, order.category)
-            outage = self._outage_of(order, at)
-            if answer is not None:
-                announced = order.answer(opened, AnswerReason.OUT_OF_SCOPE, answer, now)
-            elif outage is not None:
-                assert order.area is not None
-                text = self._storms.outage_answer(outage, order.area)
-                restoration = outage.expected_restoration_at
-                announced = order.answer(
-                    opened,
-                    AnswerReason.OUTAGE,
-                    text,
-                    now,
-                    outage_id=outage.id,
-                    expected_restoration_at=restoration,
-                )
-            elif self._clusters(order):
-                reported = await self._report(order, at, now, cause)
-                if not reported.opened:
-                    return None  # linked to the incident: no work order of its own
-                announced = order.opens_incident(reported.incident.id, opened)
+            decided, _ = await self._decide(order, opened, at, now, cause)
+            if decided is None:
+                return None  # linked to the incident: no work order of its own
+            announced = decided
         self._uow.work_orders.add(order)
         self._open.append(order)
         return announced
 
-    async def _repeated(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> bool:
+    async def completed(
+        self, order: WorkOrder, created: WorkOrderCreatedV1, now: datetime, cause: Envelope
+    ) -> Event | None:
+        """A stored work order complete only now (its owner supplied what it lacked), placed as a new
+        contact would be, as of now: the customer's own open one on the same matter, an outage, the
+        operator's scope and a storm's incident are first judged once the fault is known. What to
+        announce of it; None when it is closed as a link to another (the link announces it)."""
+        await self.look_up([order], now)
+        self._open = [o for o in self._open if o.id != order.id]
+        target = await self._repeated(order, now, now, cause)
+        if target is None:
+            announced, target = await self._decide(order, created, now, now, cause)
+            if announced is not None:
+                return announced
+        assert target is not None
+        order.close_as_link(target, now)
+        return None
+
+    async def _decide(
+        self, order: WorkOrder, created: WorkOrderCreatedV1, at: datetime, now: datetime, cause: Envelope
+    ) -> tuple[Event | None, str | None]:
+        """A complete work order answered (out of scope, a known outage), an incident's, or its own;
+        or (None, the incident's work order) when the report joins an incident."""
+        answer = self._storms.out_of_scope_answer(order.type, order.category)
+        outage = self._outage_of(order, at)
+        if answer is not None:
+            return order.answer(created, AnswerReason.OUT_OF_SCOPE, answer, now), None
+        if outage is not None:
+            assert order.area is not None
+            text = self._storms.outage_answer(outage, order.area)
+            restoration = outage.expected_restoration_at
+            answered = order.answer(
+                created,
+                AnswerReason.OUTAGE,
+                text,
+                now,
+                outage_id=outage.id,
+                expected_restoration_at=restoration,
+            )
+            return answered, None
+        if self._clusters(order):
+            reported = await self._report(order, at, now, cause)
+            if not reported.opened:
+                return None, reported.incident.work_order_id
+            return order.opens_incident(reported.incident.id, created), None
+        return created, None
+
+    async def _repeated(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> str | None:
         """Linked to the customer's own open work order on the same matter, if there is one (the
-        oldest): that one announces the link."""
+        oldest): that one's id; it announces the link."""
         repeats = self._storms.repeats
         if order.type not in repeats.types:
-            return False
+            return None
         matches = [o for o in self._open if o.takes_repeat(order, at, repeats.window)]
         if not matches:
-            return False
+            return None
         oldest = min(matches, key=lambda o: (o.created_at, o.id))
         target = await self._uow.work_orders.get(oldest.id)  # tracked: changed in this unit of work
         if target is None or not target.takes_repeat(order, at, repeats.window):
-            return False  # resolved since it was found
+            return None  # resolved since it was found
         linked = target.link_repeat(order, at, now)
         if linked is not None:
             self._uow.work_orders.save(target)
             self._uow.publish(linked, self._topic, target, cause=cause)
-        return True
+        return target.id
 
     async def _in_an_incident(self, order: WorkOrder) -> bool:
         """Whether the report joined one of its area's incidents already. (An opener is placed by its

@@ -8,7 +8,10 @@ import httpx
 
 from contracts.events import (
     SEALED_PHONE,
+    ContactLinkedV1,
     ContactReceivedV1,
+    Customer,
+    LinkReason,
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
@@ -142,6 +145,32 @@ async def test_a_work_order_is_handed_only_to_an_agent_of_its_province_and_only_
         json={"to": "gd.agent.day-1", "reason": "我来"},
     )
     assert others.status_code == 403
+
+
+async def test_a_work_order_closed_as_a_link_once_complete_shows_whose_and_leaves_the_waiting_list():
+    cases = InMemoryCaseFiles(NEEDS_INFO_CASE)
+    gateway = GatewayHandlers(InMemoryAuditTrail(), cases)
+    link = ContactLinkedV1(
+        contact_id="C-2",
+        work_order_id="WO-9",
+        province="gd",
+        reason=LinkReason.INCIDENT,
+        incident_id="I-9",
+        type="fault_repair",
+        category="no_power",
+        channel="web",
+        customer=Customer(phone="+8613926012345"),
+        description="停电",
+        received_at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+        linked_at=datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+        closes_work_order_id="WO-2",
+    )
+    arrived_linked = link.model_copy(update={"contact_id": "C-7", "closes_work_order_id": None})
+    await gateway.work_orders_announced([envelope_of(link), envelope_of(arrived_linked)])
+    assert await cases.on_list("gd.agent", True, 10) == []
+    answer, _ = await call("GET", "/v1/work-orders/WO-2", "gd.agent", cases)
+    assert (answer.json()["status"], answer.json()["linked_to"]) == ("linked", "WO-9")
+    assert list(cases.files) == ["WO-2"], "a contact linked as it arrived has no case file of its own"
 
 
 async def test_a_handover_moves_the_work_order_to_its_new_owners_list():

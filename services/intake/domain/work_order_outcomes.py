@@ -24,6 +24,9 @@ class WorkOrderStatus(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"  # and closed at intake, never dispatched
     RESOLVED = "resolved"  # a department's final reply is in
+    # Complete only once its owner supplied what it lacked, and then a repeat of the customer's own open
+    # work order or a report of an incident: closed, its contact linked there instead.
+    LINKED = "linked"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class WorkOrderOutcomes:
         self.history.append(HistoryEntry(now, "contact linked", "intake", other.contact_id))
         return other.linked_to(self.id, LinkReason.REPEAT, at, now, None)
 
+    def close_as_link(self, work_order_id: str, now: datetime) -> None:
+        self.status = WorkOrderStatus.LINKED
+        self.history.append(HistoryEntry(now, "closed: contact linked", "intake", work_order_id))
+
     def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
         """The work order as the incident's, which the area's other reports of its category join."""
         self.incident_id = incident_id
@@ -101,7 +108,9 @@ class WorkOrderOutcomes:
         now: datetime,
         incident: str | None,
     ) -> ContactLinkedV1:
-        """This contact as a link to an open work order, in place of this (never stored) work order."""
+        """This contact as a link to an open work order, in place of this work order: never stored, or
+        announced as waiting for fields (then closed by the link)."""
+        announced = any(step.action == "info requested" for step in self.history)
         return ContactLinkedV1(
             contact_id=self.contact_id,
             work_order_id=work_order_id,
@@ -115,6 +124,7 @@ class WorkOrderOutcomes:
             description=self.description,
             received_at=received_at,
             linked_at=now,
+            closes_work_order_id=self.id if announced else None,
         )
 
     def answer(
