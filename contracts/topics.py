@@ -48,8 +48,8 @@ class Topics:
 
     @property
     def workorder_actions(self) -> str:
-        """WorkOrderInfoSupplied and WorkOrderHandoverRequested: agents (via the gateway) -> intake, key
-        work_order_id."""
+        """WorkOrderInfoSupplied, WorkOrderHandoverRequested and WorkOrderReclassificationRequested:
+        agents (via the gateway) -> intake, key work_order_id."""
         return f"{self.prefix}.workorder-actions"
 
     def department(self, department: str) -> str:

@@ -12,6 +12,7 @@ from services.gateway.case_files import (
     DispatchNote,
     LinkNote,
     OwnerNote,
+    ReclassNote,
     ReplyNote,
 )
 from services.gateway.outages import KeptOutage
@@ -27,7 +28,14 @@ class InMemoryCaseFiles:
 
     async def record(self, changes: CaseChanges) -> None:
         for change in changes.from_intake:
-            if isinstance(change, LinkNote):
+            if isinstance(change, ReclassNote):
+                case = self.files.get(change.work_order_id)
+                if case is not None and change.change not in case.reclassifications:
+                    step = change.change
+                    kept = replace(case.facts, type=step.type_to, category=step.category_to)
+                    steps = (*case.reclassifications, step)
+                    self.files[change.work_order_id] = replace(case, facts=kept, reclassifications=steps)
+            elif isinstance(change, LinkNote):
                 case = self.files.get(change.work_order_id)
                 if case is not None:  # as the store's update: never a case file of its own
                     kept = replace(case.facts, linked_to=change.linked_to)

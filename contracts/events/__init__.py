@@ -26,9 +26,14 @@ from contracts.events.workorder import (
     WorkOrderDispatchedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderRepliedV1,
 )
-from contracts.events.workorder_actions import WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
+from contracts.events.workorder_actions import (
+    WorkOrderHandoverRequestedV1,
+    WorkOrderInfoSuppliedV1,
+    WorkOrderReclassificationRequestedV1,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContactReceivedV1,
@@ -38,6 +43,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     WorkOrderInfoSuppliedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassificationRequestedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderAnsweredV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
@@ -92,6 +99,8 @@ __all__ = [
     "WorkOrderInfoRequestedV1",
     "WorkOrderInfoSuppliedV1",
     "WorkOrderOwnerChangedV1",
+    "WorkOrderReclassificationRequestedV1",
+    "WorkOrderReclassifiedV1",
     "WorkOrderRepliedV1",
     "WorkOrderType",
 ]

@@ -141,6 +141,27 @@ class WorkOrderOwnerChangedV1(Event):
         return self.work_order_id
 
 
+class WorkOrderReclassifiedV1(Event):
+    """An agent corrected a work order's type and category (WorkOrderReclassificationRequested), with the
+    reason; in its history. One still waiting for fields is then announced again, as waiting or created."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.reclassified.v1"
+
+    work_order_id: str
+    province: str
+    type: WorkOrderType
+    category: str | None
+    previous_type: WorkOrderType
+    previous_category: str | None
+    reason: str
+    by: str = Field(description="The principal who reclassified it.")
+    at: datetime
+    action_id: str = Field(description="The gateway's action it took (a redelivery is known by it).")
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
 class WorkOrderDispatchedV1(Event):
     """Sent to the department's topic, and to the progress topic for notify and qa."""
 

@@ -6,6 +6,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.events.base import Event
+from contracts.events.vocabulary import WorkOrderType
 
 # How actions name the desk's queue, the owner of work orders no agent owns yet: no principal id has
 # parentheses, so it is never an agent's.
@@ -53,6 +54,29 @@ class WorkOrderHandoverRequestedV1(Event):
         "queue; intake refuses the handover if someone else owns it by then (another handover came first). "
         "None: no expectation.",
     )
+
+    def subject(self) -> str:
+        return self.work_order_id
+
+
+class WorkOrderReclassificationRequestedV1(Event):
+    """An agent (the owner, any agent for one the desk holds) or a supervisor corrects a work order's
+    type and category, with the reason; intake, which owns it, checks the fields the new type needs."""
+
+    ce_type: ClassVar[str] = "hotline.workorder.reclassification.requested.v1"
+
+    action_id: str = Field(description="Gateway-assigned; stable for a retried post with the same key.")
+    work_order_id: str
+    province: str
+    by: str = Field(description="The principal reclassifying it.")
+    at: datetime
+    type: WorkOrderType
+    category: str | None = Field(description="Within the new type; None: the type has none, or not yet.")
+    reason: str
+    seen_type: WorkOrderType = Field(
+        description="The type the gateway saw: intake refuses the change if another came first."
+    )
+    seen_category: str | None = Field(description="Likewise, the category the gateway saw.")
 
     def subject(self) -> str:
         return self.work_order_id

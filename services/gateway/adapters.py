@@ -24,6 +24,8 @@ from services.gateway.case_files import (
     DispatchNote,
     LinkNote,
     OwnerNote,
+    Reclassification,
+    ReclassNote,
     ReplyNote,
 )
 
@@ -106,7 +108,15 @@ def _facts_document(facts: CaseFacts) -> Document:
     return {name: value for name, value in known.items() if value is not None}
 
 
-def _from_intake(change: CaseFacts | OwnerNote | LinkNote) -> UpdateOne:
+def _from_intake(change: CaseFacts | OwnerNote | LinkNote | ReclassNote) -> UpdateOne:
+    if isinstance(change, ReclassNote):
+        step = vars(change.change) | {"type_from": change.change.type_from.value}
+        step |= {"type_to": change.change.type_to.value}
+        now_as = {"type": step["type_to"], "category": step["category_to"]}
+        # Never a document of its own, as for a handover: intake's announcement came first.
+        return UpdateOne(
+            {"_id": change.work_order_id}, guarded({"$set": now_as, "$addToSet": {"reclassifications": step}})
+        )
     if isinstance(change, LinkNote):
         closed = {"$set": {"linked_to": change.linked_to}, "$unset": {"queue_waiting": ""}}
         return UpdateOne({"_id": change.work_order_id}, guarded(closed))
@@ -236,7 +246,22 @@ def _case_file(document: Document) -> CaseFile:
     ]
     dispatches.sort(key=lambda d: d.dispatched_at)
     replies.sort(key=lambda r: r.replied_at)
-    return CaseFile(facts, tuple(dispatches), tuple(replies), document.get("reporters"))
+    steps = sorted(
+        (
+            Reclassification(
+                WorkOrderType(r["type_from"]),
+                r["category_from"],
+                WorkOrderType(r["type_to"]),
+                r["category_to"],
+                r["reason"],
+                r["by"],
+                as_utc(r["at"]),
+            )
+            for r in document.get("reclassifications", [])
+        ),
+        key=lambda step: step.at,
+    )
+    return CaseFile(facts, tuple(dispatches), tuple(replies), document.get("reporters"), tuple(steps))
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -20,6 +20,8 @@ from contracts.events import (
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassificationRequestedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderRepliedV1,
 )
 from plumbing.bus import EventPublisher, declare_publication
@@ -74,6 +76,7 @@ def bootstrap(
             IncidentOpenedV1: announced,
             IncidentUpdatedV1: announced,
             ContactLinkedV1: announced,
+            WorkOrderReclassifiedV1: announced,
         },
         description="Each work order as intake opened it, kept for the API's readers and agents' lists.",
     )
@@ -92,7 +95,7 @@ def bootstrap(
         (topics.department_replies, [DepartmentRepliedV1], "Departments' replies to dispatches."),
         (
             topics.workorder_actions,
-            [WorkOrderInfoSuppliedV1, WorkOrderHandoverRequestedV1],
+            [WorkOrderInfoSuppliedV1, WorkOrderHandoverRequestedV1, WorkOrderReclassificationRequestedV1],
             "What agents did to work orders.",
         ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),

@@ -36,6 +36,17 @@ class ReplyNote:
 
 
 @dataclass(frozen=True)
+class Reclassification:
+    type_from: WorkOrderType
+    category_from: str | None
+    type_to: WorkOrderType
+    category_to: str | None
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """The work order's own fields; every event about it carries some of them."""
 
@@ -76,6 +87,7 @@ class CaseFile:
     dispatches: tuple[DispatchNote, ...] = ()
     replies: tuple[ReplyNote, ...] = ()
     reporters: int | None = None  # an incident's: the fault reports linked to it so far, its own included
+    reclassifications: tuple[Reclassification, ...] = ()  # oldest first
 
     @property
     def status(self) -> Status:
@@ -107,6 +119,7 @@ class CaseFile:
             tuple(d for d in self.dispatches if d.department == department),
             tuple(r for r in self.replies if r.department == department),
             self.reporters,
+            self.reclassifications,
         )
 
 
@@ -128,6 +141,14 @@ class LinkNote:
 
 
 @dataclass(frozen=True)
+class ReclassNote:
+    """A work order's type and category corrected by an agent (kept once however often delivered)."""
+
+    work_order_id: str
+    change: Reclassification
+
+
+@dataclass(frozen=True)
 class IncidentNote:
     """How many have reported an incident so far (never fewer than a redelivered older count)."""
 
@@ -141,7 +162,7 @@ class CaseChanges:
     """One batch of what the bus said, grouped as the store writes it."""
 
     # Intake's announcements and handovers, in the order intake made them.
-    from_intake: list[CaseFacts | OwnerNote | LinkNote] = field(default_factory=list)
+    from_intake: list[CaseFacts | OwnerNote | LinkNote | ReclassNote] = field(default_factory=list)
     dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
     replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
     incidents: list[IncidentNote] = field(default_factory=list)

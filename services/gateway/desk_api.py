@@ -1,7 +1,8 @@
 """The agents' desk: each owner's list of work orders (the desk's queue for those nobody owns yet),
 supplying the fields a work order in `needs_info` lacks (which intake checks again and, once nothing is
-missing, opens for dispatch), and handing a work order over to another agent. Lists are read from the
-case files; every list shown and every action is in the audit trail."""
+missing, opens for dispatch), handing a work order over to another agent, and correcting its type and
+category. Lists are read from the case files; every list shown and every action is in the audit
+trail."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,13 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import Event, WorkOrderHandoverRequestedV1, WorkOrderInfoSuppliedV1
+from contracts.events import (
+    Event,
+    WorkOrderHandoverRequestedV1,
+    WorkOrderInfoSuppliedV1,
+    WorkOrderReclassificationRequestedV1,
+    WorkOrderType,
+)
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFiles
 from services.gateway.desk_access import may_list, may_work_on
@@ -56,6 +63,18 @@ class Handover(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     to: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$", description="An agent's id.")
+    reason: Text = Field(min_length=1, max_length=500)
+
+
+class Reclassify(BaseModel):
+    """The type and category the work order is of, in the agent's judgement, and why."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: WorkOrderType
+    category: Category | None = Field(
+        default=None, description="Within the type, as intake's field rules list its categories."
+    )
     reason: Text = Field(min_length=1, max_length=500)
 
 
@@ -189,6 +208,43 @@ def add_desk_api(
             to=handover.to,
             reason=handover.reason,
             expected_owner=case.facts.queue,  # its owner, or the desk's queue
+        )
+        return await publish_audited(
+            publisher, audit, request, caller, action.published(event, actions_topic)
+        )
+
+    @app.post(
+        "/v1/work-orders/{work_order_id}/classification",
+        status_code=202,
+        responses=answers,
+        name="desk.reclassify",
+    )
+    async def reclassify(
+        request: Request,
+        work_order_id: WorkOrderId,
+        asked: Reclassify,
+        caller: Authenticated,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        """Correct a work order's type and category, with the reason: its owner, any agent for one the
+        desk holds, or a supervisor. Intake checks the fields the new type needs: one waiting for
+        fields is announced again (complete, or waiting for others); one announced complete already
+        takes only a classification its fields fill. A closed one is 409."""
+        case = await cases.find(work_order_id)
+        principal = may_work_on(caller, province, case)
+        assert case is not None
+        if case.facts.missing is None:
+            raise Conflict(f"work order {work_order_id} is not known here yet as intake opened it; retry")
+        if case.status in ("answered", "linked"):
+            raise Conflict(f"work order {work_order_id} is {case.status}: closed, it is not reclassified")
+        if (asked.type, asked.category) == (case.facts.type, case.facts.category):
+            raise Conflict(f"work order {work_order_id} is {asked.type.value}/{asked.category} already")
+        action = Action("reclassify", principal.id, work_order_id, idempotency_key)
+        event = WorkOrderReclassificationRequestedV1(
+            **action.fields(province),
+            **asked.model_dump(),
+            seen_type=case.facts.type,
+            seen_category=case.facts.category,
         )
         return await publish_audited(
             publisher, audit, request, caller, action.published(event, actions_topic)

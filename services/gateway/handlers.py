@@ -15,6 +15,7 @@ from contracts.events import (
     WorkOrderDispatchedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderRepliedV1,
 )
 from services.gateway.case_files import (
@@ -25,6 +26,8 @@ from services.gateway.case_files import (
     IncidentNote,
     LinkNote,
     OwnerNote,
+    Reclassification,
+    ReclassNote,
     ReplyNote,
 )
 from services.gateway.ports import AuditTrail
@@ -69,6 +72,12 @@ def _opened(data: Opened) -> CaseFacts:
     )
 
 
+def _reclassification(data: WorkOrderReclassifiedV1) -> Reclassification:
+    return Reclassification(
+        data.previous_type, data.previous_category, data.type, data.category, data.reason, data.by, data.at
+    )
+
+
 def _dispatched(data: WorkOrderDispatchedV1) -> tuple[CaseFacts, DispatchNote]:
     note = DispatchNote(data.dispatch_id, data.department, data.dispatched_at, data.reply_due_at)
     return _facts(data), note
@@ -94,6 +103,9 @@ class GatewayHandlers:
             data = envelope.data
             if isinstance(data, WorkOrderOwnerChangedV1):
                 changes.from_intake.append(OwnerNote(data.work_order_id, data.owner, data.needs_info))
+                continue
+            if isinstance(data, WorkOrderReclassifiedV1):
+                changes.from_intake.append(ReclassNote(data.work_order_id, _reclassification(data)))
                 continue
             if isinstance(data, ContactLinkedV1):
                 if data.closes_work_order_id is not None:  # else the contact has no case file of its own

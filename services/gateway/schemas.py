@@ -180,6 +180,16 @@ class IncidentShown(BaseModel):
     reporters: int | None = Field(description="Fault reports linked to it so far, its own included.")
 
 
+class ReclassificationShown(BaseModel):
+    type_from: WorkOrderType
+    category_from: str | None
+    type_to: WorkOrderType
+    category_to: str | None
+    reason: str
+    by: str
+    at: datetime
+
+
 class WorkOrderShown(BaseModel):
     """A work order as its reader may see it: personal fields by the reader's role."""
 
@@ -205,6 +215,9 @@ class WorkOrderShown(BaseModel):
     replies: list[ReplyShown]
     answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
     incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
+    reclassifications: list[ReclassificationShown] = Field(
+        default=[], description="Its type and category as agents corrected them, oldest first."
+    )
     linked_to: str | None = Field(
         default=None,
         description="Status linked: complete only once its fields were supplied, it was then a repeat or "

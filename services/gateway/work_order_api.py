@@ -18,6 +18,7 @@ from services.gateway.schemas import (
     IncidentShown,
     MissingShown,
     Problem,
+    ReclassificationShown,
     ReplyShown,
     WorkOrderShown,
 )
@@ -61,6 +62,7 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         if facts.incident_id
         else None,
         linked_to=facts.linked_to,
+        reclassifications=[ReclassificationShown(**vars(step)) for step in case.reclassifications],
     )
 
 

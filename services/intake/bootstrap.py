@@ -17,6 +17,8 @@ from contracts.events import (
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassificationRequestedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderRepliedV1,
 )
 from plumbing.bus import declare_publication
@@ -118,7 +120,11 @@ def bootstrap(
     acted = handlers.agents_acted  # one bound method for both: a batch of both is one run, in order
     runtime.consumer().subscribe(
         topics.workorder_actions,
-        {WorkOrderInfoSuppliedV1: acted, WorkOrderHandoverRequestedV1: acted},
+        {
+            WorkOrderInfoSuppliedV1: acted,
+            WorkOrderHandoverRequestedV1: acted,
+            WorkOrderReclassificationRequestedV1: acted,
+        },
         description="What agents did to work orders, through the gateway.",
     )
     declare_publication(
@@ -129,12 +135,13 @@ def bootstrap(
             WorkOrderInfoRequestedV1,
             WorkOrderAnsweredV1,
             WorkOrderOwnerChangedV1,
+            WorkOrderReclassifiedV1,
             IncidentOpenedV1,
             IncidentUpdatedV1,
             ContactLinkedV1,
         ],
         "Work orders opened by intake: created once complete, info requested while fields are missing, "
-        "answered at once when outside the operator's scope; their handovers; storms' incidents and the "
-        "fault reports linked to them.",
+        "answered at once when outside the operator's scope; their handovers and reclassifications; "
+        "storms' incidents and the fault reports linked to them.",
     )
     return Service(runtime, probe_app(runtime), handlers)

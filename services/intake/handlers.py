@@ -19,6 +19,7 @@ from contracts.events import (
     WorkOrderCreatedV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
+    WorkOrderReclassificationRequestedV1,
     WorkOrderRepliedV1,
 )
 from contracts.ids import fault_cluster_id_for
@@ -41,6 +42,9 @@ from services.intake.ports import CustomerDirectory, UnitFactory
 # the consumer's own redelivery takes over.
 CLUSTER_ATTEMPTS = 5
 CLUSTER_PAUSE = 0.02  # seconds, times the attempt
+
+
+AgentAction = WorkOrderInfoSuppliedV1 | WorkOrderHandoverRequestedV1 | WorkOrderReclassificationRequestedV1
 
 
 class UnknownWorkOrder(DomainError):
@@ -155,11 +159,12 @@ class IntakeHandlers:
         return owners
 
     async def agents_acted(self, envelopes: Sequence[Envelope]) -> None:
-        """Fields supplied and handovers, in the order the agents did them (one handler for both)."""
+        """Fields supplied, handovers and reclassifications, in the order the agents did them (one
+        handler for all)."""
         async with self._unit() as uow:
             for envelope in envelopes:
                 action = envelope.data
-                assert isinstance(action, WorkOrderInfoSuppliedV1 | WorkOrderHandoverRequestedV1)
+                assert isinstance(action, AgentAction)
                 order = await uow.work_orders.get(action.work_order_id)
                 if order is None:
                     raise UnknownWorkOrder(f"no work order {action.work_order_id} here")
@@ -169,12 +174,19 @@ class IntakeHandlers:
                         uow.work_orders.save(order)
                         uow.publish(changed, self._topics.workorders, order, cause=envelope)
                     continue
-                area = None
-                if order.area is None and action.address:
-                    area = self._areas.resolve(action.address, None, None)
-                supplied = order.supply(action, area, self._rules.fields)
-                if supplied is None:
-                    continue  # a redelivery: taken before, its events sent or pending with the order
+                if isinstance(action, WorkOrderReclassificationRequestedV1):
+                    reclassified = order.reclassify(action, self._rules.fields)
+                    if reclassified is None:
+                        continue  # a redelivery, or no change
+                    uow.publish(reclassified[0], self._topics.workorders, order, cause=envelope)
+                    supplied = reclassified[1]
+                else:
+                    area = None
+                    if order.area is None and action.address:
+                        area = self._areas.resolve(action.address, None, None)
+                    supplied = order.supply(action, area, self._rules.fields)
+                    if supplied is None:
+                        continue  # a redelivery: taken before, its events sent or pending with the order
                 announced: Event | None = supplied
                 if isinstance(supplied, WorkOrderCreatedV1):  # complete now: placed as a contact is
                     placing = Placing(uow, self._storms, self._topics.workorders)

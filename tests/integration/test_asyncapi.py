@@ -91,6 +91,7 @@ def test_the_work_orders_channel_carries_every_schema_intake_announces_work_orde
         "WorkOrderInfoRequestedV1",
         "WorkOrderAnsweredV1",
         "WorkOrderOwnerChangedV1",
+        "WorkOrderReclassifiedV1",
         "IncidentOpenedV1",
         "IncidentUpdatedV1",
         "ContactLinkedV1",

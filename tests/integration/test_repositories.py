@@ -25,7 +25,15 @@ from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.routing import RuleTable
 from services.gateway.adapters import MongoCaseFiles
-from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, LinkNote, ReplyNote
+from services.gateway.case_files import (
+    CaseChanges,
+    CaseFacts,
+    DispatchNote,
+    LinkNote,
+    Reclassification,
+    ReclassNote,
+    ReplyNote,
+)
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
@@ -290,3 +298,32 @@ async def test_a_case_file_closed_as_a_link_leaves_the_waiting_list_and_a_plain_
         waiting.work_order_id
     ]
     assert await files.find(never_filed) is None
+
+
+async def test_a_reclassified_case_file_reads_back_with_its_new_type_and_each_step_once(store):
+    database, _ = store
+    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
+    facts = CaseFacts(
+        work_order_id=f"WO-{uuid4().hex}",
+        province=PROVINCE,
+        type=WorkOrderType.COMPLAINT,
+        description="电费不对",
+        phone="+8613977112345",
+        channel="web",
+        created_at=NOW,
+        anonymous=False,
+        missing=(),
+    )
+    step = Reclassification(
+        WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
+    )
+    await files.record(CaseChanges(from_intake=[facts]))
+    for _ in range(2):  # delivered twice
+        await files.record(CaseChanges(from_intake=[ReclassNote(facts.work_order_id, step)]))
+    case = await files.find(facts.work_order_id)
+    assert case is not None
+    assert (case.facts.type, case.facts.category, case.reclassifications) == (
+        WorkOrderType.QUERY,
+        "bill",
+        (step,),
+    )

@@ -17,6 +17,8 @@ from contracts.events import (
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassificationRequestedV1,
+    WorkOrderReclassifiedV1,
 )
 from deploy.local.credentials import SEAL_KEYS, local_keys
 from services.gateway.handlers import GatewayHandlers
@@ -258,3 +260,71 @@ async def test_a_work_order_the_gateway_knows_only_from_its_dispatch_is_not_hand
     )
     assert answer.status_code == 409
     assert publisher.published == []
+
+
+async def test_an_agent_reclassifies_its_work_order_with_the_classification_it_saw_and_a_reason():
+    answer, publisher = await call(
+        "POST",
+        "/v1/work-orders/WO-2/classification",
+        "gd.agent",
+        json={"type": "complaint", "category": "billing", "reason": "客户反映的是电费问题"},
+    )
+    assert answer.status_code == 202
+    [asked] = publisher.published
+    assert isinstance(asked, WorkOrderReclassificationRequestedV1)
+    assert (asked.type, asked.category, asked.by) == ("complaint", "billing", "gd.agent")
+    assert (asked.seen_type, asked.seen_category) == ("fault_repair", None)
+    [audited] = publisher.audited
+    assert (audited.action, audited.resource) == ("desk.reclassify", "WO-2")
+
+
+async def test_a_reclassification_that_changes_nothing_or_of_a_closed_work_order_is_409():
+    answered = replace(
+        NEEDS_INFO_CASE, facts=replace(NEEDS_INFO_CASE.facts, missing=(), answer="不属于维修范围")
+    )
+    same = {"type": "fault_repair", "reason": "核对"}
+    for cases, body in (
+        (InMemoryCaseFiles(NEEDS_INFO_CASE), same),
+        (InMemoryCaseFiles(answered), same | {"category": "meter_fault"}),
+    ):
+        answer, publisher = await call(
+            "POST", "/v1/work-orders/WO-2/classification", "gd.agent", cases, json=body
+        )
+        assert answer.status_code == 409, answer.text
+        assert publisher.published == []
+
+
+async def test_a_reclassification_without_a_reason_or_of_an_unknown_type_is_refused_naming_it():
+    answer, _ = await call(
+        "POST", "/v1/work-orders/WO-2/classification", "gd.agent", json={"type": "gossip", "reason": ""}
+    )
+    assert answer.status_code == 422
+    problems = str(answer.json())
+    assert "type" in problems
+    assert "reason" in problems
+
+
+async def test_the_case_file_takes_intakes_reclassification_and_shows_it():
+    cases = InMemoryCaseFiles(NEEDS_INFO_CASE)
+    reclassified = WorkOrderReclassifiedV1(
+        work_order_id="WO-2",
+        province="gd",
+        type="complaint",
+        category="billing",
+        previous_type="fault_repair",
+        previous_category=None,
+        reason="客户反映的是电费问题",
+        by="gd.agent",
+        at=datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+        action_id="A-1",
+    )
+    gateway = GatewayHandlers(InMemoryAuditTrail(), cases)
+    await gateway.work_orders_announced([envelope_of(reclassified), envelope_of(reclassified)])
+    body = (await call("GET", "/v1/work-orders/WO-2", "gd.agent", cases))[0].json()
+    assert (body["type"], body["category"]) == ("complaint", "billing")
+    [step] = body["reclassifications"]
+    assert (step["type_from"], step["type_to"], step["reason"]) == (
+        "fault_repair",
+        "complaint",
+        "客户反映的是电费问题",
+    )

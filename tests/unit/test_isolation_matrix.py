@@ -110,6 +110,12 @@ RULES = {
         frozenset({("agent", "own"), ("supervisor", "own")}),
         not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
     ),
+    ("POST", "/v1/work-orders/{work_order_id}/classification"): Rule(
+        "/v1/work-orders/WO-2/classification",
+        {"type": "complaint", "category": "billing", "reason": "客户反映的是电费问题"},
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
+    ),
     ("POST", "/v1/work-orders/{work_order_id}/owner"): Rule(
         "/v1/work-orders/WO-2/owner",
         {"to": "gd.agent", "reason": "换班"},

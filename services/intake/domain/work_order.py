@@ -5,7 +5,7 @@ A work order its type's required fields are missing from waits in `needs_info` f
 announced as created (for dispatch) only once complete. One outside the operator's scope is answered.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from contracts.events import (
@@ -20,9 +20,10 @@ from contracts.events import (
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
+    WorkOrderReclassifiedV1,
     WorkOrderType,
 )
-from contracts.events.workorder_actions import DESK_QUEUE
+from contracts.events.workorder_actions import DESK_QUEUE, WorkOrderReclassificationRequestedV1
 from contracts.ids import work_order_id_for
 from services.common.errors import DomainError
 from services.intake.domain.customers import Match
@@ -45,6 +46,11 @@ class NothingMissing(DomainError):
 
 class OwnedByAnother(DomainError):
     """A handover asked of an owner who no longer owns the work order."""
+
+
+class NotReclassifiable(DomainError):
+    """A reclassification of a closed work order, of one another changed first, or of an open one to a
+    type its fields do not fill."""
 
 
 @dataclass
@@ -185,6 +191,45 @@ class WorkOrder(WorkOrderOutcomes):
             at=handover.at,
             needs_info=self.status is WorkOrderStatus.NEEDS_INFO,
         )
+
+    def reclassify(
+        self, asked: WorkOrderReclassificationRequestedV1, fields: FieldRules
+    ) -> tuple[WorkOrderReclassifiedV1, Announced | None] | None:
+        """The new type and category, in the history; with the work order announced again if it was
+        waiting for fields (complete now, or waiting for others). None for one taken before."""
+        if self._taken(asked.action_id):
+            return None
+        if self.status not in (WorkOrderStatus.NEEDS_INFO, WorkOrderStatus.OPEN):
+            raise NotReclassifiable(f"{self.id} is {self.status.value}: closed, it is not reclassified")
+        if (asked.seen_type, asked.seen_category) != (self.type, self.category):
+            now_as = f"{self.type.value}/{self.category}"
+            raise NotReclassifiable(f"{self.id} is {now_as} now, not as seen: reclassified since")
+        if (asked.type, asked.category) == (self.type, self.category):
+            return None  # as it is already: nothing changes
+        given = replace(self._given(), category=asked.category)
+        lacking = ", ".join(m.name for m in fields.missing(asked.type, given))
+        if self.status is WorkOrderStatus.OPEN and lacking and not self.anonymous:
+            # Announced complete already (and dispatched, likely): it may not go back to waiting.
+            raise NotReclassifiable(f"{self.id} as {asked.type.value} would lack {lacking}: supply first")
+        previous = (self.type, self.category)
+        self.type, self.category = asked.type, asked.category
+        note = f"{previous[0].value}/{previous[1]} to {asked.type.value}/{asked.category}: {asked.reason}"
+        self.history.append(HistoryEntry(asked.at, "reclassified", asked.by, note, asked.action_id))
+        reclassified = WorkOrderReclassifiedV1(
+            work_order_id=self.id,
+            province=self.province,
+            type=asked.type,
+            category=asked.category,
+            previous_type=previous[0],
+            previous_category=previous[1],
+            reason=asked.reason,
+            by=asked.by,
+            at=asked.at,
+            action_id=asked.action_id,
+        )
+        if self.status is WorkOrderStatus.OPEN:
+            return reclassified, None
+        return reclassified, self._check(fields, asked.at)
 
     def _taken(self, action_id: str) -> bool:
         """A redelivered action: its step is in the history already."""
