@@ -1,7 +1,7 @@
 """Whatever the interleaving of fault reports and redeliveries across two intake replicas (each taking its
 partitions' contacts in turn, as Kafka delivers them), every fault report ends in exactly one place: its
 own work order, an incident, an outage's answer, out of scope, or (the same customer again) linked to
-their own open work order as a repeat."""
+their own open work order as a repeat; a report whose category its owner supplies only later too."""
 
 import asyncio
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from services.intake.handlers import IntakeHandlers
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
 from tests.unit.test_intake import intake
 from tests.unit.test_storms import T0, a_fault
+from tests.unit.test_work_orders_by_type import supplied
 
 PLACES = ("gz-tianhe", "gz-panyu", "nowhere")  # the last is an address no area claims
 CATEGORIES = ("no_power", "line_down", "meter_fault", "own_equipment")
@@ -33,6 +34,7 @@ class Report:
     category: str
     minute: int
     customer: int  # a few customers, so that some report again
+    waits: bool  # sent without its category, which its owner supplies once every contact is in
 
 
 reports = st.lists(
@@ -42,6 +44,7 @@ reports = st.lists(
         st.sampled_from(CATEGORIES),
         st.integers(0, 240),
         st.integers(0, 5),
+        st.booleans(),
     ),
     min_size=1,
     max_size=25,
@@ -68,13 +71,21 @@ class Province:
             except ConcurrentChange:
                 continue
 
+    async def act(self, replica: int, action: Envelope) -> None:
+        while True:
+            try:
+                return await self.replicas[replica].agents_acted([action])
+            except ConcurrentChange:
+                continue
+
 
 def contact_of(report: Report) -> ContactReceivedV1:
     phone = f"+86139000000{report.customer:02d}"
+    category = None if report.waits else report.category
     if report.place == "nowhere":
         address = "北京市海淀区中关村大街1号"
-        return a_fault(report.minute, category=report.category, address=address, phone=phone)
-    return a_fault(report.minute, area=report.place, category=report.category, phone=phone)
+        return a_fault(report.minute, category=category, address=address, phone=phone)
+    return a_fault(report.minute, area=report.place, category=category, phone=phone)
 
 
 def places_of(province: Province, contact: ContactReceivedV1) -> list[str]:
@@ -82,7 +93,9 @@ def places_of(province: Province, contact: ContactReceivedV1) -> list[str]:
     found = []
     stored = province.orders.stored.get(work_order_id_for(contact.contact_id))
     order = stored.aggregate if stored else None
-    if order is not None and order.status is WorkOrderStatus.ANSWERED:
+    if order is not None and order.status is WorkOrderStatus.LINKED:
+        pass  # closed once complete: linked where it is counted below
+    elif order is not None and order.status is WorkOrderStatus.ANSWERED:
         note = order.history[-1].note or ""
         found.append("an outage's answer" if note.startswith("outage") else "out of scope")
     elif order is not None and order.incident_id is None:
@@ -137,6 +150,17 @@ def test_every_fault_report_ends_in_exactly_one_place(reports, order, redelivere
                 for replica, share in enumerate(shares)
             )
         )
+        # Each waiting report's category, supplied by its owner (the action delivered twice), on the
+        # replica whose partition holds its work order.
+        waiting = [(c, r) for c, r in zip(contacts, reports, strict=True) if r.waits]
+        for contact, report in waiting:
+            work_order_id = work_order_id_for(contact.contact_id)
+            kept = province.orders.stored.get(work_order_id)
+            if kept is None or kept.aggregate.status is not WorkOrderStatus.NEEDS_INFO:
+                continue  # placed as it came (a repeat of the customer's own waiting one): no list has it
+            action = envelope_of(supplied(work_order_id, f"A-{contact.contact_id}", category=report.category))
+            for _ in range(2):
+                await province.act(sum(work_order_id.encode()) % 2, action)
         for contact in contacts:
             assert len(places_of(province, contact)) == 1, (contact.category, places_of(province, contact))
         links = [
