@@ -38,7 +38,7 @@ class InMemoryCaseFiles:
             elif isinstance(change, LinkNote):
                 case = self.files.get(change.work_order_id)
                 if case is not None:  # as the store's update: never a case file of its own
-                    kept = replace(case.facts, linked_to=change.linked_to)
+                    kept = replace(case.facts, linked_to=change.linked_to, missing=())
                     self.files[change.work_order_id] = replace(case, facts=kept)
             elif isinstance(change, OwnerNote):
                 case = self.files.get(change.work_order_id)

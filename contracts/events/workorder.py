@@ -18,7 +18,12 @@ class Customer(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     name: str | None = None
-    phone: str = Field(description="E.164.")
+    phone: str = Field(
+        description="E.164; for an anonymous report's reporter 'sealed' (SEALED_PHONE; since "
+        "WorkOrderCreated 1.5, WorkOrderInfoRequested 1.1, WorkOrderAnswered 1.1, WorkOrderDispatched "
+        "1.2, WorkOrderReplied 1.3 and ContactLinked 1.1): the number travels only sealed, and nobody "
+        "calls or texts it."
+    )
     home_region: str | None = Field(default=None, description="From the number, e.g. 'Guangzhou, Guangdong'.")
     home_province: str | None = Field(default=None, description="Province code of the number's home region.")
     # Since WorkOrderCreated 1.1, WorkOrderDispatched 1.1 and WorkOrderReplied 1.2: what the customer
@@ -166,7 +171,7 @@ class WorkOrderDispatchedV1(Event):
     """Sent to the department's topic, and to the progress topic for notify and qa."""
 
     ce_type: ClassVar[str] = "hotline.workorder.dispatched.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     work_order_id: str
     dispatch_id: str
@@ -205,7 +210,7 @@ class WorkOrderRepliedV1(Event):
     """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
 
     ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
-    minor_version: ClassVar[int] = 2
+    minor_version: ClassVar[int] = 3
 
     work_order_id: str
     dispatch_id: str

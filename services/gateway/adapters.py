@@ -118,7 +118,8 @@ def _from_intake(change: CaseFacts | OwnerNote | LinkNote | ReclassNote) -> Upda
             {"_id": change.work_order_id}, guarded({"$set": now_as, "$addToSet": {"reclassifications": step}})
         )
     if isinstance(change, LinkNote):
-        closed = {"$set": {"linked_to": change.linked_to}, "$unset": {"queue_waiting": ""}}
+        # Complete when it was linked: nothing is missing any more.
+        closed = {"$set": {"linked_to": change.linked_to, "missing": []}, "$unset": {"queue_waiting": ""}}
         return UpdateOne({"_id": change.work_order_id}, guarded(closed))
     if isinstance(change, OwnerNote):
         moved: Document = {"owner": change.owner, "queue": change.owner}

@@ -10,6 +10,7 @@ from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFile, CaseFiles
 from services.gateway.principals import Forbidden
 from services.gateway.privacy import FieldAccess, Shown, show
+from services.gateway.problems import Unreadable
 from services.gateway.reading import case_for, may_read_work_orders, may_unseal
 from services.gateway.schemas import (
     AreaShown,
@@ -22,7 +23,7 @@ from services.gateway.schemas import (
     ReplyShown,
     WorkOrderShown,
 )
-from services.gateway.seal import Seal
+from services.gateway.seal import Seal, SealBroken
 
 WorkOrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
@@ -96,7 +97,11 @@ def add_work_order_api(
         if unseal and not may_unseal(caller):
             raise Forbidden("this credential does not carry the sealed:read scope, so it may not unseal")
         case = case_for(principal, await cases.find(work_order_id))
-        shown = show(case.facts, principal.role, seal if unseal else None, rules)
+        try:
+            shown = show(case.facts, principal.role, seal if unseal else None, rules)
+        except SealBroken as error:  # refused and audited as such: nothing was shown
+            detail = "the reporter was sealed with a key this gateway no longer holds; nothing is shown"
+            raise Unreadable(500, "Seal unreadable", detail) from error
         entry = audit.entry(
             request,
             caller,

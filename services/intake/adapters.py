@@ -23,8 +23,8 @@ class WorkOrderDocuments:
     Schema 1 had no `contacts` (a unit of work that loads one rewrites it); schema 0 (before schemas
     were numbered) has the same fields. `area`, and then the per-type fields (`category`, `details`,
     `location`), `owner`, `missing`, each history step's `note` and `ref`, `incident_id`, `linked`,
-    `open_for` and `sealed_reporter` came later as optional fields: a document without them has none
-    (and is found by no repeat contact until it is next written).
+    `open_for`, `sealed_reporter` and `link_target` came later as optional fields: a document without
+    them has none (and is found by no repeat contact until it is next written).
     """
 
     schema: ClassVar[int] = 2
@@ -52,6 +52,7 @@ class WorkOrderDocuments:
             "status": order.status.value,
             "incident_id": order.incident_id,
             "linked": order.linked,
+            "link_target": order.link_target,
             "contacts": [order.contact_id, *order.linked],
             # Set while it is open: what a repeat contact of the customer finds it by.
             "open_for": order.repeat_keys(),
@@ -88,6 +89,7 @@ class WorkOrderDocuments:
             ],
             incident_id=document.get("incident_id"),
             linked=list(document.get("linked") or []),
+            link_target=document.get("link_target"),
         )
 
 

@@ -174,22 +174,24 @@ class IntakeHandlers:
                         uow.work_orders.save(order)
                         uow.publish(changed, self._topics.workorders, order, cause=envelope)
                     continue
+                placing = Placing(uow, self._storms, self._topics.workorders)
                 if isinstance(action, WorkOrderReclassificationRequestedV1):
                     reclassified = order.reclassify(action, self._rules.fields)
-                    if reclassified is None:
-                        continue  # a redelivery, or no change
-                    uow.publish(reclassified[0], self._topics.workorders, order, cause=envelope)
-                    supplied = reclassified[1]
+                    if reclassified is not None:
+                        uow.publish(reclassified[0], self._topics.workorders, order, cause=envelope)
+                    supplied = reclassified[1] if reclassified is not None else None
+                    taken = reclassified is None  # a redelivery, or no change
                 else:
                     area = None
                     if order.area is None and action.address:
                         area = self._areas.resolve(action.address, None, None)
                     supplied = order.supply(action, area, self._rules.fields)
-                    if supplied is None:
-                        continue  # a redelivery: taken before, its events sent or pending with the order
+                    taken = supplied is None  # a redelivery: its events sent or pending with the order
+                if taken:
+                    await placing.relink(order, self._clock(), envelope)
+                    continue
                 announced: Event | None = supplied
                 if isinstance(supplied, WorkOrderCreatedV1):  # complete now: placed as a contact is
-                    placing = Placing(uow, self._storms, self._topics.workorders)
                     announced = await placing.completed(order, supplied, self._clock(), envelope)
                 uow.work_orders.save(order)
                 if announced is not None:

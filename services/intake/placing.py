@@ -13,6 +13,7 @@ from services.intake.domain.incidents import FaultCluster, Reported
 from services.intake.domain.outages import Outage
 from services.intake.domain.storms import StormRules
 from services.intake.domain.work_order import WorkOrder
+from services.intake.domain.work_order_outcomes import WorkOrderStatus
 from services.intake.ports import IntakeUnit
 
 
@@ -92,6 +93,22 @@ class Placing:
         assert target is not None
         order.close_as_link(target, now)
         return None
+
+    async def relink(self, order: WorkOrder, now: datetime, cause: Envelope) -> None:
+        """For an action redelivered after it closed `order` as a repeat's link: the link again, if
+        the first try wrote the closed work order but lost the race for its target's write (the target
+        changed first). An incident's link needs none: its cluster is written first."""
+        if order.status is not WorkOrderStatus.LINKED or order.link_target is None:
+            return
+        if self._clusters(order) and await self._in_an_incident(order):
+            return
+        target = await self._uow.work_orders.get(order.link_target)
+        if target is None or order.contact_id in target.linked:
+            return
+        linked = target.link_repeat(order, now, now)
+        if linked is not None:
+            self._uow.work_orders.save(target)
+            self._uow.publish(linked, self._topic, target, cause=cause)
 
     async def _decide(
         self, order: WorkOrder, created: WorkOrderCreatedV1, at: datetime, now: datetime, cause: Envelope

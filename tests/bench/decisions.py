@@ -267,7 +267,7 @@ async def decisions(
 
 def p50_p99(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return statistics.median(ordered), ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)]
 
 
 async def joined_reports(database: AsyncDatabase[Document]) -> int:

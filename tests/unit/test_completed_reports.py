@@ -13,11 +13,12 @@ from contracts.events import (
     WorkOrderCreatedV1,
 )
 from contracts.ids import work_order_id_for
+from plumbing.repository import ConcurrentChange
 from services.intake.domain.incidents import FaultCluster
 from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 from services.intake.domain.work_order_outcomes import WorkOrderStatus
-from tests.fakes import FakeClock, InMemoryStore, envelope_of
+from tests.fakes import FakeClock, InMemoryRepository, InMemoryStore, envelope_of
 from tests.unit.test_intake import intake
 from tests.unit.test_outages import registered
 from tests.unit.test_storms import T0, a_fault
@@ -132,3 +133,51 @@ async def test_a_completed_report_delivered_twice_is_placed_once():
     await desk.intake.agents_acted([action])
     links = [link for link in desk.published(ContactLinkedV1) if link.closes_work_order_id == waiting]
     assert len(links) == 1
+
+
+async def test_a_repeat_link_lost_to_a_race_on_its_target_is_made_when_the_supply_is_redelivered(
+    monkeypatch,
+):
+    desk = Desk()
+    first = a_fault(0, category="meter_fault")
+    await desk.report(first)
+    waiting = await waiting_report(desk, phone=first.phone)
+    target = work_order_id_for(first.contact_id)
+    real = InMemoryRepository._update_many
+    raced: list[bool] = []
+
+    async def another_writer_first(self, changed):  # type: ignore[no-untyped-def]
+        if not raced:
+            raced.append(True)
+            desk.orders.stored[target].aggregate.version += 1  # a reply, say, changed it meanwhile
+        return await real(self, changed)
+
+    monkeypatch.setattr(InMemoryRepository, "_update_many", another_writer_first)
+    action = envelope_of(supplied(waiting, "A-race", category="meter_fault", at=desk.clock()))
+    with pytest.raises(ConcurrentChange):
+        await desk.intake.agents_acted([action])
+    assert desk.orders[waiting].status is WorkOrderStatus.LINKED, "written, though its target was not"
+    assert desk.published(ContactLinkedV1) == []
+    await desk.intake.agents_acted([action])  # the consumer's redelivery
+    [link] = desk.published(ContactLinkedV1)
+    assert (link.work_order_id, link.closes_work_order_id) == (target, waiting)
+    assert desk.orders[target].linked == [desk.orders[waiting].contact_id]
+
+
+async def test_an_incomplete_repeat_linked_as_it_arrives_closes_no_work_order_of_its_own():
+    desk = Desk()
+    first = a_fault(0, category="meter_fault")
+    await desk.report(first)
+    again = a_fault(5, category="meter_fault", address=None, phone=first.phone)
+    await desk.report(again)
+    [link] = desk.published(ContactLinkedV1)
+    assert (link.contact_id, link.closes_work_order_id) == (again.contact_id, None)
+    assert work_order_id_for(again.contact_id) not in desk.orders.stored
+
+
+async def test_two_reports_of_one_customer_without_a_category_are_not_taken_for_the_same_matter():
+    desk = Desk()
+    phone = a_fault(0).phone
+    first, second = await waiting_report(desk, 0, phone=phone), await waiting_report(desk, 5, phone=phone)
+    assert first != second
+    assert desk.published(ContactLinkedV1) == []

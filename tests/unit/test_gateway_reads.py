@@ -117,6 +117,18 @@ async def test_an_anonymous_reporter_is_sealed_from_everyone_and_unsealed_only_w
     assert "customer.phone" in record.shown
 
 
+async def test_a_reporter_sealed_with_a_key_the_gateway_no_longer_holds_is_refused_and_shown_nowhere():
+    foreign = Seal.in_memory().seal(PHONE)
+    case = replace(REPORT_CASE, facts=replace(REPORT_CASE.facts, sealed_reporter=foreign))
+    publisher = RecordingPublisher()
+    answer = await read("gd.inspector", "WO-2", InMemoryCaseFiles(case), publisher, unseal=True)
+    assert answer.status_code == 500
+    assert "no longer holds" in answer.json()["detail"]
+    assert PHONE not in answer.text
+    [record] = publisher.audited
+    assert (record.outcome, record.status, record.unsealed) == ("refused", 500, False)
+
+
 @pytest.mark.parametrize("reader", ["gd.agent", "gd.supervisor", "gd.department.discipline"])
 async def test_a_reader_without_the_sealed_read_scope_asking_to_unseal_is_refused(reader):
     answer = await read(reader, "WO-2", InMemoryCaseFiles(REPORT_CASE), unseal=True)

@@ -18,6 +18,7 @@ from services.intake.domain.work_order import NotReclassifiable, WorkOrder
 from services.intake.domain.work_order_outcomes import WorkOrderStatus
 from tests.fakes import InMemoryStore, envelope_of
 from tests.unit.test_intake import a_contact, intake
+from tests.unit.test_storms import a_fault
 
 AT = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 
@@ -135,3 +136,13 @@ async def test_a_reclassification_delivered_twice_is_taken_once():
     await desk.act(action, action)
     assert len(desk.published(WorkOrderReclassifiedV1)) == 1
     assert [s.action for s in desk.orders[opened].history].count("reclassified") == 1
+
+
+async def test_an_incidents_work_order_is_not_reclassified_its_areas_reports_are_gathered_into_it():
+    desk = Desk()
+    await desk.intake.contacts_received([envelope_of(a_fault(0)), envelope_of(a_fault(1))])
+    [incident] = [c for c in desk.published(WorkOrderCreatedV1) if c.incident_id]
+    with pytest.raises(NotReclassifiable, match="incident"):
+        await desk.act(
+            asked(incident.work_order_id, "fault_repair", "meter_fault", ("fault_repair", "no_power"))
+        )

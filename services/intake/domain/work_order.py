@@ -77,6 +77,7 @@ class WorkOrder(WorkOrderOutcomes):
     history: list[HistoryEntry] = field(default_factory=list)
     incident_id: str | None = None
     linked: list[str] = field(default_factory=list)  # contacts linked here as repeats, by id
+    link_target: str | None = None
     version: int = 0
 
     @classmethod
@@ -201,6 +202,8 @@ class WorkOrder(WorkOrderOutcomes):
             return None
         if self.status not in (WorkOrderStatus.NEEDS_INFO, WorkOrderStatus.OPEN):
             raise NotReclassifiable(f"{self.id} is {self.status.value}: closed, it is not reclassified")
+        if self.incident_id is not None:  # its area's reports of its category are gathered into it
+            raise NotReclassifiable(f"{self.id} is incident {self.incident_id}'s: not reclassified")
         if (asked.seen_type, asked.seen_category) != (self.type, self.category):
             now_as = f"{self.type.value}/{self.category}"
             raise NotReclassifiable(f"{self.id} is {now_as} now, not as seen: reclassified since")

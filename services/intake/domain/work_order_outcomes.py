@@ -12,6 +12,7 @@ from contracts.events import (
     ContactLinkedV1,
     Customer,
     LinkReason,
+    MissingField,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderRepliedV1,
@@ -57,6 +58,8 @@ class WorkOrderOutcomes:
     created_at: datetime
     linked: list[str]
     area: Area | None
+    missing: list[MissingField]
+    link_target: str | None  # closed as a link: the work order its contact is linked to
 
     def repeat_keys(self) -> list[str]:
         """What a repeat contact of the same customer is found by, while it is open: its number and
@@ -78,6 +81,8 @@ class WorkOrderOutcomes:
             and len(accounts) <= 1
             and len(areas) <= 1
             and (other.type, other.category) == (self.type, self.category)
+            # An unknown category is no matter to compare: the agent asks for it first.
+            and not any(m.name == "category" for m in [*self.missing, *other.missing])
             and abs(at - self.created_at) <= window
         )
 
@@ -92,6 +97,7 @@ class WorkOrderOutcomes:
 
     def close_as_link(self, work_order_id: str, now: datetime) -> None:
         self.status = WorkOrderStatus.LINKED
+        self.link_target = work_order_id
         self.history.append(HistoryEntry(now, "closed: contact linked", "intake", work_order_id))
 
     def opens_incident(self, incident_id: str, created: WorkOrderCreatedV1) -> WorkOrderCreatedV1:
@@ -109,8 +115,9 @@ class WorkOrderOutcomes:
         incident: str | None,
     ) -> ContactLinkedV1:
         """This contact as a link to an open work order, in place of this work order: never stored, or
-        announced as waiting for fields (then closed by the link)."""
-        announced = any(step.action == "info requested" for step in self.history)
+        announced as waiting for fields and complete only now (then closed by the link)."""
+        waited = any(step.action == "info requested" for step in self.history)
+        announced = waited and self.status is not WorkOrderStatus.NEEDS_INFO
         return ContactLinkedV1(
             contact_id=self.contact_id,
             work_order_id=work_order_id,
