@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,14 +118,22 @@ def write(path: Path, document: dict[str, Any]) -> None:
 
 def ensure_local(path: Path) -> None:
     """The local stack's key set, made on first start (marked local: refused outside development)."""
+    key = new_key()
+    create_once(
+        path, lambda temporary: write(temporary, {"keys": [key], "signing_kid": key["kid"], "local": True})
+    )
+
+
+def create_once(path: Path, write_to: Callable[[Path], None]) -> None:
+    """`path`, unless it is there, written whole by `write_to` (given a file of its own to write):
+    two gateways starting at once each write theirs, and the first one linked in place is everyone's."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = new_key()
     temporary = path.with_suffix(f".{uuid4().hex}.tmp")
-    write(temporary, {"keys": [key], "signing_kid": key["kid"], "local": True})
+    write_to(temporary)
     try:
-        os.link(temporary, path)  # two gateways starting at once: the first one's set is everyone's
+        os.link(temporary, path)
     except FileExistsError:
         pass
     finally:

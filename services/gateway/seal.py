@@ -11,9 +11,10 @@ Secret and is required.
 import json
 import os
 from pathlib import Path
-from uuid import uuid4
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from services.gateway.key_set import create_once
 
 
 class SealBroken(Exception):
@@ -56,19 +57,13 @@ class Seal:
 
 def ensure_local(path: Path) -> None:
     """The local stack's seal key, made on first start (marked local: refused outside development)."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{uuid4().hex}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump({"keys": [Fernet.generate_key().decode()], "local": True}, file)
-    try:
-        os.link(temporary, path)  # two gateways starting at once: the first one's key is everyone's
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
+
+    def write_to(temporary: Path) -> None:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({"keys": [Fernet.generate_key().decode()], "local": True}, file)
+
+    create_once(path, write_to)
 
 
 def load_seal(path: Path | None, local: bool) -> Seal:

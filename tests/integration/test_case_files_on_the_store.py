@@ -2,6 +2,7 @@
 waiting list (a contact linked as it arrived makes none), and one reclassified reads back with its new
 type and every step once, however often each was delivered."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -13,21 +14,28 @@ from tests.integration.conftest import PROVINCE
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
-async def test_a_case_file_closed_as_a_link_leaves_the_waiting_list_and_a_plain_link_makes_none(store):
-    database, _ = store
-    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
-    await files.ensure_indexes()
-    waiting = CaseFacts(
+def opened(type_: WorkOrderType, **changes: object) -> CaseFacts:
+    """A work order as intake's event announced it, with a new id."""
+    facts = CaseFacts(
         work_order_id=f"WO-{uuid4().hex}",
         province=PROVINCE,
-        type=WorkOrderType.FAULT_REPAIR,
+        type=type_,
         description="停电",
         phone="+8613977112345",
         channel="web",
         created_at=NOW,
         anonymous=False,
-        owner="nn.agent",
-        missing=(("category", "a fault_repair needs it"),),
+        missing=(),
+    )
+    return replace(facts, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_case_file_closed_as_a_link_leaves_the_waiting_list_and_a_plain_link_makes_none(store):
+    database, _ = store
+    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
+    await files.ensure_indexes()
+    waiting = opened(
+        WorkOrderType.FAULT_REPAIR, owner="nn.agent", missing=(("category", "a fault_repair needs it"),)
     )
     await files.record(CaseChanges(from_intake=[waiting]))
     listed = await files.on_list("nn.agent", True, 10)
@@ -49,17 +57,7 @@ async def test_a_case_file_closed_as_a_link_leaves_the_waiting_list_and_a_plain_
 async def test_a_reclassified_case_file_reads_back_with_its_new_type_and_each_step_once(store):
     database, _ = store
     files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
-    facts = CaseFacts(
-        work_order_id=f"WO-{uuid4().hex}",
-        province=PROVINCE,
-        type=WorkOrderType.COMPLAINT,
-        description="电费不对",
-        phone="+8613977112345",
-        channel="web",
-        created_at=NOW,
-        anonymous=False,
-        missing=(),
-    )
+    facts = opened(WorkOrderType.COMPLAINT, description="电费不对")
     step = Reclassification(
         WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
     )
