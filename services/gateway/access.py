@@ -6,6 +6,7 @@ from pathlib import Path
 
 from services.gateway.key_set import Keys, KeySetFile, KeySource, ensure_local, new_key, parse
 from services.gateway.limits import RateLimit
+from services.gateway.principal_file import PrincipalFile
 from services.gateway.principals import PrincipalTable
 from services.gateway.seal import Seal, load_seal
 from services.gateway.settings import GatewaySettings
@@ -43,7 +44,7 @@ def _key_source(path: Path | None, local: bool) -> KeySource:
 def load_access(settings: GatewaySettings, issuer: str) -> Access:
     """ValueError, listing what is wrong, when the principals or the keys will not do."""
     path = settings.gateway_principals_path
-    principals = PrincipalTable.load(path) if path is not None else PrincipalTable([])
+    principals = PrincipalFile(path) if path is not None else PrincipalTable([])
     if principals.local and not settings.local:
         raise ValueError(f"{path}: principals made for local development are refused here")
     tokens = TokenService(
