@@ -70,6 +70,9 @@ class InMemoryCaseFiles:
             given = {name: value for name, value in vars(facts).items() if value is not None}
             facts = replace(old.facts, **given)
         early = tuple(self.early_replies.pop(facts.work_order_id, []))
+        if old is not None and old.reclassifications:  # as the store reads it: the newest classification
+            newest = old.reclassifications[-1]
+            facts = replace(facts, type=newest.type_to, category=newest.category_to)
         case = replace(old, facts=facts) if old else CaseFile(facts, replies=early)
         self.files[facts.work_order_id] = case
         return case

@@ -7,6 +7,7 @@ written in (alone, or with the principal), as the due-minute buckets elsewhere a
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -262,6 +263,8 @@ def _case_file(document: Document) -> CaseFile:
         ),
         key=lambda step: step.at,
     )
+    if steps:  # the newest classification, whichever event about the work order was written last
+        facts = replace(facts, type=steps[-1].type_to, category=steps[-1].category_to)
     return CaseFile(facts, tuple(dispatches), tuple(replies), document.get("reporters"), tuple(steps))
 
 

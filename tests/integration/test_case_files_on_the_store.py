@@ -8,7 +8,14 @@ from uuid import uuid4
 
 from contracts.events import WorkOrderType
 from services.gateway.adapters import MongoCaseFiles
-from services.gateway.case_files import CaseChanges, CaseFacts, LinkNote, Reclassification, ReclassNote
+from services.gateway.case_files import (
+    CaseChanges,
+    CaseFacts,
+    DispatchNote,
+    LinkNote,
+    Reclassification,
+    ReclassNote,
+)
 from tests.integration.conftest import PROVINCE
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -71,3 +78,19 @@ async def test_a_reclassified_case_file_reads_back_with_its_new_type_and_each_st
         "bill",
         (step,),
     )
+
+
+async def test_a_dispatch_read_after_a_reclassification_does_not_put_the_old_type_back(store):
+    database, _ = store
+    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
+    facts = opened(WorkOrderType.COMPLAINT, description="电费不对")
+    step = Reclassification(
+        WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
+    )
+    dispatched = CaseFacts(facts.work_order_id, PROVINCE, WorkOrderType.COMPLAINT, "电费不对", facts.phone)
+    note = DispatchNote(f"{facts.work_order_id}-D1", "business", NOW, NOW)
+    await files.record(CaseChanges(from_intake=[facts, ReclassNote(facts.work_order_id, step)]))
+    await files.record(CaseChanges(dispatched=[(dispatched, note)]))
+    case = await files.find(facts.work_order_id)
+    assert case is not None
+    assert (case.facts.type, case.dispatches) == (WorkOrderType.QUERY, (note,))
