@@ -1,6 +1,10 @@
 """Intake: turns accepted contacts into stored work orders and announces them."""
 
 import secrets
+from collections.abc import Callable
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts.events import (
     ContactLinkedV1,
@@ -22,7 +26,8 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from plumbing.bus import declare_publication
-from plumbing.mongo_repository import MongoRepository
+from plumbing.mongo_repository import DocumentMapper, MongoRepository
+from plumbing.outbox import OutboxRelay
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
@@ -49,6 +54,29 @@ from services.intake.settings import IntakeSettings
 SERVICE = "intake"
 
 
+WithOutbox = Callable[[str, DocumentMapper[Any]], tuple[AsyncCollection[dict[str, Any]], OutboxRelay]]
+
+
+def stored_unit(source: str, with_outbox: WithOutbox) -> UnitFactory:
+    """Intake's unit of work on its store: `with_outbox` gives each collection by name, with its
+    outbox's relay (the runtime's, or a bench's that sends nothing)."""
+    orders, clusters, outages = WorkOrderDocuments(), FaultClusterDocuments(), OutageDocuments()
+    order_collection, order_relay = with_outbox("work_orders", orders)
+    cluster_collection, cluster_relay = with_outbox("fault_clusters", clusters)
+    outage_collection, outage_relay = with_outbox("outages", outages)
+
+    def unit() -> IntakeUnit:
+        return IntakeUnit(
+            source,
+            MongoWorkOrders(order_collection, order_relay, orders),
+            # A cluster's id is its area and category: one stored first was another replica's.
+            MongoRepository(cluster_collection, cluster_relay, clusters, derived_ids=False),
+            MongoOutages(outage_collection, outage_relay, outages),
+        )
+
+    return unit
+
+
 def bootstrap(
     settings: IntakeSettings,
     *,
@@ -73,21 +101,7 @@ def bootstrap(
         database = runtime.database
         directory = MongoCustomerDirectory(database["customers"], database["customer_phones"])
     if unit is None:
-        orders = WorkOrderDocuments()
-        clusters = FaultClusterDocuments()
-        order_collection, order_relay = runtime.collection_with_outbox("work_orders", orders)
-        cluster_collection, cluster_relay = runtime.collection_with_outbox("fault_clusters", clusters)
-        outages = OutageDocuments()
-        outage_collection, outage_relay = runtime.collection_with_outbox("outages", outages)
-
-        def unit() -> IntakeUnit:
-            return IntakeUnit(
-                runtime.source,
-                MongoWorkOrders(order_collection, order_relay, orders),
-                # A cluster's id is its area and category: one stored first was another replica's.
-                MongoRepository(cluster_collection, cluster_relay, clusters, derived_ids=False),
-                MongoOutages(outage_collection, outage_relay, outages),
-            )
+        unit = stored_unit(runtime.source, runtime.collection_with_outbox)
 
     topics = settings.topics
     if areas.province is None:

@@ -42,16 +42,11 @@ from contracts.envelope import Envelope, source_uri
 from contracts.events import ContactReceivedV1
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
-from plumbing.mongo_repository import DocumentMapper, MongoRepository, ensure_indexes
+from plumbing.mongo_repository import DocumentMapper, ensure_indexes
 from plumbing.outbox import OutboxEntry, OutboxRelay
 from services.common.clock import system_clock
-from services.intake.adapters import (
-    FaultClusterDocuments,
-    MongoOutages,
-    MongoWorkOrders,
-    OutageDocuments,
-    WorkOrderDocuments,
-)
+from services.intake.adapters import FaultClusterDocuments
+from services.intake.bootstrap import stored_unit
 from services.intake.customer_store import MongoCustomerDirectory
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
@@ -61,7 +56,6 @@ from services.intake.domain.storms import DEFAULT_STORM_RULES, StormRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
 from services.intake.handlers import IntakeHandlers
-from services.intake.ports import IntakeUnit
 from tests.bench.directory import bench_phone
 from tests.bench.progress import log
 from tests.bench.storm import AREAS, CATEGORIES
@@ -130,25 +124,19 @@ class TimedDirectory:
 async def intake_on(
     database: AsyncDatabase[Document], province: str, areas: AreaTable
 ) -> tuple[IntakeHandlers, TimedDirectory]:
-    """Intake's handlers on `database`, wired as services/intake/bootstrap.py wires them (its unit of
-    work is built inside the service's runtime, so it is mirrored here), its indexes created."""
-    orders, clusters, outages = WorkOrderDocuments(), FaultClusterDocuments(), OutageDocuments()
-    relays = {name: Unsent(database[name]) for name in COLLECTIONS}
-    mappers: dict[str, DocumentMapper[Any]] = dict(zip(COLLECTIONS, (orders, clusters, outages), strict=True))
-    for name, mapper in mappers.items():
-        await ensure_indexes(database[name], mapper)
-        await relays[name].ensure_indexes()
-    source = source_uri("province", province, "intake")
+    """Intake's handlers on `database`, on the unit of work services/intake/bootstrap.py builds (with
+    relays that send nothing), its indexes created."""
+    wanted: list[tuple[AsyncCollection[Document], DocumentMapper[Any], Unsent]] = []
 
-    def unit() -> IntakeUnit:
-        return IntakeUnit(
-            source,
-            MongoWorkOrders(database["work_orders"], relays["work_orders"], orders),
-            MongoRepository(
-                database["fault_clusters"], relays["fault_clusters"], clusters, derived_ids=False
-            ),
-            MongoOutages(database["outages"], relays["outages"], outages),
-        )
+    def with_outbox(name: str, mapper: DocumentMapper[Any]) -> tuple[AsyncCollection[Document], Unsent]:
+        relay = Unsent(database[name])
+        wanted.append((database[name], mapper, relay))
+        return database[name], relay
+
+    unit = stored_unit(source_uri("province", province, "intake"), with_outbox)
+    for collection, mapper, relay in wanted:
+        await ensure_indexes(collection, mapper)
+        await relay.ensure_indexes()
 
     directory = TimedDirectory(database)
     roster = roster_for(province, None)
