@@ -19,6 +19,10 @@ from services.gateway.case_files import (
 from tests.integration.conftest import PROVINCE
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+# A complaint an agent found to be a question about the bill.
+TO_QUERY = Reclassification(
+    WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
+)
 
 
 def opened(type_: WorkOrderType, **changes: object) -> CaseFacts:
@@ -65,18 +69,15 @@ async def test_a_reclassified_case_file_reads_back_with_its_new_type_and_each_st
     database, _ = store
     files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
     facts = opened(WorkOrderType.COMPLAINT, description="电费不对")
-    step = Reclassification(
-        WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
-    )
     await files.record(CaseChanges(from_intake=[facts]))
     for _ in range(2):  # delivered twice
-        await files.record(CaseChanges(from_intake=[ReclassNote(facts.work_order_id, step)]))
+        await files.record(CaseChanges(from_intake=[ReclassNote(facts.work_order_id, TO_QUERY)]))
     case = await files.find(facts.work_order_id)
     assert case is not None
     assert (case.facts.type, case.facts.category, case.reclassifications) == (
         WorkOrderType.QUERY,
         "bill",
-        (step,),
+        (TO_QUERY,),
     )
 
 
@@ -84,12 +85,9 @@ async def test_a_dispatch_read_after_a_reclassification_does_not_put_the_old_typ
     database, _ = store
     files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
     facts = opened(WorkOrderType.COMPLAINT, description="电费不对")
-    step = Reclassification(
-        WorkOrderType.COMPLAINT, None, WorkOrderType.QUERY, "bill", "只是询问账单", "nn.agent", NOW
-    )
     dispatched = CaseFacts(facts.work_order_id, PROVINCE, WorkOrderType.COMPLAINT, "电费不对", facts.phone)
     note = DispatchNote(f"{facts.work_order_id}-D1", "business", NOW, NOW)
-    await files.record(CaseChanges(from_intake=[facts, ReclassNote(facts.work_order_id, step)]))
+    await files.record(CaseChanges(from_intake=[facts, ReclassNote(facts.work_order_id, TO_QUERY)]))
     await files.record(CaseChanges(dispatched=[(dispatched, note)]))
     case = await files.find(facts.work_order_id)
     assert case is not None
