@@ -12,6 +12,7 @@ from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
+from plumbing.watched_file import WatchedFile
 from services.common.clock import Clock, system_clock
 from services.dispatch.adapters import DispatchDocuments
 from services.dispatch.domain.routing import RuleTable
@@ -31,7 +32,14 @@ def bootstrap(
 ) -> Service[DispatchHandlers]:
     """The running service; `unit` replaces the store (tests pass an in-memory one)."""
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
-    rules = RuleTable.load(settings.dispatch_rules_path)
+    rules = WatchedFile(
+        settings.dispatch_rules_path,
+        RuleTable.load,
+        # A bad edit is refused with its problems, and the table before it keeps routing.
+        refused=lambda path, problems: runtime.log.error(
+            "routing table refused", path=str(path), problems=problems
+        ),
+    )
     if unit is None:
         mapper = DispatchDocuments()
         collection, relay = runtime.collection_with_outbox("dispatches", mapper)
@@ -40,7 +48,7 @@ def bootstrap(
             return DispatchUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
-    handlers = DispatchHandlers(unit, rules, topics, clock)
+    handlers = DispatchHandlers(unit, lambda: rules.current, topics, clock)
     consumer = runtime.consumer()
     consumer.subscribe(
         topics.workorders, {WorkOrderCreatedV1: handlers.work_orders_created}, description="New work orders."
@@ -50,7 +58,7 @@ def bootstrap(
         {DepartmentRepliedV1: handlers.departments_replied},
         description="Departments' interim and final replies.",
     )
-    for department in rules.departments():
+    for department in rules.current.departments():
         declare_publication(
             runtime.broker,
             topics.department(department),

@@ -1,7 +1,7 @@
 """Dispatching new work orders to departments and recording the departments' replies."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from contracts.envelope import Envelope
 from contracts.events import DepartmentRepliedV1, WorkOrderCreatedV1
@@ -13,18 +13,22 @@ from services.dispatch.ports import UnitFactory
 
 
 class DispatchHandlers:
-    def __init__(self, unit: UnitFactory, rules: RuleTable, topics: Topics, clock: Clock) -> None:
+    def __init__(
+        self, unit: UnitFactory, rules: Callable[[], RuleTable], topics: Topics, clock: Clock
+    ) -> None:
+        """`rules`: the routing table in force (the file's, read again when it changes)."""
         self._unit = unit
         self._rules = rules
         self._topics = topics
         self._clock = clock
 
     async def work_orders_created(self, envelopes: Sequence[Envelope]) -> None:
+        rules = self._rules()  # one table for the whole batch
         async with self._unit() as uow:
             for envelope in envelopes:
                 order = envelope.data
                 assert isinstance(order, WorkOrderCreatedV1)
-                dispatch, dispatched = Dispatch.open(order, self._rules.route(order.type), self._clock())
+                dispatch, dispatched = Dispatch.open(order, rules.route(order), self._clock())
                 uow.dispatches.add(dispatch)
                 department = self._topics.department(dispatch.department)
                 event_id = uow.publish(dispatched, department, dispatch, cause=envelope)

@@ -10,7 +10,6 @@ Rotation without downtime, in three edits of the file, each taken up without a r
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import ECAlgorithm
 from jwt.exceptions import PyJWKError
+
+from plumbing.watched_file import WatchedFile
 
 ALGORITHM = "ES256"
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")
@@ -72,38 +73,24 @@ def parse(document: dict[str, Any], origin: str) -> Keys:
     return Keys(str(signing_kid), private, public, bool(document.get("local", False)))
 
 
+def read_key_set(path: Path) -> Keys:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a key set: {error}") from error
+    return parse(document, str(path))
+
+
 class KeySetFile:
-    """The key set in a file, read again when the file changes (looked at once a second at most)."""
+    """The key set in a file, read again when the file changes (looked at once a second at most); a
+    half-written or broken edit keeps the last good set."""
 
     def __init__(self, path: Path, *, check_every: float = 1.0) -> None:
-        self._path = path
-        self._check_every = check_every
-        self._stamp: tuple[int, int] | None = None
-        self._checked_at = 0.0
-        self._keys = self._read()
-
-    def _read(self) -> Keys:
-        try:
-            stat = self._path.stat()
-            document = json.loads(self._path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"{self._path}: not a key set: {error}") from error
-        keys = parse(document, str(self._path))
-        self._stamp = (stat.st_mtime_ns, stat.st_size)
-        return keys
+        self._file = WatchedFile(path, read_key_set, check_every=check_every)
 
     @property
     def keys(self) -> Keys:
-        now = time.monotonic()
-        if now - self._checked_at >= self._check_every:
-            self._checked_at = now
-            try:
-                stat = self._path.stat()
-                if (stat.st_mtime_ns, stat.st_size) != self._stamp:
-                    self._keys = self._read()
-            except (OSError, ValueError):
-                pass  # a half-written or broken edit: keep serving the last good set
-        return self._keys
+        return self._file.current
 
 
 def write(path: Path, document: dict[str, Any]) -> None:

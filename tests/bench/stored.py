@@ -52,7 +52,7 @@ def templates(province: str) -> tuple[Document, Document]:
     )
     order, created = WorkOrder.open(contact, now, None, RULES)
     assert isinstance(created, WorkOrderCreatedV1), "the template lacks a field its type requires"
-    dispatch, _ = Dispatch.open(created, RuleTable.load().route(order.type), now)
+    dispatch, _ = Dispatch.open(created, RuleTable.load().route(created), now)
     stored = {"version": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
     work_order = WorkOrderDocuments().to_document(order) | stored | {"schema": WorkOrderDocuments.schema}
     dispatched = DispatchDocuments().to_document(dispatch) | stored | {"schema": DispatchDocuments.schema}

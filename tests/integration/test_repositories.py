@@ -73,7 +73,7 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
     database, broker = store
     collection = database[f"dispatches_{uuid4().hex[:8]}"]
     order = a_work_order()
-    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order), NOW)
     reply = DepartmentRepliedV1(
         reply_id="R-1",
         work_order_id=order.work_order_id,
@@ -112,7 +112,7 @@ async def test_a_write_over_a_change_made_since_loading_is_refused(store):
     collection = database[f"notifications_{uuid4().hex[:8]}"]
     relay = OutboxRelay(collection, broker)
     order = a_work_order()
-    _, dispatched = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    _, dispatched = Dispatch.open(order, RuleTable.load().route(order), NOW)
     notification = Notification.to_customer("N-1", dispatched, accepted(dispatched, "【热线】"), NOW)
     first = MongoNotifications(collection, relay, NotificationDocuments())
     async with UnitOfWork(SOURCE, [first]):
@@ -198,7 +198,7 @@ async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_rep
     database, broker = store
     collection = database[f"dispatches_{uuid4().hex[:8]}"]
     order = a_work_order()
-    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order.type), NOW)
+    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order), NOW)
     old_document = DispatchDocuments().to_document(dispatch) | {"_id": dispatch.id}
     old_document["history"] = [
         {"at": NOW, "action": "dispatched", "department": "repair", "event_id": "e-1"},

@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import Customer, DepartmentRepliedV1, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import Customer, DepartmentRepliedV1, WorkOrderCreatedV1
 from contracts.ids import dispatch_id_for
 from plumbing.consumer import Rejected
 from services.common.deadlines import Deadline
@@ -53,13 +53,6 @@ def dispatcher(store: InMemoryStore[Dispatch], clock: FakeClock | None = None) -
     return bootstrap(DispatchSettings(**UNIT_SETTINGS), unit=unit, clock=clock or FakeClock()).handlers
 
 
-def test_the_rule_table_sends_each_type_to_its_department():
-    rules = RuleTable.load()
-    assert rules.route(WorkOrderType.FAULT_REPAIR).department == "repair"
-    assert rules.route(WorkOrderType.REPORT).department == "discipline"
-    assert rules.route(WorkOrderType.PRAISE).department == "business"
-
-
 def test_a_working_day_deadline_skips_the_national_day_holiday():
     dispatched = datetime(2026, 9, 30, 10, 0, tzinfo=CHINA_TIME)
     assert Deadline(working_days=2).due(dispatched) == datetime(2026, 10, 9, 10, 0, tzinfo=CHINA_TIME)
@@ -78,7 +71,7 @@ def test_a_rule_must_give_hours_or_working_days():
 def test_an_open_dispatch_is_overdue_once_its_reply_deadline_passes_and_a_closed_one_never():
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     order = a_work_order()
-    dispatch, dispatched = Dispatch.open(order, RuleTable.load().route(order.type), now)
+    dispatch, dispatched = Dispatch.open(order, RuleTable.load().route(order), now)
     assert dispatched.reply_due_at == now + timedelta(hours=2)
     assert not dispatch.overdue(now + timedelta(hours=2))
     assert dispatch.overdue(now + timedelta(hours=2, seconds=1))
