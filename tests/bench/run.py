@@ -13,7 +13,8 @@ the moment the bench reads it on the department topic; in the stored phase, befo
 it also times intake's whole decision and write for batches of contacts in process, with the directory
 and a hundred open incidents in the store, against an empty store (tests/bench/decisions.py). Last it
 runs a plain aiokafka produce -> consume loop of the same size, concurrency and producer settings on a
-fresh topic, so the throughputs compare. Prints a speed and a memory line per phase (and the decisions'
+fresh topic, so the throughputs compare. Dispatch's routing decision is timed in process with a hundred
+rules and with one (tests/bench/routing.py). Prints a speed and a memory line per phase (and the decisions'
 line for the stored one) and a lookup line on stdout, progress on stderr, and writes
 every figure, with the pace per 10 s and the split between intake and dispatch, to .run/bench/last.json.
 
@@ -40,6 +41,7 @@ from tests.bench.housekeeping import peak_rss_mib
 from tests.bench.phase import OUT, run_phase
 from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
+from tests.bench.routing import routing_bench
 from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
 from tests.bench.storm import storm_bench
@@ -54,6 +56,8 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     races = await store_races(stack.mongodb_uri, f"{DATABASE_PREFIX}_races")
     log("timing the gateway's own work per post without and with authentication")
     access_cost = await auth_cost()
+    log("timing dispatch's routing decision with a hundred rules and with one")
+    routing = routing_bench()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
@@ -72,6 +76,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "phases": [phase.as_dict() for phase in phases],
         "raw_aiokafka": asdict(raw),
         "auth_cost": asdict(access_cost),
+        "routing": asdict(routing) | {"ratio": routing.ratio},
         "storm": asdict(storm) | {"ratio": storm.ratio},
         "bench_peak_rss_mib": peak_rss_mib("self"),
     }
@@ -190,6 +195,12 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"{fmt_rate(storm['own_work_orders_per_s'])} as many opening their own work orders (ratio "
         f"{storm['ratio']:.2g}); 202 to intake's link p50 {fmt(storm['link_p50_ms'])} ms p99 "
         f"{fmt(storm['link_p99_ms'])} ms; intake {fmt(storm['intake_peak_rss_mib'], 0)} MiB (peak RSS)"
+    )
+    routing = result["routing"]
+    lines.append(
+        f"routing ({routing['decisions']:,} decisions in process): {routing['rules']} rules "
+        f"{fmt_rate(routing['per_s'])} vs one rule {fmt_rate(routing['one_rule_per_s'])} "
+        f"(ratio {routing['ratio']:.2g})"
     )
     cost = result["auth_cost"]
     modes = {

@@ -2,6 +2,7 @@
 a work order must be (type, and where it wants: category, city, supply area or its kind, the customer's
 tier) and the department it goes to; the first rule that matches wins, and `default` takes the rest."""
 
+from functools import cached_property
 from pathlib import Path
 from typing import Self
 
@@ -75,8 +76,17 @@ class RuleTable(BaseModel):
         """The table in the file, or ValueError naming it and listing every problem."""
         return read_table(cls, path, "a routing table")
 
+    @cached_property
+    def _by_type(self) -> dict[WorkOrderType, list[Rule]]:
+        """The rules of each type, in the table's order: a work order is held against its type's only."""
+        by_type: dict[WorkOrderType, list[Rule]] = {}
+        for rule in self.rules:
+            by_type.setdefault(rule.type, []).append(rule)
+        return by_type
+
     def route(self, order: WorkOrderCreatedV1) -> Route:
-        return next((rule for rule in self.rules if rule.matches(order)), self.default)
+        candidates = self._by_type.get(order.type, ())
+        return next((rule for rule in candidates if rule.matches(order)), self.default)
 
     def departments(self) -> list[str]:
         return sorted({rule.department for rule in self.rules} | {self.default.department})
