@@ -53,18 +53,27 @@ class Topics:
         return f"{self.prefix}.workorder-actions"
 
     def department(self, department: str) -> str:
-        """WorkOrderDispatched: dispatch -> one regional department, key work_order_id."""
+        """WorkOrderDispatched, WorkOrderRedispatched, WorkOrderReopened, WorkOrderChased and
+        WorkOrderUrged: dispatch -> one regional department, key work_order_id."""
         return f"{self.prefix}.dispatch.{department}"
 
     @property
     def department_replies(self) -> str:
-        """DepartmentReplied: departments (via the gateway) -> dispatch, key work_order_id."""
+        """DepartmentReplied and DepartmentActed (accept, crew on site, return): departments (via the
+        gateway) -> dispatch, key work_order_id."""
         return f"{self.prefix}.dispatch.replies"
 
     @property
+    def dispatch_actions(self) -> str:
+        """DispatchActionRequested (chase, urge, re-dispatch, resume, escalate, close, reopen): agents and
+        supervisors (via the gateway) -> dispatch, key work_order_id."""
+        return f"{self.prefix}.dispatch-actions"
+
+    @property
     def dispatch_progress(self) -> str:
-        """WorkOrderDispatched and WorkOrderReplied: dispatch -> notify, qa, the gateway and intake, key
-        work_order_id."""
+        """WorkOrderDispatched, WorkOrderReplied and every later step of the lifecycle (accepted, arrived,
+        returned, re-dispatched, resumed, chased, urged, escalated, closed, reopened, deadline warnings
+        and alarms): dispatch -> notify, qa, the gateway and intake, key work_order_id."""
         return f"{self.prefix}.dispatch.progress"
 
     @property
@@ -122,6 +131,7 @@ PRODUCERS = {
     "workorder-actions": "gateway",
     "outages": "gateway",
     "dispatch.replies": "gateway",
+    "dispatch-actions": "gateway",
     "dispatch.progress": "dispatch",
     "notifications": "notify",
     "followups": "qa",
@@ -138,6 +148,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "workorder-actions": ("intake",),
     "outages": ("intake",),
     "dispatch.replies": ("dispatch",),
+    "dispatch-actions": ("dispatch",),
     # The gateway learns which department each dispatch went to, to refuse another's reply, and keeps
     # each work order's dispatches and replies for the API's readers; intake learns which are resolved.
     "dispatch.progress": ("notify", "qa", "gateway", "intake"),

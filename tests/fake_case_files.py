@@ -57,6 +57,11 @@ class InMemoryCaseFiles:
                 self.early_replies.setdefault(work_order_id, []).append(reply)
             elif reply not in known.replies:
                 self.files[work_order_id] = replace(known, replies=(*known.replies, reply))
+        for work_order_id, lifecycle_step in changes.steps:
+            known = self.files.get(work_order_id)
+            if known is not None and lifecycle_step not in known.steps:
+                taken = tuple(sorted((*known.steps, lifecycle_step), key=lambda s: s.seq))
+                self.files[work_order_id] = replace(known, steps=taken)
         for incident in changes.incidents:
             case = self.files.get(incident.work_order_id)
             if case is not None:  # intake announces the incident's work order first on its partition

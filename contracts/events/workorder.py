@@ -12,6 +12,7 @@ from contracts.events.vocabulary import (
     ReplyKind,
     WorkOrderType,
 )
+from contracts.lifecycle import State
 
 
 class Customer(BaseModel):
@@ -210,7 +211,7 @@ class WorkOrderRepliedV1(Event):
     """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
 
     ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
-    minor_version: ClassVar[int] = 3
+    minor_version: ClassVar[int] = 4
 
     work_order_id: str
     dispatch_id: str
@@ -226,6 +227,13 @@ class WorkOrderRepliedV1(Event):
         default=None,
         description="The department reply's own id (1.1): the same reply retried keeps it, so readers "
         "drop the duplicate by it.",
+    )
+
+    state: State | None = Field(
+        default=None, description="The work order's state after the reply (1.4; contracts/lifecycle.py)."
+    )
+    seq: int | None = Field(
+        default=None, ge=1, description="The reply's number in the work order's history (1.4), as steps'."
     )
 
     def subject(self) -> str:

@@ -14,7 +14,7 @@ import httpx
 from deploy.local.credentials import channel_id, department_id, local_secrets, role_id
 
 _CONTACTS = re.compile(r"^/v1/contacts/(?P<channel>[a-z0-9_]+)$")
-_REPLIES = re.compile(r"^/v1/departments/(?P<department>[a-z0-9_]+)/replies$")
+_DEPARTMENTS = re.compile(r"^/v1/departments/(?P<department>[a-z0-9_]+)/(replies|actions)$")
 RENEW_BEFORE_SECONDS = 60  # a token about to expire is replaced, not sent
 
 
@@ -22,7 +22,7 @@ def principal_for(province: str, path: str) -> str | None:
     """The principal that may call `path` in `province`: its channel, its department, its auditor."""
     if match := _CONTACTS.match(path):
         return channel_id(province, match["channel"])
-    if match := _REPLIES.match(path):
+    if match := _DEPARTMENTS.match(path):
         return department_id(province, match["department"])
     if path == "/v1/audit":
         return role_id(province, "auditor")

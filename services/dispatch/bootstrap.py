@@ -1,26 +1,73 @@
-"""Dispatch: routes work orders to departments by the rule table and records their replies."""
+"""Dispatch: routes work orders to departments by the rule table, runs their lifecycle and SLA clocks."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from contracts.events import (
+    DeadlineAlarmV1,
+    DeadlineWarningV1,
+    DepartmentActedV1,
     DepartmentRepliedV1,
+    DispatchActionRequestedV1,
+    Event,
+    WorkOrderAcceptedV1,
+    WorkOrderArrivedV1,
+    WorkOrderChasedV1,
+    WorkOrderClosedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderEscalatedV1,
+    WorkOrderRedispatchedV1,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
+    WorkOrderResumedV1,
+    WorkOrderReturnedV1,
+    WorkOrderUrgedV1,
 )
 from plumbing.bus import declare_publication
-from plumbing.mongo_repository import MongoRepository
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from plumbing.watched_file import WatchedFile
 from services.common.clock import Clock, system_clock
-from services.dispatch.adapters import DispatchDocuments
+from services.common.working_calendar import watched_calendar
+from services.dispatch.adapters import DispatchDocuments, MongoDispatches, MongoTimerCheckpoint
 from services.dispatch.domain.routing import RuleTable
-from services.dispatch.handlers import DispatchHandlers
-from services.dispatch.ports import DispatchUnit, UnitFactory
+from services.dispatch.domain.sla import SlaTable
+from services.dispatch.handlers import DispatchHandlers, Tables
+from services.dispatch.ports import DispatchUnit, TimerCheckpoint, UnitFactory
 from services.dispatch.settings import DispatchSettings
+from services.dispatch.timers import Timers, keep_firing
 
 SERVICE = "dispatch"
+STEPS: list[type[Event]] = [
+    WorkOrderAcceptedV1,
+    WorkOrderArrivedV1,
+    WorkOrderReturnedV1,
+    WorkOrderRedispatchedV1,
+    WorkOrderResumedV1,
+    WorkOrderChasedV1,
+    WorkOrderUrgedV1,
+    WorkOrderEscalatedV1,
+    WorkOrderClosedV1,
+    WorkOrderReopenedV1,
+    DeadlineWarningV1,
+    DeadlineAlarmV1,
+]
+FOR_DEPARTMENTS: list[type[Event]] = [
+    WorkOrderDispatchedV1,
+    WorkOrderRedispatchedV1,
+    WorkOrderReopenedV1,
+    WorkOrderChasedV1,
+]
+
+
+@dataclass
+class DispatchService:
+    handlers: DispatchHandlers
+    timers: Timers
 
 
 def bootstrap(
@@ -28,47 +75,58 @@ def bootstrap(
     *,
     telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
+    checkpoint: TimerCheckpoint | None = None,
     clock: Clock = system_clock,
-) -> Service[DispatchHandlers]:
-    """The running service; `unit` replaces the store (tests pass an in-memory one)."""
+) -> Service[DispatchService]:
+    """The running service; `unit` and `checkpoint` replace the store (tests pass in-memory ones)."""
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None)
-    rules = WatchedFile(
-        settings.dispatch_rules_path,
-        RuleTable.load,
-        # A bad edit is refused with its problems, and the table before it keeps routing.
-        refused=lambda path, problems: runtime.log.error(
-            "routing table refused", path=str(path), problems=problems
-        ),
-    )
+
+    def refused(what: str) -> Callable[[Path, str], None]:
+        # A bad edit is refused with its problems, and the table before it stays in force.
+        return lambda path, problems: runtime.log.error(f"{what} refused", path=str(path), problems=problems)
+
+    routing = WatchedFile(settings.dispatch_rules_path, RuleTable.load, refused=refused("routing table"))
+    sla = WatchedFile(settings.dispatch_sla_path, SlaTable.load, refused=refused("SLA table"))
+    calendar = watched_calendar(settings.working_calendar_path, settings.hotline_province, runtime.log)
+    tables = Tables(lambda: routing.current, lambda: sla.current, lambda: calendar.current)
     if unit is None:
-        mapper = DispatchDocuments()
+        mapper = DispatchDocuments(lambda: tables.sla().clocks.alarm_every.length())
         collection, relay = runtime.collection_with_outbox("dispatches", mapper)
 
         def unit() -> DispatchUnit:
-            return DispatchUnit(runtime.source, MongoRepository(collection, relay, mapper))
+            return DispatchUnit(runtime.source, MongoDispatches(collection, relay, mapper))
 
+        checkpoint = MongoTimerCheckpoint(runtime.database["dispatch_timers"])
+    assert checkpoint is not None, "a test that replaces the store passes a checkpoint too"
     topics = settings.topics
-    handlers = DispatchHandlers(unit, lambda: rules.current, topics, clock)
+    handlers = DispatchHandlers(unit, tables, topics, clock, runtime.log)
+    timers = Timers(unit, checkpoint, tables, topics, clock, runtime.log)
     consumer = runtime.consumer()
     consumer.subscribe(
         topics.workorders, {WorkOrderCreatedV1: handlers.work_orders_created}, description="New work orders."
     )
     consumer.subscribe(
         topics.department_replies,
-        {DepartmentRepliedV1: handlers.departments_replied},
-        description="Departments' interim and final replies.",
+        {DepartmentRepliedV1: handlers.departments_replied, DepartmentActedV1: handlers.departments_acted},
+        description="Departments' replies, acceptances, crews on site and returns.",
     )
-    for department in rules.current.departments():
+    consumer.subscribe(
+        topics.dispatch_actions,
+        {DispatchActionRequestedV1: handlers.actions_requested},
+        description="Agents' and supervisors' chases, urges, re-dispatches, escalations, closings.",
+    )
+    for department in tables.routing().departments():
         declare_publication(
             runtime.broker,
             topics.department(department),
-            [WorkOrderDispatchedV1],
-            f"Work orders for {department}.",
+            FOR_DEPARTMENTS,
+            f"Work orders for {department}, and what it is asked of them.",
         )
     declare_publication(
         runtime.broker,
         topics.dispatch_progress,
-        [WorkOrderDispatchedV1, WorkOrderRepliedV1],
-        "Dispatch progress for notify and qa.",
+        [WorkOrderDispatchedV1, WorkOrderRepliedV1, *STEPS],
+        "Every step of each work order's dispatch, for notify, qa, the gateway and intake.",
     )
-    return Service(runtime, probe_app(runtime), handlers)
+    runtime.loops.append(lambda: keep_firing(timers, settings.dispatch_timer_seconds))
+    return Service(runtime, probe_app(runtime), DispatchService(handlers, timers))

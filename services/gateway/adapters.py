@@ -7,7 +7,6 @@ written in (alone, or with the principal), as the due-minute buckets elsewhere a
 """
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,19 +14,16 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from contracts.events import Area, AuditRecordedV1, ReplyKind, WorkOrderType
-from plumbing.store import as_utc
+from contracts.events import AuditRecordedV1
 from plumbing.write_guard import guarded, retrying_stale
+from services.gateway.case_file_documents import case_file_of, reply_document
 from services.gateway.case_files import (
     CaseChanges,
     CaseFacts,
     CaseFile,
-    DispatchNote,
     LinkNote,
     OwnerNote,
-    Reclassification,
     ReclassNote,
-    ReplyNote,
 )
 
 Document = dict[str, Any]
@@ -164,10 +160,18 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": work_order_id},
-                guarded({"$addToSet": {"replies": vars(note) | {"kind": note.kind.value}}}),
+                guarded({"$addToSet": {"replies": reply_document(note)}}),
                 upsert=True,
             )
             for work_order_id, note in changes.replied
+        ]
+        writes += [
+            UpdateOne(
+                {"_id": work_order_id},
+                guarded({"$addToSet": {"steps": vars(note) | {"state": note.state.value}}}),
+                upsert=True,
+            )
+            for work_order_id, note in changes.steps
         ]
         writes += [
             UpdateOne(
@@ -193,80 +197,9 @@ class MongoCaseFiles:
         document = await self._collection.find_one({"_id": work_order_id})
         if document is None or "type" not in document:
             return None  # only a reply has been seen: nothing to show yet
-        return _case_file(document)
+        return case_file_of(document)
 
     async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
         query = {"queue_waiting": queue} if needs_info else {"queue": queue}
-        found = [_case_file(d) async for d in self._collection.find(query, limit=limit)]
+        found = [case_file_of(d) async for d in self._collection.find(query, limit=limit)]
         return sorted(found, key=lambda case: (case.facts.created_at or OLDEST, case.facts.work_order_id))
-
-
-def _case_file(document: Document) -> CaseFile:
-    work_order_id = document["_id"]
-    customer = document.get("customer", {})
-    facts = CaseFacts(
-        work_order_id=work_order_id,
-        province=document["province"],
-        type=WorkOrderType(document["type"]),
-        description=document["description"],
-        phone=customer["phone"],
-        customer_name=customer.get("name"),
-        home_region=customer.get("home_region"),
-        address=document.get("address"),
-        account_number=document.get("account_number"),
-        channel=document.get("channel"),
-        created_at=_aware(document.get("created_at")),
-        anonymous=document.get("anonymous"),
-        sealed_reporter=document.get("sealed_reporter"),
-        tier=customer.get("tier"),
-        priority=customer.get("priority"),
-        area=Area.model_validate(document["area"]) if document.get("area") else None,
-        category=document.get("category"),
-        details=document.get("details"),
-        owner=document.get("owner"),
-        missing=tuple((m["name"], m["reason"]) for m in document["missing"])
-        if "missing" in document
-        else None,
-        answer=document.get("answer"),
-        incident_id=document.get("incident_id"),
-        linked_to=document.get("linked_to"),
-    )
-    dispatches = [
-        DispatchNote(d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"]))
-        for d in document.get("dispatches", [])
-    ]
-    replies = [
-        ReplyNote(
-            r["dispatch_id"],
-            r["department"],
-            ReplyKind(r["kind"]),
-            r["message"],
-            as_utc(r["replied_at"]),
-            r["on_time"],
-        )
-        for r in document.get("replies", [])
-    ]
-    dispatches.sort(key=lambda d: d.dispatched_at)
-    replies.sort(key=lambda r: r.replied_at)
-    steps = sorted(
-        (
-            Reclassification(
-                WorkOrderType(r["type_from"]),
-                r["category_from"],
-                WorkOrderType(r["type_to"]),
-                r["category_to"],
-                r["reason"],
-                r["by"],
-                as_utc(r["at"]),
-            )
-            for r in document.get("reclassifications", [])
-        ),
-        key=lambda step: step.at,
-    )
-    if steps:  # the newest classification, whichever event about the work order was written last
-        facts = replace(facts, type=steps[-1].type_to, category=steps[-1].category_to)
-    return CaseFile(facts, tuple(dispatches), tuple(replies), document.get("reporters"), tuple(steps))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment is not None else None

@@ -21,6 +21,7 @@ from services.gateway.case_files import CaseFiles
 from services.gateway.customer_api import IMPORT_PATH, add_customer_api
 from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.desk_api import add_desk_api
+from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.oauth import add_token_endpoint
@@ -92,6 +93,7 @@ def create_app(
     add_desk_api(
         app, Authenticated, readers.cases, readers.field_access, publishing, access.principals, province
     )
+    add_dispatch_api(app, Authenticated, readers.cases, lookup, (publisher, audit, topics), province)
     add_outage_api(app, Authenticated, readers.outages, (publisher, audit, topics.outages), province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)

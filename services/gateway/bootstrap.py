@@ -2,12 +2,16 @@
 holds only what it keeps from events: each work order's case file (whose each dispatch is, too) and
 the audit trail."""
 
+from typing import get_args
+
 from contracts.events import (
     AuditRecordedV1,
     ContactLinkedV1,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
+    DepartmentActedV1,
     DepartmentRepliedV1,
+    DispatchActionRequestedV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
     OutageEndedV1,
@@ -32,7 +36,7 @@ from services.gateway.access import load_access
 from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
-from services.gateway.handlers import GatewayHandlers
+from services.gateway.handlers import DispatchStep, GatewayHandlers
 from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
@@ -80,11 +84,13 @@ def bootstrap(
         },
         description="Each work order as intake opened it, kept for the API's readers and agents' lists.",
     )
-    progress = handlers.progress  # one handler for both types: a batch of either is taken in one write
+    progress = handlers.progress  # one handler for every type: a batch of any is taken in one write
+    steps = {step: progress for step in get_args(DispatchStep)}
     consumer.subscribe(
         topics.dispatch_progress,
-        {WorkOrderDispatchedV1: progress, WorkOrderRepliedV1: progress},
-        description="Which department each dispatch went to (to refuse another's reply), and the replies.",
+        {WorkOrderDispatchedV1: progress, WorkOrderRepliedV1: progress, **steps},
+        description="Whose each dispatch form is and where each work order stands at dispatch (to refuse "
+        "another department's steps and a step its state does not allow), and its history.",
     )
     consumer.subscribe(
         topics.audit, {AuditRecordedV1: handlers.audits_recorded}, description="The audit trail, kept."
@@ -92,7 +98,16 @@ def bootstrap(
     for topic, events, description in (
         (topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."),
         (topics.customers, [CustomerProfileUpdatedV1], "Customer profiles from billing and CRM systems."),
-        (topics.department_replies, [DepartmentRepliedV1], "Departments' replies to dispatches."),
+        (
+            topics.department_replies,
+            [DepartmentRepliedV1, DepartmentActedV1],
+            "Departments' replies, acceptances, crews on site and returns.",
+        ),
+        (
+            topics.dispatch_actions,
+            [DispatchActionRequestedV1],
+            "Agents' and supervisors' chases, urges, re-dispatches, escalations, closings, reopenings.",
+        ),
         (
             topics.workorder_actions,
             [WorkOrderInfoSuppliedV1, WorkOrderHandoverRequestedV1, WorkOrderReclassificationRequestedV1],

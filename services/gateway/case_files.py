@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from contracts.events import Area, ReplyKind, WorkOrderType
 from contracts.events.workorder_actions import DESK_QUEUE
+from contracts.lifecycle import State
 
 Status = Literal["needs_info", "open", "dispatched", "answered", "linked"]
 
@@ -33,6 +34,25 @@ class ReplyNote:
     message: str
     replied_at: datetime
     on_time: bool
+    state: State | None = None  # where the reply left the work order (none in replies before 1.4)
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class StepNote:
+    """One step of the dispatch lifecycle past the first dispatch (accepted, returned, urged, a deadline
+    warning, ...), as dispatch announced it: its history entry, and the state it left."""
+
+    step_id: str
+    seq: int
+    step: str
+    state: State
+    at: datetime
+    by: str
+    department: str
+    dispatch_id: str
+    detail: str | None = None  # its reason or message
+    stage: str | None = None  # a clock's
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,26 @@ class CaseFile:
     replies: tuple[ReplyNote, ...] = ()
     reporters: int | None = None  # an incident's: the fault reports linked to it so far, its own included
     reclassifications: tuple[Reclassification, ...] = ()  # oldest first
+    steps: tuple[StepNote, ...] = ()  # in the order dispatch took them
+
+    @property
+    def dispatch_state(self) -> State | None:
+        """Where the work order stands at dispatch: as its latest step or reply left it; None before it
+        is dispatched."""
+        numbered = [(step.seq, step.state) for step in self.steps]
+        numbered += [(reply.seq, reply.state) for reply in self.replies if reply.seq and reply.state]
+        if numbered:
+            return max(numbered)[1]
+        if any(reply.kind is ReplyKind.FINAL for reply in self.replies):
+            return State.RESOLVED
+        if self.replies:
+            return State.IN_PROGRESS
+        return State.DISPATCHED if self.dispatches else None
+
+    @property
+    def current_dispatch(self) -> "DispatchNote | None":
+        """The form a department acts on now: the latest sent."""
+        return self.dispatches[-1] if self.dispatches else None
 
     @property
     def status(self) -> Status:
@@ -120,6 +160,7 @@ class CaseFile:
             tuple(r for r in self.replies if r.department == department),
             self.reporters,
             self.reclassifications,
+            tuple(s for s in self.steps if s.department == department),
         )
 
 
@@ -165,6 +206,7 @@ class CaseChanges:
     from_intake: list[CaseFacts | OwnerNote | LinkNote | ReclassNote] = field(default_factory=list)
     dispatched: list[tuple[CaseFacts, DispatchNote]] = field(default_factory=list)
     replied: list[tuple[str, ReplyNote]] = field(default_factory=list)  # (work order id, reply)
+    steps: list[tuple[str, StepNote]] = field(default_factory=list)  # (work order id, step)
     incidents: list[IncidentNote] = field(default_factory=list)
 
 

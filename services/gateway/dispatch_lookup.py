@@ -8,7 +8,7 @@ a dispatch not known yet is looked for again for a few seconds before it is answ
 import asyncio
 import time
 
-from services.gateway.case_files import CaseFiles, DispatchNote
+from services.gateway.case_files import CaseFile, CaseFiles, DispatchNote
 
 
 class DispatchLookup:
@@ -18,10 +18,17 @@ class DispatchLookup:
         self._every = every
 
     async def find(self, work_order_id: str, dispatch_id: str) -> DispatchNote | None:
+        found = await self.case_of(work_order_id, dispatch_id)
+        return found[1] if found else None
+
+    async def case_of(self, work_order_id: str, dispatch_id: str) -> tuple[CaseFile, DispatchNote] | None:
+        """The case file once it knows the dispatch form, and the form."""
         deadline = time.monotonic() + self._patience
         while True:
             case = await self._cases.find(work_order_id)
             seen = next((d for d in case.dispatches if d.dispatch_id == dispatch_id), None) if case else None
-            if seen is not None or time.monotonic() >= deadline:
-                return seen
+            if case is not None and seen is not None:
+                return case, seen
+            if time.monotonic() >= deadline:
+                return None
             await asyncio.sleep(self._every)

@@ -8,15 +8,27 @@ from contracts.envelope import Envelope
 from contracts.events import (
     AuditRecordedV1,
     ContactLinkedV1,
+    DeadlineAlarmV1,
+    DeadlineWarningV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
+    WorkOrderAcceptedV1,
     WorkOrderAnsweredV1,
+    WorkOrderArrivedV1,
+    WorkOrderChasedV1,
+    WorkOrderClosedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderEscalatedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
     WorkOrderReclassifiedV1,
+    WorkOrderRedispatchedV1,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
+    WorkOrderResumedV1,
+    WorkOrderReturnedV1,
+    WorkOrderUrgedV1,
 )
 from services.gateway.case_files import (
     CaseChanges,
@@ -29,13 +41,29 @@ from services.gateway.case_files import (
     Reclassification,
     ReclassNote,
     ReplyNote,
+    StepNote,
 )
 from services.gateway.ports import AuditTrail
 
 Opened = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderAnsweredV1
+NewForm = WorkOrderRedispatchedV1 | WorkOrderReopenedV1
+DispatchStep = (
+    WorkOrderAcceptedV1
+    | WorkOrderArrivedV1
+    | WorkOrderReturnedV1
+    | WorkOrderRedispatchedV1
+    | WorkOrderResumedV1
+    | WorkOrderChasedV1
+    | WorkOrderUrgedV1
+    | WorkOrderEscalatedV1
+    | WorkOrderClosedV1
+    | WorkOrderReopenedV1
+    | DeadlineWarningV1
+    | DeadlineAlarmV1
+)
 
 
-def _facts(data: Opened | WorkOrderDispatchedV1) -> CaseFacts:
+def _facts(data: Opened | WorkOrderDispatchedV1 | NewForm) -> CaseFacts:
     """The fields both events carry."""
     return CaseFacts(
         work_order_id=data.work_order_id,
@@ -85,7 +113,31 @@ def _dispatched(data: WorkOrderDispatchedV1) -> tuple[CaseFacts, DispatchNote]:
 
 def _replied(data: WorkOrderRepliedV1) -> ReplyNote:
     return ReplyNote(
-        data.dispatch_id, data.department, data.kind, data.message, data.replied_at, data.on_time
+        data.dispatch_id,
+        data.department,
+        data.kind,
+        data.message,
+        data.replied_at,
+        data.on_time,
+        data.state,
+        data.seq,
+    )
+
+
+def _step(data: DispatchStep) -> StepNote:
+    detail = getattr(data, "reason", None) or getattr(data, "message", None)
+    _, kind, name, _ = data.ce_type.split(".")  # hotline.workorder.accepted.v1, hotline.deadline.alarm.v1
+    return StepNote(
+        data.step_id,
+        data.seq,
+        name if kind == "workorder" else f"{kind}_{name}",
+        data.state,
+        data.at,
+        data.by,
+        data.department,
+        data.dispatch_id,
+        str(detail) if detail is not None else None,
+        getattr(data, "stage", None),
     )
 
 
@@ -125,6 +177,11 @@ class GatewayHandlers:
             data = envelope.data
             if isinstance(data, WorkOrderDispatchedV1):
                 changes.dispatched.append(_dispatched(data))
+            elif isinstance(data, DispatchStep):
+                if isinstance(data, NewForm):  # a new form: whose it is now, for the department's steps
+                    note = DispatchNote(data.dispatch_id, data.department, data.at, data.reply_due_at)
+                    changes.dispatched.append((_facts(data), note))
+                changes.steps.append((data.work_order_id, _step(data)))
             else:
                 assert isinstance(data, WorkOrderRepliedV1)
                 changes.replied.append((data.work_order_id, _replied(data)))

@@ -9,11 +9,13 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 
-from contracts.events import SEALED_PHONE, Channel, ContactReceivedV1, DepartmentRepliedV1, Event
+from contracts.events import SEALED_PHONE, Channel, ContactReceivedV1, DepartmentRepliedV1, Event, ReplyKind
+from contracts.lifecycle import Step
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.lifecycle_checks import current_form, step_allowed
 from services.gateway.principals import Caller, Forbidden, NotFound, may_post_contact, may_reply_for
 from services.gateway.problems import AuditNotRecorded
 from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
@@ -22,6 +24,7 @@ from services.gateway.seal import Seal
 ANSWERS: dict[int | str, dict[str, object]] = {
     status: {"model": Problem} for status in (400, 401, 403, 404, 413, 422, 429, 503)
 }
+WITH_CONFLICT: dict[int | str, dict[str, object]] = ANSWERS | {409: {"model": Problem}}
 IdempotencyKey = Annotated[
     str | None, Header(max_length=128, description="Retries with the same key give the same id.")
 ]
@@ -116,7 +119,9 @@ def add_posts(
         )
         return await accepted(request, caller, event, topics.contacts, contact_id, scope, idempotency_key)
 
-    @app.post("/v1/departments/{department}/replies", status_code=202, responses=ANSWERS, name="reply.post")
+    @app.post(
+        "/v1/departments/{department}/replies", status_code=202, responses=WITH_CONFLICT, name="reply.post"
+    )
     async def post_department_reply(
         request: Request,
         department: str,
@@ -125,13 +130,17 @@ def add_posts(
         idempotency_key: IdempotencyKey = None,
     ) -> Accepted:
         """A department's reply to a dispatch sent to it; another's dispatch is 403, one this province
-        never sent 404, and nothing is published for either."""
+        never sent 404, one replaced by a re-dispatch or already answered finally 409, and nothing is
+        published for any of them."""
         may_reply_for(caller, province, department)
-        seen = await dispatches.find(reply.work_order_id, reply.dispatch_id)
-        if seen is None:
+        found = await dispatches.case_of(reply.work_order_id, reply.dispatch_id)
+        if found is None:
             raise NotFound(f"no dispatch {reply.dispatch_id} of work order {reply.work_order_id} here")
+        case, seen = found
         if seen.department != department:
             raise Forbidden("this dispatch was sent to another department")
+        current_form(case, reply.dispatch_id)
+        step_allowed(case, Step.FINAL_REPLY if reply.kind is ReplyKind.FINAL else Step.INTERIM_REPLY)
         scope = f"reply:{caller.principal.id}"
         reply_id = stable_id("R", scope, idempotency_key)
         event = DepartmentRepliedV1(

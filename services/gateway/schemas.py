@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, m
 
 from contracts.events import ReplyKind, WorkOrderType
 from contracts.events.contact import OWN_FIELDS
+from contracts.lifecycle import State
 from services.gateway.case_files import Status
 
 PROBLEM_JSON = "application/problem+json"
@@ -170,6 +171,20 @@ class ReplyShown(BaseModel):
     on_time: bool
 
 
+class StepShown(BaseModel):
+    """One step of the work order's dispatch lifecycle: who took it, when, why, and where it left it."""
+
+    seq: int
+    step: str = Field(description="accepted, arrived, returned, redispatched, urged, deadline_warning, ...")
+    state: State
+    at: datetime
+    by: str
+    department: str
+    dispatch_id: str
+    detail: str | None = Field(description="Its reason or message.")
+    stage: str | None = Field(description="The SLA stage of a clock's warning, alarm, urge or escalation.")
+
+
 class MissingShown(BaseModel):
     name: str = Field(description="As intake's field rules name it.")
     reason: str
@@ -211,8 +226,12 @@ class WorkOrderShown(BaseModel):
     area: AreaShown | None = Field(
         description="The supply area; none if unknown, or if it would narrow a sealed reporter down."
     )
-    dispatches: list[DispatchShown]
+    dispatches: list[DispatchShown] = Field(description="Every dispatch form, the first first.")
     replies: list[ReplyShown]
+    dispatch_state: State | None = Field(
+        default=None, description="Where it stands at dispatch (the README's lifecycle); none before."
+    )
+    steps: list[StepShown] = Field(default=[], description="The lifecycle's steps past the first dispatch.")
     answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
     incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
     reclassifications: list[ReclassificationShown] = Field(

@@ -21,6 +21,7 @@ from services.gateway.schemas import (
     Problem,
     ReclassificationShown,
     ReplyShown,
+    StepShown,
     WorkOrderShown,
 )
 from services.gateway.seal import Seal, SealBroken
@@ -58,6 +59,8 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         else None,
         dispatches=[DispatchShown(**vars(dispatch)) for dispatch in case.dispatches],
         replies=[ReplyShown(**vars(reply)) for reply in case.replies],
+        dispatch_state=case.dispatch_state,
+        steps=[StepShown(**vars(step)) for step in case.steps],
         answer=facts.answer,
         incident=IncidentShown(incident_id=facts.incident_id, reporters=case.reporters)
         if facts.incident_id

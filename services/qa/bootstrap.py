@@ -8,6 +8,7 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
+from services.common.working_calendar import watched_calendar
 from services.qa.adapters import FollowUpDocuments
 from services.qa.domain.policy import FollowUpPolicy
 from services.qa.handlers import QaHandlers
@@ -34,7 +35,9 @@ def bootstrap(
             return QaUnit(runtime.source, MongoRepository(collection, relay, mapper))
 
     topics = settings.topics
-    handlers = QaHandlers(unit, FollowUpPolicy.load(settings.followup_rules_path), topics, clock, runtime.log)
+    calendar = watched_calendar(settings.working_calendar_path, settings.hotline_province, runtime.log)
+    policy = FollowUpPolicy.load(settings.followup_rules_path)
+    handlers = QaHandlers(unit, policy, lambda: calendar.current, topics, clock, runtime.log)
     runtime.consumer().subscribe(
         topics.dispatch_progress,
         {WorkOrderRepliedV1: handlers.work_orders_replied},

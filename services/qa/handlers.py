@@ -1,12 +1,13 @@
 """Planning follow-up visits when departments close work orders."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import ReplyKind, WorkOrderRepliedV1
 from contracts.topics import Topics
 from services.common.clock import Clock
+from services.common.working_calendar import WorkingCalendar
 from services.qa.domain.follow_up import FollowUp
 from services.qa.domain.policy import FollowUpPolicy
 from services.qa.ports import UnitFactory
@@ -14,20 +15,29 @@ from services.qa.ports import UnitFactory
 
 class QaHandlers:
     def __init__(
-        self, unit: UnitFactory, policy: FollowUpPolicy, topics: Topics, clock: Clock, log: Any
+        self,
+        unit: UnitFactory,
+        policy: FollowUpPolicy,
+        calendar: Callable[[], WorkingCalendar],
+        topics: Topics,
+        clock: Clock,
+        log: Any,
     ) -> None:
+        """`calendar`: the working calendar in force (its file's, read again when it changes)."""
         self._unit = unit
         self._policy = policy
+        self._calendar = calendar
         self._topics = topics
         self._clock = clock
         self._log = log
 
     async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
+        calendar = self._calendar()  # one calendar for the whole batch
         async with self._unit() as uow:
             for envelope in envelopes:
                 reply = envelope.data
                 assert isinstance(reply, WorkOrderRepliedV1)
-                planned = FollowUp.plan(reply, self._policy, self._clock())
+                planned = FollowUp.plan(reply, self._policy, calendar, self._clock())
                 if planned is None:
                     if reply.kind is ReplyKind.FINAL:
                         self._log.info(

@@ -36,11 +36,10 @@ def table(rules: int) -> RuleTable:
             "categories": [f"category-{n % 7}"] if n % 3 else [],
             "tiers": [CustomerTier.HIGH.value] if n % 5 == 0 else [],
             "department": f"department-{n % 20}",
-            "reply_within": {"working_days": 2},
         }
         for n in range(rules)
     ]
-    default = {"department": "business", "reply_within": {"working_days": 2}}
+    default = {"department": "business"}
     return RuleTable.model_validate({"rules": listed, "default": default})
 
 

@@ -11,15 +11,14 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
 from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
+from plumbing.due_minutes import minute_of
 from services.dispatch.adapters import DispatchDocuments
-from services.dispatch.domain.dispatch import Dispatch
-from services.dispatch.domain.routing import RuleTable
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
@@ -27,12 +26,15 @@ from services.intake.domain.type_fields import FieldRules
 from services.intake.domain.work_order import WorkOrder
 from tests.bench.directory import fill_directory
 from tests.bench.progress import log
+from tests.fake_dispatch import SLA, opened
 
 RULES = IntakeRules(TierRules.load(), FieldRules.load())
 
 Document = dict[str, Any]
 BATCH = 2000
 WRITERS = 4
+# Filler dispatches' timers fall from a day after the bench starts on.
+LATER = datetime.now(UTC) + timedelta(days=1)
 
 
 def templates(province: str) -> tuple[Document, Document]:
@@ -52,10 +54,11 @@ def templates(province: str) -> tuple[Document, Document]:
     )
     order, created = WorkOrder.open(contact, now, None, RULES)
     assert isinstance(created, WorkOrderCreatedV1), "the template lacks a field its type requires"
-    dispatch, _ = Dispatch.open(created, RuleTable.load().route(created), now)
+    dispatch, _ = opened(created, now)
     stored = {"version": 1, "outbox": {}, "has_outbox": False, "outbox_at": now}
     work_order = WorkOrderDocuments().to_document(order) | stored | {"schema": WorkOrderDocuments.schema}
-    dispatched = DispatchDocuments().to_document(dispatch) | stored | {"schema": DispatchDocuments.schema}
+    mapper = DispatchDocuments(lambda: SLA.clocks.alarm_every.length())
+    dispatched = mapper.to_document(dispatch) | stored | {"schema": DispatchDocuments.schema}
     return work_order, dispatched
 
 
@@ -66,7 +69,16 @@ def own_work_order(n: int) -> Document:
 
 
 def own_dispatch(n: int) -> Document:
-    return {"dispatch_id": f"C-BENCH-{n:09d}"}
+    """Its ids, and its next timer a day or more away (spread over a month's minutes): none falls due
+    while the bench measures."""
+    work_order_id = f"WO-BENCH-{n:09d}"
+    timer_at = LATER + timedelta(minutes=n % (30 * 24 * 60))
+    return {
+        "work_order_id": work_order_id,
+        "dispatch_id": f"{work_order_id}-D1",
+        "timer_at": timer_at,
+        "timer_minute": minute_of(timer_at),
+    }
 
 
 async def fill(

@@ -52,12 +52,14 @@ async def test_a_web_complaint_is_dispatched_answered_texted_and_followed_up(sta
         follow_up = await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
         assert follow_up.data.rule == "complaint: 100%"
 
-        async def dispatch_closed():
+        async def dispatch_resolved():
             return await subsystem.database("dispatch")["dispatches"].find_one(
-                {"_id": work_order_id, "status": "closed"}
+                {"_id": work_order_id, "state": "resolved"}
             )
 
-        closed = await eventually(dispatch_closed)
-        assert [entry["action"] for entry in closed["history"]] == ["dispatched", "final_reply"]
+        resolved = await eventually(dispatch_resolved)
+        assert [entry["action"] for entry in resolved["history"]] == ["dispatched", "final_reply"]
+        # The department's clocks stopped with its result; the call centre's answer to the customer runs.
+        assert [c["stage"] for c in resolved["clocks"] if c["stopped_at"] is None] == ["customer_reply"]
         stored = await subsystem.database("intake")["work_orders"].find_one({"_id": work_order_id})
         assert stored["type"] == "complaint"

@@ -1,7 +1,7 @@
 """Each service's aggregates stored in the real MongoDB-wire store through its document mapping."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -10,7 +10,6 @@ from contracts.events import (
     Area,
     AreaKind,
     ContactReceivedV1,
-    DepartmentRepliedV1,
     ReplyKind,
     WorkOrderCreatedV1,
     WorkOrderType,
@@ -22,8 +21,7 @@ from plumbing.outbox import OutboxRelay
 from plumbing.repository import ConcurrentChange
 from plumbing.unit_of_work import UnitOfWork
 from services.dispatch.adapters import DispatchDocuments
-from services.dispatch.domain.dispatch import Dispatch
-from services.dispatch.domain.routing import RuleTable
+from services.dispatch.domain.steps import department_acted, record_reply
 from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import (
     CaseChanges,
@@ -39,6 +37,8 @@ from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
+from tests.fake_dispatch import RULES as CLOCK_RULES
+from tests.fake_dispatch import SLA, a_reply, an_act, opened
 from tests.integration.conftest import PROVINCE
 from tests.support.running import Tap
 
@@ -47,6 +47,7 @@ RULES = IntakeRules(TIERS, FieldRules.load())
 
 SOURCE = "/hotline/province/gx/test"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+MAPPER = DispatchDocuments(lambda: SLA.clocks.alarm_every.length())
 
 
 def a_contact(**changes: object) -> ContactReceivedV1:
@@ -73,25 +74,19 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
     database, broker = store
     collection = database[f"dispatches_{uuid4().hex[:8]}"]
     order = a_work_order()
-    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order), NOW)
-    reply = DepartmentRepliedV1(
-        reply_id="R-1",
-        work_order_id=order.work_order_id,
-        dispatch_id=dispatch_id_for(order.work_order_id),
-        department="repair",
-        kind="interim",
-        message="抢修队已出发",
-        responder="班长 韦工 13907710000",
-        replied_at=NOW,
-    )
-    dispatch.record_reply(reply, NOW)
-    repository = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
+    dispatch, _ = opened(order, NOW)
+    department_acted(dispatch, an_act(order, "accept"), NOW, CLOCK_RULES)
+    reply = a_reply(order, kind="interim", message="抢修队已出发", responder="班长 韦工 13907710000")
+    record_reply(dispatch, reply, NOW, CLOCK_RULES)
+    department_acted(dispatch, an_act(order, "return", reason="missing_information"), NOW, CLOCK_RULES)
+    repository = MongoRepository(collection, OutboxRelay(collection, broker), MAPPER)
     async with UnitOfWork(SOURCE, [repository]):
         repository.add(dispatch)
-    reader = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
+    reader = MongoRepository(collection, OutboxRelay(collection, broker), MAPPER)
     assert await reader.get(dispatch.id) == dispatch
     stored = await collection.find_one({"_id": dispatch.id})
-    assert (stored["schema"], stored["version"], stored["status"]) == (1, 1, "in_progress")
+    assert (stored["schema"], stored["version"], stored["state"]) == (2, 1, "waiting_customer")
+    assert stored["timer_minute"] is None  # every clock paused: nothing to fire
 
 
 async def test_a_work_order_read_back_from_the_store_equals_the_one_written(store):
@@ -112,7 +107,7 @@ async def test_a_write_over_a_change_made_since_loading_is_refused(store):
     collection = database[f"notifications_{uuid4().hex[:8]}"]
     relay = OutboxRelay(collection, broker)
     order = a_work_order()
-    _, dispatched = Dispatch.open(order, RuleTable.load().route(order), NOW)
+    _, dispatched = opened(order, NOW)
     notification = Notification.to_customer("N-1", dispatched, accepted(dispatched, "【热线】"), NOW)
     first = MongoNotifications(collection, relay, NotificationDocuments())
     async with UnitOfWork(SOURCE, [first]):
@@ -194,38 +189,46 @@ async def test_a_notification_stored_before_schemas_were_numbered_is_read_and_up
     assert stored["next_attempt_minute"] is None, "a settled text is never due again"
 
 
-async def test_a_dispatch_stored_before_schemas_were_numbered_takes_its_next_reply(store):
+async def test_a_dispatch_stored_in_schema_1_takes_its_next_reply_with_a_clock_to_its_deadline(store):
     database, broker = store
     collection = database[f"dispatches_{uuid4().hex[:8]}"]
     order = a_work_order()
-    dispatch, _ = Dispatch.open(order, RuleTable.load().route(order), NOW)
-    old_document = DispatchDocuments().to_document(dispatch) | {"_id": dispatch.id}
-    old_document["history"] = [
-        {"at": NOW, "action": "dispatched", "department": "repair", "event_id": "e-1"},
-        {"at": NOW, "action": "interim_reply", "message": "已出发", "responder": None, "event_id": "e-2"},
-    ]
-    await collection.insert_one(old_document)
-    repository = MongoRepository(collection, OutboxRelay(collection, broker), DispatchDocuments())
-    final = DepartmentRepliedV1(
-        reply_id="R-final",
-        work_order_id=order.work_order_id,
-        dispatch_id=dispatch.dispatch_id,
-        department="repair",
-        kind="final",
-        message="已修复",
-        replied_at=NOW,
+    dispatch_id = dispatch_id_for(order.work_order_id)
+    await collection.insert_one(
+        {
+            "_id": order.work_order_id,
+            "work_order_id": order.work_order_id,
+            "dispatch_id": dispatch_id,
+            "province": PROVINCE,
+            "type": "fault_repair",
+            "department": "repair",
+            "customer": order.customer.model_dump(),
+            "address": order.address,
+            "description": order.description,
+            "dispatched_at": NOW,
+            "reply_due_at": NOW + timedelta(hours=2),
+            "status": "in_progress",
+            "history": [
+                {"at": NOW, "action": "dispatched", "department": "repair", "event_id": "e-1"},
+                {"at": NOW, "action": "interim_reply", "message": "已出发", "responder": None},
+            ],
+            "schema": 1,
+            "version": 3,
+        }
     )
+    repository = MongoRepository(collection, OutboxRelay(collection, broker), MAPPER)
     async with UnitOfWork(SOURCE, [repository]):
-        loaded = await repository.get(dispatch.id)
+        loaded = await repository.get(order.work_order_id)
         assert loaded is not None
-        assert loaded.record_reply(final, NOW) is not None
-    stored = await collection.find_one({"_id": dispatch.id})
+        assert [(c.stage, c.due_at) for c in loaded.live_clocks()] == [("result", NOW + timedelta(hours=2))]
+        assert record_reply(loaded, a_reply(order, reply_id="R-final"), NOW, CLOCK_RULES) is not None
+    stored = await collection.find_one({"_id": order.work_order_id})
     assert [(step["action"], step["department"]) for step in stored["history"]] == [
         ("dispatched", "repair"),
         ("interim_reply", "repair"),
         ("final_reply", "repair"),
     ]
-    assert (stored["status"], stored["schema"], stored["version"]) == ("closed", 1, 1)
+    assert (stored["state"], stored["schema"], stored["version"]) == ("resolved", 2, 4)
 
 
 async def test_the_gateways_case_file_is_whole_whichever_event_arrives_first_and_redeliveries_count_once(

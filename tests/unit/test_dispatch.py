@@ -1,81 +1,31 @@
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
 
-from contracts.events import Customer, DepartmentRepliedV1, WorkOrderCreatedV1
-from contracts.ids import dispatch_id_for
 from plumbing.consumer import Rejected
-from services.common.deadlines import Deadline
-from services.common.working_days import CHINA_TIME
-from services.dispatch.bootstrap import bootstrap
-from services.dispatch.domain.dispatch import Dispatch, DispatchStatus, ReplyAfterFinal
-from services.dispatch.domain.routing import RuleTable
-from services.dispatch.handlers import DispatchHandlers
-from services.dispatch.ports import DispatchUnit
-from services.dispatch.settings import DispatchSettings
-from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemoryStore, envelope_of, source_of
+from services.dispatch.domain.dispatch import Dispatch
+from services.dispatch.domain.lifecycle import IllegalStep, State
+from services.dispatch.domain.steps import record_reply, supervise
+from tests.fake_dispatch import RULES, a_reply, a_request, a_work_order, dispatch_service, opened
+from tests.fakes import FakeClock, InMemoryStore, envelope_of
 
 
-def a_work_order(type_: str = "fault_repair") -> WorkOrderCreatedV1:
-    return WorkOrderCreatedV1(
-        work_order_id=f"WO-{uuid4().hex[:12]}",
-        contact_id=f"C-{uuid4().hex}",
-        province="gd",
-        type=type_,
-        channel="web",
-        created_at=datetime.now(UTC),
-        customer=Customer(
-            name="李四", phone="+8613926012345", home_region="Guangzhou, Guangdong", home_province="gd"
-        ),
-        address="天河路1号",
-        description="停电",
-    )
+def dispatcher(store: InMemoryStore[Dispatch], clock: FakeClock | None = None):
+    return dispatch_service(store, clock).handlers
 
 
-def a_reply(order: WorkOrderCreatedV1, **changes) -> DepartmentRepliedV1:
-    fields = {
-        "reply_id": f"R-{uuid4().hex}",
-        "work_order_id": order.work_order_id,
-        "dispatch_id": dispatch_id_for(order.work_order_id),
-        "department": "repair",
-        "kind": "final",
-        "message": "线路已修复",
-        "replied_at": FakeClock().now + timedelta(minutes=30),
-    } | changes
-    return DepartmentRepliedV1.model_validate(fields)
-
-
-def dispatcher(store: InMemoryStore[Dispatch], clock: FakeClock | None = None) -> DispatchHandlers:
-    def unit() -> DispatchUnit:
-        return DispatchUnit(source_of("dispatch"), InMemoryRepository(store))
-
-    return bootstrap(DispatchSettings(**UNIT_SETTINGS), unit=unit, clock=clock or FakeClock()).handlers
-
-
-def test_a_working_day_deadline_skips_the_national_day_holiday():
-    dispatched = datetime(2026, 9, 30, 10, 0, tzinfo=CHINA_TIME)
-    assert Deadline(working_days=2).due(dispatched) == datetime(2026, 10, 9, 10, 0, tzinfo=CHINA_TIME)
-
-
-def test_a_swapped_working_weekend_counts_as_a_working_day():
-    friday = datetime(2026, 10, 9, 10, 0, tzinfo=CHINA_TIME)
-    assert Deadline(working_days=1).due(friday) == datetime(2026, 10, 10, 10, 0, tzinfo=CHINA_TIME)
-
-
-def test_a_rule_must_give_hours_or_working_days():
-    with pytest.raises(ValueError, match="exactly one"):
-        Deadline(hours=2, working_days=1)
-
-
-def test_an_open_dispatch_is_overdue_once_its_reply_deadline_passes_and_a_closed_one_never():
+def test_a_work_order_is_overdue_while_a_live_clock_is_past_its_deadline_and_never_once_closed():
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     order = a_work_order()
-    dispatch, dispatched = Dispatch.open(order, RuleTable.load().route(order), now)
-    assert dispatched.reply_due_at == now + timedelta(hours=2)
-    assert not dispatch.overdue(now + timedelta(hours=2))
+    dispatch, dispatched = opened(order, now)
+    assert dispatched.reply_due_at == now + timedelta(hours=24)  # the repair's completion
+    assert not dispatch.overdue(now + timedelta(hours=2))  # no area: the longest arrival, 2 h
     assert dispatch.overdue(now + timedelta(hours=2, seconds=1))
-    dispatch.record_reply(a_reply(order, replied_at=now + timedelta(hours=3)), now + timedelta(hours=3))
+    later = now + timedelta(hours=3)
+    record_reply(dispatch, a_reply(order, replied_at=later), later, RULES)
+    assert [clock.stage for clock in dispatch.live_clocks()] == ["customer_reply"]
+    supervise(dispatch, a_request(order, "close", reason="已电话回复客户"), [], later, RULES)
+    assert dispatch.live_clocks() == []
     assert not dispatch.overdue(now + timedelta(days=30))
 
 
@@ -106,7 +56,7 @@ async def test_a_final_reply_closes_the_dispatch_and_is_announced_on_time():
     await service.work_orders_created([envelope_of(order)])
     await service.departments_replied([envelope_of(a_reply(order))])
     stored = store[order.work_order_id]
-    assert stored.status is DispatchStatus.CLOSED
+    assert stored.state is State.RESOLVED
     assert [entry.action for entry in stored.history] == ["dispatched", "final_reply"]
     _, replied = store.bus.published[-1]
     assert replied.data.kind == "final"
@@ -138,7 +88,7 @@ async def test_a_retried_reply_with_a_new_event_id_is_recorded_once_by_its_reply
 
 
 async def test_a_reply_to_an_unknown_dispatch_is_rejected():
-    with pytest.raises(Rejected, match="no dispatch"):
+    with pytest.raises(Rejected, match=r"no work order .* at dispatch"):
         await dispatcher(InMemoryStore()).departments_replied([envelope_of(a_reply(a_work_order()))])
 
 
@@ -147,7 +97,7 @@ async def test_a_reply_from_another_department_is_rejected():
     order = a_work_order()
     service = dispatcher(store)
     await service.work_orders_created([envelope_of(order)])
-    with pytest.raises(Rejected, match="billing replied to a dispatch sent to repair"):
+    with pytest.raises(Rejected, match="billing acted on a dispatch sent to repair"):
         await service.departments_replied([envelope_of(a_reply(order, department="billing"))])
 
 
@@ -157,6 +107,6 @@ async def test_another_reply_after_the_final_one_is_rejected():
     service = dispatcher(store)
     await service.work_orders_created([envelope_of(order)])
     await service.departments_replied([envelope_of(a_reply(order))])
-    with pytest.raises(ReplyAfterFinal, match="already closed"):
+    with pytest.raises(IllegalStep, match="is resolved: final_reply is taken only when"):
         await service.departments_replied([envelope_of(a_reply(order))])
     assert len(store.bus.on("gd.dispatch.progress")) == 2

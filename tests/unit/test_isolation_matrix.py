@@ -69,6 +69,17 @@ RULES = {
     ("POST", "/v1/departments/{department}/replies"): Rule(
         "/v1/departments/repair/replies", REPLY, frozenset({("department", "own")})
     ),
+    ("POST", "/v1/departments/{department}/actions"): Rule(
+        "/v1/departments/repair/actions",
+        {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "action": "accept"},
+        frozenset({("department", "own")}),
+    ),
+    ("POST", "/v1/work-orders/{work_order_id}/dispatch-actions"): Rule(
+        "/v1/work-orders/WO-1/dispatch-actions",
+        {"action": "chase", "reason": "客户来电询问进度"},
+        frozenset({("agent", "own"), ("supervisor", "own")}),
+        not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
+    ),
     ("GET", "/v1/audit"): Rule(
         "/v1/audit?from=2026-12-02T01:00Z", None, frozenset({("auditor", "own")}), status=200, publishes=0
     ),

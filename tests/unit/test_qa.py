@@ -6,6 +6,7 @@ import pytest
 
 from contracts.events import SEALED_PHONE, Customer, WorkOrderRepliedV1, WorkOrderType
 from contracts.ids import follow_up_id_for
+from services.common.working_calendar import WorkingCalendar
 from services.common.working_days import CHINA_TIME
 from services.qa.bootstrap import bootstrap
 from services.qa.domain.follow_up import FollowUp
@@ -103,7 +104,9 @@ def test_a_misspelt_key_in_the_follow_up_rules_is_refused(tmp_path):
 def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():
     policy = FollowUpPolicy.load()
     closed = datetime(2026, 11, 20, 22, 30, tzinfo=CHINA_TIME)
-    assert policy.due(WorkOrderType.FAULT_REPAIR, closed) == datetime(2026, 11, 22, 9, 0, tzinfo=CHINA_TIME)
+    assert policy.due(WorkOrderType.FAULT_REPAIR, closed, WorkingCalendar.load()) == datetime(
+        2026, 11, 22, 9, 0, tzinfo=CHINA_TIME
+    )
 
 
 async def test_a_redelivered_final_reply_plans_one_follow_up_and_announces_it_once():

@@ -18,21 +18,20 @@ CONGHUA = Area(code="gz-conghua", name="从化供电区", city="广州市", dist
 SHENZHEN = Area(code="sz-futian", name="福田供电区", city="深圳市", district="福田区", kind=AreaKind.URBAN)
 
 
-def rule(type_: str, department: str, within: dict[str, int], **wants: list[str]) -> dict[str, object]:
-    return {"type": type_, "department": department, "reply_within": within, **wants}
+def rule(type_: str, department: str, **wants: list[str]) -> dict[str, object]:
+    return {"type": type_, "department": department, **wants}
 
 
-HOURS, DAYS = {"hours": 2}, {"working_days": 2}
 TABLE = {
     "rules": [
-        rule("fault_repair", "repair-tianhe", HOURS, areas=["gz-tianhe"]),
-        rule("fault_repair", "repair-county", {"hours": 4}, area_kinds=["remote"]),
-        rule("fault_repair", "repair-sz", HOURS, cities=["深圳市"]),
-        rule("complaint", "vip-desk", {"working_days": 1}, categories=["billing", "tariff"], tiers=["high"]),
-        rule("complaint", "billing", DAYS, categories=["billing", "tariff"]),
-        rule("report", "discipline", {"working_days": 9}),
+        rule("fault_repair", "repair-tianhe", areas=["gz-tianhe"]),
+        rule("fault_repair", "repair-county", area_kinds=["remote"]),
+        rule("fault_repair", "repair-sz", cities=["深圳市"]),
+        rule("complaint", "vip-desk", categories=["billing", "tariff"], tiers=["high"]),
+        rule("complaint", "billing", categories=["billing", "tariff"]),
+        rule("report", "discipline"),
     ],
-    "default": {"department": "business", "reply_within": DAYS},
+    "default": {"department": "business"},
 }
 RULES = RuleTable.model_validate(TABLE)
 

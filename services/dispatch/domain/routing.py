@@ -9,7 +9,6 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events import AreaKind, CustomerTier, WorkOrderCreatedV1, WorkOrderType
-from services.common.deadlines import Deadline
 from services.common.rule_files import read_table
 
 DEFAULT_RULES = Path(__file__).parents[1] / "routing_rules.json"
@@ -19,7 +18,6 @@ class Route(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     department: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    reply_within: Deadline
 
 
 class Rule(Route):

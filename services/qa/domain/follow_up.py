@@ -13,6 +13,7 @@ from contracts.events import (
     WorkOrderType,
 )
 from contracts.ids import follow_up_id_for
+from services.common.working_calendar import WorkingCalendar
 from services.qa.domain.policy import FollowUpPolicy
 
 
@@ -37,7 +38,7 @@ class FollowUp:
 
     @classmethod
     def plan(
-        cls, reply: WorkOrderRepliedV1, policy: FollowUpPolicy, now: datetime
+        cls, reply: WorkOrderRepliedV1, policy: FollowUpPolicy, calendar: WorkingCalendar, now: datetime
     ) -> tuple["FollowUp", FollowUpScheduledV1] | None:
         """The visit a final reply calls for under the sampling rules; None if it calls for none (nor for
         a sealed reporter, whom no one may call)."""
@@ -51,7 +52,7 @@ class FollowUp:
             work_order_id=reply.work_order_id,
             province=reply.province,
             type=reply.type,
-            due_at=policy.due(reply.type, reply.replied_at),
+            due_at=policy.due(reply.type, reply.replied_at, calendar),
             rule=policy.describe(reply.type, priority),
             scheduled_at=now,
             customer=reply.customer,

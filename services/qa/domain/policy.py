@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.events import WorkOrderType
 from services.common.deadlines import Deadline
 from services.common.rule_files import read_table
+from services.common.working_calendar import WorkingCalendar
 from services.common.working_days import CHINA_TIME
 
 DEFAULT_RULES = Path(__file__).parents[1] / "followup_rules.json"
@@ -60,9 +61,9 @@ class FollowUpPolicy(BaseModel):
         digest = hashlib.sha256(work_order_id.encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
-    def due(self, work_order_type: WorkOrderType, closed_at: datetime) -> datetime:
+    def due(self, work_order_type: WorkOrderType, closed_at: datetime, calendar: WorkingCalendar) -> datetime:
         """Within the rule's deadline, out of rest time: a repair closed at 23:00 is called next morning."""
-        due = self.sampling(work_order_type).within.due(closed_at).astimezone(CHINA_TIME)
+        due = self.sampling(work_order_type).within.due(closed_at, calendar).at.astimezone(CHINA_TIME)
         hours = self.calling_hours
         if due.time() >= hours.end:
             return datetime.combine(due.date() + timedelta(days=1), hours.next_day_at, CHINA_TIME)

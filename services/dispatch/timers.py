@@ -1,0 +1,102 @@
+"""Firing the SLA clocks' warnings and alarms: each work order's next timer is stored with it as a minute
+(an indexed equality key), and every replica looks at the minutes not yet finished once a round.
+
+Exactly once: a firing is a change of the work order, written with its events in one write conditioned on
+the version read. Replicas that find the same timer race for that write; the loser reads the work order
+again and finds nothing left to fire. A timer due while no replica ran is found at restart: the shared
+checkpoint says up to when every minute was looked at.
+"""
+
+import asyncio
+from typing import Any
+
+from contracts.topics import Topics
+from plumbing.due_minutes import DueMinutes
+from plumbing.repository import ConcurrentChange
+from services.common.clock import Clock
+from services.dispatch.domain.steps import fire_timers
+from services.dispatch.handlers import Tables, publish_steps
+from services.dispatch.ports import TimerCheckpoint, UnitFactory
+
+# Work orders fired side by side in a round: each is its own write.
+AT_ONCE = 64
+RACE_RETRIES = 3
+
+
+class Timers:
+    def __init__(
+        self,
+        unit: UnitFactory,
+        checkpoint: TimerCheckpoint,
+        tables: Tables,
+        topics: Topics,
+        clock: Clock,
+        log: Any,
+    ) -> None:
+        self._unit = unit
+        self._checkpoint = checkpoint
+        self._tables = tables
+        self._topics = topics
+        self._clock = clock
+        self._log = log
+        self._due: DueMinutes | None = None
+        # With no checkpoint yet (the first replica ever), what fell due since this one started counts.
+        self._started = clock()
+
+    async def fire_due(self) -> int:
+        """Fire what has fallen due; how many work orders this round changed."""
+        now = self._clock()
+        if self._due is None:
+            since = await self._checkpoint.read()
+            self._due = DueMinutes(min(since or self._started, now) - DueMinutes.LATE)
+        async with self._unit() as uow:
+            found = [
+                (work_order_id, at)
+                for minute in self._due.to_look_at(now)
+                for work_order_id, at in await uow.dispatches.timers_in(minute)
+            ]
+        due = list(dict.fromkeys(work_order_id for work_order_id, at in found if at <= now))
+        fired = failed = 0
+        for start in range(0, len(due), AT_ONCE):
+            results = await asyncio.gather(
+                *(self._fire(work_order_id) for work_order_id in due[start : start + AT_ONCE]),
+                return_exceptions=True,
+            )
+            for work_order_id, result in zip(due[start : start + AT_ONCE], results, strict=True):
+                if isinstance(result, BaseException):
+                    failed += 1
+                    self._log.error("timer failed", work_order_id=work_order_id, error=repr(result))
+                else:
+                    fired += result
+        if not failed:
+            # Minutes close a while after the clock has passed them: a write that lands late is still found.
+            self._due.looked_at(now - DueMinutes.LATE)
+            await self._checkpoint.advance(now - DueMinutes.LATE)
+        return fired
+
+    async def _fire(self, work_order_id: str) -> bool:
+        for _ in range(RACE_RETRIES):
+            try:
+                return await self._fire_once(work_order_id)
+            except ConcurrentChange:
+                continue  # another replica or a step came first: read it again
+        return await self._fire_once(work_order_id)
+
+    async def _fire_once(self, work_order_id: str) -> bool:
+        rules = self._tables.clock_rules()
+        async with self._unit() as uow:
+            dispatch = await uow.dispatches.get(work_order_id)
+            if dispatch is None:
+                return False
+            events = fire_timers(dispatch, self._clock(), rules)
+            if not events:
+                return False
+            uow.dispatches.save(dispatch)
+            publish_steps(uow, self._topics, dispatch, events, None)
+            return True
+
+
+async def keep_firing(timers: Timers, every: float) -> None:
+    while True:
+        await timers.fire_due()
+        await asyncio.sleep(every)

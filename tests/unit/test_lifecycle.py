@@ -1,0 +1,159 @@
+"""The work order's lifecycle at dispatch, step by step, as departments and supervisors take it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts.events import WorkOrderRedispatchedV1, WorkOrderReturnedV1
+from services.dispatch.domain.dispatch import UnknownDispatch
+from services.dispatch.domain.lifecycle import IllegalStep, State
+from services.dispatch.domain.steps import NoDepartment, department_acted, record_reply, supervise
+from tests.fake_dispatch import AREAS, RULES, a_reply, a_request, a_work_order, an_act, opened
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in China
+DEPARTMENTS = ["billing", "business", "discipline", "experts", "repair"]
+
+
+def live(dispatch):
+    return sorted(clock.stage for clock in dispatch.live_clocks())
+
+
+def test_an_urban_repair_runs_its_arrival_completion_clocks_from_dispatch():
+    dispatch, _ = opened(a_work_order(area=AREAS["urban"]), NOW)
+    assert dispatch.plan == "repair-urban"
+    assert live(dispatch) == ["arrival", "completion"]
+    arrival = next(clock for clock in dispatch.clocks if clock.stage == "arrival")
+    assert arrival.due_at == NOW + timedelta(minutes=45)
+    assert arrival.warn_at == NOW + timedelta(minutes=45 * 0.75)
+
+
+@pytest.mark.parametrize(("kind", "minutes"), [("urban", 45), ("suburban", 90), ("remote", 120)])
+def test_the_crews_arrival_is_due_by_how_far_it_travels(kind, minutes):
+    dispatch, _ = opened(a_work_order(area=AREAS[kind]), NOW)
+    arrival = next(clock for clock in dispatch.clocks if clock.stage == "arrival")
+    assert arrival.due_at - NOW == timedelta(minutes=minutes)
+
+
+def test_the_crew_on_site_stops_the_arrival_clock_and_starts_its_30_minute_report():
+    order = a_work_order(area=AREAS["urban"])
+    dispatch, _ = opened(order, NOW)
+    department_acted(dispatch, an_act(order, "accept"), NOW + timedelta(minutes=5), RULES)
+    department_acted(dispatch, an_act(order, "arrive"), NOW + timedelta(minutes=40), RULES)
+    assert dispatch.state is State.IN_PROGRESS
+    assert live(dispatch) == ["completion", "site_report"]
+    report = next(clock for clock in dispatch.live_clocks() if clock.stage == "site_report")
+    assert report.due_at == NOW + timedelta(minutes=70)
+    record_reply(dispatch, a_reply(order, kind="interim", message="变压器故障，预计2小时"), NOW, RULES)
+    assert live(dispatch) == ["completion"]
+
+
+def test_a_final_reply_leaves_the_call_centre_one_working_day_to_answer_the_customer():
+    order = a_work_order("complaint", category="billing")
+    dispatch, _ = opened(order, NOW)
+    assert live(dispatch) == ["interim", "result"]
+    record_reply(dispatch, a_reply(order, department="business"), NOW, RULES)
+    assert dispatch.state is State.RESOLVED
+    (answer,) = dispatch.live_clocks()
+    assert (answer.stage, answer.due_at) == ("customer_reply", NOW + timedelta(days=1))
+
+
+def test_closing_before_the_department_has_answered_is_refused_with_the_states_it_needs():
+    order = a_work_order()
+    dispatch, _ = opened(order, NOW)
+    with pytest.raises(IllegalStep, match="is dispatched: closed is taken only when it is resolved"):
+        supervise(dispatch, a_request(order, "close"), DEPARTMENTS, NOW, RULES)
+    assert dispatch.state is State.DISPATCHED
+
+
+def test_accepting_twice_is_refused_but_the_same_acceptance_again_is_a_retry():
+    order = a_work_order()
+    dispatch, _ = opened(order, NOW)
+    accept = an_act(order, "accept")
+    assert department_acted(dispatch, accept, NOW, RULES) is not None
+    assert department_acted(dispatch, accept, NOW, RULES) is None
+    with pytest.raises(IllegalStep, match="is accepted"):
+        department_acted(dispatch, an_act(order, "accept"), NOW, RULES)
+
+
+def test_a_return_as_not_its_own_keeps_the_clocks_running_until_it_is_redispatched():
+    order = a_work_order("query")
+    dispatch, _ = opened(order, NOW)
+    returned = department_acted(
+        dispatch, an_act(order, "return", department="billing", reason="wrong_department"), NOW, RULES
+    )
+    assert isinstance(returned, WorkOrderReturnedV1)
+    assert dispatch.state is State.RETURNED
+    assert live(dispatch) == ["result"]
+    (redispatched,) = supervise(
+        dispatch, a_request(order, "redispatch", department="business"), DEPARTMENTS, NOW, RULES
+    )
+    assert isinstance(redispatched, WorkOrderRedispatchedV1)
+    assert (redispatched.form, redispatched.department, redispatched.previous_department) == (
+        2,
+        "business",
+        "billing",
+    )
+    assert dispatch.state is State.DISPATCHED
+    assert [form.department for form in dispatch.forms] == ["billing", "business"]
+    assert [clock.dispatch_id for clock in dispatch.live_clocks()] == [redispatched.dispatch_id]
+
+
+def test_the_replaced_form_can_no_longer_be_replied_to():
+    order = a_work_order("query")
+    dispatch, _ = opened(order, NOW)
+    first = dispatch.dispatch_id
+    supervise(dispatch, a_request(order, "redispatch", department="business"), DEPARTMENTS, NOW, RULES)
+    with pytest.raises(UnknownDispatch, match=f"dispatch {first} of .* was replaced by {first}-2"):
+        record_reply(dispatch, a_reply(order, department="billing", dispatch_id=first), NOW, RULES)
+
+
+def test_a_redispatch_must_name_a_department_the_routing_table_knows():
+    order = a_work_order("query")
+    dispatch, _ = opened(order, NOW)
+    with pytest.raises(NoDepartment, match="'nowhere' is not one of billing"):
+        supervise(dispatch, a_request(order, "redispatch", department="nowhere"), DEPARTMENTS, NOW, RULES)
+
+
+def test_missing_information_pauses_the_clocks_and_resuming_gives_back_the_time_left():
+    order = a_work_order("query")  # 2 working days: due Wednesday 10:00
+    dispatch, _ = opened(order, NOW)
+    paused_at = NOW + timedelta(hours=6)  # Monday 16:00: 1 day 18 hours left
+    act = an_act(order, "return", department="billing", reason="missing_information")
+    department_acted(dispatch, act, paused_at, RULES)
+    assert dispatch.state is State.WAITING_CUSTOMER
+    (clock,) = dispatch.live_clocks()
+    assert clock.paused
+    assert dispatch.next_timer_at(RULES.alarm_every) is None
+    resumed_at = NOW + timedelta(days=2)  # Wednesday 10:00
+    supervise(dispatch, a_request(order, "resume", reason="客户已补充户号"), DEPARTMENTS, resumed_at, RULES)
+    assert dispatch.state is State.DISPATCHED
+    assert clock.due_at == resumed_at + timedelta(days=1, hours=18)
+
+
+def test_reopening_a_closed_work_order_sends_a_new_form_with_new_clocks_to_the_same_department():
+    order = a_work_order("query")
+    dispatch, _ = opened(order, NOW)
+    record_reply(dispatch, a_reply(order, department="billing"), NOW, RULES)
+    supervise(dispatch, a_request(order, "close"), DEPARTMENTS, NOW, RULES)
+    assert dispatch.state is State.CLOSED
+    assert dispatch.live_clocks() == []
+    (reopened,) = supervise(
+        dispatch, a_request(order, "reopen", reason="回访不满意"), DEPARTMENTS, NOW, RULES
+    )
+    assert (reopened.department, reopened.form) == ("billing", 2)
+    assert live(dispatch) == ["result"]
+
+
+def test_every_step_is_in_the_history_with_who_and_why():
+    order = a_work_order("query")
+    dispatch, _ = opened(order, NOW)
+    supervise(
+        dispatch, a_request(order, "chase", by="agent-7", reason="客户来电询问进度"), DEPARTMENTS, NOW, RULES
+    )
+    supervise(dispatch, a_request(order, "escalate", reason="重要客户"), DEPARTMENTS, NOW, RULES)
+    assert [(e.action, e.responder, e.reason) for e in dispatch.history] == [
+        ("dispatched", None, None),
+        ("chased", "agent-7", "客户来电询问进度"),
+        ("escalated", "supervisor-1", "重要客户"),
+    ]
+    assert dispatch.escalated
