@@ -14,13 +14,13 @@ from contracts.events import (
     WorkOrderDispatchedV1,
 )
 from contracts.ids import dispatch_id_for
-from plumbing.due_minutes import minute_of
+from plumbing.due_minutes import slot_of
 from services.common.working_calendar import WorkingCalendar
 from services.dispatch.bootstrap import DispatchService, bootstrap
 from services.dispatch.domain.dispatch import ClockRules, Dispatch
 from services.dispatch.domain.routing import RuleTable
 from services.dispatch.domain.sla import SlaTable
-from services.dispatch.ports import DispatchRepository, DispatchUnit
+from services.dispatch.ports import TIMER_SLOT, DispatchRepository, DispatchUnit
 from services.dispatch.settings import DispatchSettings
 from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemoryStore, source_of
 
@@ -34,11 +34,11 @@ AREAS = {
 
 
 class InMemoryDispatches(InMemoryRepository[Dispatch], DispatchRepository):
-    async def timers_in(self, minute: str) -> list[tuple[str, datetime]]:
+    async def timers_in(self, slot: str) -> list[tuple[str, datetime]]:
         found = []
         for stored in self._store.stored.values():
             at = stored.aggregate.next_timer_at(SLA.clocks.alarm_every.length())
-            if at is not None and minute_of(at) == minute:
+            if at is not None and slot_of(at, TIMER_SLOT) == slot:
                 found.append((stored.aggregate.id, at))
         return found
 

@@ -1,5 +1,5 @@
 """Dispatch's storage: the `dispatches` collection, one document per work order with its forms, clocks and
-history, and its next timer stored as a minute for the timers' equality lookups."""
+history, and its next timer stored as a slot of time for the timers' equality lookups."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -9,7 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from contracts.events import Area, Customer, WorkOrderType
-from plumbing.due_minutes import minute_of
+from plumbing.due_minutes import slot_of
 from plumbing.mongo_repository import MongoRepository
 from plumbing.write_guard import guarded, retrying_stale
 from services.common.deadlines import Deadline
@@ -17,10 +17,10 @@ from services.dispatch.domain.clocks import Clock
 from services.dispatch.domain.dispatch import Dispatch, Form, HistoryEntry
 from services.dispatch.domain.lifecycle import State, Step
 from services.dispatch.domain.sla import Stage
-from services.dispatch.ports import DispatchRepository
+from services.dispatch.ports import TIMER_SLOT, DispatchRepository
 
 Document = dict[str, Any]
-TIMER_MINUTE = "timer_minute"
+TIMER_SLOT_FIELD = "timer_slot"
 # Schema 1 knew one deadline per work order and no accepted or returned states.
 _SCHEMA_1_STATES = {
     "dispatched": State.DISPATCHED,
@@ -30,7 +30,7 @@ _SCHEMA_1_STATES = {
 
 
 class DispatchDocuments:
-    """Schema 2: forms, SLA plan, clocks and state; the timer's minute (`timer_minute`) and moment.
+    """Schema 2: forms, SLA plan, clocks and state; the timer's slot (`timer_slot`) and moment.
 
     Schema 1 had one form (its fields at the top level), a status and a reply deadline and no clocks: read
     as one form with one running result clock to that deadline. Schema 0 named no department on reply steps
@@ -38,7 +38,7 @@ class DispatchDocuments:
     """
 
     schema: ClassVar[int] = 2
-    indexes: ClassVar[tuple[str, ...]] = (TIMER_MINUTE,)
+    indexes: ClassVar[tuple[str, ...]] = (TIMER_SLOT_FIELD,)
 
     def __init__(self, alarm_every: Callable[[], timedelta]) -> None:
         """`alarm_every`: the SLA table's alarm interval in force (it sets an overdue clock's next alarm)."""
@@ -65,7 +65,7 @@ class DispatchDocuments:
             "clocks": [_clock_document(clock) for clock in dispatch.clocks],
             "history": [_entry_document(entry) for entry in dispatch.history],
             "timer_at": timer_at,
-            TIMER_MINUTE: minute_of(timer_at),
+            TIMER_SLOT_FIELD: slot_of(timer_at, TIMER_SLOT),
         }
 
     def from_document(self, document: Document, schema: int) -> Dispatch:
@@ -164,8 +164,8 @@ def _from_schema_1(document: Document) -> Dispatch:
 
 
 class MongoDispatches(MongoRepository[Dispatch], DispatchRepository):
-    async def timers_in(self, minute: str) -> list[tuple[str, datetime]]:
-        cursor = self._collection.find({TIMER_MINUTE: minute}, {"_id": 1, "timer_at": 1})
+    async def timers_in(self, slot: str) -> list[tuple[str, datetime]]:
+        cursor = self._collection.find({TIMER_SLOT_FIELD: slot}, {"_id": 1, "timer_at": 1})
         return [(document["_id"], document["timer_at"]) async for document in cursor]
 
 

@@ -128,5 +128,5 @@ def bootstrap(
         [WorkOrderDispatchedV1, WorkOrderRepliedV1, *STEPS],
         "Every step of each work order's dispatch, for notify, qa, the gateway and intake.",
     )
-    runtime.loops.append(lambda: keep_firing(timers, settings.dispatch_timer_seconds))
+    runtime.loops.append(lambda: keep_firing(timers, settings.dispatch_timer_seconds, clock))
     return Service(runtime, probe_app(runtime), DispatchService(handlers, timers))

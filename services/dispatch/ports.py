@@ -2,19 +2,23 @@
 
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
 from services.dispatch.domain.dispatch import Dispatch
 
+# The slices of time timers are stored under: a minute of a busy province holds more than a round reads
+# quickly (1,500 work orders took 0.9 s on FerretDB); ten seconds' worth take a tenth of that.
+TIMER_SLOT = timedelta(seconds=10)
+
 
 class DispatchRepository(Repository[Dispatch]):
     @abstractmethod
-    async def timers_in(self, minute: str) -> list[tuple[str, datetime]]:
-        """Each work order whose next timer falls in that minute (`plumbing.due_minutes`), with the
-        timer's moment."""
+    async def timers_in(self, slot: str) -> list[tuple[str, datetime]]:
+        """Each work order whose next timer falls in that slot (`plumbing.due_minutes`, `TIMER_SLOT`
+        wide), with the timer's moment."""
 
 
 class DispatchUnit(UnitOfWork):

@@ -1,13 +1,14 @@
-"""Firing the SLA clocks' warnings and alarms: each work order's next timer is stored with it as a minute
-(an indexed equality key), and every replica looks at the minutes not yet finished once a round.
+"""Firing the SLA clocks' warnings and alarms: each work order's next timer is stored with it as a slot
+of time (an indexed equality key), and every replica looks at the slots not yet finished once a round.
 
 Exactly once: a firing is a change of the work order, written with its events in one write conditioned on
 the version read. Replicas that find the same timer race for that write; the loser reads the work order
 again and finds nothing left to fire. A timer due while no replica ran is found at restart: the shared
-checkpoint says up to when every minute was looked at.
+checkpoint says up to when every slot was looked at.
 """
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from contracts.topics import Topics
@@ -16,11 +17,12 @@ from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
 from services.dispatch.domain.steps import fire_timers
 from services.dispatch.handlers import Tables, publish_steps
-from services.dispatch.ports import TimerCheckpoint, UnitFactory
+from services.dispatch.ports import TIMER_SLOT, TimerCheckpoint, UnitFactory
 
 # Work orders fired side by side in a round: each is its own write.
 AT_ONCE = 64
 RACE_RETRIES = 3
+EARLIEST_ROUND = 0.02  # seconds: rounds never closer together than this
 
 
 class Timers:
@@ -40,6 +42,7 @@ class Timers:
         self._clock = clock
         self._log = log
         self._due: DueMinutes | None = None
+        self.next_at: datetime | None = None
         # With no checkpoint yet (the first replica ever), what fell due since this one started counts.
         self._started = clock()
 
@@ -48,14 +51,17 @@ class Timers:
         now = self._clock()
         if self._due is None:
             since = await self._checkpoint.read()
-            self._due = DueMinutes(min(since or self._started, now) - DueMinutes.LATE)
+            self._due = DueMinutes(min(since or self._started, now) - DueMinutes.LATE, TIMER_SLOT)
         async with self._unit() as uow:
+            slots = self._due.to_look_at(now)
             found = [
-                (work_order_id, at)
-                for minute in self._due.to_look_at(now)
-                for work_order_id, at in await uow.dispatches.timers_in(minute)
+                timer
+                for timers in await asyncio.gather(*(uow.dispatches.timers_in(s) for s in slots))
+                for timer in timers
             ]
         due = list(dict.fromkeys(work_order_id for work_order_id, at in found if at <= now))
+        # The next timer known to fall due in the slots looked at: the next round waits only for it.
+        self.next_at = min((at for _, at in found if at > now), default=None)
         fired = failed = 0
         for start in range(0, len(due), AT_ONCE):
             results = await asyncio.gather(
@@ -69,7 +75,7 @@ class Timers:
                 else:
                     fired += result
         if not failed:
-            # Minutes close a while after the clock has passed them: a write that lands late is still found.
+            # Slots close a while after the clock has passed them: a write that lands late is still found.
             self._due.looked_at(now - DueMinutes.LATE)
             await self._checkpoint.advance(now - DueMinutes.LATE)
         return fired
@@ -96,7 +102,12 @@ class Timers:
             return True
 
 
-async def keep_firing(timers: Timers, every: float) -> None:
+async def keep_firing(timers: Timers, every: float, clock: Clock) -> None:
+    """A round at least every `every` seconds, and sooner when a timer found in the last round falls
+    due: a warning is late by the round's own time, not by the wait for the next."""
     while True:
         await timers.fire_due()
-        await asyncio.sleep(every)
+        wait = every
+        if timers.next_at is not None:
+            wait = min(every, max(EARLIEST_ROUND, (timers.next_at - clock()).total_seconds()))
+        await asyncio.sleep(wait)

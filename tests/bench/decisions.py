@@ -57,6 +57,7 @@ from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
 from services.intake.handlers import IntakeHandlers
 from tests.bench.directory import bench_phone
+from tests.bench.figures import fmt, fmt_rate
 from tests.bench.progress import log
 from tests.bench.storm import AREAS, CATEGORIES
 from tests.support.storm_replay import area_table
@@ -277,3 +278,15 @@ async def forget(database: AsyncDatabase[Document], contact_ids: list[str]) -> N
         # By _id, side by side: FerretDB 1.24 scans the collection for `$in`.
         chunk = contact_ids[first : first + DECISION_BATCH]
         await asyncio.gather(*(orders.delete_one({"_id": work_order_id_for(c)}) for c in chunk))
+
+
+def decisions_line(d: dict[str, Any]) -> str:
+    """Intake's whole decision per contact (tests/bench/decisions.py), at scale and on an empty store."""
+    return (
+        f"intake decisions with {d['customers']:,} customers and {d['incidents']} open incidents "
+        f"(batches of {d['batch_size']}, in process, store writes included, no Kafka send): "
+        f"{fmt_rate(d['per_s'])} (empty store {fmt_rate(d['empty_store_per_s'])}, ratio {d['ratio']:.2g}); "
+        f"{d['joined']} of {d['batches'] * d['batch_size']} joined an incident; batch p50 "
+        f"{fmt(d['batch_p50_ms'])} ms p99 {fmt(d['batch_p99_ms'])} ms, its directory lookup p50 "
+        f"{fmt(d['lookup_p50_ms'], 2)} ms p99 {fmt(d['lookup_p99_ms'], 2)} ms"
+    )

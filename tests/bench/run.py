@@ -36,12 +36,14 @@ from typing import Any
 
 from contracts.provinces import is_province_code
 from tests.bench.auth_cost import auth_cost
+from tests.bench.decisions import decisions_line
 from tests.bench.figures import fmt, fmt_rate
 from tests.bench.housekeeping import peak_rss_mib
 from tests.bench.phase import OUT, run_phase
 from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
 from tests.bench.routing import routing_bench
+from tests.bench.sla_timers import sla_timers_bench, timers_line
 from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
 from tests.bench.storm import storm_bench
@@ -61,6 +63,10 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
+    timers = None
+    if args.sla_open:
+        log(f"SLA timers: dispatch on {args.sla_open:,} open work orders with live clocks")
+        timers = await sla_timers_bench(stack, OUT, args.sla_open)
     raw = await raw_kafka(
         stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
     )
@@ -78,6 +84,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "auth_cost": asdict(access_cost),
         "routing": asdict(routing) | {"ratio": routing.ratio},
         "storm": asdict(storm) | {"ratio": storm.ratio},
+        "sla_timers": asdict(timers) if timers else None,
         "bench_peak_rss_mib": peak_rss_mib("self"),
     }
 
@@ -103,18 +110,6 @@ def cpu_per_contact(seconds: dict[str, float], contacts: int) -> str:
         for name, spent in sorted(seconds.items(), key=lambda kv: -kv[1])
     ]
     return f"{', '.join(parts)}; all {1000 * sum(seconds.values()) / contacts:.1f} ms per contact"
-
-
-def decisions_line(d: dict[str, Any]) -> str:
-    """Intake's whole decision per contact (tests/bench/decisions.py), at scale and on an empty store."""
-    return (
-        f"intake decisions with {d['customers']:,} customers and {d['incidents']} open incidents "
-        f"(batches of {d['batch_size']}, in process, store writes included, no Kafka send): "
-        f"{fmt_rate(d['per_s'])} (empty store {fmt_rate(d['empty_store_per_s'])}, ratio {d['ratio']:.2g}); "
-        f"{d['joined']} of {d['batches'] * d['batch_size']} joined an incident; batch p50 "
-        f"{fmt(d['batch_p50_ms'])} ms p99 {fmt(d['batch_p99_ms'])} ms, its directory lookup p50 "
-        f"{fmt(d['lookup_p50_ms'], 2)} ms p99 {fmt(d['lookup_p99_ms'], 2)} ms"
-    )
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -196,6 +191,8 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"{storm['ratio']:.2g}); 202 to intake's link p50 {fmt(storm['link_p50_ms'])} ms p99 "
         f"{fmt(storm['link_p99_ms'])} ms; intake {fmt(storm['intake_peak_rss_mib'], 0)} MiB (peak RSS)"
     )
+    if result["sla_timers"]:
+        lines.append(timers_line(result["sla_timers"]))
     routing = result["routing"]
     lines.append(
         f"routing ({routing['decisions']:,} decisions in process): {routing['rules']} rules "
@@ -245,6 +242,12 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=1_000_000,
         help="work orders and dispatches stored before the second phase (default 1000000; 0: one phase)",
+    )
+    parser.add_argument(
+        "--sla-open",
+        type=int,
+        default=1_000_000,
+        help="open work orders with live clocks for the SLA timers' bench (default 1000000; 0 skips it)",
     )
     parser.add_argument(
         "--lookup-sizes",

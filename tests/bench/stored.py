@@ -17,8 +17,9 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from contracts.events import ContactReceivedV1, WorkOrderCreatedV1
-from plumbing.due_minutes import minute_of
+from plumbing.due_minutes import slot_of
 from services.dispatch.adapters import DispatchDocuments
+from services.dispatch.ports import TIMER_SLOT
 from services.intake.adapters import WorkOrderDocuments
 from services.intake.domain.rules import IntakeRules
 from services.intake.domain.tiers import TierRules
@@ -77,7 +78,7 @@ def own_dispatch(n: int) -> Document:
         "work_order_id": work_order_id,
         "dispatch_id": f"{work_order_id}-D1",
         "timer_at": timer_at,
-        "timer_minute": minute_of(timer_at),
+        "timer_slot": slot_of(timer_at, TIMER_SLOT),
     }
 
 

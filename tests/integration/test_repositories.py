@@ -86,7 +86,7 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
     assert await reader.get(dispatch.id) == dispatch
     stored = await collection.find_one({"_id": dispatch.id})
     assert (stored["schema"], stored["version"], stored["state"]) == (2, 1, "waiting_customer")
-    assert stored["timer_minute"] is None  # every clock paused: nothing to fire
+    assert stored["timer_slot"] is None  # every clock paused: nothing to fire
 
 
 async def test_a_work_order_read_back_from_the_store_equals_the_one_written(store):
