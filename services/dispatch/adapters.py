@@ -73,12 +73,7 @@ class DispatchDocuments:
             return _from_schema_1(document)
         area = document.get("area")
         return Dispatch(
-            work_order_id=document["work_order_id"],
-            province=document["province"],
-            type=WorkOrderType(document["type"]),
-            customer=Customer.model_validate(document["customer"]),
-            address=document.get("address"),
-            description=document["description"],
+            **_work_order_fields(document),
             category=document.get("category"),
             area=Area.model_validate(area) if area else None,
             plan=document["plan"],
@@ -89,6 +84,18 @@ class DispatchDocuments:
             clocks=[_clock(clock) for clock in document["clocks"]],
             history=[_entry(entry, document["department"]) for entry in document["history"]],
         )
+
+
+def _work_order_fields(document: Document) -> dict[str, Any]:
+    """What every schema stores of the work order itself."""
+    return {
+        "work_order_id": document["work_order_id"],
+        "province": document["province"],
+        "type": WorkOrderType(document["type"]),
+        "customer": Customer.model_validate(document["customer"]),
+        "address": document.get("address"),
+        "description": document["description"],
+    }
 
 
 def _clock_document(clock: Clock) -> Document:
@@ -148,12 +155,7 @@ def _from_schema_1(document: Document) -> Dispatch:
         final = [entry["at"] for entry in document["history"] if entry["action"] == Step.FINAL_REPLY]
         clock.stopped_at = final[-1] if final else due
     return Dispatch(
-        work_order_id=document["work_order_id"],
-        province=document["province"],
-        type=WorkOrderType(document["type"]),
-        customer=Customer.model_validate(document["customer"]),
-        address=document.get("address"),
-        description=document["description"],
+        **_work_order_fields(document),
         plan="schema-1",
         stages=[stage],
         forms=[form],

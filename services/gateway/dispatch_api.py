@@ -24,9 +24,9 @@ from services.gateway.case_files import CaseFiles
 from services.gateway.desk_access import may_work_on
 from services.gateway.desk_api import Action
 from services.gateway.dispatch_lookup import DispatchLookup
-from services.gateway.lifecycle_checks import current_form, step_allowed
+from services.gateway.lifecycle_checks import step_allowed
 from services.gateway.posts import WITH_CONFLICT, IdempotencyKey, Published, publish_audited, stable_id
-from services.gateway.principals import Forbidden, NotFound, may_reply_for
+from services.gateway.principals import may_reply_for
 from services.gateway.schemas import Accepted, Text
 from services.gateway.work_order_api import WorkOrderId
 
@@ -99,13 +99,7 @@ def add_dispatch_api(
         reason; another department's dispatch is 403, one never sent here 404, a step its state does not
         allow (or on a replaced form) 409."""
         may_reply_for(caller, province, department)
-        found = await lookup.case_of(asked.work_order_id, asked.dispatch_id)
-        if found is None:
-            raise NotFound(f"no dispatch {asked.dispatch_id} of work order {asked.work_order_id} here")
-        case, form = found
-        if form.department != department:
-            raise Forbidden("this dispatch was sent to another department")
-        current_form(case, asked.dispatch_id)
+        case = await lookup.sent_to(department, asked.work_order_id, asked.dispatch_id)
         missing = asked.reason is ReturnReason.MISSING_INFORMATION
         returned = Step.INFO_REQUESTED if missing else Step.RETURNED
         step_allowed(case, DEPARTMENT_STEPS.get(asked.action, returned))

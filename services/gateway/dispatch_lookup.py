@@ -9,6 +9,8 @@ import asyncio
 import time
 
 from services.gateway.case_files import CaseFile, CaseFiles, DispatchNote
+from services.gateway.lifecycle_checks import current_form
+from services.gateway.principals import Forbidden, NotFound
 
 
 class DispatchLookup:
@@ -20,6 +22,18 @@ class DispatchLookup:
     async def find(self, work_order_id: str, dispatch_id: str) -> DispatchNote | None:
         found = await self.case_of(work_order_id, dispatch_id)
         return found[1] if found else None
+
+    async def sent_to(self, department: str, work_order_id: str, dispatch_id: str) -> CaseFile:
+        """The case file of a department's step on a dispatch form: 404 for one this province never
+        sent, 403 for another department's, 409 for one a later form replaced."""
+        found = await self.case_of(work_order_id, dispatch_id)
+        if found is None:
+            raise NotFound(f"no dispatch {dispatch_id} of work order {work_order_id} here")
+        case, form = found
+        if form.department != department:
+            raise Forbidden("this dispatch was sent to another department")
+        current_form(case, dispatch_id)
+        return case
 
     async def case_of(self, work_order_id: str, dispatch_id: str) -> tuple[CaseFile, DispatchNote] | None:
         """The case file once it knows the dispatch form, and the form."""

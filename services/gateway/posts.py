@@ -15,8 +15,8 @@ from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.dispatch_lookup import DispatchLookup
-from services.gateway.lifecycle_checks import current_form, step_allowed
-from services.gateway.principals import Caller, Forbidden, NotFound, may_post_contact, may_reply_for
+from services.gateway.lifecycle_checks import step_allowed
+from services.gateway.principals import Caller, may_post_contact, may_reply_for
 from services.gateway.problems import AuditNotRecorded
 from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
 from services.gateway.seal import Seal
@@ -133,13 +133,7 @@ def add_posts(
         never sent 404, one replaced by a re-dispatch or already answered finally 409, and nothing is
         published for any of them."""
         may_reply_for(caller, province, department)
-        found = await dispatches.case_of(reply.work_order_id, reply.dispatch_id)
-        if found is None:
-            raise NotFound(f"no dispatch {reply.dispatch_id} of work order {reply.work_order_id} here")
-        case, seen = found
-        if seen.department != department:
-            raise Forbidden("this dispatch was sent to another department")
-        current_form(case, reply.dispatch_id)
+        case = await dispatches.sent_to(department, reply.work_order_id, reply.dispatch_id)
         step_allowed(case, Step.FINAL_REPLY if reply.kind is ReplyKind.FINAL else Step.INTERIM_REPLY)
         scope = f"reply:{caller.principal.id}"
         reply_id = stable_id("R", scope, idempotency_key)

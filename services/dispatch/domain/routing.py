@@ -8,8 +8,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import AreaKind, CustomerTier, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import CustomerTier, WorkOrderCreatedV1, WorkOrderType
 from services.common.rule_files import read_table
+from services.dispatch.domain.criteria import Criteria, by_type, unreachable
 
 DEFAULT_RULES = Path(__file__).parents[1] / "routing_rules.json"
 
@@ -20,35 +21,17 @@ class Route(BaseModel):
     department: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
 
 
-class Rule(Route):
+class Rule(Route, Criteria):
     """Each list it has must hold the work order's value (an empty one holds any)."""
 
-    type: WorkOrderType
-    categories: list[str] = []
-    cities: list[str] = []
-    areas: list[str] = Field(default=[], description="Supply area codes, from intake's area table.")
-    area_kinds: list[AreaKind] = []
     tiers: list[CustomerTier] = []
 
     def matches(self, order: WorkOrderCreatedV1) -> bool:
-        area, tier = order.area, order.customer.tier
-        wanted = (
-            (self.categories, order.category),
-            (self.cities, area.city if area else None),
-            (self.areas, area.code if area else None),
-            (self.area_kinds, area.kind if area else None),
-            (self.tiers, tier),
-        )
-        return self.type is order.type and all(not allowed or value in allowed for allowed, value in wanted)
+        tiers = self.tiers
+        return (not tiers or order.customer.tier in tiers) and super().matches(order)
 
-    def _lists(self) -> tuple[set[str], ...]:
-        values = (self.categories, self.cities, self.areas, self.area_kinds, self.tiers)
-        return tuple({str(value) for value in listed} for listed in values)
-
-    def covers(self, later: "Rule") -> bool:
-        """Whether every work order `later` matches, this one matches first."""
-        pairs = zip(self._lists(), later._lists(), strict=True)
-        return self.type is later.type and all(not own or (other and other <= own) for own, other in pairs)
+    def _lists(self) -> list[set[str]]:
+        return [*super()._lists(), {str(tier) for tier in self.tiers}]
 
 
 class RuleTable(BaseModel):
@@ -59,12 +42,7 @@ class RuleTable(BaseModel):
 
     @model_validator(mode="after")
     def _every_rule_reachable(self) -> Self:
-        hidden = [
-            f"rules.{later}: never matches, rule {earlier} takes all it would"
-            for later, rule in enumerate(self.rules)
-            for earlier, before in enumerate(self.rules[:later])
-            if before.covers(rule)
-        ]
+        hidden = unreachable(self.rules, "rules", "rule")
         if hidden:
             raise ValueError("; ".join(hidden))
         return self
@@ -76,11 +54,7 @@ class RuleTable(BaseModel):
 
     @cached_property
     def _by_type(self) -> dict[WorkOrderType, list[Rule]]:
-        """The rules of each type, in the table's order: a work order is held against its type's only."""
-        by_type: dict[WorkOrderType, list[Rule]] = {}
-        for rule in self.rules:
-            by_type.setdefault(rule.type, []).append(rule)
-        return by_type
+        return by_type(self.rules)
 
     def route(self, order: WorkOrderCreatedV1) -> Route:
         candidates = self._by_type.get(order.type, ())

@@ -9,9 +9,10 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import AreaKind, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import WorkOrderCreatedV1, WorkOrderType
 from services.common.deadlines import Deadline
 from services.common.rule_files import read_table
+from services.dispatch.domain.criteria import Criteria, by_type, unreachable
 from services.dispatch.domain.lifecycle import Step
 
 DEFAULT_SLA = Path(__file__).parents[1] / "sla_rules.json"
@@ -49,41 +50,19 @@ def _stages_checked(stages: list[Stage]) -> list[Stage]:
     return stages
 
 
-class Plan(BaseModel):
-    """Each list it has must hold the work order's value (an empty one holds any)."""
+class Plan(Criteria):
+    """Each list it has must hold the work order's value (an empty one holds any); a service
+    application's kind is its category."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="Shown on the work order's clocks.")
-    type: WorkOrderType
-    categories: list[str] = Field(default=[], description="Service applications' kinds are categories.")
-    cities: list[str] = []
-    areas: list[str] = []
-    area_kinds: list[AreaKind] = []
     stages: list[Stage]
 
     @model_validator(mode="after")
     def _stages(self) -> Self:
         _stages_checked(self.stages)
         return self
-
-    def matches(self, order: WorkOrderCreatedV1) -> bool:
-        area = order.area
-        wanted = (
-            (self.categories, order.category),
-            (self.cities, area.city if area else None),
-            (self.areas, area.code if area else None),
-            (self.area_kinds, area.kind if area else None),
-        )
-        return self.type is order.type and all(not allowed or value in allowed for allowed, value in wanted)
-
-    def _lists(self) -> tuple[set[str], ...]:
-        values = (self.categories, self.cities, self.areas, self.area_kinds)
-        return tuple({str(value) for value in listed} for listed in values)
-
-    def covers(self, later: "Plan") -> bool:
-        pairs = zip(self._lists(), later._lists(), strict=True)
-        return self.type is later.type and all(not own or (other and other <= own) for own, other in pairs)
 
 
 class DefaultPlan(BaseModel):
@@ -117,12 +96,7 @@ class SlaTable(BaseModel):
     def _every_plan_reachable(self) -> Self:
         if self.clocks.alarm_every.counts_working_time:
             raise ValueError("clocks.alarm_every: give minutes, hours or days")
-        hidden = [
-            f"plans.{later}: never matches, plan {earlier} takes all it would"
-            for later, plan in enumerate(self.plans)
-            for earlier, before in enumerate(self.plans[:later])
-            if before.covers(plan)
-        ]
+        hidden = unreachable(self.plans, "plans", "plan")
         names = [plan.name for plan in self.plans] + [self.default.name]
         hidden += [f"plan name {name} is used twice" for name in sorted(set(names)) if names.count(name) > 1]
         if hidden:
@@ -136,10 +110,7 @@ class SlaTable(BaseModel):
 
     @cached_property
     def _by_type(self) -> dict[WorkOrderType, list[Plan]]:
-        by_type: dict[WorkOrderType, list[Plan]] = {}
-        for plan in self.plans:
-            by_type.setdefault(plan.type, []).append(plan)
-        return by_type
+        return by_type(self.plans)
 
     def plan_for(self, order: WorkOrderCreatedV1) -> Plan | DefaultPlan:
         candidates = self._by_type.get(order.type, ())
