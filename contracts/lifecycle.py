@@ -41,7 +41,8 @@ OPEN = WITH_DEPARTMENT | {State.RETURNED, State.WAITING_CUSTOMER, State.RESOLVED
 # step: (the states it may be taken from, the state it leads to; None: the state stays)
 TRANSITIONS: dict[Step, tuple[frozenset[State], State | None]] = {
     Step.ACCEPTED: (frozenset({State.DISPATCHED}), State.ACCEPTED),
-    Step.ARRIVED: (frozenset({State.DISPATCHED, State.ACCEPTED}), State.IN_PROGRESS),
+    # The crew may report "on the way" (an interim reply) before it arrives: once per form, its own rule.
+    Step.ARRIVED: (WITH_DEPARTMENT, State.IN_PROGRESS),
     Step.INTERIM_REPLY: (WITH_DEPARTMENT, State.IN_PROGRESS),
     Step.FINAL_REPLY: (WITH_DEPARTMENT, State.RESOLVED),
     Step.RETURNED: (WITH_DEPARTMENT, State.RETURNED),

@@ -142,13 +142,10 @@ class WorkingCalendar:
         return bool(chinese_calendar.is_workday(day))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        """The same local clock time `days` working days after `start`."""
-        local = start.astimezone(CHINA_TIME)
-        day, remaining = local.date(), days
-        while remaining > 0:
-            day += DAY
-            remaining -= self.is_working_day(day)
-        return datetime.combine(day, local.timetz())
+        """`days` whole working days of working time after `start`: from a working day's 10:00, the same
+        time that many working days on; from a weekend or a holiday, the end of the last of them (a
+        deadline set on a Sunday gets its full working days, not the hours left of Monday)."""
+        return self.add_working_time(start, timedelta(days=days))
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """How much of [start, end) falls on working days: what a working-day clock paused at `start`

@@ -12,6 +12,8 @@ from contracts.events import Area, Customer, WorkOrderType
 from plumbing.due_minutes import slot_of
 from plumbing.mongo_repository import MongoRepository
 from plumbing.write_guard import guarded, retrying_stale
+from services.common.clock import Clock as TimeNow
+from services.common.clock import system_clock
 from services.common.deadlines import Deadline
 from services.dispatch.domain.clocks import Clock
 from services.dispatch.domain.dispatch import Dispatch, Form, HistoryEntry
@@ -40,12 +42,16 @@ class DispatchDocuments:
     schema: ClassVar[int] = 2
     indexes: ClassVar[tuple[str, ...]] = (TIMER_SLOT_FIELD,)
 
-    def __init__(self, alarm_every: Callable[[], timedelta]) -> None:
+    def __init__(self, alarm_every: Callable[[], timedelta], clock: TimeNow = system_clock) -> None:
         """`alarm_every`: the SLA table's alarm interval in force (it sets an overdue clock's next alarm)."""
         self._alarm_every = alarm_every
+        self._clock = clock
 
     def to_document(self, dispatch: Dispatch) -> Document:
         timer_at = dispatch.next_timer_at(self._alarm_every())
+        # Stored in a slot still to be looked at: a timer already due (set so by a table edit, or read
+        # from an older schema) is found in the next round, not lost in a slot closed before it.
+        slot = slot_of(max(timer_at, self._clock()), TIMER_SLOT) if timer_at else None
         return {
             "work_order_id": dispatch.work_order_id,
             "dispatch_id": dispatch.dispatch_id,
@@ -65,7 +71,7 @@ class DispatchDocuments:
             "clocks": [_clock_document(clock) for clock in dispatch.clocks],
             "history": [_entry_document(entry) for entry in dispatch.history],
             "timer_at": timer_at,
-            TIMER_SLOT_FIELD: slot_of(timer_at, TIMER_SLOT),
+            TIMER_SLOT_FIELD: slot,
         }
 
     def from_document(self, document: Document, schema: int) -> Dispatch:

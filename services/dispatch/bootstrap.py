@@ -90,7 +90,7 @@ def bootstrap(
     calendar = watched_calendar(settings.working_calendar_path, settings.hotline_province, runtime.log)
     tables = Tables(lambda: routing.current, lambda: sla.current, lambda: calendar.current)
     if unit is None:
-        mapper = DispatchDocuments(lambda: tables.sla().clocks.alarm_every.length())
+        mapper = DispatchDocuments(lambda: tables.sla().clocks.alarm_every.length(), clock)
         collection, relay = runtime.collection_with_outbox("dispatches", mapper)
 
         def unit() -> DispatchUnit:

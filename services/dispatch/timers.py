@@ -23,6 +23,7 @@ from services.dispatch.ports import TIMER_SLOT, TimerCheckpoint, UnitFactory
 AT_ONCE = 64
 RACE_RETRIES = 3
 EARLIEST_ROUND = 0.02  # seconds: rounds never closer together than this
+GIVE_UP_AFTER = 5  # rounds a work order's timer may fail in a row before it is set aside
 
 
 class Timers:
@@ -43,6 +44,8 @@ class Timers:
         self._log = log
         self._due: DueMinutes | None = None
         self.next_at: datetime | None = None
+        self._failures: dict[str, int] = {}
+        self._set_aside: set[str] = set()
         # With no checkpoint yet (the first replica ever), what fell due since this one started counts.
         self._started = clock()
 
@@ -59,10 +62,11 @@ class Timers:
                 for timers in await asyncio.gather(*(uow.dispatches.timers_in(s) for s in slots))
                 for timer in timers
             ]
-        due = list(dict.fromkeys(work_order_id for work_order_id, at in found if at <= now))
+        due_at = {work_order_id: at for work_order_id, at in found if at <= now}
+        due = [work_order_id for work_order_id in due_at if work_order_id not in self._set_aside]
         # The next timer known to fall due in the slots looked at: the next round waits only for it.
         self.next_at = min((at for _, at in found if at > now), default=None)
-        fired = failed = 0
+        fired, failed = 0, []
         for start in range(0, len(due), AT_ONCE):
             results = await asyncio.gather(
                 *(self._fire(work_order_id) for work_order_id in due[start : start + AT_ONCE]),
@@ -70,15 +74,30 @@ class Timers:
             )
             for work_order_id, result in zip(due[start : start + AT_ONCE], results, strict=True):
                 if isinstance(result, BaseException):
-                    failed += 1
-                    self._log.error("timer failed", work_order_id=work_order_id, error=repr(result))
+                    failed.append(work_order_id)
+                    self._failed(work_order_id, result)
                 else:
+                    self._failures.pop(work_order_id, None)
                     fired += result
-        if not failed:
-            # Slots close a while after the clock has passed them: a write that lands late is still found.
-            self._due.looked_at(now - DueMinutes.LATE)
-            await self._checkpoint.advance(now - DueMinutes.LATE)
+        # Slots close a while after the clock has passed them: a write that lands late is still found.
+        # One that failed keeps its slot open for the next round; the slots before it close.
+        done = min([now - DueMinutes.LATE, *(due_at[work_order_id] for work_order_id in failed)])
+        self._due.looked_at(done)
+        await self._checkpoint.advance(done)
         return fired
+
+    def _failed(self, work_order_id: str, error: BaseException) -> None:
+        """Logged; after `GIVE_UP_AFTER` rounds in a row, set aside so it holds no other timer back."""
+        self._failures[work_order_id] = tries = self._failures.get(work_order_id, 0) + 1
+        if tries < GIVE_UP_AFTER:
+            self._log.error("timer failed", work_order_id=work_order_id, tries=tries, error=repr(error))
+            return
+        self._set_aside.add(work_order_id)
+        self._log.error(
+            "timer set aside after failing every try: its clocks fire again once a step changes it",
+            work_order_id=work_order_id,
+            error=repr(error),
+        )
 
     async def _fire(self, work_order_id: str) -> bool:
         for _ in range(RACE_RETRIES):
@@ -95,9 +114,11 @@ class Timers:
             if dispatch is None:
                 return False
             events = fire_timers(dispatch, self._clock(), rules)
+            # Saved even when nothing fired (the SLA table's alarm interval changed meanwhile, say):
+            # its timer moves to a slot still to come, not one this round is closing.
+            uow.dispatches.save(dispatch)
             if not events:
                 return False
-            uow.dispatches.save(dispatch)
             publish_steps(uow, self._topics, dispatch, events, None)
             return True
 

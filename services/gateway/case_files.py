@@ -109,11 +109,15 @@ class CaseFile:
     reporters: int | None = None  # an incident's: the fault reports linked to it so far, its own included
     reclassifications: tuple[Reclassification, ...] = ()  # oldest first
     steps: tuple[StepNote, ...] = ()  # in the order dispatch took them
+    # Where it stands, as all of its steps tell: kept when a department's view leaves others' steps out.
+    known_state: State | None = None
 
     @property
     def dispatch_state(self) -> State | None:
         """Where the work order stands at dispatch: as its latest step or reply left it; None before it
         is dispatched."""
+        if self.known_state is not None:
+            return self.known_state
         numbered = [(step.seq, step.state) for step in self.steps]
         numbered += [(reply.seq, reply.state) for reply in self.replies if reply.seq and reply.state]
         if numbered:
@@ -136,7 +140,9 @@ class CaseFile:
         else `open`."""
         if self.facts.linked_to is not None:
             return "linked"
-        if self.facts.answer is not None or any(reply.kind is ReplyKind.FINAL for reply in self.replies):
+        finally_replied = any(reply.kind is ReplyKind.FINAL for reply in self.replies)
+        answered = self.dispatch_state in (None, State.RESOLVED, State.CLOSED)  # not since reopened
+        if self.facts.answer is not None or (finally_replied and answered):
             return "answered"
         if self.dispatches:
             return "dispatched"
@@ -161,6 +167,7 @@ class CaseFile:
             self.reporters,
             self.reclassifications,
             tuple(s for s in self.steps if s.department == department),
+            self.dispatch_state,
         )
 
 

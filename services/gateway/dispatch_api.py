@@ -27,6 +27,7 @@ from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.lifecycle_checks import step_allowed
 from services.gateway.posts import WITH_CONFLICT, IdempotencyKey, Published, publish_audited, stable_id
 from services.gateway.principals import may_reply_for
+from services.gateway.problems import Conflict
 from services.gateway.schemas import Accepted, Text
 from services.gateway.work_order_api import WorkOrderId
 
@@ -100,6 +101,9 @@ def add_dispatch_api(
         allow (or on a replaced form) 409."""
         may_reply_for(caller, province, department)
         case = await lookup.sent_to(department, asked.work_order_id, asked.dispatch_id)
+        arrived = any(s.step == "arrived" and s.dispatch_id == asked.dispatch_id for s in case.steps)
+        if asked.action is DepartmentAction.ARRIVE and arrived:
+            raise Conflict(f"the crew of {asked.dispatch_id} has reported itself on site already")
         missing = asked.reason is ReturnReason.MISSING_INFORMATION
         returned = Step.INFO_REQUESTED if missing else Step.RETURNED
         step_allowed(case, DEPARTMENT_STEPS.get(asked.action, returned))

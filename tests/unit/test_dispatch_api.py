@@ -5,10 +5,10 @@ state does not allow is 409 with the states it needs, and nothing is posted."""
 from dataclasses import replace
 from datetime import timedelta
 
-from contracts.events import DepartmentActedV1, DispatchActionRequestedV1
+from contracts.events import DepartmentActedV1, DispatchActionRequestedV1, ReplyKind
 from contracts.lifecycle import State
 from services.dispatch.domain.dispatch import Dispatch
-from services.gateway.case_files import StepNote
+from services.gateway.case_files import ReplyNote, StepNote
 from services.gateway.handlers import GatewayHandlers
 from tests.fake_case_files import OPENED, REPAIR_CASE, InMemoryCaseFiles
 from tests.fake_dispatch import a_reply, a_request, a_work_order, an_act, dispatch_service
@@ -118,3 +118,21 @@ async def test_the_case_file_follows_dispatchs_steps_and_shows_them_in_the_histo
     shown = answer.json()
     assert shown["dispatch_state"] == "dispatched"
     assert [s["step"] for s in shown["steps"]] == ["accepted", "redispatched"]
+
+
+def test_a_departments_view_keeps_where_the_work_order_stands_though_it_shows_only_its_own_steps():
+    accepted = StepNote("S-2", 2, "accepted", State.ACCEPTED, OPENED, "repair", "repair", "WO-1-D1")
+    moved = StepNote(
+        "S-3", 3, "redispatched", State.DISPATCHED, OPENED, "gd.supervisor", "billing", "WO-1-D1-2"
+    )
+    case = replace(REPAIR_CASE, steps=(accepted, moved))
+    view = case.for_department("repair")
+    assert [s.step for s in view.steps] == ["accepted"]
+    assert view.dispatch_state is State.DISPATCHED
+
+
+def test_a_reopened_work_order_is_dispatched_again_not_answered():
+    final = ReplyNote("WO-1-D1", "repair", ReplyKind.FINAL, "已修复", OPENED, True, State.RESOLVED, 2)
+    reopened = StepNote("S-3", 3, "reopened", State.DISPATCHED, OPENED, "gd.agent", "repair", "WO-1-D1-2")
+    assert replace(REPAIR_CASE, replies=(final,)).status == "answered"
+    assert replace(REPAIR_CASE, replies=(final,), steps=(reopened,)).status == "dispatched"

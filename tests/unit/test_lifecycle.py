@@ -157,3 +157,28 @@ def test_every_step_is_in_the_history_with_who_and_why():
         ("escalated", "supervisor-1", "重要客户"),
     ]
     assert dispatch.escalated
+
+
+def test_a_crew_on_the_way_may_still_report_its_arrival_once_and_that_stops_the_arrival_clock():
+    order = a_work_order(area=AREAS["urban"])
+    dispatch, _ = opened(order, NOW)
+    record_reply(dispatch, a_reply(order, kind="interim", message="抢修队已出发"), NOW, RULES)
+    assert dispatch.state is State.IN_PROGRESS
+    department_acted(dispatch, an_act(order, "arrive"), NOW + timedelta(minutes=30), RULES)
+    assert live(dispatch) == ["completion", "site_report"]
+    with pytest.raises(IllegalStep, match="has reported itself on site already"):
+        department_acted(dispatch, an_act(order, "arrive"), NOW + timedelta(minutes=31), RULES)
+
+
+def test_a_reply_is_on_time_by_the_deadline_its_pause_moved():
+    order = a_work_order("query")  # due Wednesday 10:00
+    dispatch, _ = opened(order, NOW)
+    act = an_act(order, "return", department="billing", reason="missing_information")
+    department_acted(dispatch, act, NOW, RULES)
+    resumed = NOW + timedelta(days=1)  # a day waiting on the customer: due Thursday 10:00
+    supervise(dispatch, a_request(order, "resume"), DEPARTMENTS, resumed, RULES)
+    late_for_the_form = NOW + timedelta(days=2, hours=12)
+    reply = a_reply(order, department="billing", replied_at=late_for_the_form)
+    replied = record_reply(dispatch, reply, late_for_the_form, RULES)
+    assert replied is not None
+    assert replied.on_time

@@ -183,3 +183,23 @@ def test_an_hours_clock_paused_keeps_the_wall_time_it_had_left():
     arrival.pause(china(2026, 11, 23, 10, 30), CALENDAR)
     arrival.resume(china(2026, 11, 23, 12, 0), CALENDAR)
     assert arrival.due_at == china(2026, 11, 23, 12, 15)
+
+
+def test_a_working_day_stage_warns_on_a_working_day():
+    friday = china(2026, 11, 27, 17, 0)
+    clock = Clock.start("customer_reply", "D-1", Deadline(working_days=1), friday, CALENDAR, 0.75)
+    assert clock.due_at == china(2026, 11, 30, 17, 0)
+    assert clock.warn_at == china(2026, 11, 30, 11, 0)  # 18 of its 24 working hours: Monday 11:00
+
+
+def test_a_deadline_set_on_a_sunday_gets_a_whole_working_day():
+    sunday = china(2026, 11, 29, 0, 30)
+    assert Deadline(working_days=1).due(sunday, CALENDAR).at == china(2026, 12, 1, 0, 0)
+
+
+def test_a_clock_paused_while_overdue_is_as_overdue_when_it_resumes():
+    start = china(2026, 11, 23, 10, 0)
+    clock = Clock.start("result", "D-1", Deadline(working_days=1), start, CALENDAR, 0.75)
+    clock.pause(china(2026, 11, 24, 15, 0), CALENDAR)  # five hours overdue
+    clock.resume(china(2026, 11, 26, 9, 0), CALENDAR)
+    assert clock.due_at == china(2026, 11, 26, 4, 0)

@@ -4,11 +4,26 @@ look and whenever dispatch was down; escalation after the configured number of a
 import asyncio
 from datetime import timedelta
 
+from contracts.topics import Topics
 from services.dispatch.domain.dispatch import Dispatch
-from tests.fake_dispatch import AREAS, InMemoryCheckpoint, a_reply, a_work_order, dispatch_service
-from tests.fakes import FakeClock, InMemoryStore, envelope_of
+from services.dispatch.domain.routing import RuleTable
+from services.dispatch.handlers import Tables
+from services.dispatch.ports import DispatchUnit
+from services.dispatch.timers import GIVE_UP_AFTER, Timers
+from tests.fake_dispatch import (
+    AREAS,
+    CALENDAR,
+    SLA,
+    InMemoryCheckpoint,
+    InMemoryDispatches,
+    a_reply,
+    a_work_order,
+    dispatch_service,
+)
+from tests.fakes import FakeClock, InMemoryStore, envelope_of, source_of
 
 PROGRESS = "gd.dispatch.progress"
+TOPICS = Topics("gd")
 
 
 def of_type(store: InMemoryStore[Dispatch], ce_type: str, topic: str = PROGRESS) -> list:
@@ -97,3 +112,45 @@ async def test_a_final_reply_in_time_stops_the_crews_clocks_and_the_call_centres
     assert late.stage == "customer_reply"
     assert of_type(store, "hotline.workorder.urged.v1", "gd.dispatch.repair") == []  # the call centre's
     assert store[order.work_order_id].history[-1].at - clock.now < timedelta(seconds=1)
+
+
+class Broken(InMemoryDispatches):
+    """A store on which one work order can never be read: its timer fails every round."""
+
+    broken: str = ""
+
+    async def get(self, aggregate_id: str):  # type: ignore[no-untyped-def]
+        if aggregate_id == self.broken:
+            raise RuntimeError("unreadable document")
+        return await super().get(aggregate_id)
+
+
+async def test_a_timer_that_always_fails_holds_no_other_back_and_is_set_aside():
+    store: InMemoryStore[Dispatch] = InMemoryStore()
+    clock, checkpoint = FakeClock(), InMemoryCheckpoint()
+    broken, _ = await an_urban_repair(store, clock, checkpoint)
+    clock.advance(minutes=10)
+    healthy, _ = await an_urban_repair(store, clock, checkpoint)
+    Broken.broken = broken.work_order_id
+    log = RecordingLog()
+    tables = Tables(RuleTable.load, lambda: SLA, lambda: CALENDAR)
+    timers = Timers(
+        lambda: DispatchUnit(source_of("dispatch"), Broken(store)), checkpoint, tables, TOPICS, clock, log
+    )
+    clock.advance(minutes=34)
+    for _ in range(GIVE_UP_AFTER + 1):
+        await timers.fire_due()
+        clock.advance(seconds=30)
+    warned = [w.work_order_id for w in of_type(store, "hotline.deadline.warning.v1")]
+    assert warned == [healthy.work_order_id]
+    assert [entry["event"] for entry in log.errors][-1].startswith("timer set aside")
+    assert checkpoint.looked_up_to is not None
+    assert checkpoint.looked_up_to > clock.now - timedelta(minutes=3)
+
+
+class RecordingLog:
+    def __init__(self) -> None:
+        self.errors: list[dict[str, object]] = []
+
+    def error(self, event: str, **fields: object) -> None:
+        self.errors.append({"event": event, **fields})

@@ -43,15 +43,15 @@ class Clock:
         warning_at: float,
     ) -> "Clock":
         due = within.due(now, calendar)
-        return cls(
-            stage=stage,
-            dispatch_id=dispatch_id,
-            within=within,
-            started_at=now,
-            due_at=due.at,
-            warn_at=now + (due.at - now) * warning_at,
-            provisional=due.provisional,
-        )
+        clock = cls(stage, dispatch_id, within, now, due.at, None, provisional=due.provisional)
+        # A share of the window as the window counts: a working-day stage warns on a working day.
+        clock.warn_at = clock._after(now, clock._between(now, due.at, calendar) * warning_at, calendar)[0]
+        return clock
+
+    @property
+    def key(self) -> str:
+        """The clock among all of its work order's: a stage may run again on a form (after a resume)."""
+        return f"{self.dispatch_id}:{self.stage}:{self.started_at.isoformat()}"
 
     @property
     def live(self) -> bool:
@@ -120,7 +120,8 @@ class Clock:
         return self.running and self.due_at is not None and now > self.due_at
 
     def _between(self, start: datetime, end: datetime, calendar: WorkingCalendar) -> timedelta:
-        if not self.within.counts_working_time:
+        # Overdue (end passed) keeps its sign in wall time: resumed, it is as overdue as it was.
+        if not self.within.counts_working_time or end < start:
             return end - start
         try:
             return calendar.working_time_between(start, end)
@@ -130,7 +131,7 @@ class Clock:
     def _after(
         self, start: datetime, left: timedelta, calendar: WorkingCalendar
     ) -> tuple[datetime, str | None]:
-        if not self.within.counts_working_time:
+        if not self.within.counts_working_time or left < timedelta():
             return start + left, None
         try:
             return calendar.add_working_time(start, left), None

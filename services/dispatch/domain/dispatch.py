@@ -108,7 +108,13 @@ class Dispatch:
 
     @property
     def reply_due_at(self) -> datetime:
-        return self.form.reply_due_at
+        """When the department's result is due: its clock's deadline (a pause moves it), else the
+        form's as dispatched."""
+        result = next((stage.stage for stage in self.stages if stage.result), None)
+        clock = next(
+            (c for c in self.live_clocks() if c.stage == result and c.dispatch_id == self.dispatch_id), None
+        )
+        return clock.due_at if clock is not None and clock.due_at is not None else self.form.reply_due_at
 
     @property
     def is_open(self) -> bool:
@@ -144,6 +150,9 @@ class Dispatch:
         """Whether the step with this id is in the history already (a redelivery)."""
         return any(entry.reply_id == step_id for entry in self.history)
 
+    def arrived_on_form(self) -> bool:
+        return any(e.action is Step.ARRIVED and e.dispatch_id == self.dispatch_id for e in self.history)
+
     def live_clocks(self) -> list[Clock]:
         return [clock for clock in self.clocks if clock.live]
 
@@ -172,6 +181,7 @@ class Dispatch:
     ) -> None:
         """Move to the step's state, keep the clocks as the plan says, and write the history."""
         self.state = next_state(self.state, step, self.work_order_id)
+        before = self.live_clocks()  # a new form's own clocks are not ended by the step that sent it
         if step in NEW_FORM:
             for clock in self.live_clocks():
                 clock.stop(now)
@@ -182,7 +192,7 @@ class Dispatch:
             for clock in self.live_clocks():
                 clock.stop(now)
         ends = {stage.stage for stage in self.stages if step in stage.ends}
-        for clock in self.live_clocks():
+        for clock in [clock for clock in before if clock.live]:
             if clock.stage in ends:
                 clock.stop(now)
             elif step is Step.INFO_REQUESTED:

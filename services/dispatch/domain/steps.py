@@ -28,7 +28,7 @@ from contracts.events import (
 )
 from services.common.errors import DomainError
 from services.dispatch.domain.dispatch import ClockRules, Dispatch, HistoryEntry
-from services.dispatch.domain.lifecycle import WITH_DEPARTMENT, Step
+from services.dispatch.domain.lifecycle import WITH_DEPARTMENT, IllegalStep, Step
 
 BY_DISPATCH = "dispatch"
 _DEPARTMENT_STEPS = {DepartmentAction.ACCEPT: Step.ACCEPTED, DepartmentAction.ARRIVE: Step.ARRIVED}
@@ -98,6 +98,8 @@ def department_acted(
         step = Step.INFO_REQUESTED if missing else Step.RETURNED
     else:
         step = _DEPARTMENT_STEPS[acted.action]
+    if step is Step.ARRIVED and dispatch.arrived_on_form():
+        raise IllegalStep(f"the crew of {acted.dispatch_id} has reported itself on site already")
     entry = HistoryEntry(
         now,
         step,
@@ -156,7 +158,7 @@ def fire_timers(dispatch: Dispatch, now: datetime, rules: ClockRules) -> list[Ev
     for clock in dispatch.live_clocks():
         for step, alarm in clock.fire(now, rules.alarm_every):
             assert clock.due_at is not None
-            step_id = f"{clock.dispatch_id}:{clock.stage}:{step}:{alarm}"
+            step_id = f"{clock.key}:{step}:{alarm}"
             dispatch.history.append(
                 HistoryEntry(
                     now, step, dispatch.department, clock.dispatch_id, reply_id=step_id, stage=clock.stage
@@ -178,7 +180,7 @@ def fire_timers(dispatch: Dispatch, now: datetime, rules: ClockRules) -> list[Ev
             events.append(WorkOrderUrgedV1.model_validate(urge | {"message": message}))
         if clock.alarms >= rules.escalation.escalate_after_alarms and not clock.escalated:
             clock.escalated = dispatch.escalated = True
-            step_id = f"{clock.dispatch_id}:{clock.stage}:escalated"
+            step_id = f"{clock.key}:escalated"
             reason = f"{clock.stage}: {clock.alarms} alarms"
             dispatch.history.append(
                 HistoryEntry(
