@@ -203,3 +203,13 @@ def test_a_clock_paused_while_overdue_is_as_overdue_when_it_resumes():
     clock.pause(china(2026, 11, 24, 15, 0), CALENDAR)  # five hours overdue
     clock.resume(china(2026, 11, 26, 9, 0), CALENDAR)
     assert clock.due_at == china(2026, 11, 26, 4, 0)
+
+
+def test_a_provisional_deadline_is_set_again_once_an_operator_adds_its_year(tmp_path):
+    start = china(2026, 12, 28, 10, 0)
+    clock = Clock.start("result", "D-1", Deadline(working_days=9), start, CALENDAR, 0.75)
+    assert (clock.due_at, clock.provisional is not None) == (china(2027, 1, 8, 10, 0), True)
+    path = tmp_path / "calendar.json"
+    path.write_text(json.dumps({"years": {"2027": {"holidays": ["2027-01-01"], "working_days": []}}}))
+    clock.confirm(WorkingCalendar.load(path), 0.75)
+    assert (clock.due_at, clock.provisional) == (china(2027, 1, 11, 10, 0), None)

@@ -31,6 +31,7 @@ class Clock:
     stopped_at: datetime | None = None
     # Set past the calendar's known years (Monday to Friday counted): why, until an operator adds them.
     provisional: str | None = None
+    resumed: bool = False  # its deadline counts from a resume, not from its start
 
     @classmethod
     def start(
@@ -88,6 +89,16 @@ class Clock:
         )
         self.provisional = beyond or self.provisional
         self.left = self.warn_left = None
+        self.resumed = True
+
+    def confirm(self, calendar: WorkingCalendar, warning_at: float) -> None:
+        """A provisional deadline set again once the calendar knows its days (an operator added the
+        year): from its start, if it never paused (a resumed one keeps its guess, and says so)."""
+        if not self.provisional or not self.running or self.warned or self.resumed:
+            return
+        known = Clock.start(self.stage, self.dispatch_id, self.within, self.started_at, calendar, warning_at)
+        if known.provisional is None:
+            self.due_at, self.warn_at, self.provisional = known.due_at, known.warn_at, None
 
     def next_at(self, alarm_every: timedelta) -> datetime | None:
         """When this clock next has something to say; None once stopped or while paused."""

@@ -150,6 +150,11 @@ class Dispatch:
         """Whether the step with this id is in the history already (a redelivery)."""
         return any(entry.reply_id == step_id for entry in self.history)
 
+    def confirm_deadlines(self, rules: ClockRules) -> None:
+        """Provisional deadlines set again where the calendar now knows their days."""
+        for clock in self.live_clocks():
+            clock.confirm(rules.calendar, rules.escalation.warning_at)
+
     def arrived_on_form(self) -> bool:
         return any(e.action is Step.ARRIVED and e.dispatch_id == self.dispatch_id for e in self.history)
 
@@ -181,6 +186,7 @@ class Dispatch:
     ) -> None:
         """Move to the step's state, keep the clocks as the plan says, and write the history."""
         self.state = next_state(self.state, step, self.work_order_id)
+        self.confirm_deadlines(rules)
         before = self.live_clocks()  # a new form's own clocks are not ended by the step that sent it
         if step in NEW_FORM:
             for clock in self.live_clocks():

@@ -155,6 +155,7 @@ def fire_timers(dispatch: Dispatch, now: datetime, rules: ClockRules) -> list[Ev
     """Every warning and alarm fallen due, each once (with its urge to the department), and the
     escalation of a clock that has raised the configured number of alarms."""
     events: list[Event] = []
+    dispatch.confirm_deadlines(rules)
     for clock in dispatch.live_clocks():
         for step, alarm in clock.fire(now, rules.alarm_every):
             assert clock.due_at is not None
