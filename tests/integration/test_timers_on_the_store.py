@@ -39,7 +39,7 @@ class Replicas:
         suffix = uuid4().hex[:8]
         self.collection = database[f"dispatches_{suffix}"]
         self.checkpoints = database[f"dispatch_timers_{suffix}"]
-        self.mapper = DispatchDocuments(lambda: SLA.clocks.alarm_every.length())
+        self.mapper = DispatchDocuments(lambda: SLA.clocks.alarm_every.length(), clock)
         self.clock = clock
 
     def unit(self) -> DispatchUnit:
