@@ -6,12 +6,16 @@ from contracts.events.base import Event
 from contracts.events.contact import SEALED_PHONE, ContactReceivedV1
 from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.dispatch_flow import (
+    DISPATCH_STEPS,
+    FOR_THE_DEPARTMENT,
     DeadlineAlarmV1,
     DeadlineWarningV1,
     DepartmentActedV1,
     DepartmentAction,
     DispatchActionRequestedV1,
+    NewFormEvent,
     ReturnReason,
+    StepEvent,
     SupervisionAction,
     WorkOrderAcceptedV1,
     WorkOrderArrivedV1,
@@ -98,7 +102,9 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_
 
 __all__ = [
     "ALL_EVENTS",
+    "DISPATCH_STEPS",
     "EVENTS_BY_TYPE",
+    "FOR_THE_DEPARTMENT",
     "SEALED_PHONE",
     "AnswerReason",
     "Area",
@@ -123,6 +129,7 @@ __all__ = [
     "IncidentUpdatedV1",
     "LinkReason",
     "MissingField",
+    "NewFormEvent",
     "NotificationFailedV1",
     "NotificationSentV1",
     "OutageEndedV1",
@@ -131,6 +138,7 @@ __all__ = [
     "OutageUpdatedV1",
     "ReplyKind",
     "ReturnReason",
+    "StepEvent",
     "SupervisionAction",
     "WorkOrderAcceptedV1",
     "WorkOrderAnsweredV1",

@@ -76,7 +76,9 @@ class DispatchActionRequestedV1(Event):
         return self.work_order_id
 
 
-class _Step(Event):
+class StepEvent(Event):
+    """What every step of the lifecycle past the first dispatch carries (DISPATCH_STEPS lists them)."""
+
     work_order_id: str
     dispatch_id: str = Field(description="The dispatch form the step belongs to.")
     province: str
@@ -96,17 +98,17 @@ class _Step(Event):
         return self.work_order_id
 
 
-class WorkOrderAcceptedV1(_Step):
+class WorkOrderAcceptedV1(StepEvent):
     ce_type: ClassVar[str] = "hotline.workorder.accepted.v1"
 
 
-class WorkOrderArrivedV1(_Step):
+class WorkOrderArrivedV1(StepEvent):
     """The repair crew is on site: its report of cause, location and repair time is due next."""
 
     ce_type: ClassVar[str] = "hotline.workorder.arrived.v1"
 
 
-class WorkOrderReturnedV1(_Step):
+class WorkOrderReturnedV1(StepEvent):
     """Sent back by the department: to be re-dispatched, or (missing information) waiting on the customer
     with its clocks paused."""
 
@@ -116,7 +118,7 @@ class WorkOrderReturnedV1(_Step):
     message: str | None = None
 
 
-class WorkOrderChasedV1(_Step):
+class WorkOrderChasedV1(StepEvent):
     """The department is asked for progress."""
 
     ce_type: ClassVar[str] = "hotline.workorder.chased.v1"
@@ -124,7 +126,7 @@ class WorkOrderChasedV1(_Step):
     message: str
 
 
-class WorkOrderUrgedV1(_Step):
+class WorkOrderUrgedV1(StepEvent):
     """The department is pushed near or past a deadline: by a supervisor, or by dispatch with each
     deadline warning and alarm."""
 
@@ -135,7 +137,7 @@ class WorkOrderUrgedV1(_Step):
     due_at: datetime | None = None
 
 
-class WorkOrderEscalatedV1(_Step):
+class WorkOrderEscalatedV1(StepEvent):
     """On the province supervisor's queue: asked for, or after the configured number of alarms."""
 
     ce_type: ClassVar[str] = "hotline.workorder.escalated.v1"
@@ -144,7 +146,7 @@ class WorkOrderEscalatedV1(_Step):
     alarms: int = Field(default=0, description="Alarms raised on the clock that escalated it (0: asked).")
 
 
-class WorkOrderResumedV1(_Step):
+class WorkOrderResumedV1(StepEvent):
     """The customer's information is in: back with the department, its clocks running on with the time
     they had left."""
 
@@ -153,7 +155,7 @@ class WorkOrderResumedV1(_Step):
     reason: str
 
 
-class WorkOrderClosedV1(_Step):
+class WorkOrderClosedV1(StepEvent):
     """The customer has been answered: the work order's clocks stop."""
 
     ce_type: ClassVar[str] = "hotline.workorder.closed.v1"
@@ -161,7 +163,7 @@ class WorkOrderClosedV1(_Step):
     reason: str
 
 
-class _NewForm(_Step):
+class NewFormEvent(StepEvent):
     """A new dispatch form of the work order, sent to the department's topic with what it needs."""
 
     previous_dispatch_id: str
@@ -174,17 +176,17 @@ class _NewForm(_Step):
     description: str
 
 
-class WorkOrderRedispatchedV1(_NewForm):
+class WorkOrderRedispatchedV1(NewFormEvent):
     ce_type: ClassVar[str] = "hotline.workorder.redispatched.v1"
 
 
-class WorkOrderReopenedV1(_NewForm):
+class WorkOrderReopenedV1(NewFormEvent):
     """Reopened (an unhappy follow-up, say): a new form to the department that last had it."""
 
     ce_type: ClassVar[str] = "hotline.workorder.reopened.v1"
 
 
-class _ClockStep(_Step):
+class _ClockStep(StepEvent):
     stage: str = Field(description="The SLA stage, e.g. 'arrival', 'result', 'customer_reply'.")
     started_at: datetime
     due_at: datetime
@@ -202,3 +204,27 @@ class DeadlineAlarmV1(_ClockStep):
     ce_type: ClassVar[str] = "hotline.deadline.alarm.v1"
 
     alarm: int = Field(ge=1, description="1 at the breach, then one more each alarm interval.")
+
+
+# Every step's event, as dispatch publishes them on the progress topic.
+DISPATCH_STEPS: tuple[type[StepEvent], ...] = (
+    WorkOrderAcceptedV1,
+    WorkOrderArrivedV1,
+    WorkOrderReturnedV1,
+    WorkOrderRedispatchedV1,
+    WorkOrderResumedV1,
+    WorkOrderChasedV1,
+    WorkOrderUrgedV1,
+    WorkOrderEscalatedV1,
+    WorkOrderClosedV1,
+    WorkOrderReopenedV1,
+    DeadlineWarningV1,
+    DeadlineAlarmV1,
+)
+# The steps the department has to act on: sent to its own topic as well.
+FOR_THE_DEPARTMENT: tuple[type[StepEvent], ...] = (
+    WorkOrderRedispatchedV1,
+    WorkOrderReopenedV1,
+    WorkOrderChasedV1,
+    WorkOrderUrgedV1,
+)

@@ -5,25 +5,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.events import (
-    DeadlineAlarmV1,
-    DeadlineWarningV1,
+    DISPATCH_STEPS,
+    FOR_THE_DEPARTMENT,
     DepartmentActedV1,
     DepartmentRepliedV1,
     DispatchActionRequestedV1,
-    Event,
-    WorkOrderAcceptedV1,
-    WorkOrderArrivedV1,
-    WorkOrderChasedV1,
-    WorkOrderClosedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
-    WorkOrderEscalatedV1,
-    WorkOrderRedispatchedV1,
-    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
-    WorkOrderResumedV1,
-    WorkOrderReturnedV1,
-    WorkOrderUrgedV1,
 )
 from plumbing.bus import declare_publication
 from plumbing.runtime import build_runtime
@@ -42,26 +31,6 @@ from services.dispatch.settings import DispatchSettings
 from services.dispatch.timers import Timers, keep_firing
 
 SERVICE = "dispatch"
-STEPS: list[type[Event]] = [
-    WorkOrderAcceptedV1,
-    WorkOrderArrivedV1,
-    WorkOrderReturnedV1,
-    WorkOrderRedispatchedV1,
-    WorkOrderResumedV1,
-    WorkOrderChasedV1,
-    WorkOrderUrgedV1,
-    WorkOrderEscalatedV1,
-    WorkOrderClosedV1,
-    WorkOrderReopenedV1,
-    DeadlineWarningV1,
-    DeadlineAlarmV1,
-]
-FOR_DEPARTMENTS: list[type[Event]] = [
-    WorkOrderDispatchedV1,
-    WorkOrderRedispatchedV1,
-    WorkOrderReopenedV1,
-    WorkOrderChasedV1,
-]
 
 
 @dataclass
@@ -119,13 +88,13 @@ def bootstrap(
         declare_publication(
             runtime.broker,
             topics.department(department),
-            FOR_DEPARTMENTS,
+            [WorkOrderDispatchedV1, *FOR_THE_DEPARTMENT],
             f"Work orders for {department}, and what it is asked of them.",
         )
     declare_publication(
         runtime.broker,
         topics.dispatch_progress,
-        [WorkOrderDispatchedV1, WorkOrderRepliedV1, *STEPS],
+        [WorkOrderDispatchedV1, WorkOrderRepliedV1, *DISPATCH_STEPS],
         "Every step of each work order's dispatch, for notify, qa, the gateway and intake.",
     )
     runtime.loops.append(lambda: keep_firing(timers, settings.dispatch_timer_seconds, clock))

@@ -6,15 +6,12 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import (
+    FOR_THE_DEPARTMENT,
     DepartmentActedV1,
     DepartmentRepliedV1,
     DispatchActionRequestedV1,
     Event,
-    WorkOrderChasedV1,
     WorkOrderCreatedV1,
-    WorkOrderRedispatchedV1,
-    WorkOrderReopenedV1,
-    WorkOrderUrgedV1,
 )
 from contracts.topics import Topics
 from services.common.clock import Clock
@@ -25,8 +22,6 @@ from services.dispatch.domain.sla import SlaTable
 from services.dispatch.domain.steps import department_acted, record_reply, supervise
 from services.dispatch.ports import DispatchUnit, UnitFactory
 
-# Steps the department has to act on: sent to its topic as well as to the progress topic.
-FOR_THE_DEPARTMENT = (WorkOrderRedispatchedV1, WorkOrderReopenedV1, WorkOrderChasedV1, WorkOrderUrgedV1)
 Inbound = DepartmentRepliedV1 | DepartmentActedV1 | DispatchActionRequestedV1
 
 

@@ -2,9 +2,8 @@
 holds only what it keeps from events: each work order's case file (whose each dispatch is, too) and
 the audit trail."""
 
-from typing import get_args
-
 from contracts.events import (
+    DISPATCH_STEPS,
     AuditRecordedV1,
     ContactLinkedV1,
     ContactReceivedV1,
@@ -12,6 +11,7 @@ from contracts.events import (
     DepartmentActedV1,
     DepartmentRepliedV1,
     DispatchActionRequestedV1,
+    Event,
     IncidentOpenedV1,
     IncidentUpdatedV1,
     OutageEndedV1,
@@ -29,6 +29,7 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from plumbing.bus import EventPublisher, declare_publication
+from plumbing.consumer import Handler
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
@@ -36,7 +37,7 @@ from services.gateway.access import load_access
 from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
-from services.gateway.handlers import DispatchStep, GatewayHandlers
+from services.gateway.handlers import GatewayHandlers
 from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
@@ -85,7 +86,7 @@ def bootstrap(
         description="Each work order as intake opened it, kept for the API's readers and agents' lists.",
     )
     progress = handlers.progress  # one handler for every type: a batch of any is taken in one write
-    steps = {step: progress for step in get_args(DispatchStep)}
+    steps: dict[type[Event], Handler] = {step: progress for step in DISPATCH_STEPS}
     consumer.subscribe(
         topics.dispatch_progress,
         {WorkOrderDispatchedV1: progress, WorkOrderRepliedV1: progress, **steps},

@@ -8,27 +8,17 @@ from contracts.envelope import Envelope
 from contracts.events import (
     AuditRecordedV1,
     ContactLinkedV1,
-    DeadlineAlarmV1,
-    DeadlineWarningV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
-    WorkOrderAcceptedV1,
+    NewFormEvent,
+    StepEvent,
     WorkOrderAnsweredV1,
-    WorkOrderArrivedV1,
-    WorkOrderChasedV1,
-    WorkOrderClosedV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
-    WorkOrderEscalatedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
     WorkOrderReclassifiedV1,
-    WorkOrderRedispatchedV1,
-    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
-    WorkOrderResumedV1,
-    WorkOrderReturnedV1,
-    WorkOrderUrgedV1,
 )
 from services.gateway.case_files import (
     CaseChanges,
@@ -46,24 +36,9 @@ from services.gateway.case_files import (
 from services.gateway.ports import AuditTrail
 
 Opened = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderAnsweredV1
-NewForm = WorkOrderRedispatchedV1 | WorkOrderReopenedV1
-DispatchStep = (
-    WorkOrderAcceptedV1
-    | WorkOrderArrivedV1
-    | WorkOrderReturnedV1
-    | WorkOrderRedispatchedV1
-    | WorkOrderResumedV1
-    | WorkOrderChasedV1
-    | WorkOrderUrgedV1
-    | WorkOrderEscalatedV1
-    | WorkOrderClosedV1
-    | WorkOrderReopenedV1
-    | DeadlineWarningV1
-    | DeadlineAlarmV1
-)
 
 
-def _facts(data: Opened | WorkOrderDispatchedV1 | NewForm) -> CaseFacts:
+def _facts(data: Opened | WorkOrderDispatchedV1 | NewFormEvent) -> CaseFacts:
     """The fields both events carry."""
     return CaseFacts(
         work_order_id=data.work_order_id,
@@ -124,7 +99,7 @@ def _replied(data: WorkOrderRepliedV1) -> ReplyNote:
     )
 
 
-def _step(data: DispatchStep) -> StepNote:
+def _step(data: StepEvent) -> StepNote:
     detail = getattr(data, "reason", None) or getattr(data, "message", None)
     _, kind, name, _ = data.ce_type.split(".")  # hotline.workorder.accepted.v1, hotline.deadline.alarm.v1
     return StepNote(
@@ -177,8 +152,8 @@ class GatewayHandlers:
             data = envelope.data
             if isinstance(data, WorkOrderDispatchedV1):
                 changes.dispatched.append(_dispatched(data))
-            elif isinstance(data, DispatchStep):
-                if isinstance(data, NewForm):  # a new form: whose it is now, for the department's steps
+            elif isinstance(data, StepEvent):
+                if isinstance(data, NewFormEvent):  # a new form: whose it is now, for the department's steps
                     note = DispatchNote(data.dispatch_id, data.department, data.at, data.reply_due_at)
                     changes.dispatched.append((_facts(data), note))
                 changes.steps.append((data.work_order_id, _step(data)))

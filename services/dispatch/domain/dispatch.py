@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from contracts.events import (
     Area,
     Customer,
-    Event,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderType,
@@ -271,6 +270,3 @@ class Dispatch:
             address=self.address,
             description=self.description,
         )
-
-
-StepEvents = list[Event]

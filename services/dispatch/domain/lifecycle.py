@@ -4,7 +4,6 @@ is refused, and its message goes to the dead-letter topic with the reason."""
 from contracts.lifecycle import (
     NEW_FORM,
     OPEN,
-    TRANSITIONS,
     WITH_DEPARTMENT,
     State,
     Step,
@@ -13,7 +12,7 @@ from contracts.lifecycle import (
 )
 from services.common.errors import DomainError
 
-__all__ = ["NEW_FORM", "OPEN", "TRANSITIONS", "WITH_DEPARTMENT", "IllegalStep", "State", "Step", "next_state"]
+__all__ = ["NEW_FORM", "OPEN", "WITH_DEPARTMENT", "IllegalStep", "State", "Step", "next_state"]
 
 
 class IllegalStep(DomainError):
