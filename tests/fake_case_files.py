@@ -1,6 +1,7 @@
 """The gateway's case files in memory for the unit tests (the real ones are in
 services/gateway/adapters.py), and the work orders they hold in most gateway tests."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,15 +17,20 @@ from services.gateway.case_files import (
     ReplyNote,
 )
 from services.gateway.outages import KeptOutage
+from services.gateway.work_order_lists import entries
 
 
 class InMemoryCaseFiles:
     """The gateway's case files in a dict, merged the way the store merges them (kept in arrival
     order; the store's adapter sorts dispatches and replies by time)."""
 
-    def __init__(self, *known: CaseFile) -> None:
+    def __init__(self, *known: CaseFile, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.files = {case.facts.work_order_id: case for case in known}
         self.early_replies: dict[str, list[ReplyNote]] = {}
+        self.clock = clock
+        self.entries: dict[str, list[str]] = {}  # each case file's list entries, as the store keeps them
+        self.directory: set[str] = set()
+        self._place(self.files)
 
     async def record(self, changes: CaseChanges) -> None:
         for change in changes.from_intake:
@@ -68,6 +74,29 @@ class InMemoryCaseFiles:
                 reporters = max(case.reporters or 0, incident.reporters)
                 facts = replace(case.facts, incident_id=incident.incident_id)
                 self.files[incident.work_order_id] = replace(case, facts=facts, reporters=reporters)
+        self._place(changes.work_order_ids())
+
+    def _place(self, work_order_ids: Iterable[str]) -> None:
+        for work_order_id in work_order_ids:
+            case = self.files.get(work_order_id)
+            if case is not None:
+                placed = entries(case, self.entries.get(work_order_id, []), self.clock())
+                self.entries[work_order_id] = placed
+                self.directory |= {entry for entry in placed if not entry.startswith("due")}
+
+    def add(self, case: CaseFile) -> None:
+        """A case file as the store holds it after its events, placed on its lists at the clock's now."""
+        self.files[case.facts.work_order_id] = case
+        self._place([case.facts.work_order_id])
+
+    async def buckets(self, key: str) -> list[str]:
+        return [entry.rsplit("@", 1)[1] for entry in self.directory if entry.rsplit("@", 1)[0] == key]
+
+    async def members(self, entry: str) -> list[CaseFile]:
+        return [self.files[id_] for id_, placed in self.entries.items() if entry in placed]
+
+    async def forget(self, key: str, hour: str) -> None:
+        self.directory.discard(f"{key}@{hour}")
 
     def _merge(self, facts: CaseFacts) -> CaseFile:
         old = self.files.get(facts.work_order_id)

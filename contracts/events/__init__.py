@@ -3,6 +3,7 @@
 from contracts.events.answers import AnswerReason, WorkOrderAnsweredV1
 from contracts.events.audit import AuditRecordedV1
 from contracts.events.base import Event
+from contracts.events.clock_readings import ClockReading
 from contracts.events.contact import SEALED_PHONE, ContactReceivedV1
 from contracts.events.customer import CustomerProfileUpdatedV1
 from contracts.events.dispatch_flow import (
@@ -111,6 +112,7 @@ __all__ = [
     "AreaKind",
     "AuditRecordedV1",
     "Channel",
+    "ClockReading",
     "ContactLinkedV1",
     "ContactReceivedV1",
     "Customer",

@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.events.base import Event
+from contracts.events.clock_readings import ClockReading
 from contracts.events.vocabulary import WorkOrderType
 from contracts.events.workorder import Customer
 from contracts.lifecycle import State
@@ -79,6 +80,8 @@ class DispatchActionRequestedV1(Event):
 class StepEvent(Event):
     """What every step of the lifecycle past the first dispatch carries (DISPATCH_STEPS lists them)."""
 
+    minor_version: ClassVar[int] = 1
+
     work_order_id: str
     dispatch_id: str = Field(description="The dispatch form the step belongs to.")
     province: str
@@ -92,6 +95,12 @@ class StepEvent(Event):
         ge=1,
         description="The step's number in the work order's history: readers keep the "
         "state of the highest they have seen.",
+    )
+    clocks: list[ClockReading] = Field(
+        default_factory=list, description="Every live SLA clock after the step (1.1); none once closed."
+    )
+    escalated: bool | None = Field(
+        default=None, description="On the province supervisor's queue after the step (1.1)."
     )
 
     def subject(self) -> str:

@@ -4,6 +4,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import Event
+from contracts.events.clock_readings import ClockReading
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -172,7 +173,7 @@ class WorkOrderDispatchedV1(Event):
     """Sent to the department's topic, and to the progress topic for notify and qa."""
 
     ce_type: ClassVar[str] = "hotline.workorder.dispatched.v1"
-    minor_version: ClassVar[int] = 2
+    minor_version: ClassVar[int] = 3
 
     work_order_id: str
     dispatch_id: str
@@ -184,6 +185,9 @@ class WorkOrderDispatchedV1(Event):
     customer: Customer
     address: str | None = None
     description: str
+    clocks: list[ClockReading] = Field(
+        default_factory=list, description="The SLA clocks the dispatch started (1.3)."
+    )
 
     def subject(self) -> str:
         return self.work_order_id
@@ -211,7 +215,7 @@ class WorkOrderRepliedV1(Event):
     """Dispatch has recorded a department's reply; a final reply closes the dispatch."""
 
     ce_type: ClassVar[str] = "hotline.workorder.replied.v1"
-    minor_version: ClassVar[int] = 4
+    minor_version: ClassVar[int] = 5
 
     work_order_id: str
     dispatch_id: str
@@ -234,6 +238,12 @@ class WorkOrderRepliedV1(Event):
     )
     seq: int | None = Field(
         default=None, ge=1, description="The reply's number in the work order's history (1.4), as steps'."
+    )
+    clocks: list[ClockReading] = Field(
+        default_factory=list, description="Every live SLA clock after the reply (1.5), as steps carry."
+    )
+    escalated: bool | None = Field(
+        default=None, description="On the province supervisor's queue after the reply (1.5)."
     )
 
     def subject(self) -> str:

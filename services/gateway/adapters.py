@@ -16,7 +16,12 @@ from pymongo.errors import BulkWriteError
 
 from contracts.events import AuditRecordedV1
 from plumbing.write_guard import guarded, retrying_stale
-from services.gateway.case_file_documents import case_file_of, reply_document
+from services.gateway.case_file_documents import (
+    case_file_of,
+    dispatch_document,
+    reply_document,
+    step_document,
+)
 from services.gateway.case_files import (
     CaseChanges,
     CaseFacts,
@@ -25,6 +30,7 @@ from services.gateway.case_files import (
     OwnerNote,
     ReclassNote,
 )
+from services.gateway.list_store import MongoListBuckets
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -139,20 +145,25 @@ class MongoCaseFiles:
     """One document per work order by `_id`; dispatches and replies are added to sets, so an event
     delivered twice is kept once and the order the two topics arrive in does not matter."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(self, collection: AsyncCollection[Document], lists: MongoListBuckets | None = None) -> None:
         self._collection = collection
+        # The lists' directory beside the case files, unless given (services/gateway/list_store.py).
+        self.lists = lists or MongoListBuckets(collection, collection.database[f"{collection.name}_lists"])
 
     async def ensure_indexes(self) -> None:
-        """Looked up by `_id`, and listed by owner."""
+        """Looked up by `_id`, listed by owner and by the lists' entries."""
         await self._collection.create_index([("queue", ASCENDING)])
         await self._collection.create_index([("queue_waiting", ASCENDING)])
+        await self.lists.ensure_indexes()
 
     async def record(self, changes: CaseChanges) -> None:
         writes = [_from_intake(change) for change in changes.from_intake]
         writes += [
             UpdateOne(
                 {"_id": facts.work_order_id},
-                guarded({"$set": _facts_document(facts), "$addToSet": {"dispatches": vars(note)}}),
+                guarded(
+                    {"$set": _facts_document(facts), "$addToSet": {"dispatches": dispatch_document(note)}}
+                ),
                 upsert=True,
             )
             for facts, note in changes.dispatched
@@ -168,7 +179,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": work_order_id},
-                guarded({"$addToSet": {"steps": vars(note) | {"state": note.state.value}}}),
+                guarded({"$addToSet": {"steps": step_document(note)}}),
                 upsert=True,
             )
             for work_order_id, note in changes.steps
@@ -192,12 +203,22 @@ class MongoCaseFiles:
                 raise  # logged by class and codes alone (plumbing/error_text.py): its text quotes the writes
             # Two subscriptions upserted the same new work order at once; the document is there now.
             await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
+        await self.lists.place(changes.work_order_ids())
 
     async def find(self, work_order_id: str) -> CaseFile | None:
         document = await self._collection.find_one({"_id": work_order_id})
         if document is None or "type" not in document:
             return None  # only a reply has been seen: nothing to show yet
         return case_file_of(document)
+
+    async def buckets(self, key: str) -> list[str]:
+        return await self.lists.buckets(key)
+
+    async def members(self, entry: str) -> list[CaseFile]:
+        return await self.lists.members(entry)
+
+    async def forget(self, key: str, hour: str) -> None:
+        await self.lists.forget(key, hour)
 
     async def on_list(self, queue: str, needs_info: bool, limit: int) -> list[CaseFile]:
         query = {"queue_waiting": queue} if needs_info else {"queue": queue}

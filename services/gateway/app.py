@@ -24,6 +24,7 @@ from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.limits import BodyLimit, RateLimit
+from services.gateway.list_api import add_list_api
 from services.gateway.oauth import add_token_endpoint
 from services.gateway.openapi import document_problems
 from services.gateway.outage_api import add_outage_api
@@ -97,6 +98,7 @@ def create_app(
     add_outage_api(app, Authenticated, readers.outages, (publisher, audit, topics.outages), province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
+    add_list_api(app, Authenticated, readers.cases, readers.outages, readers.field_access, audit, province)
     add_probes(app, runtime)
     document_problems(app)
     return app

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from contracts.events import Area, ReplyKind, WorkOrderType
+from contracts.events import Area, ClockReading, ReplyKind, WorkOrderType
 from contracts.lifecycle import State
 from plumbing.store import as_utc
 from services.gateway.case_files import (
@@ -51,7 +51,13 @@ def case_file_of(document: Document) -> CaseFile:
         linked_to=document.get("linked_to"),
     )
     dispatches = [
-        DispatchNote(d["dispatch_id"], d["department"], as_utc(d["dispatched_at"]), as_utc(d["reply_due_at"]))
+        DispatchNote(
+            d["dispatch_id"],
+            d["department"],
+            as_utc(d["dispatched_at"]),
+            as_utc(d["reply_due_at"]),
+            clocks_of(d.get("clocks")),
+        )
         for d in document.get("dispatches", [])
     ]
     replies = [
@@ -64,12 +70,23 @@ def case_file_of(document: Document) -> CaseFile:
             r["on_time"],
             State(r["state"]) if r.get("state") else None,
             r.get("seq"),
+            clocks_of(r.get("clocks")),
+            r.get("escalated"),
         )
         for r in document.get("replies", [])
     ]
     lifecycle = sorted(
         (
-            StepNote(**(s | {"state": State(s["state"]), "at": as_utc(s["at"])}))
+            StepNote(
+                **(
+                    s
+                    | {
+                        "state": State(s["state"]),
+                        "at": as_utc(s["at"]),
+                        "clocks": clocks_of(s.get("clocks")),
+                    }
+                )
+            )
             for s in document.get("steps", [])
         ),
         key=lambda step: step.seq,
@@ -99,11 +116,30 @@ def case_file_of(document: Document) -> CaseFile:
 
 
 def reply_document(note: ReplyNote) -> Document:
-    """Without the state and number a reply before 1.4 did not carry: such a reply is kept once."""
+    """Without what a reply before 1.4 (or 1.5) did not carry: such a reply is kept once."""
     document = vars(note) | {"kind": note.kind.value, "state": note.state.value if note.state else None}
-    return {
-        name: value for name, value in document.items() if value is not None or name not in ("state", "seq")
-    }
+    document["clocks"] = clocks_document(note.clocks)
+    optional = ("state", "seq", "clocks", "escalated")
+    return {name: value for name, value in document.items() if value is not None or name not in optional}
+
+
+def dispatch_document(note: DispatchNote) -> Document:
+    document = vars(note) | {"clocks": clocks_document(note.clocks)}
+    return {name: value for name, value in document.items() if value is not None or name != "clocks"}
+
+
+def step_document(note: StepNote) -> Document:
+    return vars(note) | {"state": note.state.value, "clocks": clocks_document(note.clocks)}
+
+
+def clocks_document(clocks: tuple[ClockReading, ...] | None) -> list[Document] | None:
+    return None if clocks is None else [clock.model_dump() for clock in clocks]
+
+
+def clocks_of(stored: list[Document] | None) -> tuple[ClockReading, ...] | None:
+    if stored is None:
+        return None
+    return tuple(ClockReading.model_validate(clock) for clock in stored)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from contracts.events import Area, ReplyKind, WorkOrderType
+from contracts.events import Area, ClockReading, ReplyKind, WorkOrderType
 from contracts.events.workorder_actions import DESK_QUEUE
 from contracts.lifecycle import State
+from services.gateway.readings import Readings
 
 Status = Literal["needs_info", "open", "dispatched", "answered", "linked"]
 
@@ -24,6 +25,8 @@ class DispatchNote:
     department: str
     dispatched_at: datetime
     reply_due_at: datetime
+    # The clocks it started (none in dispatches before 1.3; a new form's are its step's).
+    clocks: tuple[ClockReading, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ReplyNote:
     on_time: bool
     state: State | None = None  # where the reply left the work order (none in replies before 1.4)
     seq: int | None = None
+    clocks: tuple[ClockReading, ...] | None = None  # the live clocks after it (none before 1.5)
+    escalated: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class StepNote:
     dispatch_id: str
     detail: str | None = None  # its reason or message
     stage: str | None = None  # a clock's
+    clocks: tuple[ClockReading, ...] | None = None  # the live clocks after it (none before 1.1)
+    escalated: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class CaseFile:
     steps: tuple[StepNote, ...] = ()  # in the order dispatch took them
     # Where it stands, as all of its steps tell: kept when a department's view leaves others' steps out.
     known_state: State | None = None
+    known_readings: "Readings | None" = None  # likewise, its own forms' clocks only
 
     @property
     def dispatch_state(self) -> State | None:
@@ -127,6 +135,25 @@ class CaseFile:
         if self.replies:
             return State.IN_PROGRESS
         return State.DISPATCHED if self.dispatches else None
+
+    @property
+    def readings(self) -> "Readings":
+        """The work order's live clocks and supervisor flag as its latest step that told them left them
+        (its first dispatch counts as step 1)."""
+        if self.known_readings is not None:
+            return self.known_readings
+        notes: list[StepNote | ReplyNote] = [*self.steps, *self.replies]
+        told: list[tuple[int, tuple[ClockReading, ...], bool]] = [
+            (note.seq, note.clocks, bool(note.escalated))
+            for note in notes
+            if note.seq is not None and note.clocks is not None
+        ]
+        if self.dispatches and self.dispatches[0].clocks is not None:
+            told.append((1, self.dispatches[0].clocks, False))
+        if not told:
+            return Readings((), False, known=False)
+        _, clocks, escalated = max(told, key=lambda reading: reading[0])
+        return Readings(clocks, escalated)
 
     @property
     def current_dispatch(self) -> "DispatchNote | None":
@@ -168,6 +195,7 @@ class CaseFile:
             self.reclassifications,
             tuple(s for s in self.steps if s.department == department),
             self.dispatch_state,
+            self.readings.on_forms({d.dispatch_id for d in self.dispatches if d.department == department}),
         )
 
 
@@ -216,9 +244,32 @@ class CaseChanges:
     steps: list[tuple[str, StepNote]] = field(default_factory=list)  # (work order id, step)
     incidents: list[IncidentNote] = field(default_factory=list)
 
+    def work_order_ids(self) -> set[str]:
+        ids = {change.work_order_id for change in self.from_intake}
+        ids |= {facts.work_order_id for facts, _ in self.dispatched}
+        ids |= {work_order_id for work_order_id, _ in (*self.replied, *self.steps)}
+        return ids | {note.work_order_id for note in self.incidents}
 
-class CaseFiles(Protocol):
-    """Kept by `_id` (the work order's id) alone; a redelivered event changes nothing."""
+
+class ListBuckets(Protocol):
+    """The lists' side of the store (services/gateway/work_order_lists.py): each an indexed equality."""
+
+    async def buckets(self, key: str) -> list[str]:
+        """The hours in which work orders joined the list (some may have left it since)."""
+        ...
+
+    async def members(self, entry: str) -> list["CaseFile"]:
+        """The case files with one list entry (`<list>@<hour>`)."""
+        ...
+
+    async def forget(self, key: str, hour: str) -> None:
+        """An hour found empty, long closed: no work order can join it any more."""
+        ...
+
+
+class CaseFiles(ListBuckets, Protocol):
+    """Kept by `_id` (the work order's id) alone; a redelivered event changes nothing. Each change
+    sets the work order's list entries again."""
 
     async def record(self, changes: CaseChanges) -> None: ...
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from contracts.envelope import Envelope
 from contracts.events import (
     AuditRecordedV1,
+    ClockReading,
     ContactLinkedV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
@@ -82,7 +83,9 @@ def _reclassification(data: WorkOrderReclassifiedV1) -> Reclassification:
 
 
 def _dispatched(data: WorkOrderDispatchedV1) -> tuple[CaseFacts, DispatchNote]:
-    note = DispatchNote(data.dispatch_id, data.department, data.dispatched_at, data.reply_due_at)
+    note = DispatchNote(
+        data.dispatch_id, data.department, data.dispatched_at, data.reply_due_at, tuple(data.clocks) or None
+    )
     return _facts(data), note
 
 
@@ -96,6 +99,8 @@ def _replied(data: WorkOrderRepliedV1) -> ReplyNote:
         data.on_time,
         data.state,
         data.seq,
+        _readings(data),
+        data.escalated,
     )
 
 
@@ -113,7 +118,14 @@ def _step(data: StepEvent) -> StepNote:
         data.dispatch_id,
         str(detail) if detail is not None else None,
         getattr(data, "stage", None),
+        _readings(data),
+        data.escalated,
     )
+
+
+def _readings(data: StepEvent | WorkOrderRepliedV1) -> tuple[ClockReading, ...] | None:
+    """None from a producer before the clocks were told (its `escalated` is None too): not known."""
+    return tuple(data.clocks) if data.escalated is not None else None
 
 
 class GatewayHandlers:

@@ -71,7 +71,7 @@ class OutageList(BaseModel):
     outages: list[OutageShown] = Field(description="The province's outages not ended yet, soonest first.")
 
 
-def _shown(kept: KeptOutage) -> OutageShown:
+def outage_shown(kept: KeptOutage) -> OutageShown:
     return OutageShown(**kept.state.model_dump(include=set(OutageShown.model_fields)), ended_at=kept.ended_at)
 
 
@@ -172,4 +172,4 @@ def add_outage_api(
         active = sorted(await book.active(), key=lambda kept: (kept.state.starts_at, kept.state.outage_id))
         entry = audit.entry(request, caller, outcome="accepted", status=200, resource="outages")
         await audit.record(entry)
-        return OutageList(outages=[_shown(kept) for kept in active])
+        return OutageList(outages=[outage_shown(kept) for kept in active])

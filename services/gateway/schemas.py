@@ -12,6 +12,7 @@ from contracts.events import ReplyKind, WorkOrderType
 from contracts.events.contact import OWN_FIELDS
 from contracts.lifecycle import State
 from services.gateway.case_files import Status
+from services.gateway.clock_schemas import ClockShown
 
 PROBLEM_JSON = "application/problem+json"
 # Numbers without a country code are taken as mainland China numbers.
@@ -232,6 +233,8 @@ class WorkOrderShown(BaseModel):
         default=None, description="Where it stands at dispatch (the README's lifecycle); none before."
     )
     steps: list[StepShown] = Field(default=[], description="The lifecycle's steps past the first dispatch.")
+    clocks: list[ClockShown] = Field(default=[], description="Its live SLA clocks, the next due first.")
+    escalated: bool = Field(default=False, description="On the province supervisor's queue.")
     answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
     incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
     reclassifications: list[ReclassificationShown] = Field(

@@ -2,12 +2,14 @@
 discipline inspector for reports. Each sees the personal fields its role needs (privacy.py), and every
 read is in the audit trail with the fields it showed before the answer leaves."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
 
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFile, CaseFiles
+from services.gateway.clock_schemas import clocks_shown
 from services.gateway.principals import Forbidden
 from services.gateway.privacy import FieldAccess, Shown, show
 from services.gateway.problems import Unreadable
@@ -61,6 +63,8 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         replies=[ReplyShown(**vars(reply)) for reply in case.replies],
         dispatch_state=case.dispatch_state,
         steps=[StepShown(**vars(step)) for step in case.steps],
+        clocks=clocks_shown(case.readings.clocks, datetime.now(UTC)),
+        escalated=case.readings.escalated,
         answer=facts.answer,
         incident=IncidentShown(incident_id=facts.incident_id, reporters=case.reporters)
         if facts.incident_id

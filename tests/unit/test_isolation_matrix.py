@@ -101,6 +101,21 @@ RULES = {
             }
         ),
     ),
+    # A list of the repair department's: its own, any reader's of the province (the inspector's reports).
+    ("GET", "/v1/work-orders"): Rule(
+        "/v1/work-orders?department=repair",
+        None,
+        frozenset({("agent", "own"), ("supervisor", "own"), ("department", "own"), ("inspector", "own")}),
+        status=200,
+        publishes=0,
+    ),
+    ("GET", "/v1/handover"): Rule(
+        "/v1/handover?department=repair",
+        None,
+        frozenset({("agent", "own"), ("supervisor", "own"), ("department", "own"), ("inspector", "own")}),
+        status=200,
+        publishes=0,
+    ),
     ("POST", "/v1/customer-profiles"): Rule(
         "/v1/customer-profiles", PROFILE, frozenset({("billing", "own")})
     ),

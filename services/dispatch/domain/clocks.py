@@ -10,6 +10,7 @@ the pause costs it nothing), wall time for one in minutes, hours or days.
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from contracts.events import ClockReading
 from services.common.deadlines import Deadline
 from services.common.working_calendar import BeyondCalendar, WorkingCalendar
 from services.dispatch.domain.lifecycle import Step
@@ -148,6 +149,19 @@ class Clock:
             return calendar.add_working_time(start, left), None
         except BeyondCalendar as beyond:
             return calendar.guessing_beyond().add_working_time(start, left), str(beyond)
+
+    def reading(self) -> ClockReading:
+        """As its work order's events tell readers where it stands."""
+        return ClockReading(
+            stage=self.stage,
+            dispatch_id=self.dispatch_id,
+            started_at=self.started_at,
+            due_at=self.due_at,
+            left_seconds=self.left.total_seconds() if self.paused and self.left is not None else None,
+            warned=self.warned,
+            alarms=self.alarms,
+            provisional=self.provisional,
+        )
 
     def copy(self) -> "Clock":
         return replace(self)

@@ -196,6 +196,8 @@ class Dispatch:
         elif step is Step.CLOSED:
             for clock in self.live_clocks():
                 clock.stop(now)
+        if step in NEW_FORM or step is Step.CLOSED:
+            self.escalated = False  # sent on, or closed: off the supervisor's queue
         ends = {stage.stage for stage in self.stages if step in stage.ends}
         for clock in [clock for clock in before if clock.live]:
             if clock.stage in ends:
@@ -242,7 +244,11 @@ class Dispatch:
             "step_id": step_id,
             "state": self.state,
             "seq": len(self.history),
-        }
+        } | self.readings()
+
+    def readings(self) -> dict[str, object]:
+        """Where its clocks stand and whether it is on the supervisor's queue: in every step's event."""
+        return {"clocks": [clock.reading() for clock in self.live_clocks()], "escalated": self.escalated}
 
     def form_fields(self) -> dict[str, object]:
         """What a department needs of a new form, beyond the step's fields."""
@@ -269,4 +275,5 @@ class Dispatch:
             customer=self.customer,
             address=self.address,
             description=self.description,
+            clocks=[clock.reading() for clock in self.live_clocks()],
         )

@@ -80,6 +80,7 @@ def record_reply(
         reply_id=reply.reply_id,
         state=dispatch.state,
         seq=len(dispatch.history),
+        **dispatch.readings(),
     )
 
 
@@ -140,9 +141,10 @@ def supervise(
         department = request.department
     entry = HistoryEntry(now, step, department, None, None, request.by, request.action_id, request.reason)
     dispatch._take(step, now, rules, entry, department=department)
-    fields = dispatch.step_fields(now, request.by, request.action_id)
     if step is Step.ESCALATED:
         dispatch.escalated = True
+    fields = dispatch.step_fields(now, request.by, request.action_id)
+    if step is Step.ESCALATED:
         return [WorkOrderEscalatedV1.model_validate(fields | {"reason": request.reason})]
     if step in (Step.CHASED, Step.URGED):
         return [event_type.model_validate(fields | {"message": request.reason})]

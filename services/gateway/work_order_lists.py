@@ -1,0 +1,159 @@
+"""Where each open work order stands on its province's lists, written into its case file as equality keys
+the store indexes (README: every query an equality on an indexed field).
+
+A list is a view (all open, one status, overdue, the supervisor's queue) narrowed by department, owner
+or type. Each list a work order is on is one entry `<list>@<hour>`: the hour it joined that list, kept
+while it stays on it, so a list reads as a queue, one small bucket at a time, oldest first. The due lists
+are the other way round: `due|<filter>@<hour of its next deadline>`, read for the hours a window spans.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from contracts.lifecycle import State
+from services.gateway.case_files import CaseFile
+
+HOUR = "%Y-%m-%dT%H"
+# The narrowings a list is kept for; a department's by owner too would multiply the keys for little use.
+NARROWINGS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("department",),
+    ("owner",),
+    ("type",),
+    ("department", "type"),
+    ("owner", "type"),
+)
+# The statuses an open work order lists under: intake's two before dispatch, then dispatch's states.
+LISTED_STATUSES = ("needs_info", "open", *tuple(state.value for state in State if state is not State.CLOSED))
+
+
+class View(StrEnum):
+    OPEN = "open"  # every open work order
+    STATUS = "status"  # those of one status
+    OVERDUE = "overdue"  # a running clock has raised its alarm
+    ESCALATED = "escalated"  # the province supervisor's queue
+    INCIDENTS = "incidents"  # a storm's incident work orders
+    DUE = "due"  # by the hour of the next deadline
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the lists know of one open work order."""
+
+    work_order_id: str
+    status: str
+    department: str | None
+    owner: str
+    type: str
+    next_due_at: datetime | None
+    overdue: bool
+    escalated: bool
+    incident: bool
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """One list: a view, narrowed by any of NARROWINGS."""
+
+    view: View
+    status: str | None = None
+    department: str | None = None
+    owner: str | None = None
+    type: str | None = None
+
+    def __post_init__(self) -> None:
+        if tuple(name for name in ("department", "owner", "type") if getattr(self, name)) not in NARROWINGS:
+            raise ValueError("a list narrows by department or owner, each with a type or not, or by type")
+        if (self.view is View.STATUS) != (self.status is not None):
+            raise ValueError("a status list names one status, and only it does")
+
+    @property
+    def key(self) -> str:
+        view = f"status:{self.status}" if self.view is View.STATUS else self.view.value
+        narrowed = [f"{name}={getattr(self, name)}" for name in ("department", "owner", "type")]
+        return "|".join([view] + [n for n in narrowed if not n.endswith("=None")])
+
+    def holds(self, standing: Standing) -> bool:
+        """Whether the work order is on this list (for a due list: has a running deadline)."""
+        narrowed = all(
+            getattr(self, name) in (None, getattr(standing, name)) for name in ("department", "owner", "type")
+        )
+        return (
+            narrowed
+            and {
+                View.OPEN: True,
+                View.STATUS: standing.status == self.status,
+                View.OVERDUE: standing.overdue,
+                View.ESCALATED: standing.escalated,
+                View.INCIDENTS: standing.incident,
+                View.DUE: standing.next_due_at is not None,
+            }[self.view]
+        )
+
+
+def standing_of(case: CaseFile) -> Standing | None:
+    """None once it is off every list: closed, answered by intake, or linked to another."""
+    facts = case.facts
+    state = case.dispatch_state
+    if facts.linked_to is not None or facts.answer is not None or state is State.CLOSED:
+        return None
+    before_dispatch = "needs_info" if facts.missing else "open"
+    status = state.value if state is not None else before_dispatch
+    current = case.current_dispatch
+    readings = case.readings
+    return Standing(
+        work_order_id=facts.work_order_id,
+        status=status,
+        department=current.department if current else None,
+        owner=facts.queue,
+        type=facts.type.value,
+        next_due_at=readings.next_due_at,
+        overdue=readings.overdue,
+        escalated=readings.escalated,
+        incident=facts.incident_id is not None,
+        created_at=facts.created_at,
+    )
+
+
+def lists_of(standing: Standing) -> list[ListFilter]:
+    """Every queue-like list (not the due lists) the work order is on."""
+    views = [(View.OPEN, None), (View.STATUS, standing.status)]
+    views += [(View.OVERDUE, None)] if standing.overdue else []
+    views += [(View.ESCALATED, None)] if standing.escalated else []
+    views += [(View.INCIDENTS, None)] if standing.incident else []
+    found = []
+    for narrowing in NARROWINGS:
+        values = {name: getattr(standing, name) for name in narrowing}
+        if any(value is None for value in values.values()):
+            continue  # not dispatched yet: on no department's list
+        found += [ListFilter(view, status, **values) for view, status in views]
+    return found
+
+
+def entries(case: CaseFile, kept: Iterable[str], now: datetime) -> list[str]:
+    """The case file's list entries after a change: a list it stays on keeps the hour it joined; a list
+    it joins now gets this hour; a due list the hour of its next deadline."""
+    standing = standing_of(case)
+    if standing is None:
+        return []
+    joined = dict(entry.rsplit("@", 1) for entry in kept if not entry.startswith(View.DUE.value))
+    hour = hour_of(now)
+    placed = [f"{f.key}@{joined.get(f.key, hour)}" for f in lists_of(standing)]
+    if standing.next_due_at is not None:
+        due_hour = hour_of(standing.next_due_at)
+        for narrowing in NARROWINGS:
+            values = {name: getattr(standing, name) for name in narrowing}
+            if all(value is not None for value in values.values()):
+                placed.append(f"{ListFilter(View.DUE, **values).key}@{due_hour}")
+    return sorted(placed)
+
+
+def hour_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(HOUR)
+
+
+def hour_start(hour: str) -> datetime:
+    return datetime.strptime(hour, HOUR).replace(tzinfo=UTC)

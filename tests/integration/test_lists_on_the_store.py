@@ -1,0 +1,114 @@
+"""The lists on the real store: a work order's entries follow its case file whichever subscription
+wrote last, each list reads back a page at a time in the order work orders joined it, and an hour long
+emptied is dropped from the list's directory."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from contracts.events import ClockReading, WorkOrderType
+from contracts.lifecycle import State
+from services.gateway.adapters import MongoCaseFiles
+from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, StepNote
+from services.gateway.list_paging import queue_page
+from services.gateway.work_order_lists import ListFilter, View, hour_of
+from tests.integration.conftest import PROVINCE
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def dispatched(department: str) -> tuple[CaseFacts, DispatchNote]:
+    work_order_id = f"WO-{uuid4().hex}"
+    facts = CaseFacts(
+        work_order_id=work_order_id,
+        province=PROVINCE,
+        type=WorkOrderType.FAULT_REPAIR,
+        description="停电",
+        phone="+8613977112345",
+        channel="web",
+        created_at=NOW,
+        anonymous=False,
+        missing=(),
+    )
+    clock = ClockReading(stage="arrival", dispatch_id=f"{work_order_id}-D1", started_at=NOW, due_at=NOW)
+    return facts, DispatchNote(f"{work_order_id}-D1", department, NOW, NOW + timedelta(days=1), (clock,))
+
+
+def alarmed(facts: CaseFacts, department: str) -> StepNote:
+    form = f"{facts.work_order_id}-D1"
+    clock = ClockReading(stage="arrival", dispatch_id=form, started_at=NOW, due_at=NOW, warned=True, alarms=1)
+    return StepNote(
+        f"{form}:alarm",
+        2,
+        "deadline_alarm",
+        State.DISPATCHED,
+        NOW,
+        "dispatch",
+        department,
+        form,
+        stage="arrival",
+        clocks=(clock,),
+        escalated=False,
+    )
+
+
+async def files_on(store) -> MongoCaseFiles:
+    database, _ = store
+    files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
+    await files.ensure_indexes()
+    return files
+
+
+async def test_a_work_order_written_by_both_subscriptions_at_once_ends_on_the_lists_its_file_calls_for(store):
+    files = await files_on(store)
+    department = f"repair-{uuid4().hex[:6]}"
+    orders = [dispatched(department) for _ in range(12)]
+    # The dispatch and its alarm arrive at once on two subscriptions: each write sets the entries again.
+    await asyncio.gather(
+        *(files.record(CaseChanges(dispatched=[order])) for order in orders),
+        *(
+            files.record(CaseChanges(steps=[(facts.work_order_id, alarmed(facts, department))]))
+            for facts, _ in orders
+        ),
+    )
+    overdue = ListFilter(View.OVERDUE, department=department)
+    page = await queue_page(files, overdue, 50, NOW, None)
+    assert sorted(c.facts.work_order_id for c in page.cases) == sorted(f.work_order_id for f, _ in orders)
+
+
+async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_forgotten(store):
+    files = await files_on(store)
+    department = f"repair-{uuid4().hex[:6]}"
+    orders = [dispatched(department) for _ in range(5)]
+    await files.record(CaseChanges(dispatched=orders))
+    wanted = ListFilter(View.OPEN, department=department)
+    first = await queue_page(files, wanted, 3, NOW, None)
+    rest = await queue_page(files, wanted, 3, NOW, first.next)
+    assert rest.next is None
+    listed = [c.facts.work_order_id for c in (*first.cases, *rest.cases)]
+    assert listed == sorted(f.work_order_id for f, _ in orders)
+    assert await files.buckets(wanted.key) == [hour_of(NOW)]
+    closed = [
+        (
+            facts.work_order_id,
+            StepNote(
+                f"{note.dispatch_id}:closed",
+                2,
+                "closed",
+                State.CLOSED,
+                NOW,
+                "gd.agent",
+                department,
+                note.dispatch_id,
+                clocks=(),
+                escalated=False,
+            ),
+        )
+        for facts, note in orders
+    ]
+    await files.record(CaseChanges(steps=closed))
+    assert (await queue_page(files, wanted, 3, NOW, None)).cases == []
+    assert await files.buckets(wanted.key) == [hour_of(NOW)], "the hour may fill still: kept"
+    later = NOW + timedelta(hours=4)
+    assert (await queue_page(files, wanted, 3, later, None)).cases == []
+    assert await files.buckets(wanted.key) == [], "long emptied: no reader asks for it again"
