@@ -27,6 +27,8 @@ DUPLICATE_KEY = 11000
 # The directory entries this process knows are stored: most changes join no list in a new hour.
 KNOWN_ENTRIES = 100_000
 ATTEMPTS = 20
+# Work orders placed side by side: each read and write holds one of the store's connections.
+PLACED_AT_ONCE = 16
 
 
 class MongoListBuckets:
@@ -42,7 +44,13 @@ class MongoListBuckets:
     async def place(self, work_order_ids: Iterable[str], now: datetime | None = None) -> None:
         """Each work order's entries set again from its case file as it is stored now."""
         at = now or datetime.now(UTC)
-        await asyncio.gather(*(self._place(work_order_id, at) for work_order_id in set(work_order_ids)))
+        gate = asyncio.Semaphore(PLACED_AT_ONCE)
+
+        async def place_one(work_order_id: str) -> None:
+            async with gate:
+                await self._place(work_order_id, at)
+
+        await asyncio.gather(*(place_one(work_order_id) for work_order_id in set(work_order_ids)))
 
     async def _place(self, work_order_id: str, now: datetime) -> None:
         for _ in range(ATTEMPTS):
