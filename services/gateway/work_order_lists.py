@@ -137,18 +137,20 @@ def entries(case: CaseFile, kept: Iterable[str], now: datetime) -> list[str]:
     """The case file's list entries after a change: a list it stays on keeps the hour it joined; a list
     it joins now gets this hour; a due list the hour of its next deadline."""
     standing = standing_of(case)
-    if standing is None:
-        return []
+    return [] if standing is None else placed(standing, kept, now)
+
+
+def placed(standing: Standing, kept: Iterable[str], now: datetime) -> list[str]:
     joined = dict(entry.rsplit("@", 1) for entry in kept if not entry.startswith(View.DUE.value))
     hour = hour_of(now)
-    placed = [f"{f.key}@{joined.get(f.key, hour)}" for f in lists_of(standing)]
+    found = [f"{f.key}@{joined.get(f.key, hour)}" for f in lists_of(standing)]
     if standing.next_due_at is not None:
         due_hour = hour_of(standing.next_due_at)
         for narrowing in NARROWINGS:
             values = {name: getattr(standing, name) for name in narrowing}
             if all(value is not None for value in values.values()):
-                placed.append(f"{ListFilter(View.DUE, **values).key}@{due_hour}")
-    return sorted(placed)
+                found.append(f"{ListFilter(View.DUE, **values).key}@{due_hour}")
+    return sorted(found)
 
 
 def hour_of(moment: datetime) -> str:

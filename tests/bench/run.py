@@ -34,11 +34,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.provinces import is_province_code
+from tests.bench.arguments import arguments
 from tests.bench.auth_cost import auth_cost
 from tests.bench.decisions import decisions_line
 from tests.bench.figures import fmt, fmt_rate
 from tests.bench.housekeeping import peak_rss_mib
+from tests.bench.list_pages import list_pages_bench, lists_line
 from tests.bench.phase import OUT, run_phase
 from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
@@ -67,6 +68,10 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     if args.sla_open:
         log(f"SLA timers: dispatch on {args.sla_open:,} open work orders with live clocks")
         timers = await sla_timers_bench(stack, OUT, args.sla_open)
+    lists = None
+    if args.lists_open:
+        log(f"the gateway's lists on {args.lists_open:,} open case files")
+        lists = await list_pages_bench(stack, args.lists_open)
     raw = await raw_kafka(
         stack.kafka, args.province, args.contacts, args.concurrency, args.warmup, args.timeout
     )
@@ -85,6 +90,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "routing": asdict(routing) | {"ratio": routing.ratio},
         "storm": asdict(storm) | {"ratio": storm.ratio},
         "sla_timers": asdict(timers) if timers else None,
+        "lists": asdict(lists) | {"ratio": lists.ratio} if lists else None,
         "bench_peak_rss_mib": peak_rss_mib("self"),
     }
 
@@ -193,6 +199,8 @@ def summary(result: dict[str, Any]) -> list[str]:
     )
     if result["sla_timers"]:
         lines.append(timers_line(result["sla_timers"]))
+    if result.get("lists"):
+        lines.append(lists_line(result["lists"]))
     routing = result["routing"]
     lines.append(
         f"routing ({routing['decisions']:,} decisions in process): {routing['rules']} rules "
@@ -216,58 +224,8 @@ def summary(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=2000, help="contacts to post (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
-    parser.add_argument("--province", default="yn", help="province subsystem to run (default yn)")
-    parser.add_argument("--warmup", type=int, default=50, help="unmeasured contacts first (default 50)")
-    parser.add_argument(
-        "--rate",
-        type=float,
-        default=80.0,
-        help="pace of the second load, contacts/s (default 80; 0 skips it)",
-    )
-    parser.add_argument(
-        "--paced-contacts", type=int, default=1200, help="contacts posted at --rate (default 1200)"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=3600.0,
-        help="seconds to wait for each phase to finish (default 3600)",
-    )
-    parser.add_argument(
-        "--stored",
-        type=int,
-        default=1_000_000,
-        help="work orders and dispatches stored before the second phase (default 1000000; 0: one phase)",
-    )
-    parser.add_argument(
-        "--sla-open",
-        type=int,
-        default=1_000_000,
-        help="open work orders with live clocks for the SLA timers' bench (default 1000000; 0 skips it)",
-    )
-    parser.add_argument(
-        "--lookup-sizes",
-        default="1000,100000,1000000",
-        help="collection sizes to time lookups at, comma-separated (default 1000,100000,1000000; '' skips)",
-    )
-    args = parser.parse_args(argv)
-    if not is_province_code(args.province):
-        parser.error(f"{args.province!r} is not a province code")
-    if args.rate < 0 or args.paced_contacts < 0:
-        parser.error("--rate and --paced-contacts must be at least 0")
-    if args.contacts < 1 or args.concurrency < 1 or args.warmup < 0 or args.timeout <= 0 or args.stored < 0:
-        parser.error(
-            "--contacts and --concurrency must be at least 1, --warmup at least 0, --timeout positive"
-        )
-    return args
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(argv)
+    args = arguments(__doc__.splitlines()[0], argv)
     began = time.monotonic()
     log("starting the local stack if it is down")
     stack, started_here = local_stack.start()

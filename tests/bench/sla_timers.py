@@ -103,14 +103,14 @@ async def fill(collection: Any, start: datetime, count: int) -> None:
     await asyncio.gather(*(writer(offset) for offset in range(WRITERS)))
 
 
-async def sizes(database: str) -> tuple[float | None, float | None]:
-    """The dispatches collection's size on disk and its indexes' (MiB), as PostgreSQL under FerretDB
-    holds them (FerretDB's own collStats leaves the documents' TOAST storage out); None if not told."""
+async def sizes(database: str, tables: str = "dispatches%") -> tuple[float | None, float | None]:
+    """The collections' size on disk and their indexes' (MiB), as PostgreSQL under FerretDB holds them
+    (FerretDB's own collStats leaves the documents' TOAST storage out); None if not told."""
     postgres = Postgres(RUN / "ferretdb" / "postgres")
     query = (
         "SELECT sum(pg_total_relation_size(c.oid)), sum(pg_indexes_size(c.oid)) FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        f"WHERE n.nspname = '{database}' AND c.relkind = 'r' AND c.relname LIKE 'dispatches%'"
+        f"WHERE n.nspname = '{database}' AND c.relkind = 'r' AND c.relname LIKE '{tables}'"
     )
     command = ["psql", "-h", HOST, "-p", str(PORT), "-U", ROLE, "-d", DATABASE, "-At", "-c", query]
     try:

@@ -95,6 +95,27 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
             )
             assert supplied.status_code == 202
             await business_desk.find_event(waiting_id, "hotline.workorder.dispatched.v1")
+            # The lists: the business department's, by status, overdue, due soon, and the handover view.
+            supervisor = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.supervisor']}"}
+
+            async def on_the_business_list() -> bool:
+                listed = await subsystem.gateway.get(
+                    "/v1/work-orders", params={"department": "business"}, headers=supervisor
+                )
+                return waiting_id in {w["work_order_id"] for w in listed.json()["work_orders"]}
+
+            await eventually(on_the_business_list, timeout=30)
+            for params in (
+                {"status": "dispatched", "type": "complaint"},
+                {"overdue": "true"},
+                {"due_within_minutes": "600", "department": "business"},
+            ):
+                listed = await subsystem.gateway.get("/v1/work-orders", params=params, headers=supervisor)
+                assert listed.status_code == 200, listed.text
+            handover = await subsystem.gateway.get(
+                "/v1/handover", params={"department": "business"}, headers=supervisor
+            )
+            assert handover.status_code == 200, handover.text
             await followups.find_event(work_order_id, "hotline.followup.scheduled.v1")
 
             def timers_ticked() -> bool:
@@ -105,5 +126,5 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
 
     collections = {query.collection for query in shapes.queries}
     assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
-    assert {"customers", "customer_phones", "case_files"} <= collections
+    assert {"customers", "customer_phones", "case_files", "case_files_lists"} <= collections
     assert shapes.problems() == []
