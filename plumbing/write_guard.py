@@ -38,24 +38,13 @@ def is_stale_write(error: BaseException) -> bool:
     return isinstance(error, OperationFailure) and _REFUSAL in str(error)
 
 
-def is_lost_insert_race(error: BaseException) -> bool:
-    """An upsert that lost the race to insert the document, as pymongo reads FerretDB 1.24's answer: its
-    duplicate-key reply lacks the counts pymongo merges (KeyError), so no BulkWriteError is raised."""
-    return isinstance(error, KeyError) and error.args in (("nModified",), ("n",))
-
-
 async def refusing_stale(write: Awaitable[T]) -> T:
-    """The write's result, or `StaleWrite` if the store refused it as computed from an older revision
-    (or, for an upsert, because another writer inserted the document first: tried again, it updates)."""
+    """The write's result, or `StaleWrite` if the store refused it as computed from an older revision."""
     try:
         return await write
     except (OperationFailure, BulkWriteError) as error:
         if is_stale_write(error):
             raise StaleWrite(str(error)) from None
-        raise
-    except KeyError as error:
-        if is_lost_insert_race(error):
-            raise StaleWrite("lost the race to insert the document") from None
         raise
 
 

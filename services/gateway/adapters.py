@@ -203,6 +203,12 @@ class MongoCaseFiles:
                 raise  # logged by class and codes alone (plumbing/error_text.py): its text quotes the writes
             # Two subscriptions upserted the same new work order at once; the document is there now.
             await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
+        except KeyError as error:
+            if error.args != ("nModified",):
+                raise
+            # The same race as FerretDB 1.24 answers it: its duplicate-key reply lacks the counts pymongo
+            # merges, so pymongo fails reading it. Once more, as above; a second failure is the batch's.
+            await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
         await self.lists.place(changes.work_order_ids())
 
     async def find(self, work_order_id: str) -> CaseFile | None:

@@ -129,7 +129,10 @@ def dispatch_document(note: DispatchNote) -> Document:
 
 
 def step_document(note: StepNote) -> Document:
-    return vars(note) | {"state": note.state.value, "clocks": clocks_document(note.clocks)}
+    """Without what a step before 1.1 did not carry: such a step, redelivered, is kept once."""
+    document = vars(note) | {"state": note.state.value, "clocks": clocks_document(note.clocks)}
+    optional = ("clocks", "escalated")
+    return {name: value for name, value in document.items() if value is not None or name not in optional}
 
 
 def clocks_document(clocks: tuple[ClockReading, ...] | None) -> list[Document] | None:

@@ -64,8 +64,23 @@ def listed(case: CaseFile, shown: Shown, now: datetime) -> WorkOrderListed:
         ),
         address=shown.values["address"],
         sealed=shown.sealed,
-        clocks=clocks_shown(case.readings.clocks, now),
+        clocks=clocks_shown(case.readings.clocks, now) if case.readings.known else None,
     )
+
+
+def query_of(wanted: ListFilter, within: int | None) -> dict[str, str]:
+    """The query parameters of GET /v1/work-orders that read this list (with a cursor, its next page)."""
+    query = {name: value for name in ("department", "type") if (value := getattr(wanted, name))}
+    if wanted.owner:
+        query["owner"] = DESK_OWNER if wanted.owner == DESK_QUEUE else wanted.owner
+    views = {View.OVERDUE: "overdue", View.ESCALATED: "escalated", View.INCIDENTS: "incidents"}
+    if wanted.view in views:
+        query[views[wanted.view]] = "true"
+    if wanted.view is View.STATUS and wanted.status:
+        query["status"] = wanted.status
+    if wanted.view is View.DUE and within:
+        query["due_within_minutes"] = str(within)
+    return query
 
 
 def wanted_list(
@@ -205,8 +220,8 @@ def add_list_api(
         limit: Annotated[int, Query(ge=1, le=50, description="Work orders shown per section.")] = 20,
     ) -> HandoverView:
         """Everything still open for a team (a department, an agent, the desk, or the whole province), by
-        what the next shift does with it: each type's open work orders, those to urge, the supervisor's
-        queue, incidents, and the outages under way."""
+        what the next shift does with it: each type's open work orders, those returned (to send on),
+        those to urge, the supervisor's queue, incidents, and the outages under way."""
         principal = may_list(caller, province)
         team = wanted_list(None, False, False, False, None, department=department, owner=owner)
         team = narrowed_for(principal, team)
@@ -218,6 +233,7 @@ def add_list_api(
             sections.append((kind.value, ListFilter(View.OPEN, type=kind.value, **narrowing), None))
         typed = {"type": team.type} if team.type else {}
         sections += [
+            ("returned", ListFilter(View.STATUS, "returned", **narrowing, **typed), None),
             ("overdue", ListFilter(View.OVERDUE, **narrowing, **typed), None),
             ("due_soon", ListFilter(View.DUE, **narrowing, **typed), due_within_minutes),
             ("escalated", ListFilter(View.ESCALATED, **narrowing, **typed), None),
@@ -232,10 +248,12 @@ def add_list_api(
             items, clear = shown_on(principal, page, now)
             everything += items
             fields |= clear
-            filters = {k: v for k, v in vars(wanted).items() if v and k not in ("view", "status")}
-            filters |= {"view": wanted.view.value} | ({"due_within_minutes": str(within)} if within else {})
-            shown[name] = HandoverSection(filters=filters, work_orders=items, next_cursor=page.next)
-        active = sorted(await outages.active(), key=lambda kept: (kept.state.starts_at, kept.state.outage_id))
+            shown[name] = HandoverSection(
+                filters=query_of(wanted, within), work_orders=items, next_cursor=page.next
+            )
+        # As GET /v1/outages: for the call centre's roles (a department's crews hear of them elsewhere).
+        active = await outages.active() if principal.role in (Role.AGENT, Role.SUPERVISOR) else []
+        active.sort(key=lambda kept: (kept.state.starts_at, kept.state.outage_id))
         await audited(request, caller, f"handover/{team.key}", everything, fields)
         team_name = team.department or team.owner or province
         return HandoverView(

@@ -3,14 +3,15 @@
 A queue-like list is read bucket by bucket, in the order its work orders joined it (the hour, then the
 id); the cursor names the last one shown, so a page never repeats one and never skips one that stays on
 the list. A due list is read for the hours its window spans, by deadline; the window is fixed by the first
-page, so later pages read the same one. Buckets found empty an hour after they closed are forgotten.
+page, so later pages read the same one. Buckets found empty two hours after they closed are forgotten
+(every gateway replica's clock is taken to be within that of the others).
 """
 
 import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.gateway.case_files import CaseFile, ListBuckets
 from services.gateway.work_order_lists import ListFilter, View, hour_of, hour_start, standing_of
@@ -18,10 +19,11 @@ from services.gateway.work_order_lists import ListFilter, View, hour_of, hour_st
 # A bucket still filling (its hour, or the hour after, while a late writer finishes) is never forgotten.
 FORGET_AFTER = timedelta(hours=2)
 HOUR = timedelta(hours=1)
+LONGEST = timedelta(days=7)  # a due list's window
 
 
 class BadCursor(ValueError):
-    """A cursor this list did not give, or one that was altered."""
+    """A cursor this list did not give, or one altered to read more than its list allows."""
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,33 @@ class Cursor:
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str, key: str) -> "Cursor":
+    def decode(cls, text: str, key: str, due: bool = False) -> "Cursor":
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             found, hour, after, since, until = json.loads(raw)
             cursor = cls(found, hour, [str(part) for part in after], since, until)
-            hour_start(hour)
-        except (binascii.Error, ValueError, TypeError) as error:
+            cursor._check(due)
+        except (binascii.Error, ValueError, TypeError, AttributeError) as error:
             raise BadCursor("cursor: not one this API gave") from error
         if cursor.key != key:
             raise BadCursor("cursor: given for another list (keep the filters of its first page)")
         return cursor
+
+    def _check(self, due: bool) -> None:
+        """As this module writes them: else ValueError (a due list's window no longer than a week)."""
+        start = hour_start(self.hour)
+        if not due:
+            if len(self.after) != 1 or self.since is not None or self.until is not None:
+                raise ValueError("not a queue list's cursor")
+            return
+        if len(self.after) != 2 or self.since is None or self.until is None:
+            raise ValueError("not a due list's cursor")
+        since, until = (datetime.fromisoformat(moment) for moment in (self.since, self.until))
+        datetime.fromisoformat(self.after[0]).astimezone(UTC)
+        if since.tzinfo is None or until.tzinfo is None or not timedelta() <= until - since <= LONGEST:
+            raise ValueError("a due list's window runs forward, a week at most")
+        if not hour_start(hour_of(since)) <= start <= until:
+            raise ValueError("a due list's cursor stays in its window")
 
 
 @dataclass(frozen=True)
@@ -70,7 +88,9 @@ async def queue_page(
         if not members and hour_start(hour) + HOUR + FORGET_AFTER < now:
             await store.forget(key, hour)
         after = start.after[0] if start is not None and hour == start.hour else ""
-        ordered = sorted((c.facts.work_order_id, c) for c in members if c.facts.work_order_id > after)
+        # Its entries are set just after its case file: one closed or moved meanwhile is not shown.
+        held = [c for c in members if (standing := standing_of(c)) is not None and wanted.holds(standing)]
+        ordered = sorted((c.facts.work_order_id, c) for c in held if c.facts.work_order_id > after)
         taken += [(hour, case) for _, case in ordered[: limit + 1 - len(taken)]]
         if len(taken) > limit:
             hour, last = taken[limit - 1]
@@ -86,7 +106,7 @@ async def due_page(
     first (those overdue already are the overdue list's)."""
     assert wanted.view is View.DUE
     key = wanted.key
-    start = Cursor.decode(cursor, key) if cursor else None
+    start = Cursor.decode(cursor, key, due=True) if cursor else None
     since = datetime.fromisoformat(start.since) if start and start.since else now
     until = datetime.fromisoformat(start.until) if start and start.until else now + within
     hour = start.hour if start is not None else hour_of(since)
@@ -95,7 +115,7 @@ async def due_page(
         due = []
         for case in await store.members(f"{key}@{hour}"):
             standing = standing_of(case)
-            at = standing.next_due_at if standing else None
+            at = standing.next_due_at if standing and wanted.holds(standing) else None
             if at is not None and since <= at <= until:
                 due.append((at, case.facts.work_order_id, case))
         after = (

@@ -36,7 +36,7 @@ class WorkOrderListed(BaseModel):
     customer: CustomerShown
     address: str | None
     sealed: bool
-    clocks: list[ClockShown]
+    clocks: list[ClockShown] | None = Field(description="Its live SLA clocks; none: not told yet.")
 
 
 class WorkOrderPage(BaseModel):
@@ -49,7 +49,9 @@ class WorkOrderPage(BaseModel):
 
 
 class HandoverSection(BaseModel):
-    filters: dict[str, str] = Field(description="The list's filters: with `next_cursor`, its next page.")
+    filters: dict[str, str] = Field(
+        description="GET /v1/work-orders's query for this list: with `cursor=<next_cursor>`, its next page."
+    )
     work_orders: list[WorkOrderListed]
     next_cursor: str | None
 
@@ -61,8 +63,10 @@ class HandoverView(BaseModel):
     team: str
     at: datetime
     sections: dict[str, HandoverSection] = Field(
-        description="One per work-order type (fault_repair, complaint, report, query, ...), then overdue "
-        "(to urge), due_soon (to urge before they are late), escalated and incidents: each its list's "
-        "first page."
+        description="One per work-order type (fault_repair, complaint, report, query, ...), then "
+        "returned (to send on), overdue (to urge), due_soon (to urge before they are late), escalated "
+        "and incidents: each its list's first page."
     )
-    outages: list[OutageShown] = Field(description="The province's outages not ended yet.")
+    outages: list[OutageShown] = Field(
+        description="The province's outages not ended yet (for agents and supervisors, as GET /v1/outages)."
+    )

@@ -1,6 +1,6 @@
 """The lists' side of the gateway's store: each case file's list entries (`lists`, indexed), set again
 from the whole document after every change, and a directory of the hours each list has entries in
-(`case_lists`, by `key`), so a list is read without asking for the hours it has none in.
+(`<case files>_lists`, by `key`), so a list is read without asking for the hours it has none in.
 
 Entries are derived from the document, never merged into it: a redelivered event, two subscriptions
 writing the same work order or a crash between the two writes all end with the entries the document
@@ -8,6 +8,7 @@ calls for. The write is guarded by the revision read (plumbing/write_guard.py) a
 """
 
 import asyncio
+import random
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from plumbing.write_guard import REVISION, StaleWrite, guarded, refusing_stale
+from plumbing.write_guard import REVISION, STALE_PAUSE, StaleWrite, guarded, refusing_stale
 from services.gateway.case_file_documents import case_file_of
 from services.gateway.case_files import CaseFile
 from services.gateway.work_order_lists import View, entries
@@ -53,7 +54,7 @@ class MongoListBuckets:
         await asyncio.gather(*(place_one(work_order_id) for work_order_id in set(work_order_ids)))
 
     async def _place(self, work_order_id: str, now: datetime) -> None:
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             document = await self._cases.find_one({"_id": work_order_id})
             if document is None or "type" not in document:
                 return  # only a reply seen yet: it is placed once its work order is known
@@ -70,9 +71,11 @@ class MongoListBuckets:
                     )
                 )
             except StaleWrite:
-                continue
-            if written.matched_count:
+                written = None
+            if written is not None and written.matched_count:
                 return
+            # Another writer came between the read and the write: read again, after a random pause.
+            await asyncio.sleep(random.uniform(0, STALE_PAUSE * (attempt + 1)))
         raise StaleWrite(f"{work_order_id}: its list entries lost {ATTEMPTS} races in a row")
 
     async def _note(self, placed: list[str]) -> None:

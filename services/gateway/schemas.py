@@ -233,8 +233,10 @@ class WorkOrderShown(BaseModel):
         default=None, description="Where it stands at dispatch (the README's lifecycle); none before."
     )
     steps: list[StepShown] = Field(default=[], description="The lifecycle's steps past the first dispatch.")
-    clocks: list[ClockShown] = Field(default=[], description="Its live SLA clocks, the next due first.")
-    escalated: bool = Field(default=False, description="On the province supervisor's queue.")
+    clocks: list[ClockShown] | None = Field(
+        default=None, description="Its live SLA clocks, the next due first; none: not told by dispatch yet."
+    )
+    escalated: bool | None = Field(default=None, description="On the province supervisor's queue.")
     answer: str | None = Field(default=None, description="What intake answered, closing it without dispatch.")
     incident: IncidentShown | None = Field(default=None, description="Set on a storm's incident work order.")
     reclassifications: list[ReclassificationShown] = Field(

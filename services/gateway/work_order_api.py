@@ -63,8 +63,9 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         replies=[ReplyShown(**vars(reply)) for reply in case.replies],
         dispatch_state=case.dispatch_state,
         steps=[StepShown(**vars(step)) for step in case.steps],
-        clocks=clocks_shown(case.readings.clocks, datetime.now(UTC)),
-        escalated=case.readings.escalated,
+        # Unknown until dispatch tells them (its events before clocks were carried did not).
+        clocks=clocks_shown(case.readings.clocks, datetime.now(UTC)) if case.readings.known else None,
+        escalated=case.readings.escalated if case.readings.known else None,
         answer=facts.answer,
         incident=IncidentShown(incident_id=facts.incident_id, reporters=case.reporters)
         if facts.incident_id

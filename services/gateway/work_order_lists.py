@@ -104,10 +104,12 @@ def standing_of(case: CaseFile) -> Standing | None:
     status = state.value if state is not None else before_dispatch
     current = case.current_dispatch
     readings = case.readings
+    # Resolved: the department's part is done, the call centre answers the customer; off its lists.
+    with_department = current is not None and state is not State.RESOLVED
     return Standing(
         work_order_id=facts.work_order_id,
         status=status,
-        department=current.department if current else None,
+        department=current.department if current and with_department else None,
         owner=facts.queue,
         type=facts.type.value,
         next_due_at=readings.next_due_at,

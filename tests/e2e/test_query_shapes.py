@@ -102,7 +102,9 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 listed = await subsystem.gateway.get(
                     "/v1/work-orders", params={"department": "business"}, headers=supervisor
                 )
-                return waiting_id in {w["work_order_id"] for w in listed.json()["work_orders"]}
+                found = [w for w in listed.json()["work_orders"] if w["work_order_id"] == waiting_id]
+                # With the clocks its dispatch started, as dispatch's event told them.
+                return bool(found) and bool(found[0]["clocks"]) and found[0]["next_due_at"] is not None
 
             await eventually(on_the_business_list, timeout=30)
             for params in (

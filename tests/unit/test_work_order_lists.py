@@ -1,6 +1,8 @@
 """The province's lists through the gateway: each open work order on the lists its status, department,
 owner, type and clocks put it on, read a page at a time with a cursor, as each role may see them."""
 
+import base64
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -174,8 +176,8 @@ async def test_the_handover_view_shows_a_teams_open_work_by_what_the_next_shift_
     cases = InMemoryCaseFiles()
     repair, complaint = a_case(), a_case(type=WorkOrderType.COMPLAINT)
     late, soon = a_case(due_in=-timedelta(hours=2), alarms=1), a_case(due_in=timedelta(minutes=30))
-    elsewhere = a_case(department="billing")
-    for case in (repair, complaint, late, soon, elsewhere):
+    elsewhere, returned = a_case(department="billing"), a_case(state=State.RETURNED)
+    for case in (repair, complaint, late, soon, elsewhere, returned):
         cases.add(case)
     answer, _ = await call("GET", "/v1/handover?department=repair", "gd.supervisor", cases)
     assert answer.status_code == 200, answer.text
@@ -185,12 +187,62 @@ async def test_the_handover_view_shows_a_teams_open_work_by_what_the_next_shift_
         repair.facts.work_order_id,
         late.facts.work_order_id,
         soon.facts.work_order_id,
+        returned.facts.work_order_id,
     }
     assert sections["complaint"] == [complaint.facts.work_order_id]
+    assert sections["returned"] == [returned.facts.work_order_id], "to send on"
     assert sections["overdue"] == [late.facts.work_order_id]
     assert sections["due_soon"] == [soon.facts.work_order_id]
     assert all(elsewhere.facts.work_order_id not in section for section in sections.values())
     assert view["outages"][0]["outage_id"], "the outages under way, for the next shift's callers"
+    for name, section in view["sections"].items():  # each section is its list's first page
+        listed, _ = await call("GET", "/v1/work-orders", "gd.supervisor", cases, params=section["filters"])
+        assert ids(listed) == ids_of(section), name
+    crew, _ = await call("GET", "/v1/handover", "gd.department.repair", cases)
+    assert crew.json()["outages"] == [], "as GET /v1/outages: the call centre's"
+
+
+async def test_a_handover_section_reads_on_with_its_filters_and_cursor():
+    cases = InMemoryCaseFiles()
+    returned = sorted((a_case(state=State.RETURNED) for _ in range(3)), key=lambda c: c.facts.work_order_id)
+    for case in returned:
+        cases.add(case)
+    answer, _ = await call("GET", "/v1/handover?limit=1", "gd.supervisor", cases)
+    section = answer.json()["sections"]["returned"]
+    query = section["filters"] | {"cursor": section["next_cursor"]}
+    rest, _ = await call("GET", "/v1/work-orders", "gd.supervisor", cases, params=query)
+    assert rest.status_code == 200, rest.text
+    assert ids_of(section) + ids(rest) == [case.facts.work_order_id for case in returned]
+
+
+async def test_a_cursor_altered_to_read_more_than_its_list_allows_is_422():
+    cases = InMemoryCaseFiles()
+    for _ in range(3):
+        cases.add(a_case(due_in=timedelta(minutes=30)))
+    first, _ = await call("GET", "/v1/work-orders?due_within_minutes=60&limit=1", "gd.supervisor", cases)
+    key, hour, after, since, _until = json.loads(base64.urlsafe_b64decode(first.json()["next_cursor"] + "=="))
+    ten_years = (NOW + timedelta(days=3650)).isoformat()
+    for forged in (
+        [key, hour, after, since, ten_years],
+        [key, hour, [], since, ten_years],
+        [key, hour, after, "yesterday", since],
+        [key, "2016-01-01T00", after, since, _until],
+    ):
+        cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        path = f"/v1/work-orders?due_within_minutes=60&cursor={cursor}"
+        answer, _ = await call("GET", path, "gd.supervisor", cases)
+        assert answer.status_code == 422, (forged, answer.text)
+
+
+async def test_a_work_order_closed_before_its_entries_are_set_again_is_not_listed():
+    cases = InMemoryCaseFiles()
+    case = a_case()
+    cases.add(case)
+    closed = replace(case.steps[0], step_id="closed", seq=3, step="closed", state=State.CLOSED, clocks=())
+    cases.files[case.facts.work_order_id] = replace(case, steps=(*case.steps, closed))  # entries not yet
+    answer, _ = await call("GET", "/v1/work-orders?department=repair", "gd.supervisor", cases)
+    assert answer.status_code == 200
+    assert ids(answer) == []
 
 
 def ids_of(section: dict) -> list[str]:
