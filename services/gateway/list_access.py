@@ -4,17 +4,12 @@ Checked against the role and scope first, then the filters."""
 
 from services.gateway.case_files import CaseFile
 from services.gateway.principals import Caller, Forbidden, Principal, Role
-from services.gateway.reading import READ_SCOPES
+from services.gateway.reading import reader
 from services.gateway.work_order_lists import ListFilter
 
 
 def may_list(caller: Caller, province: str) -> Principal:
-    principal = caller.principal
-    scope = READ_SCOPES.get(principal.role)
-    if scope is None:
-        raise Forbidden(f"the {principal.role.value} role does not list work orders")
-    if scope not in caller.scopes:
-        raise Forbidden(f"this credential does not carry the {scope.value} scope")
+    principal = reader(caller, "list work orders")
     if principal.province != province:
         raise Forbidden(f"this principal lists {principal.province}'s work orders only")
     return principal

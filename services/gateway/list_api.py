@@ -28,7 +28,8 @@ from services.gateway.outages import OutageBook
 from services.gateway.principals import Principal, Role
 from services.gateway.privacy import FieldAccess, Shown, show
 from services.gateway.problems import Unreadable
-from services.gateway.schemas import CustomerShown, Problem
+from services.gateway.schemas import Problem
+from services.gateway.work_order_api import customer_shown
 from services.gateway.work_order_lists import ListFilter, View, standing_of
 
 Name = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._()-]+$")]
@@ -55,13 +56,7 @@ def listed(case: CaseFile, shown: Shown, now: datetime) -> WorkOrderListed:
         escalated=standing.escalated,
         incident_id=facts.incident_id,
         description=facts.description,
-        customer=CustomerShown(
-            name=shown.values["customer.name"],
-            phone=shown.values["customer.phone"],
-            home_region=shown.values["customer.home_region"],
-            tier=facts.tier,
-            priority=facts.priority,
-        ),
+        customer=customer_shown(facts, shown),
         address=shown.values["address"],
         sealed=shown.sealed,
         clocks=clocks_shown(case.readings.clocks, now) if case.readings.known else None,

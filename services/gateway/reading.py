@@ -19,13 +19,19 @@ READ_SCOPES = {
 }
 
 
-def may_read_work_orders(caller: Caller, province: str) -> Principal:
+def reader(caller: Caller, what: str = "read work orders") -> Principal:
+    """The caller's principal if its role reads work orders and its credential carries the scope."""
     principal = caller.principal
     scope = READ_SCOPES.get(principal.role)
     if scope is None:
-        raise Forbidden(f"the {principal.role.value} role does not read work orders")
+        raise Forbidden(f"the {principal.role.value} role does not {what}")
     if scope not in caller.scopes:
         raise Forbidden(f"this credential does not carry the {scope.value} scope")
+    return principal
+
+
+def may_read_work_orders(caller: Caller, province: str) -> Principal:
+    principal = reader(caller)
     if principal.province != province:
         raise NotFound(NOT_HERE)
     return principal

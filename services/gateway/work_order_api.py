@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Path, Query, Request
 
 from services.gateway.audit import AuditWriter
-from services.gateway.case_files import CaseFile, CaseFiles
+from services.gateway.case_files import CaseFacts, CaseFile, CaseFiles
 from services.gateway.clock_schemas import clocks_shown
 from services.gateway.principals import Forbidden
 from services.gateway.privacy import FieldAccess, Shown, show
@@ -31,6 +31,16 @@ from services.gateway.seal import Seal, SealBroken
 WorkOrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
+def customer_shown(facts: CaseFacts, shown: Shown) -> CustomerShown:
+    return CustomerShown(
+        name=shown.values["customer.name"],
+        phone=shown.values["customer.phone"],
+        home_region=shown.values["customer.home_region"],
+        tier=facts.tier,
+        priority=facts.priority,
+    )
+
+
 def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
     facts = case.facts
     return WorkOrderShown(
@@ -44,13 +54,7 @@ def shown_as(case: CaseFile, shown: Shown) -> WorkOrderShown:
         owner=facts.owner,
         missing=[MissingShown(name=name, reason=reason) for name, reason in facts.missing or ()],
         details=facts.details or {},
-        customer=CustomerShown(
-            name=shown.values["customer.name"],
-            phone=shown.values["customer.phone"],
-            home_region=shown.values["customer.home_region"],
-            tier=facts.tier,
-            priority=facts.priority,
-        ),
+        customer=customer_shown(facts, shown),
         address=shown.values["address"],
         account_number=shown.values["account_number"],
         description=facts.description,
