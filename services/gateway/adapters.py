@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from contracts.events import AuditRecordedV1
-from plumbing.write_guard import guarded, retrying_stale
+from plumbing.write_guard import retrying_stale
 from services.gateway.case_file_documents import (
     case_file_of,
     dispatch_document,
@@ -30,7 +30,7 @@ from services.gateway.case_files import (
     OwnerNote,
     ReclassNote,
 )
-from services.gateway.list_store import MongoListBuckets
+from services.gateway.list_store import MongoListBuckets, changed
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -118,20 +118,20 @@ def _from_intake(change: CaseFacts | OwnerNote | LinkNote | ReclassNote) -> Upda
         now_as = {"type": step["type_to"], "category": step["category_to"]}
         # Never a document of its own, as for a handover: intake's announcement came first.
         return UpdateOne(
-            {"_id": change.work_order_id}, guarded({"$set": now_as, "$addToSet": {"reclassifications": step}})
+            {"_id": change.work_order_id}, changed({"$set": now_as, "$addToSet": {"reclassifications": step}})
         )
     if isinstance(change, LinkNote):
         # Complete when it was linked: nothing is missing any more.
         closed = {"$set": {"linked_to": change.linked_to, "missing": []}, "$unset": {"queue_waiting": ""}}
-        return UpdateOne({"_id": change.work_order_id}, guarded(closed))
+        return UpdateOne({"_id": change.work_order_id}, changed(closed))
     if isinstance(change, OwnerNote):
         moved: Document = {"owner": change.owner, "queue": change.owner}
         update: Document = {"$set": moved | ({"queue_waiting": change.owner} if change.needs_info else {})}
         if not change.needs_info:
             update["$unset"] = {"queue_waiting": ""}
         # Never a document of its own: one with an owner and nothing else would break the owner's list.
-        return UpdateOne({"_id": change.work_order_id}, guarded(update))
-    return UpdateOne({"_id": change.work_order_id}, guarded(_opened_update(change)), upsert=True)
+        return UpdateOne({"_id": change.work_order_id}, changed(update))
+    return UpdateOne({"_id": change.work_order_id}, changed(_opened_update(change)), upsert=True)
 
 
 def _opened_update(facts: CaseFacts) -> Document:
@@ -161,7 +161,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": facts.work_order_id},
-                guarded(
+                changed(
                     {"$set": _facts_document(facts), "$addToSet": {"dispatches": dispatch_document(note)}}
                 ),
                 upsert=True,
@@ -171,7 +171,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": work_order_id},
-                guarded({"$addToSet": {"replies": reply_document(note)}}),
+                changed({"$addToSet": {"replies": reply_document(note)}}),
                 upsert=True,
             )
             for work_order_id, note in changes.replied
@@ -179,7 +179,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": work_order_id},
-                guarded({"$addToSet": {"steps": step_document(note)}}),
+                changed({"$addToSet": {"steps": step_document(note)}}),
                 upsert=True,
             )
             for work_order_id, note in changes.steps
@@ -187,7 +187,7 @@ class MongoCaseFiles:
         writes += [
             UpdateOne(
                 {"_id": note.work_order_id},
-                guarded({"$set": {"incident_id": note.incident_id}, "$max": {"reporters": note.reporters}}),
+                changed({"$set": {"incident_id": note.incident_id}, "$max": {"reporters": note.reporters}}),
                 upsert=True,
             )
             for note in changes.incidents
@@ -209,7 +209,8 @@ class MongoCaseFiles:
             # The same race as FerretDB 1.24 answers it: its duplicate-key reply lacks the counts pymongo
             # merges, so pymongo fails reading it. Once more, as above; a second failure is the batch's.
             await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
-        await self.lists.place(changes.work_order_ids())
+        # Placed on the lists shortly, with what else changed them meanwhile (list_store.py).
+        self.lists.later(changes.work_order_ids())
 
     async def find(self, work_order_id: str) -> CaseFile | None:
         document = await self._collection.find_one({"_id": work_order_id})

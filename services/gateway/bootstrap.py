@@ -62,6 +62,7 @@ def bootstrap(
         trail = MongoAuditTrail(runtime.database["audit"])
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
+        runtime.loops.append(files.lists.keep_placing)
         audit, cases = trail, files
     if outages is None:
         book = MongoOutageBook(runtime.database["outages"])

@@ -1,14 +1,19 @@
 """The lists' side of the gateway's store: each case file's list entries (`lists`, indexed), set again
-from the whole document after every change, and a directory of the hours each list has entries in
+from the whole document after it changes, and a directory of the hours each list has entries in
 (`<case files>_lists`, by `key`), so a list is read without asking for the hours it has none in.
 
-Entries are derived from the document, never merged into it: a redelivered event, two subscriptions
-writing the same work order or a crash between the two writes all end with the entries the document
-calls for. The write is guarded by the revision read (plumbing/write_guard.py) and read again if lost.
+Entries are derived from the document, never merged into it, and set a moment after the change: every
+write of a case file marks it `unplaced` (indexed), and a loop places what this process wrote every half
+second, so a work order's announcement and dispatch arriving together cost one placement, not two. The
+placement is written conditioned on the revision read (plumbing/write_guard.py) and clears the mark; one
+lost to a later change is placed again. A crash leaves the mark: the loop's sweep, at start and every
+half minute, places whatever any replica left marked. Redeliveries, two subscriptions writing at once and
+crashes all end with the entries the document calls for.
 """
 
 import asyncio
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -30,6 +35,14 @@ KNOWN_ENTRIES = 100_000
 ATTEMPTS = 20
 # Work orders placed side by side: each read and write holds one of the store's connections.
 PLACED_AT_ONCE = 16
+UNPLACED = "unplaced"  # set by every change of a case file, cleared by its placement
+PLACE_EVERY, SWEEP_EVERY = 0.5, 30.0  # seconds
+SWEPT_AT_ONCE = 1_000
+
+
+def changed(update: Document) -> Document:
+    """A case file's update, guarded, and marking it to be placed on the lists again."""
+    return guarded(update | {"$set": update.get("$set", {}) | {UNPLACED: True}})
 
 
 class MongoListBuckets:
@@ -37,10 +50,41 @@ class MongoListBuckets:
         self._cases = cases
         self._directory = directory
         self._known: OrderedDict[str, None] = OrderedDict()
+        self._pending: set[str] = set()
 
     async def ensure_indexes(self) -> None:
         await self._cases.create_index([("lists", ASCENDING)])
+        await self._cases.create_index([(UNPLACED, ASCENDING)])
         await self._directory.create_index([("key", ASCENDING)])
+
+    def later(self, work_order_ids: Iterable[str]) -> None:
+        """To be placed by the next round (their documents are marked already)."""
+        self._pending.update(work_order_ids)
+
+    async def keep_placing(self, every: float = PLACE_EVERY, sweep_every: float = SWEEP_EVERY) -> None:
+        """Place what this process changed, every `every` seconds; sweep for what is left marked at
+        start and every `sweep_every` seconds."""
+        swept = -sweep_every
+        while True:
+            if time.monotonic() - swept >= sweep_every:
+                swept = time.monotonic()
+                await self.sweep()
+            await self.place_pending()
+            await asyncio.sleep(every)
+
+    async def place_pending(self, now: datetime | None = None) -> None:
+        taken, self._pending = self._pending, set()
+        try:
+            await self.place(taken, now)
+        except BaseException:
+            self._pending |= taken  # tried again next round (the marks stay in the store meanwhile)
+            raise
+
+    async def sweep(self) -> int:
+        """Place the case files left marked (a crash between a change and its placement)."""
+        found = [d["_id"] async for d in self._cases.find({UNPLACED: True}, {"_id": 1}, limit=SWEPT_AT_ONCE)]
+        await self.place(found)
+        return len(found)
 
     async def place(self, work_order_ids: Iterable[str], now: datetime | None = None) -> None:
         """Each work order's entries set again from its case file as it is stored now."""
@@ -56,18 +100,19 @@ class MongoListBuckets:
     async def _place(self, work_order_id: str, now: datetime) -> None:
         for attempt in range(ATTEMPTS):
             document = await self._cases.find_one({"_id": work_order_id})
-            if document is None or "type" not in document:
-                return  # only a reply seen yet: it is placed once its work order is known
+            if document is None or not document.get(UNPLACED):
+                return  # placed already (by another replica's sweep, say)
             kept = document.get("lists", [])
-            placed = entries(case_file_of(document), kept, now)
-            if placed == kept:
-                return
-            await self._note(placed)
+            if "type" in document:  # else only a reply seen yet: placed once its work order is known
+                placed = entries(case_file_of(document), kept, now)
+                await self._note(placed)
+            else:
+                placed = kept
             try:
                 written = await refusing_stale(
                     self._cases.update_one(
                         {"_id": work_order_id, REVISION: document.get(REVISION)},
-                        guarded({"$set": {"lists": placed}}),
+                        guarded({"$set": {"lists": placed}, "$unset": {UNPLACED: ""}}),
                     )
                 )
             except StaleWrite:

@@ -71,6 +71,7 @@ async def test_a_work_order_written_by_both_subscriptions_at_once_ends_on_the_li
             for facts, _ in orders
         ),
     )
+    await files.lists.place_pending()
     overdue = ListFilter(View.OVERDUE, department=department)
     page = await queue_page(files, overdue, 50, NOW, None)
     assert sorted(c.facts.work_order_id for c in page.cases) == sorted(f.work_order_id for f, _ in orders)
@@ -81,6 +82,7 @@ async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_fo
     department = f"repair-{uuid4().hex[:6]}"
     orders = [dispatched(department) for _ in range(5)]
     await files.record(CaseChanges(dispatched=orders))
+    await files.lists.place_pending()
     wanted = ListFilter(View.OPEN, department=department)
     first = await queue_page(files, wanted, 3, NOW, None)
     rest = await queue_page(files, wanted, 3, NOW, first.next)
@@ -107,8 +109,27 @@ async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_fo
         for facts, note in orders
     ]
     await files.record(CaseChanges(steps=closed))
+    await files.lists.place_pending()
     assert (await queue_page(files, wanted, 3, NOW, None)).cases == []
     assert await files.buckets(wanted.key) == [hour_of(NOW)], "the hour may fill still: kept"
     later = NOW + timedelta(hours=4)
     assert (await queue_page(files, wanted, 3, later, None)).cases == []
     assert await files.buckets(wanted.key) == [], "long emptied: no reader asks for it again"
+
+
+async def test_what_a_crashed_gateway_changed_but_never_placed_is_placed_by_the_sweep_of_another(store):
+    database, _ = store
+    collection = database[f"case_files_{uuid4().hex}"]
+    crashed, survivor = MongoCaseFiles(collection), MongoCaseFiles(collection)
+    await crashed.ensure_indexes()
+    department = f"repair-{uuid4().hex[:6]}"
+    order = dispatched(department)
+    await crashed.record(CaseChanges(dispatched=[order]))  # and died before its next round
+    wanted = ListFilter(View.OPEN, department=department)
+    assert (await queue_page(survivor, wanted, 10, NOW, None)).cases == []
+    assert await survivor.lists.sweep() >= 1
+    [listed] = (await queue_page(survivor, wanted, 10, NOW, None)).cases
+    assert listed.facts.work_order_id == order[0].work_order_id
+
+    document = await collection.find_one({"_id": order[0].work_order_id})
+    assert "unplaced" not in document
