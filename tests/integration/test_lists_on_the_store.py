@@ -3,6 +3,7 @@ wrote last, each list reads back a page at a time in the order work orders joine
 emptied is dropped from the list's directory."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -12,26 +13,17 @@ from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, StepNote
 from services.gateway.list_paging import queue_page
 from services.gateway.work_order_lists import ListFilter, View, hour_of
-from tests.integration.conftest import PROVINCE
+from tests.integration.test_case_files_on_the_store import opened
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def dispatched(department: str) -> tuple[CaseFacts, DispatchNote]:
-    work_order_id = f"WO-{uuid4().hex}"
-    facts = CaseFacts(
-        work_order_id=work_order_id,
-        province=PROVINCE,
-        type=WorkOrderType.FAULT_REPAIR,
-        description="停电",
-        phone="+8613977112345",
-        channel="web",
-        created_at=NOW,
-        anonymous=False,
-        missing=(),
-    )
-    clock = ClockReading(stage="arrival", dispatch_id=f"{work_order_id}-D1", started_at=NOW, due_at=NOW)
-    return facts, DispatchNote(f"{work_order_id}-D1", department, NOW, NOW + timedelta(days=1), (clock,))
+    """A fault repair as intake opened it (a new id), sent to `department` with its arrival clock."""
+    facts = replace(opened(WorkOrderType.FAULT_REPAIR), created_at=NOW)
+    form = f"{facts.work_order_id}-D1"
+    clock = ClockReading(stage="arrival", dispatch_id=form, started_at=NOW, due_at=NOW)
+    return facts, DispatchNote(form, department, NOW, NOW + timedelta(days=1), (clock,))
 
 
 def alarmed(facts: CaseFacts, department: str) -> StepNote:
