@@ -141,6 +141,14 @@ def _opened_update(facts: CaseFacts) -> Document:
     return update
 
 
+def _lost_insert_race(error: BulkWriteError | KeyError) -> bool:
+    """An upsert that lost the race to insert: a duplicate key, or FerretDB 1.24's answer to one, whose
+    reply lacks the counts pymongo merges (so pymongo fails reading it with KeyError)."""
+    if isinstance(error, KeyError):
+        return error.args == ("nModified",)
+    return sorted({e.get("code") for e in error.details.get("writeErrors", [])}) == [DUPLICATE_KEY]
+
+
 class MongoCaseFiles:
     """One document per work order by `_id`; dispatches and replies are added to sets, so an event
     delivered twice is kept once and the order the two topics arrive in does not matter."""
@@ -197,17 +205,10 @@ class MongoCaseFiles:
         # Every write is safe to repeat: fields set to the event's values, notes added to sets.
         try:
             await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
-        except BulkWriteError as error:
-            codes = sorted({e.get("code") for e in error.details.get("writeErrors", [])})
-            if codes != [DUPLICATE_KEY]:
+        except (BulkWriteError, KeyError) as error:
+            if not _lost_insert_race(error):
                 raise  # logged by class and codes alone (plumbing/error_text.py): its text quotes the writes
             # Two subscriptions upserted the same new work order at once; the document is there now.
-            await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
-        except KeyError as error:
-            if error.args != ("nModified",):
-                raise
-            # The same race as FerretDB 1.24 answers it: its duplicate-key reply lacks the counts pymongo
-            # merges, so pymongo fails reading it. Once more, as above; a second failure is the batch's.
             await retrying_stale(lambda: self._collection.bulk_write(writes, ordered=True))
         # Placed on the lists shortly, with what else changed them meanwhile (list_store.py).
         self.lists.later(changes.work_order_ids())

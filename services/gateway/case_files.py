@@ -9,6 +9,7 @@ sealed (services/gateway/privacy.py): an identity is never shown for want of an 
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal, Protocol
 
 from contracts.events import Area, ClockReading, ReplyKind, WorkOrderType
@@ -120,7 +121,7 @@ class CaseFile:
     known_state: State | None = None
     known_readings: "Readings | None" = None  # likewise, its own forms' clocks only
 
-    @property
+    @cached_property
     def dispatch_state(self) -> State | None:
         """Where the work order stands at dispatch: as its latest step or reply left it; None before it
         is dispatched."""
@@ -136,7 +137,7 @@ class CaseFile:
             return State.IN_PROGRESS
         return State.DISPATCHED if self.dispatches else None
 
-    @property
+    @cached_property
     def readings(self) -> "Readings":
         """The work order's live clocks and supervisor flag as its latest step that told them left them
         (its first dispatch counts as step 1)."""
