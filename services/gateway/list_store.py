@@ -80,10 +80,10 @@ class MongoListBuckets:
             self._pending |= taken  # tried again next round (the marks stay in the store meanwhile)
             raise
 
-    async def sweep(self) -> int:
+    async def sweep(self, now: datetime | None = None) -> int:
         """Place the case files left marked (a crash between a change and its placement)."""
         found = [d["_id"] async for d in self._cases.find({UNPLACED: True}, {"_id": 1}, limit=SWEPT_AT_ONCE)]
-        await self.place(found)
+        await self.place(found, now)
         return len(found)
 
     async def place(self, work_order_ids: Iterable[str], now: datetime | None = None) -> None:

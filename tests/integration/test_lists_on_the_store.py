@@ -15,6 +15,8 @@ from services.gateway.list_paging import queue_page
 from services.gateway.work_order_lists import ListFilter, View, hour_of
 from tests.integration.test_case_files_on_the_store import opened
 
+# Lists are placed by the hour: every placement here is as of NOW, so a run that crosses an hour
+# reads the same directory as one that does not.
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -63,7 +65,7 @@ async def test_a_work_order_written_by_both_subscriptions_at_once_ends_on_the_li
             for facts, _ in orders
         ),
     )
-    await files.lists.place_pending()
+    await files.lists.place_pending(NOW)
     overdue = ListFilter(View.OVERDUE, department=department)
     page = await queue_page(files, overdue, 50, NOW, None)
     assert sorted(c.facts.work_order_id for c in page.cases) == sorted(f.work_order_id for f, _ in orders)
@@ -74,7 +76,7 @@ async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_fo
     department = f"repair-{uuid4().hex[:6]}"
     orders = [dispatched(department) for _ in range(5)]
     await files.record(CaseChanges(dispatched=orders))
-    await files.lists.place_pending()
+    await files.lists.place_pending(NOW)
     wanted = ListFilter(View.OPEN, department=department)
     first = await queue_page(files, wanted, 3, NOW, None)
     rest = await queue_page(files, wanted, 3, NOW, first.next)
@@ -101,7 +103,7 @@ async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_fo
         for facts, note in orders
     ]
     await files.record(CaseChanges(steps=closed))
-    await files.lists.place_pending()
+    await files.lists.place_pending(NOW)
     assert (await queue_page(files, wanted, 3, NOW, None)).cases == []
     assert await files.buckets(wanted.key) == [hour_of(NOW)], "the hour may fill still: kept"
     later = NOW + timedelta(hours=4)
@@ -119,7 +121,7 @@ async def test_what_a_crashed_gateway_changed_but_never_placed_is_placed_by_the_
     await crashed.record(CaseChanges(dispatched=[order]))  # and died before its next round
     wanted = ListFilter(View.OPEN, department=department)
     assert (await queue_page(survivor, wanted, 10, NOW, None)).cases == []
-    assert await survivor.lists.sweep() >= 1
+    assert await survivor.lists.sweep(NOW) >= 1
     [listed] = (await queue_page(survivor, wanted, 10, NOW, None)).cases
     assert listed.facts.work_order_id == order[0].work_order_id
 
