@@ -62,9 +62,13 @@ class Placing:
             if stored is not None:
                 self._open = [stored if o.id == stored.id else o for o in self._open]
             return None
-        if self._clusters(order) and await self._in_an_incident(order):
+        cluster = await self._cluster_of(order) if self._clusters(order) else None
+        if cluster is not None and cluster.joined(order.contact_id):
             return None  # a report redelivered after it joined an incident
-        if await self._repeated(order, at, now, cause) is not None:
+        # An incident's opener whose first try wrote the cluster but lost the race for its own work
+        # order: still the incident's, though the customer may have an open work order to repeat by now.
+        opener = cluster is not None and cluster.opened_by(order.contact_id)
+        if not opener and await self._repeated(order, at, now, cause) is not None:
             return None
         announced: Event = opened
         if isinstance(opened, WorkOrderCreatedV1):
@@ -100,7 +104,8 @@ class Placing:
         changed first). An incident's link needs none: its cluster is written first."""
         if order.status is not WorkOrderStatus.LINKED or order.link_target is None:
             return
-        if self._clusters(order) and await self._in_an_incident(order):
+        cluster = await self._cluster_of(order) if self._clusters(order) else None
+        if cluster is not None and cluster.joined(order.contact_id):
             return
         target = await self._uow.work_orders.get(order.link_target)
         if target is None or order.contact_id in target.linked:
@@ -158,15 +163,15 @@ class Placing:
             self._uow.publish(linked, self._topic, target, cause=cause)
         return target.id
 
-    async def _in_an_incident(self, order: WorkOrder) -> bool:
-        """Whether the report joined one of its area's incidents already. (An opener is placed by its
-        own work order; one whose work order was never written is written again by `_report`.)"""
+    async def _cluster_of(self, order: WorkOrder) -> FaultCluster | None:
+        """The fault cluster of the report's area and category, as stored (or changed in this unit):
+        whether it joined or opened an incident already. (An opener is placed by its own work order;
+        one whose work order was never written is written again by `_report`.)"""
         assert order.area is not None
         assert order.category is not None
-        cluster = await self._uow.fault_clusters.get(
+        return await self._uow.fault_clusters.get(
             fault_cluster_id_for(order.province, order.area.code, order.category)
         )
-        return cluster is not None and cluster.joined(order.contact_id)
 
     def _outage_of(self, order: WorkOrder, at: datetime) -> Outage | None:
         """The known outage that answers this fault report, if one covers its area at the time."""

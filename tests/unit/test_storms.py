@@ -151,6 +151,21 @@ async def test_an_opening_report_whose_work_order_was_never_written_writes_it_wh
     assert len(storm.published(IncidentOpenedV1)) == 1
 
 
+async def test_an_opener_whose_work_order_was_lost_stays_the_incidents_though_the_customer_reported_again():
+    storm = Storm(replicas=2)
+    first = a_fault(0, phone="+8613900000001")
+    await storm.report(first)
+    incident = work_order_id_for(first.contact_id)
+    del storm.orders.stored[incident]  # the first try's cluster write stood; its work order's lost a race
+    # Meanwhile, on another partition, the customer again from an address no area claims: its own.
+    again = a_fault(2, phone="+8613900000001", address="北京市海淀区中关村大街1号")
+    await storm.report(again, replica=1)
+    await storm.report(first)  # the redelivery: the customer's own open work order is there to repeat
+    assert storm.orders[incident].incident_id is not None
+    linked = [link.contact_id for link in storm.published(ContactLinkedV1)]
+    assert first.contact_id not in linked, "in its incident only, not linked as a repeat too"
+
+
 async def test_replicas_reporting_one_area_at_once_still_open_one_incident():
     storm = Storm(replicas=4)
     reports = [a_fault(minute / 10) for minute in range(12)]

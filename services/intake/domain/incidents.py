@@ -90,6 +90,11 @@ class FaultCluster:
         known = [self.current, *self.earlier] if self.current else self.earlier
         return any(contact_id in i.reporters and i.opener != contact_id for i in known)
 
+    def opened_by(self, contact_id: str) -> bool:
+        """Whether the report opened one of the remembered incidents."""
+        known = [self.current, *self.earlier] if self.current else self.earlier
+        return any(i.opener == contact_id for i in known)
+
     def close(self, incident_id: str) -> bool:
         """Its work order is answered: later reports open a new incident. False if closed or not known."""
         known = [self.current, *self.earlier] if self.current else self.earlier
