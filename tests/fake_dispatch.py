@@ -27,6 +27,7 @@ from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemorySt
 CALENDAR = WorkingCalendar.load(province="gd")
 SLA = SlaTable.load()
 RULES = ClockRules(CALENDAR, SLA.clocks)
+ROUTING = RuleTable.load()
 AREAS = {
     kind: Area(code=f"gz-{kind}", name=f"{kind} area", city="广州市", kind=kind)
     for kind in ("urban", "suburban", "remote")

@@ -88,8 +88,7 @@ class DispatchHandlers:
         await self._take(envelopes)
 
     async def _take(self, envelopes: Sequence[Envelope]) -> None:
-        rules, now = self._tables.clock_rules(), self._clock()
-        departments = self._tables.routing().departments()
+        rules, now, routing = self._tables.clock_rules(), self._clock(), self._tables.routing()
         async with self._unit() as uow:
             # Loaded at once; a work order's steps in one batch then meet the same Dispatch, in order.
             ids = {envelope.data.work_order_id for envelope in envelopes}  # type: ignore[attr-defined]
@@ -105,10 +104,9 @@ class DispatchHandlers:
                     replied = record_reply(dispatch, asked, now, rules)
                     events = [replied] if replied else []
                 elif isinstance(asked, DepartmentActedV1):
-                    acted = department_acted(dispatch, asked, now, rules)
-                    events = [acted] if acted else []
+                    events = department_acted(dispatch, asked, routing, now, rules)
                 else:
-                    events = supervise(dispatch, asked, departments, now, rules)
+                    events = supervise(dispatch, asked, routing, now, rules)
                 if events:
                     self._say_if_provisional(dispatch)
                     publish_steps(uow, self._topics, dispatch, events, envelope)

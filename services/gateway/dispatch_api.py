@@ -66,13 +66,16 @@ class SupervisionStep(BaseModel):
     action: SupervisionAction
     reason: Text = Field(min_length=1, max_length=500)
     department: str | None = Field(
-        default=None, pattern=r"^[a-z][a-z0-9_-]*$", description="Where to re-dispatch to (redispatch)."
+        default=None,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="Where to re-dispatch to; without it the routing table sends it to the next department "
+        "that matches and has not had it, or, when none is left, onto the supervisor's queue.",
     )
 
     @model_validator(mode="after")
     def _department_to_redispatch(self) -> "SupervisionStep":
-        if (self.action is SupervisionAction.REDISPATCH) != (self.department is not None):
-            raise ValueError("a redispatch names its department; no other action does")
+        if self.department is not None and self.action is not SupervisionAction.REDISPATCH:
+            raise ValueError("only a redispatch names a department")
         return self
 
 

@@ -37,8 +37,8 @@ from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
+from tests.fake_dispatch import ROUTING, SLA, a_reply, an_act, opened
 from tests.fake_dispatch import RULES as CLOCK_RULES
-from tests.fake_dispatch import SLA, a_reply, an_act, opened
 from tests.integration.conftest import PROVINCE
 from tests.support.running import Tap
 
@@ -75,10 +75,12 @@ async def test_a_dispatch_read_back_from_the_store_equals_the_one_written(store)
     collection = database[f"dispatches_{uuid4().hex[:8]}"]
     order = a_work_order()
     dispatch, _ = opened(order, NOW)
-    department_acted(dispatch, an_act(order, "accept"), NOW, CLOCK_RULES)
+    department_acted(dispatch, an_act(order, "accept"), ROUTING, NOW, CLOCK_RULES)
     reply = a_reply(order, kind="interim", message="抢修队已出发", responder="班长 韦工 13907710000")
     record_reply(dispatch, reply, NOW, CLOCK_RULES)
-    department_acted(dispatch, an_act(order, "return", reason="missing_information"), NOW, CLOCK_RULES)
+    department_acted(
+        dispatch, an_act(order, "return", reason="missing_information"), ROUTING, NOW, CLOCK_RULES
+    )
     repository = MongoRepository(collection, OutboxRelay(collection, broker), MAPPER)
     async with UnitOfWork(SOURCE, [repository]):
         repository.add(dispatch)

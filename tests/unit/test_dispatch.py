@@ -6,7 +6,7 @@ from plumbing.consumer import Rejected
 from services.dispatch.domain.dispatch import Dispatch
 from services.dispatch.domain.lifecycle import IllegalStep, State
 from services.dispatch.domain.steps import record_reply, supervise
-from tests.fake_dispatch import RULES, a_reply, a_request, a_work_order, dispatch_service, opened
+from tests.fake_dispatch import ROUTING, RULES, a_reply, a_request, a_work_order, dispatch_service, opened
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
 
 
@@ -24,7 +24,7 @@ def test_a_work_order_is_overdue_while_a_live_clock_is_past_its_deadline_and_nev
     later = now + timedelta(hours=3)
     record_reply(dispatch, a_reply(order, replied_at=later), later, RULES)
     assert [clock.stage for clock in dispatch.live_clocks()] == ["customer_reply"]
-    supervise(dispatch, a_request(order, "close", reason="已电话回复客户"), [], later, RULES)
+    supervise(dispatch, a_request(order, "close", reason="已电话回复客户"), ROUTING, later, RULES)
     assert dispatch.live_clocks() == []
     assert not dispatch.overdue(now + timedelta(days=30))
 

@@ -70,11 +70,18 @@ async def test_closing_before_the_departments_result_is_409_and_after_it_is_post
     assert publisher.topics == ["gd.dispatch-actions"]
 
 
-async def test_a_redispatch_must_name_its_department():
-    body = {"action": "redispatch", "reason": "非本单位业务"}
-    answer, _ = await call("POST", "/v1/work-orders/WO-1/dispatch-actions", "gd.supervisor", json=body)
+async def test_only_a_redispatch_names_a_department_and_one_without_leaves_it_to_the_routing_table():
+    urge = {"action": "urge", "reason": "请加快处理", "department": "billing"}
+    answer, _ = await call("POST", "/v1/work-orders/WO-1/dispatch-actions", "gd.supervisor", json=urge)
     assert answer.status_code == 422
-    assert "a redispatch names its department" in answer.text
+    assert "only a redispatch names a department" in answer.text
+    send_on = {"action": "redispatch", "reason": "非本单位业务"}
+    answer, publisher = await call(
+        "POST", "/v1/work-orders/WO-1/dispatch-actions", "gd.supervisor", json=send_on
+    )
+    assert answer.status_code == 202, answer.text
+    (asked,) = publisher.published
+    assert (asked.action, asked.department) == ("redispatch", None)
 
 
 async def test_a_reply_to_a_form_replaced_by_a_redispatch_is_409():

@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from services.dispatch.domain.lifecycle import OPEN, IllegalStep, State
 from services.dispatch.domain.steps import department_acted, fire_timers, record_reply, supervise
-from tests.fake_dispatch import AREAS, RULES, a_reply, a_request, a_work_order, an_act, opened
+from tests.fake_dispatch import AREAS, ROUTING, RULES, a_reply, a_request, a_work_order, an_act, opened
 
 DEPARTMENTS = ["billing", "business", "repair"]
 # The words, independent of the transition table: what each step needs.
@@ -47,12 +47,12 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(action=st.sampled_from(["accept", "arrive"]))
     def department_steps(self, action: str) -> None:
         act = an_act(self.order, action, **self._form())
-        self._try(action, lambda: department_acted(self.dispatch, act, self.now, RULES))
+        self._try(action, lambda: department_acted(self.dispatch, act, ROUTING, self.now, RULES))
 
     @rule(reason=st.sampled_from(["wrong_department", "missing_information"]))
     def department_returns(self, reason: str) -> None:
         act = an_act(self.order, "return", reason=reason, **self._form())
-        self._try("return", lambda: department_acted(self.dispatch, act, self.now, RULES))
+        self._try("return", lambda: department_acted(self.dispatch, act, ROUTING, self.now, RULES))
 
     @rule(kind=st.sampled_from(["interim", "final"]))
     def department_replies(self, kind: str) -> None:
@@ -65,7 +65,7 @@ class Lifecycle(RuleBasedStateMachine):
     )
     def supervisor_steps(self, action: str, department: str) -> None:
         request = a_request(self.order, action, department=department)
-        self._try(action, lambda: supervise(self.dispatch, request, DEPARTMENTS, self.now, RULES))
+        self._try(action, lambda: supervise(self.dispatch, request, ROUTING, self.now, RULES))
 
     @rule(minutes=st.integers(min_value=1, max_value=3 * 24 * 60))
     def time_passes(self, minutes: int) -> None:

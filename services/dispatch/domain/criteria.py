@@ -4,13 +4,26 @@ value (an empty one holds any); tables are walked in order, the first entry that
 entry an earlier one covers is never reached and is refused."""
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
-from contracts.events import AreaKind, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import Area, AreaKind, Customer, WorkOrderType
 
 C = TypeVar("C", bound="Criteria")
+
+
+class Placed(Protocol):
+    """What a table entry is held against: a new work order, or one at dispatch being sent on."""
+
+    @property
+    def type(self) -> WorkOrderType: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def area(self) -> Area | None: ...
+    @property
+    def customer(self) -> Customer: ...
 
 
 class Criteria(BaseModel):
@@ -24,7 +37,7 @@ class Criteria(BaseModel):
         values = (self.categories, self.cities, self.areas, self.area_kinds)
         return [{str(value) for value in listed} for listed in values]
 
-    def matches(self, order: WorkOrderCreatedV1) -> bool:
+    def matches(self, order: Placed) -> bool:
         if self.type is not order.type:
             return False
         area = order.area

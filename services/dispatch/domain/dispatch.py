@@ -20,6 +20,9 @@ from services.dispatch.domain.clocks import Clock
 from services.dispatch.domain.lifecycle import NEW_FORM, OPEN, State, Step, next_state
 from services.dispatch.domain.sla import DefaultPlan, Escalation, Plan, Stage
 
+# Who a step dispatch takes itself is by: a clock's warning or alarm, a re-routing.
+BY_DISPATCH = "dispatch"
+
 
 class UnknownDispatch(DomainError):
     pass

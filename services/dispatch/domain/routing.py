@@ -2,15 +2,16 @@
 a work order must be (type, and where it wants: category, city, supply area or its kind, the customer's
 tier) and the department it goes to; the first rule that matches wins, and `default` takes the rest."""
 
+from collections.abc import Collection
 from functools import cached_property
 from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events import CustomerTier, WorkOrderCreatedV1, WorkOrderType
+from contracts.events import CustomerTier, WorkOrderType
 from services.common.rule_files import read_table
-from services.dispatch.domain.criteria import Criteria, by_type, unreachable
+from services.dispatch.domain.criteria import Criteria, Placed, by_type, unreachable
 
 DEFAULT_RULES = Path(__file__).parents[1] / "routing_rules.json"
 
@@ -26,7 +27,7 @@ class Rule(Route, Criteria):
 
     tiers: list[CustomerTier] = []
 
-    def matches(self, order: WorkOrderCreatedV1) -> bool:
+    def matches(self, order: Placed) -> bool:
         tiers = self.tiers
         return (not tiers or order.customer.tier in tiers) and super().matches(order)
 
@@ -56,9 +57,15 @@ class RuleTable(BaseModel):
     def _by_type(self) -> dict[WorkOrderType, list[Rule]]:
         return by_type(self.rules)
 
-    def route(self, order: WorkOrderCreatedV1) -> Route:
+    def route(self, order: Placed) -> Route:
         candidates = self._by_type.get(order.type, ())
         return next((rule for rule in candidates if rule.matches(order)), self.default)
+
+    def next_route(self, order: Placed, passed: Collection[str]) -> Route | None:
+        """The first rule that matches the work order and names a department not in `passed`; None when
+        no rule is left (the catch-all is for work orders no rule knows, not for one turned away)."""
+        candidates = self._by_type.get(order.type, ())
+        return next((r for r in candidates if r.department not in passed and r.matches(order)), None)
 
     def departments(self) -> list[str]:
         return sorted({rule.department for rule in self.rules} | {self.default.department})

@@ -27,10 +27,11 @@ from contracts.events import (
     WorkOrderUrgedV1,
 )
 from services.common.errors import DomainError
-from services.dispatch.domain.dispatch import ClockRules, Dispatch, HistoryEntry
+from services.dispatch.domain.dispatch import BY_DISPATCH, ClockRules, Dispatch, HistoryEntry
 from services.dispatch.domain.lifecycle import WITH_DEPARTMENT, IllegalStep, Step
+from services.dispatch.domain.rerouting import send_on
+from services.dispatch.domain.routing import RuleTable
 
-BY_DISPATCH = "dispatch"
 _DEPARTMENT_STEPS = {DepartmentAction.ACCEPT: Step.ACCEPTED, DepartmentAction.ARRIVE: Step.ARRIVED}
 _SUPERVISION_STEPS: dict[SupervisionAction, tuple[Step, type[Event]]] = {
     SupervisionAction.CHASE: (Step.CHASED, WorkOrderChasedV1),
@@ -44,7 +45,7 @@ _SUPERVISION_STEPS: dict[SupervisionAction, tuple[Step, type[Event]]] = {
 
 
 class NoDepartment(DomainError):
-    """A re-dispatch names no department, or one the routing table does not know."""
+    """A re-dispatch names a department the routing table does not know."""
 
 
 def record_reply(
@@ -85,11 +86,12 @@ def record_reply(
 
 
 def department_acted(
-    dispatch: Dispatch, acted: DepartmentActedV1, now: datetime, rules: ClockRules
-) -> Event | None:
-    """A department accepts its dispatch, reports the crew on site, or returns it with a reason."""
+    dispatch: Dispatch, acted: DepartmentActedV1, routing: RuleTable, now: datetime, rules: ClockRules
+) -> list[Event]:
+    """A department accepts its dispatch, reports the crew on site, or returns it with a reason: one
+    returned as not its own is sent on by the routing table at once (rerouting.py)."""
     if dispatch.taken(acted.action_id):
-        return None
+        return []
     dispatch.check_form(acted.dispatch_id, acted.department)
     by = acted.by or acted.department
     if acted.action is DepartmentAction.RETURN:
@@ -114,25 +116,38 @@ def department_acted(
     dispatch._take(step, now, rules, entry)
     fields = dispatch.step_fields(now, by, acted.action_id)
     if step is Step.ACCEPTED:
-        return WorkOrderAcceptedV1.model_validate(fields)
+        return [WorkOrderAcceptedV1.model_validate(fields)]
     if step is Step.ARRIVED:
-        return WorkOrderArrivedV1.model_validate(fields)
-    return WorkOrderReturnedV1.model_validate(fields | {"reason": acted.reason, "message": acted.message})
+        return [WorkOrderArrivedV1.model_validate(fields)]
+    returned = WorkOrderReturnedV1.model_validate(fields | {"reason": acted.reason, "message": acted.message})
+    if step is Step.INFO_REQUESTED:
+        return [returned]
+    why = f"{acted.department} returned it as not its own"
+    sent = send_on(
+        dispatch, routing, now, rules, step_id=f"{acted.action_id}:sent-on", by=BY_DISPATCH, why=why
+    )
+    return [returned, *sent]
 
 
 def supervise(
     dispatch: Dispatch,
     request: DispatchActionRequestedV1,
-    departments: list[str],
+    routing: RuleTable,
     now: datetime,
     rules: ClockRules,
 ) -> list[Event]:
-    """What an agent or supervisor asks: chase, urge, escalate, resume, close, re-dispatch, reopen."""
+    """What an agent or supervisor asks: chase, urge, escalate, resume, close, re-dispatch (to the
+    department named, or where the routing table sends it next), reopen."""
     if dispatch.taken(request.action_id):
         return []
     step, event_type = _SUPERVISION_STEPS[request.action]
     department = dispatch.department
+    if step is Step.REDISPATCHED and request.department is None:
+        return send_on(
+            dispatch, routing, now, rules, step_id=request.action_id, by=request.by, why=request.reason
+        )
     if step is Step.REDISPATCHED:
+        departments = routing.departments()
         if request.department not in departments:
             raise NoDepartment(
                 f"a re-dispatch names the department to send {dispatch.work_order_id} to: "
