@@ -50,9 +50,11 @@ class DueMinutes:
         self._width = width
         self._open = _floor(started, width)
 
-    def to_look_at(self, now: datetime) -> list[str]:
+    def to_look_at(self, now: datetime, since: datetime | None = None) -> list[str]:
+        """The open slots up to `now`'s; from `since`'s only, when given (a round that reads the recent
+        slots alone, the older ones being read by another, less often)."""
         slots = []
-        slot = self._open
+        slot = self._open if since is None else max(self._open, _floor(since, self._width))
         while slot <= now:
             slots.append(_name(slot, self._width))
             slot += self._width

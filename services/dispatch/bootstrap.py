@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from contracts.events import (
@@ -69,7 +70,8 @@ def bootstrap(
     assert checkpoint is not None, "a test that replaces the store passes a checkpoint too"
     topics = settings.topics
     handlers = DispatchHandlers(unit, tables, topics, clock, runtime.log)
-    timers = Timers(unit, checkpoint, tables, topics, clock, runtime.log)
+    every = timedelta(seconds=settings.dispatch_timer_seconds)
+    timers = Timers(unit, checkpoint, tables, topics, clock, runtime.log, ahead=every)
     consumer = runtime.consumer()
     consumer.subscribe(
         topics.workorders, {WorkOrderCreatedV1: handlers.work_orders_created}, description="New work orders."

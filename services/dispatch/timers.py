@@ -8,7 +8,7 @@ checkpoint says up to when every slot was looked at.
 """
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.topics import Topics
@@ -23,6 +23,9 @@ from services.dispatch.ports import TIMER_SLOT, TimerCheckpoint, UnitFactory
 AT_ONCE = 64
 RACE_RETRIES = 3
 EARLIEST_ROUND = 0.02  # seconds: rounds never closer together than this
+# How often a round reads the slots the clock has passed (kept open a while for writes that land late);
+# the rounds between read only the slots about now, so a round is a couple of lookups.
+SWEEP_EVERY = timedelta(seconds=1)
 GIVE_UP_AFTER = 5  # rounds a work order's timer may fail in a row before it is set aside
 
 
@@ -35,17 +38,22 @@ class Timers:
         topics: Topics,
         clock: Clock,
         log: Any,
+        ahead: timedelta = TIMER_SLOT,
     ) -> None:
+        """`ahead`: the longest a round waits for the next (its interval)."""
         self._unit = unit
         self._checkpoint = checkpoint
         self._tables = tables
         self._topics = topics
         self._clock = clock
         self._log = log
+        self._ahead = ahead
         self._due: DueMinutes | None = None
         self.next_at: datetime | None = None
         self._failures: dict[str, int] = {}
         self._set_aside: set[str] = set()
+        self._swept: datetime | None = None
+        self._last: datetime | None = None
         # With no checkpoint yet (the first replica ever), what fell due since this one started counts.
         self._started = clock()
 
@@ -56,12 +64,17 @@ class Timers:
             since = await self._checkpoint.read()
             self._due = DueMinutes(min(since or self._started, now) - DueMinutes.LATE, TIMER_SLOT)
         async with self._unit() as uow:
-            slots = self._due.to_look_at(now)
+            sweep = self._swept is None or now - self._swept >= SWEEP_EVERY
+            # The slots up to the next round too: a timer early in the next slot is known, and the
+            # next round waits for it, not for the whole interval. Between sweeps, from the last
+            # round's slot on: what fell due before that round, that round found.
+            slots = self._due.to_look_at(now + self._ahead, None if sweep else self._last)
             found = [
                 timer
                 for timers in await asyncio.gather(*(uow.dispatches.timers_in(s) for s in slots))
                 for timer in timers
             ]
+        self._last = now
         due_at = {work_order_id: at for work_order_id, at in found if at <= now}
         due = [work_order_id for work_order_id in due_at if work_order_id not in self._set_aside]
         # The next timer known to fall due in the slots looked at: the next round waits only for it.
@@ -79,11 +92,13 @@ class Timers:
                 else:
                     self._failures.pop(work_order_id, None)
                     fired += result
-        # Slots close a while after the clock has passed them: a write that lands late is still found.
-        # One that failed keeps its slot open for the next round; the slots before it close.
-        done = min([now - DueMinutes.LATE, *(due_at[work_order_id] for work_order_id in failed)])
-        self._due.looked_at(done)
-        await self._checkpoint.advance(done)
+        if sweep:
+            # Slots close a while after the clock has passed them: a write that lands late is still
+            # found. One that failed keeps its slot open for the next sweep; the slots before it close.
+            done = min([now - DueMinutes.LATE, *(due_at[work_order_id] for work_order_id in failed)])
+            self._due.looked_at(done)
+            await self._checkpoint.advance(done)
+            self._swept = now
         return fired
 
     def _failed(self, work_order_id: str, error: BaseException) -> None:

@@ -2,7 +2,7 @@
 look and whenever dispatch was down; escalation after the configured number of alarms."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from contracts.topics import Topics
 from services.dispatch.domain.dispatch import Dispatch
@@ -52,6 +52,33 @@ async def test_the_arrival_warning_fires_at_75_percent_with_an_urge_to_the_crew_
     (urge,) = of_type(store, "hotline.workorder.urged.v1", "gd.dispatch.repair")
     assert urge.stage == "arrival"
     assert urge.message.startswith("arrival due ")
+
+
+async def test_a_round_knows_the_first_timer_of_the_next_slot_and_the_next_round_fires_it_then():
+    warns_at = datetime(2026, 11, 23, 10, 40, 0, 200_000, tzinfo=UTC)  # just into a slot of its own
+    clock, checkpoint = FakeClock(warns_at - timedelta(minutes=45 * 0.75)), InMemoryCheckpoint()
+    store: InMemoryStore[Dispatch] = InMemoryStore()
+    _, service = await an_urban_repair(store, clock, checkpoint)
+    clock.now = warns_at - timedelta(seconds=0.5)  # the slot before
+    await service.timers.fire_due()
+    assert service.timers.next_at == warns_at, "the next round waits for it, not a whole interval"
+    clock.now = warns_at
+    await service.timers.fire_due()
+    assert len(of_type(store, "hotline.deadline.warning.v1")) == 1
+
+
+async def test_a_timer_written_after_it_was_due_fires_within_the_next_sweep_once():
+    store: InMemoryStore[Dispatch] = InMemoryStore()
+    clock, checkpoint = FakeClock(), InMemoryCheckpoint()
+    _, service = await an_urban_repair(store, clock, checkpoint)
+    await service.timers.fire_due()
+    now = clock.now
+    clock.now = now - timedelta(minutes=34)  # a replica that wrote late: its warning was due 15 s ago
+    await service.handlers.work_orders_created([envelope_of(a_work_order(area=AREAS["urban"]))])
+    for after in (0.2, 0.6, 1.2, 1.8):
+        clock.now = now + timedelta(seconds=after)
+        await service.timers.fire_due()
+    assert len(of_type(store, "hotline.deadline.warning.v1")) == 1
 
 
 async def test_two_replicas_looking_at_the_same_minute_raise_each_alarm_once():
