@@ -23,6 +23,7 @@ from contracts.events import (
     WorkOrderOwnerChangedV1,
     WorkOrderReclassificationRequestedV1,
     WorkOrderReclassifiedV1,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
 )
 from plumbing.bus import declare_publication
@@ -120,10 +121,12 @@ def bootstrap(
         {CustomerProfileUpdatedV1: handlers.customer_profiles_updated},
         description="Customer profiles from the billing and CRM systems, through the gateway.",
     )
+    progressed = handlers.dispatch_progressed
     runtime.consumer().subscribe(
         topics.dispatch_progress,
-        {WorkOrderRepliedV1: handlers.work_orders_replied},
-        description="Departments' replies: a final one resolves the work order and closes its incident.",
+        {WorkOrderRepliedV1: progressed, WorkOrderReopenedV1: progressed},
+        description="Departments' replies (a final one resolves the work order and closes its incident), "
+        "and reopenings (open again).",
     )
     changed = handlers.outages_changed  # one handler for the three: a batch keeps their order
     runtime.consumer().subscribe(

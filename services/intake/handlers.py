@@ -20,6 +20,7 @@ from contracts.events import (
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoSuppliedV1,
     WorkOrderReclassificationRequestedV1,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
 )
 from contracts.ids import fault_cluster_id_for
@@ -197,18 +198,25 @@ class IntakeHandlers:
                 if announced is not None:
                     uow.publish(announced, self._topics.workorders, order, cause=envelope)
 
-    async def work_orders_replied(self, envelopes: Sequence[Envelope]) -> None:
+    async def dispatch_progressed(self, envelopes: Sequence[Envelope]) -> None:
         """A department's final reply resolves the work order here (a later contact about the same is a
-        new matter) and closes its incident (a new fault of the area opens another)."""
+        new matter) and closes its incident (a new fault of the area opens another); a reopening opens
+        it again. One handler for both, so a batch of both is taken in order."""
         async with self._unit() as uow:
             for envelope in envelopes:
-                reply = envelope.data
-                assert isinstance(reply, WorkOrderRepliedV1)
-                if reply.kind is not ReplyKind.FINAL:
+                progress = envelope.data
+                assert isinstance(progress, WorkOrderRepliedV1 | WorkOrderReopenedV1)
+                if isinstance(progress, WorkOrderRepliedV1) and progress.kind is not ReplyKind.FINAL:
                     continue
-                order = await uow.work_orders.get(reply.work_order_id)
-                if order is None or not order.resolve(reply):
-                    continue  # not opened here (a later re-dispatch's), or taken before
+                order = await uow.work_orders.get(progress.work_order_id)
+                if order is None:
+                    continue  # not opened here
+                if isinstance(progress, WorkOrderReopenedV1):
+                    if order.reopen(progress):
+                        uow.work_orders.save(order)
+                    continue
+                if not order.resolve(progress):
+                    continue  # taken before
                 uow.work_orders.save(order)
                 if order.incident_id is None or order.area is None or order.category is None:
                     continue

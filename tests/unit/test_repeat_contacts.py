@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.events import ContactLinkedV1, Customer, WorkOrderRepliedV1
+from contracts.events import ContactLinkedV1, Customer, WorkOrderReopenedV1, WorkOrderRepliedV1
 from contracts.ids import work_order_id_for
 from services.intake.domain.work_order import WorkOrder
 from tests.fakes import FakeClock, InMemoryStore, envelope_of
@@ -78,10 +78,26 @@ async def test_once_the_department_has_answered_a_new_contact_is_a_new_matter():
     first = a_complaint()
     await desk.take(first)
     final = final_reply(first)
-    await desk.intake.work_orders_replied([envelope_of(final)])
+    await desk.intake.dispatch_progressed([envelope_of(final)])
     await desk.take(a_complaint(received_at=T0 + timedelta(hours=2)))
     assert desk.published(ContactLinkedV1) == []
     assert len(desk.store) == 2
+
+
+async def test_a_reopened_work_order_takes_the_customers_next_contact_as_a_repeat_again():
+    desk = Desk()
+    first = a_complaint()
+    await desk.take(first)
+    final = envelope_of(final_reply(first))
+    reopening = envelope_of(reopened(first))
+    await desk.intake.dispatch_progressed([final, reopening])
+    await desk.intake.dispatch_progressed([final, reopening])  # both redelivered: the reply resolves no more
+    again = a_complaint(received_at=T0 + timedelta(hours=3), description="回访说处理好了，其实没有")
+    await desk.take(again)
+    [link] = desk.published(ContactLinkedV1)
+    assert (link.contact_id, link.work_order_id) == (again.contact_id, work_order_id_for(first.contact_id))
+    steps = [entry.action for entry in desk.store[link.work_order_id].history]
+    assert steps[-3:] == ["resolved", "reopened", "contact linked"]
 
 
 async def test_a_redelivered_repeat_is_linked_once_and_two_in_one_batch_are_one_matter():
@@ -127,7 +143,7 @@ async def test_a_repeat_redelivered_after_its_work_order_was_resolved_opens_noth
     await desk.take(first)
     linked = envelope_of(again)
     await desk.intake.contacts_received([linked])
-    await desk.intake.work_orders_replied([envelope_of(final_reply(first))])
+    await desk.intake.dispatch_progressed([envelope_of(final_reply(first))])
     await desk.intake.contacts_received([linked])
     assert len(desk.store) == 1, "linked once, never its own work order too"
 
@@ -137,7 +153,7 @@ async def test_a_contact_redelivered_after_its_own_was_resolved_is_not_linked_to
     first = a_complaint()
     delivered = envelope_of(first)
     await desk.intake.contacts_received([delivered])
-    await desk.intake.work_orders_replied([envelope_of(final_reply(first))])
+    await desk.intake.dispatch_progressed([envelope_of(final_reply(first))])
     await desk.take(a_complaint(received_at=T0 + timedelta(hours=1)))  # a new matter, its own order
     await desk.intake.contacts_received([delivered])
     assert desk.published(ContactLinkedV1) == []
@@ -163,6 +179,29 @@ async def test_the_same_number_about_another_account_or_place_is_another_matter(
     await desk.take(a_complaint(**first))
     await desk.take(a_complaint(**second))
     assert desk.published(ContactLinkedV1) == [], sentence
+
+
+def reopened(contact) -> WorkOrderReopenedV1:
+    work_order_id = work_order_id_for(contact.contact_id)
+    return WorkOrderReopenedV1(
+        work_order_id=work_order_id,
+        dispatch_id=f"{work_order_id}-D1-2",
+        province="gd",
+        department="business",
+        type="complaint",
+        at=T0 + timedelta(hours=2),
+        by="gd.agent",
+        step_id=f"S-{contact.contact_id}",
+        state="dispatched",
+        seq=4,
+        previous_dispatch_id=f"{work_order_id}-D1",
+        previous_department="business",
+        form=2,
+        reason="回访不满意",
+        reply_due_at=T0 + timedelta(days=3),
+        customer=Customer(phone=contact.phone),
+        description="电费偏高",
+    )
 
 
 def final_reply(contact) -> WorkOrderRepliedV1:

@@ -274,7 +274,7 @@ async def test_a_final_reply_to_the_incidents_work_order_closes_it_and_the_next_
         customer=Customer(phone="+8613926012345"),
         reply_id="R-1",
     )
-    await storm.replicas[0].work_orders_replied([envelope_of(reply), envelope_of(reply)])
+    await storm.replicas[0].dispatch_progressed([envelope_of(reply), envelope_of(reply)])
     assert storm.orders[incident].status is WorkOrderStatus.RESOLVED
     await storm.report(a_fault(15))
     assert len(storm.incidents()) == 2, "the repaired fault takes no new reporter"

@@ -15,6 +15,7 @@ from contracts.events import (
     MissingField,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
     WorkOrderType,
 )
@@ -148,7 +149,7 @@ class WorkOrderOutcomes:
     def resolve(self, reply: WorkOrderRepliedV1) -> bool:
         """A department's final reply: no longer open (a later contact about it is a new matter). False
         for one taken before."""
-        if self.status is not WorkOrderStatus.OPEN:
+        if self.status is not WorkOrderStatus.OPEN or self._took(reply.reply_id):
             return False
         self.status = WorkOrderStatus.RESOLVED
         note = f"{reply.department}: {reply.message}"
@@ -156,3 +157,18 @@ class WorkOrderOutcomes:
             HistoryEntry(reply.replied_at, "resolved", reply.department, note, reply.reply_id)
         )
         return True
+
+    def reopen(self, reopened: WorkOrderReopenedV1) -> bool:
+        """Reopened at dispatch (an unhappy follow-up, say): open again, so that the customer's next
+        contact about it is a repeat of it, not a new matter. False for one taken before, or for a work
+        order not resolved here."""
+        if self.status is not WorkOrderStatus.RESOLVED or self._took(reopened.step_id):
+            return False
+        self.status = WorkOrderStatus.OPEN
+        self.history.append(
+            HistoryEntry(reopened.at, "reopened", reopened.by, reopened.reason, reopened.step_id)
+        )
+        return True
+
+    def _took(self, ref: str | None) -> bool:
+        return ref is not None and any(entry.ref == ref for entry in self.history)
