@@ -17,9 +17,12 @@ def dispatch_id_for(work_order_id: str, attempt: int = 1) -> str:
     return f"{work_order_id}-D{attempt}"
 
 
-def follow_up_id_for(work_order_id: str) -> str:
-    """One follow-up visit per closed work order."""
-    return f"FU-{work_order_id}"
+def follow_up_id_for(work_order_id: str, dispatch_id: str | None = None) -> str:
+    """One follow-up visit per resolution of a work order: the first form's is the work order's own
+    (as it always was), a later form's (after a reopening or a re-dispatch) is that form's."""
+    if dispatch_id is None or dispatch_id == dispatch_id_for(work_order_id):
+        return f"FU-{work_order_id}"
+    return f"FU-{dispatch_id}"
 
 
 def incident_id_for(opening_contact_id: str) -> str:

@@ -29,7 +29,7 @@ from contracts.events.dispatch_flow import (
     WorkOrderReturnedV1,
     WorkOrderUrgedV1,
 )
-from contracts.events.followup import FollowUpScheduledV1
+from contracts.events.followup import FollowUpCancelledV1, FollowUpScheduledV1
 from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, IncidentUpdatedV1, LinkReason
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
@@ -96,6 +96,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     NotificationSentV1,
     NotificationFailedV1,
     FollowUpScheduledV1,
+    FollowUpCancelledV1,
     AuditRecordedV1,
 )
 
@@ -126,6 +127,7 @@ __all__ = [
     "DepartmentRepliedV1",
     "DispatchActionRequestedV1",
     "Event",
+    "FollowUpCancelledV1",
     "FollowUpScheduledV1",
     "IncidentOpenedV1",
     "IncidentUpdatedV1",

@@ -20,3 +20,18 @@ class FollowUpScheduledV1(Event):
 
     def subject(self) -> str:
         return self.work_order_id
+
+
+class FollowUpCancelledV1(Event):
+    """A planned visit no longer to be made: the work order was reopened, its resolution not the last."""
+
+    ce_type: ClassVar[str] = "hotline.followup.cancelled.v1"
+
+    follow_up_id: str
+    work_order_id: str
+    province: str
+    reason: str = Field(description="Why, e.g. 'reopened: 回访不满意'.")
+    cancelled_at: datetime
+
+    def subject(self) -> str:
+        return self.work_order_id

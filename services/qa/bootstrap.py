@@ -1,6 +1,6 @@
 """QA: plans follow-up visits by the operators' sampling rules."""
 
-from contracts.events import FollowUpScheduledV1, WorkOrderRepliedV1
+from contracts.events import FollowUpCancelledV1, FollowUpScheduledV1, WorkOrderReopenedV1, WorkOrderRepliedV1
 from plumbing.bus import declare_publication
 from plumbing.mongo_repository import MongoRepository
 from plumbing.runtime import build_runtime
@@ -38,12 +38,16 @@ def bootstrap(
     calendar = watched_calendar(settings.working_calendar_path, settings.hotline_province, runtime.log)
     policy = FollowUpPolicy.load(settings.followup_rules_path)
     handlers = QaHandlers(unit, policy, lambda: calendar.current, topics, clock, runtime.log)
+    progressed = handlers.dispatch_progressed
     runtime.consumer().subscribe(
         topics.dispatch_progress,
-        {WorkOrderRepliedV1: handlers.work_orders_replied},
-        description="Final replies that may call for a follow-up visit.",
+        {WorkOrderRepliedV1: progressed, WorkOrderReopenedV1: progressed},
+        description="Final replies that may call for a follow-up visit, and reopenings that cancel one.",
     )
     declare_publication(
-        runtime.broker, topics.followups, [FollowUpScheduledV1], "Follow-up visits planned by qa."
+        runtime.broker,
+        topics.followups,
+        [FollowUpScheduledV1, FollowUpCancelledV1],
+        "Follow-up visits planned by qa, and cancelled when the work order is reopened first.",
     )
     return Service(runtime, probe_app(runtime), handlers)

@@ -4,12 +4,19 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import SEALED_PHONE, Customer, WorkOrderRepliedV1, WorkOrderType
-from contracts.ids import follow_up_id_for
+from contracts.events import (
+    SEALED_PHONE,
+    Customer,
+    FollowUpCancelledV1,
+    WorkOrderReopenedV1,
+    WorkOrderRepliedV1,
+    WorkOrderType,
+)
+from contracts.ids import dispatch_id_for, follow_up_id_for
 from services.common.working_calendar import WorkingCalendar
 from services.common.working_days import CHINA_TIME
 from services.qa.bootstrap import bootstrap
-from services.qa.domain.follow_up import FollowUp
+from services.qa.domain.follow_up import FollowUp, FollowUpStatus
 from services.qa.domain.policy import DEFAULT_RULES, FollowUpPolicy
 from services.qa.handlers import QaHandlers
 from services.qa.ports import QaUnit
@@ -18,9 +25,10 @@ from tests.fakes import UNIT_SETTINGS, FakeClock, InMemoryRepository, InMemorySt
 
 
 def replied(type_: str = "complaint", kind: str = "final", priority: int | None = None) -> WorkOrderRepliedV1:
+    work_order_id = f"WO-{uuid4().hex[:12]}"
     return WorkOrderRepliedV1(
-        work_order_id=f"WO-{uuid4().hex[:12]}",
-        dispatch_id="D1",
+        work_order_id=work_order_id,
+        dispatch_id=dispatch_id_for(work_order_id),
         province="gd",
         department="business",
         type=type_,
@@ -42,7 +50,7 @@ def planner(store: InMemoryStore[FollowUp]) -> QaHandlers:
 async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     event = replied()
-    await planner(store).work_orders_replied([envelope_of(event)])
+    await planner(store).dispatch_progressed([envelope_of(event)])
     stored = store[follow_up_id_for(event.work_order_id)]
     assert stored.customer.phone == "+8613926012345"
     [(topic, scheduled)] = store.bus.published
@@ -51,17 +59,57 @@ async def test_every_closed_complaint_gets_a_follow_up_within_one_working_day():
     assert scheduled.data.rule == "complaint: 100%"
 
 
+def reopening(reply: WorkOrderRepliedV1) -> WorkOrderReopenedV1:
+    return WorkOrderReopenedV1(
+        work_order_id=reply.work_order_id,
+        dispatch_id=f"{reply.dispatch_id}-2",
+        province="gd",
+        department=reply.department,
+        type=reply.type,
+        at=datetime(2026, 11, 20, 16, 0, tzinfo=CHINA_TIME),
+        by="gd.agent",
+        step_id=f"S-{uuid4().hex}",
+        state="dispatched",
+        seq=3,
+        previous_dispatch_id=reply.dispatch_id,
+        previous_department=reply.department,
+        form=2,
+        reason="客户来电表示问题未解决",
+        reply_due_at=datetime(2026, 11, 24, 16, 0, tzinfo=CHINA_TIME),
+        customer=reply.customer,
+        description="电费偏高",
+    )
+
+
+async def test_reopening_cancels_the_planned_visit_and_the_reopened_forms_result_plans_its_own():
+    store: InMemoryStore[FollowUp] = InMemoryStore()
+    qa = planner(store)
+    first = replied()
+    reopened = reopening(first)
+    await qa.dispatch_progressed([envelope_of(first), envelope_of(reopened)])
+    await qa.dispatch_progressed([envelope_of(reopened)])  # redelivered: cancelled once
+    cancelled = [e.data for _, e in store.bus.published if isinstance(e.data, FollowUpCancelledV1)]
+    assert [(c.follow_up_id, c.reason) for c in cancelled] == [
+        (follow_up_id_for(first.work_order_id), "reopened: 客户来电表示问题未解决")
+    ]
+    assert store[follow_up_id_for(first.work_order_id)].status is FollowUpStatus.CANCELLED
+    again = first.model_copy(update={"dispatch_id": reopened.dispatch_id, "reply_id": "R-2"})
+    await qa.dispatch_progressed([envelope_of(again)])
+    planned = [f for f in store.all() if f.status is FollowUpStatus.PLANNED]
+    assert [f.id for f in planned] == [follow_up_id_for(first.work_order_id, reopened.dispatch_id)]
+
+
 async def test_a_closed_report_is_followed_up_unless_its_reporter_is_sealed():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     named, sealed = replied("report"), replied("report")
     sealed = sealed.model_copy(update={"customer": Customer(phone=SEALED_PHONE)})
-    await planner(store).work_orders_replied([envelope_of(named), envelope_of(sealed)])
+    await planner(store).dispatch_progressed([envelope_of(named), envelope_of(sealed)])
     assert [f.work_order_id for f in store.all()] == [named.work_order_id], "no one may call a sealed one"
 
 
 async def test_an_interim_reply_plans_no_follow_up():
     store: InMemoryStore[FollowUp] = InMemoryStore()
-    await planner(store).work_orders_replied([envelope_of(replied(kind="interim"))])
+    await planner(store).dispatch_progressed([envelope_of(replied(kind="interim"))])
     assert (len(store), store.bus.published) == (0, [])
 
 
@@ -86,7 +134,7 @@ async def test_repairs_of_vip_and_high_tier_customers_are_always_followed_up(pri
     policy = FollowUpPolicy.load()
     repairs = [replied("fault_repair", priority=priority) for _ in range(400)]
     unsampled = [r for r in repairs if not policy.selects(r.work_order_id, r.type)][:20]
-    await planner(store).work_orders_replied([envelope_of(r) for r in unsampled])
+    await planner(store).dispatch_progressed([envelope_of(r) for r in unsampled])
     assert len(store) == followed_up
     if followed_up:
         assert store.all()[0].rule == "fault_repair: every customer at priority 1 or better"
@@ -112,7 +160,7 @@ def test_a_repair_closed_late_at_night_is_followed_up_the_next_morning():
 async def test_a_redelivered_final_reply_plans_one_follow_up_and_announces_it_once():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     delivery = envelope_of(replied())
-    await planner(store).work_orders_replied([delivery])
-    await planner(store).work_orders_replied([delivery])
+    await planner(store).dispatch_progressed([delivery])
+    await planner(store).dispatch_progressed([delivery])
     assert len(store) == 1
     assert len(store.bus.published) == 1

@@ -7,8 +7,10 @@ from enum import StrEnum
 from contracts.events import (
     SEALED_PHONE,
     Customer,
+    FollowUpCancelledV1,
     FollowUpScheduledV1,
     ReplyKind,
+    WorkOrderReopenedV1,
     WorkOrderRepliedV1,
     WorkOrderType,
 )
@@ -19,6 +21,7 @@ from services.qa.domain.policy import FollowUpPolicy
 
 class FollowUpStatus(StrEnum):
     PLANNED = "planned"
+    CANCELLED = "cancelled"  # reopened before the visit: the resolution it was to check is not the last
 
 
 @dataclass
@@ -48,7 +51,7 @@ class FollowUp:
         if not policy.selects(reply.work_order_id, reply.type, priority):
             return None
         follow_up = cls(
-            id=follow_up_id_for(reply.work_order_id),
+            id=follow_up_id_for(reply.work_order_id, reply.dispatch_id),
             work_order_id=reply.work_order_id,
             province=reply.province,
             type=reply.type,
@@ -60,6 +63,20 @@ class FollowUp:
             closed_on_time=reply.on_time,
         )
         return follow_up, follow_up.scheduled()
+
+    def cancel(self, reopened: WorkOrderReopenedV1) -> FollowUpCancelledV1 | None:
+        """Reopened before the visit: not to be made (the reopened form's final reply plans its own).
+        None when cancelled before (a redelivery)."""
+        if self.status is not FollowUpStatus.PLANNED:
+            return None
+        self.status = FollowUpStatus.CANCELLED
+        return FollowUpCancelledV1(
+            follow_up_id=self.id,
+            work_order_id=self.work_order_id,
+            province=self.province,
+            reason=f"reopened: {reopened.reason}",
+            cancelled_at=reopened.at,
+        )
 
     def scheduled(self) -> FollowUpScheduledV1:
         return FollowUpScheduledV1(
