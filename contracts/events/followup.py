@@ -23,14 +23,14 @@ class FollowUpScheduledV1(Event):
 
 
 class FollowUpCancelledV1(Event):
-    """A planned visit no longer to be made: the work order was reopened, its resolution not the last."""
+    """A planned visit no longer to be made: the work order was reopened before it was due."""
 
     ce_type: ClassVar[str] = "hotline.followup.cancelled.v1"
 
     follow_up_id: str
     work_order_id: str
     province: str
-    reason: str = Field(description="Why, e.g. 'reopened: 回访不满意'.")
+    reason: str = Field(description="Why, e.g. 'reopened: 客户来电表示问题未解决'.")
     cancelled_at: datetime
 
     def subject(self) -> str:

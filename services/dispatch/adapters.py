@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts.events import Area, Customer, WorkOrderType
 from plumbing.due_minutes import slot_of
 from plumbing.mongo_repository import MongoRepository
+from plumbing.stored_upgrades import StoredUpgrade
 from plumbing.write_guard import guarded, retrying_stale
 from services.common.clock import Clock as TimeNow
 from services.common.clock import system_clock
@@ -19,7 +20,7 @@ from services.dispatch.domain.clocks import Clock
 from services.dispatch.domain.dispatch import Dispatch, Form, HistoryEntry
 from services.dispatch.domain.lifecycle import State, Step
 from services.dispatch.domain.sla import Stage
-from services.dispatch.ports import TIMER_SLOT, DispatchRepository
+from services.dispatch.ports import TIMER_SLOT, DispatchRepository, UnitFactory
 
 Document = dict[str, Any]
 TIMER_SLOT_FIELD = "timer_slot"
@@ -195,3 +196,17 @@ class MongoTimerCheckpoint:
             await retrying_stale(lambda: self._collection.update_one({"_id": self.ID}, update, upsert=True))
         except DuplicateKeyError:  # another replica made the document first: it is there to update now
             await retrying_stale(lambda: self._collection.update_one({"_id": self.ID}, update))
+
+
+def older_schemas(collection: AsyncCollection[Document], unit: UnitFactory) -> StoredUpgrade:
+    """Dispatches stored before schema 2, read (upgraded as they load) and written back once: they have
+    no timer slot, so no round would find their clocks' timers until a step touched them."""
+
+    async def rewrite(ids: list[str]) -> None:
+        async with unit() as uow:
+            for work_order_id in ids:
+                await uow.dispatches.get(work_order_id)  # outdated: written back at commit
+
+    schema = DispatchDocuments.schema
+    outdated = {"$or": [{"schema": {"$lt": schema}}, {"schema": {"$exists": False}}]}
+    return StoredUpgrade(f"dispatches: schema {schema}", collection, outdated, rewrite)

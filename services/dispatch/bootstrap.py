@@ -19,11 +19,12 @@ from plumbing.bus import declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
+from plumbing.stored_upgrades import upgrading
 from plumbing.telemetry import Telemetry
 from plumbing.watched_file import WatchedFile
 from services.common.clock import Clock, system_clock
 from services.common.working_calendar import watched_calendar
-from services.dispatch.adapters import DispatchDocuments, MongoDispatches, MongoTimerCheckpoint
+from services.dispatch.adapters import DispatchDocuments, MongoDispatches, MongoTimerCheckpoint, older_schemas
 from services.dispatch.domain.routing import RuleTable
 from services.dispatch.domain.sla import SlaTable
 from services.dispatch.handlers import DispatchHandlers, Tables
@@ -67,6 +68,8 @@ def bootstrap(
             return DispatchUnit(runtime.source, MongoDispatches(collection, relay, mapper))
 
         checkpoint = MongoTimerCheckpoint(runtime.database["dispatch_timers"])
+        upgrade = older_schemas(collection, unit)
+        runtime.loops.append(upgrading(upgrade, runtime.database["upgrades"], runtime.log))
     assert checkpoint is not None, "a test that replaces the store passes a checkpoint too"
     topics = settings.topics
     handlers = DispatchHandlers(unit, tables, topics, clock, runtime.log)

@@ -1,5 +1,6 @@
 """Firing the SLA clocks' warnings and alarms: each work order's next timer is stored with it as a slot
-of time (an indexed equality key), and every replica looks at the slots not yet finished once a round.
+of time (an indexed equality key); every replica reads the slots about now each round, and every slot
+not yet finished (kept open a while for writes that land late) in a sweep once a second.
 
 Exactly once: a firing is a change of the work order, written with its events in one write conditioned on
 the version read. Replicas that find the same timer race for that write; the loser reads the work order
@@ -67,7 +68,8 @@ class Timers:
             sweep = self._swept is None or now - self._swept >= SWEEP_EVERY
             # The slots up to the next round too: a timer early in the next slot is known, and the
             # next round waits for it, not for the whole interval. Between sweeps, from the last
-            # round's slot on: what fell due before that round, that round found.
+            # round's slot on: a timer stored in time and due before that round, that round found;
+            # one written late into an earlier slot, the next sweep finds.
             slots = self._due.to_look_at(now + self._ahead, None if sweep else self._last)
             found = [
                 timer

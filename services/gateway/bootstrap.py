@@ -32,6 +32,7 @@ from plumbing.bus import EventPublisher, declare_publication
 from plumbing.consumer import Handler
 from plumbing.runtime import build_runtime
 from plumbing.service import Service
+from plumbing.stored_upgrades import upgrading
 from plumbing.telemetry import Telemetry
 from services.gateway.access import load_access
 from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
@@ -63,6 +64,7 @@ def bootstrap(
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
         runtime.loops.append(files.lists.keep_placing)
+        runtime.loops.append(upgrading(files.lists.unlisted(), runtime.database["upgrades"], runtime.log))
         audit, cases = trail, files
     if outages is None:
         book = MongoOutageBook(runtime.database["outages"])

@@ -23,6 +23,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from plumbing.stored_upgrades import StoredUpgrade
 from plumbing.write_guard import REVISION, STALE_PAUSE, StaleWrite, guarded, refusing_stale
 from services.gateway.case_file_documents import case_file_of
 from services.gateway.case_files import CaseFile
@@ -79,6 +80,20 @@ class MongoListBuckets:
         except BaseException:
             self._pending |= taken  # tried again next round (the marks stay in the store meanwhile)
             raise
+
+    def unlisted(self) -> StoredUpgrade:
+        """Case files stored before there were lists (their work order known, no entries yet): marked
+        and placed once, by the upgrade at start (plumbing/stored_upgrades.py)."""
+
+        async def rewrite(work_order_ids: list[str]) -> None:
+            # Read first: one that cannot be read raises here, unmarked, and never jams the sweep.
+            async for document in self._cases.find({"_id": {"$in": work_order_ids}}):
+                case_file_of(document)
+            await self._cases.update_many({"_id": {"$in": work_order_ids}}, changed({}))
+            await self.place(work_order_ids)
+
+        before = {"lists": {"$exists": False}, "type": {"$exists": True}}
+        return StoredUpgrade("case files: lists", self._cases, before, rewrite)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Place the case files left marked (a crash between a change and its placement)."""

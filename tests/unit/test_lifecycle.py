@@ -143,6 +143,16 @@ def test_a_redispatch_naming_no_department_is_sent_on_by_the_routing_table():
     assert isinstance(escalated, WorkOrderEscalatedV1), "billing had it: never sent back"
 
 
+def test_a_resolved_work_order_is_not_sent_on_whether_or_not_a_department_is_left():
+    order = a_work_order("query", area=AREAS["urban"])
+    dispatch, _ = opened(order, NOW)
+    record_reply(dispatch, a_reply(order, department="billing"), NOW, RULES)
+    for table in (TWO_DEEP, ROUTING):  # one with business left to take it, one with no one
+        with pytest.raises(IllegalStep, match="is resolved: redispatched is taken only when"):
+            supervise(dispatch, a_request(order, "redispatch"), table, NOW, RULES)
+    assert (dispatch.state, dispatch.escalated) == (State.RESOLVED, False)
+
+
 def test_the_replaced_form_can_no_longer_be_replied_to():
     order = a_work_order("query")
     dispatch, _ = opened(order, NOW)

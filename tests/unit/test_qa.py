@@ -99,6 +99,16 @@ async def test_reopening_cancels_the_planned_visit_and_the_reopened_forms_result
     assert [f.id for f in planned] == [follow_up_id_for(first.work_order_id, reopened.dispatch_id)]
 
 
+async def test_a_reopening_after_the_visit_was_due_leaves_the_visit_as_it_was():
+    store: InMemoryStore[FollowUp] = InMemoryStore()
+    qa = planner(store)
+    first = replied()
+    late = reopening(first).model_copy(update={"at": datetime(2026, 11, 23, 15, 0, tzinfo=CHINA_TIME)})
+    await qa.dispatch_progressed([envelope_of(first), envelope_of(late)])
+    assert store[follow_up_id_for(first.work_order_id)].status is FollowUpStatus.PLANNED
+    assert not [e for _, e in store.bus.published if isinstance(e.data, FollowUpCancelledV1)]
+
+
 async def test_a_closed_report_is_followed_up_unless_its_reporter_is_sealed():
     store: InMemoryStore[FollowUp] = InMemoryStore()
     named, sealed = replied("report"), replied("report")

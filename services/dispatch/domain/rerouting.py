@@ -7,8 +7,9 @@ own rules' departments turned away needs a person's judgement, not a guess."""
 from datetime import datetime
 
 from contracts.events import Event, WorkOrderEscalatedV1, WorkOrderRedispatchedV1
+from contracts.lifecycle import refusal
 from services.dispatch.domain.dispatch import ClockRules, Dispatch, HistoryEntry
-from services.dispatch.domain.lifecycle import Step
+from services.dispatch.domain.lifecycle import IllegalStep, Step
 from services.dispatch.domain.routing import RuleTable
 
 
@@ -22,7 +23,11 @@ def send_on(
     by: str,
     why: str,
 ) -> list[Event]:
-    """A new form to the next department the routing table names for it, or the supervisor's queue."""
+    """A new form to the next department the routing table names for it, or the supervisor's queue;
+    refused (IllegalStep) where a re-dispatch may not be taken, whichever it would be."""
+    refused = refusal(dispatch.state, Step.REDISPATCHED, dispatch.work_order_id)
+    if refused is not None:
+        raise IllegalStep(refused)
     had = sorted({form.department for form in dispatch.forms})
     route = routing.next_route(dispatch, had)
     if route is None:

@@ -160,8 +160,9 @@ class WorkOrderOutcomes:
 
     def reopen(self, reopened: WorkOrderReopenedV1) -> bool:
         """Reopened at dispatch (an unhappy follow-up, say): open again, so that the customer's next
-        contact about it is a repeat of it, not a new matter. False for one taken before, or for a work
-        order not resolved here."""
+        contact about it is a repeat of it, not a new matter. An incident's work order reopened does
+        not reopen its incident: the area's next fault report opens a new one, as after any answer.
+        False for one taken before, or for a work order not resolved here."""
         if self.status is not WorkOrderStatus.RESOLVED or self._took(reopened.step_id):
             return False
         self.status = WorkOrderStatus.OPEN

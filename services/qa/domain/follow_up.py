@@ -65,9 +65,11 @@ class FollowUp:
         return follow_up, follow_up.scheduled()
 
     def cancel(self, reopened: WorkOrderReopenedV1) -> FollowUpCancelledV1 | None:
-        """Reopened before the visit: not to be made (the reopened form's final reply plans its own).
-        None when cancelled before (a redelivery)."""
-        if self.status is not FollowUpStatus.PLANNED:
+        """Reopened before the visit was due (the customer called back unhappy): not to be made, as the
+        reopened form's final reply plans its own. None when cancelled before (a redelivery), and for a
+        reopening once the visit was due: it was made, and its answer may be why (visits are not
+        recorded yet, so its due time is what tells)."""
+        if self.status is not FollowUpStatus.PLANNED or reopened.at >= self.due_at:
             return None
         self.status = FollowUpStatus.CANCELLED
         return FollowUpCancelledV1(
