@@ -207,6 +207,10 @@ def older_schemas(collection: AsyncCollection[Document], unit: UnitFactory) -> S
             for work_order_id in ids:
                 await uow.dispatches.get(work_order_id)  # outdated: written back at commit
 
-    schema = DispatchDocuments.schema
-    outdated = {"$or": [{"schema": {"$lt": schema}}, {"schema": {"$exists": False}}]}
-    return StoredUpgrade(f"dispatches: schema {schema}", collection, outdated, rewrite)
+    return StoredUpgrade(f"dispatches: schema {DispatchDocuments.schema}", collection, OLDER_SCHEMAS, rewrite)
+
+
+# A scan, run once per store (plumbing/stored_upgrades.py): what is missing no index finds.
+OLDER_SCHEMAS: Document = {
+    "$or": [{"schema": {"$lt": DispatchDocuments.schema}}, {"schema": {"$exists": False}}]
+}

@@ -39,6 +39,8 @@ PLACED_AT_ONCE = 16
 UNPLACED = "unplaced"  # set by every change of a case file, cleared by its placement
 PLACE_EVERY, SWEEP_EVERY = 0.5, 30.0  # seconds
 SWEPT_AT_ONCE = 1_000
+# Case files an older release stored, before the lists: a scan, run once per store (`unlisted`).
+UNLISTED: Document = {"lists": {"$exists": False}, "type": {"$exists": True}}
 
 
 def changed(update: Document) -> Document:
@@ -92,8 +94,7 @@ class MongoListBuckets:
             await self._cases.update_many({"_id": {"$in": work_order_ids}}, changed({}))
             await self.place(work_order_ids)
 
-        before = {"lists": {"$exists": False}, "type": {"$exists": True}}
-        return StoredUpgrade("case files: lists", self._cases, before, rewrite)
+        return StoredUpgrade("case files: lists", self._cases, UNLISTED, rewrite)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Place the case files left marked (a crash between a change and its placement)."""
