@@ -11,7 +11,7 @@ from collections.abc import Generator
 
 import httpx
 
-from deploy.local.credentials import channel_id, department_id, local_secrets, role_id
+from deploy.local.credentials import channel_id, department_id, local_keys, local_secrets, role_id
 
 _CONTACTS = re.compile(r"^/v1/contacts/(?P<channel>[a-z0-9_]+)$")
 _DEPARTMENTS = re.compile(r"^/v1/departments/(?P<department>[a-z0-9_]+)/(replies|actions)$")
@@ -27,6 +27,11 @@ def principal_for(province: str, path: str) -> str | None:
     if path == "/v1/audit":
         return role_id(province, "auditor")
     return None
+
+
+def signed_as(principal: str) -> dict[str, str]:
+    """The header of a request made as a local principal, with its API key."""
+    return {"Authorization": f"Bearer {local_keys()[principal]}"}
 
 
 def key_for(province: str, path: str) -> str | None:

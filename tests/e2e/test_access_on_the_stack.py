@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
+from deploy.local.callers import signed_as
 from deploy.local.credentials import local_keys
 from tests.support.running import FAULT, Tap, eventually, running_subsystem
 
@@ -66,10 +67,6 @@ async def test_another_departments_reply_is_refused_and_the_auditor_sees_every_c
     assert records[4]["token_id"] == records[3]["resource"], "the reply carried the token issued"
 
 
-def as_(principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {local_keys()[principal]}"}
-
-
 async def test_readers_see_a_work_order_as_their_role_may_and_a_customer_learns_its_status(stack):
     province, phone = "jl", "13904312345"
     async with running_subsystem(stack, province, services=["gateway", "intake", "dispatch"]) as subsystem:
@@ -90,17 +87,17 @@ async def test_readers_see_a_work_order_as_their_role_may_and_a_customer_learns_
 
         async def dispatched() -> dict[str, object] | None:
             """Once the gateway has both events: until intake's is in, the customer counts as sealed."""
-            answer = await gateway.get(path, headers=as_(f"{province}.agent"))
+            answer = await gateway.get(path, headers=signed_as(f"{province}.agent"))
             if answer.status_code != 200:
                 return None
             body = answer.json()
             return body if body["dispatches"] and body["created_at"] else None
 
         agent = await eventually(dispatched, timeout=30)
-        supervisor = (await gateway.get(path, headers=as_(f"{province}.supervisor"))).json()
-        repair = await gateway.get(path, headers=as_(f"{province}.department.repair"))
-        billing = await gateway.get(path, headers=as_(f"{province}.department.billing"))
-        elsewhere = await gateway.get(path, headers=as_("ln.agent"))
+        supervisor = (await gateway.get(path, headers=signed_as(f"{province}.supervisor"))).json()
+        repair = await gateway.get(path, headers=signed_as(f"{province}.department.repair"))
+        billing = await gateway.get(path, headers=signed_as(f"{province}.department.billing"))
+        elsewhere = await gateway.get(path, headers=signed_as("ln.agent"))
         status = await gateway.post(
             "/v1/public/work-order-status", json={"work_order_id": work_order_id, "phone": phone}
         )

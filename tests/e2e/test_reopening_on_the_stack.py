@@ -6,12 +6,12 @@ from uuid import uuid4
 
 from contracts.ids import follow_up_id_for, work_order_id_for
 from contracts.topics import Topics
-from deploy.local.credentials import local_keys
+from deploy.local.callers import signed_as
 from tests.support.running import Tap, eventually, running_subsystem
 
 PROVINCE = "jx"
 TOPICS = Topics(PROVINCE)
-SUPERVISOR = {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.supervisor']}"}
+SUPERVISOR = signed_as(f"{PROVINCE}.supervisor")
 
 
 async def test_a_reopened_complaint_goes_back_to_its_department_and_its_first_visit_is_cancelled(stack):

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from contracts.ids import work_order_id_for
 from contracts.topics import Topics
-from deploy.local.credentials import local_keys
+from deploy.local.callers import signed_as
 from tests.support.running import Tap, eventually, running_subsystem
 
 PROVINCE = "jl"
@@ -23,7 +23,7 @@ ROUTING = {
 
 
 def as_(principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {local_keys()[f'{PROVINCE}.{principal}']}"}
+    return signed_as(f"{PROVINCE}.{principal}")
 
 
 async def test_a_return_as_not_its_own_is_re_routed_and_one_no_department_takes_waits_for_the_supervisor(

@@ -15,7 +15,8 @@ from contracts.events import (
     WorkOrderInfoSuppliedV1,
     WorkOrderOwnerChangedV1,
 )
-from deploy.local.credentials import SEAL_KEYS, local_keys
+from deploy.local.callers import signed_as
+from deploy.local.credentials import SEAL_KEYS
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.seal import Seal, ensure_local
 from tests.fake_case_files import NEEDS_INFO_CASE, REPAIR_CASE, InMemoryCaseFiles
@@ -24,15 +25,11 @@ from tests.unit.test_gateway import app_with
 from tests.unit.test_intake import a_contact, intake
 
 
-def as_(principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {local_keys()[principal]}"}
-
-
 async def call(method: str, path: str, principal: str, cases: InMemoryCaseFiles | None = None, **body):
     publisher = RecordingPublisher()
     transport = httpx.ASGITransport(app=app_with(publisher, cases=cases))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        answer = await client.request(method, path, headers=as_(principal), **body)
+        answer = await client.request(method, path, headers=signed_as(principal), **body)
     return answer, publisher
 
 

@@ -6,7 +6,7 @@ import httpx
 
 from contracts.envelope import Envelope
 from contracts.events import WorkOrderDispatchedV1
-from deploy.local.credentials import local_keys
+from deploy.local.callers import signed_as
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.handlers import GatewayHandlers
 from tests.fake_case_files import InMemoryCaseFiles
@@ -17,10 +17,6 @@ CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repai
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
 
 
-def as_(principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {local_keys()[principal]}"}
-
-
 def client(app) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
@@ -29,7 +25,7 @@ async def test_a_department_replying_to_a_dispatch_sent_to_another_is_403_and_no
     publisher = RecordingPublisher()
     async with client(app_with(publisher)) as gateway:
         answer = await gateway.post(
-            "/v1/departments/billing/replies", json=REPLY, headers=as_("gd.department.billing")
+            "/v1/departments/billing/replies", json=REPLY, headers=signed_as("gd.department.billing")
         )
     assert answer.status_code == 403
     assert answer.json()["detail"] == "this dispatch was sent to another department"
@@ -49,12 +45,12 @@ async def test_a_dispatch_this_province_never_sent_or_of_another_work_order_is_4
         unknown = await gateway.post(
             "/v1/departments/repair/replies",
             json=REPLY | {"dispatch_id": "WO-BJ-D1"},
-            headers=as_("gd.department.repair"),
+            headers=signed_as("gd.department.repair"),
         )
         mismatched = await gateway.post(
             "/v1/departments/repair/replies",
             json=REPLY | {"work_order_id": "WO-2"},
-            headers=as_("gd.department.repair"),
+            headers=signed_as("gd.department.repair"),
         )
     assert (unknown.status_code, mismatched.status_code) == (404, 404)
     assert unknown.headers["content-type"] == "application/problem+json"
@@ -85,14 +81,15 @@ async def test_an_auditor_reads_who_did_what_from_where_and_its_reading_is_recor
     handlers = GatewayHandlers(trail, InMemoryCaseFiles())
     app = app_with(publisher, trail=trail)
     async with client(app) as gateway:
-        posted = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
+        posted = await gateway.post("/v1/contacts/web", json=CONTACT, headers=signed_as("gd.channel.web"))
         await handlers.audits_recorded([envelope(e) for e in publisher.audited])
         minute = publisher.audited[0].at.strftime("%Y-%m-%dT%H:%MZ")
-        page = await gateway.get(f"/v1/audit?from={minute}&minutes=1", headers=as_("gd.auditor"))
+        page = await gateway.get(f"/v1/audit?from={minute}&minutes=1", headers=signed_as("gd.auditor"))
         theirs = await gateway.get(
-            f"/v1/audit?from={minute}&minutes=1&principal=gd.department.repair", headers=as_("gd.auditor")
+            f"/v1/audit?from={minute}&minutes=1&principal=gd.department.repair",
+            headers=signed_as("gd.auditor"),
         )
-        agent = await gateway.get(f"/v1/audit?from={minute}", headers=as_("gd.agent"))
+        agent = await gateway.get(f"/v1/audit?from={minute}", headers=signed_as("gd.agent"))
     assert page.status_code == 200
     [record] = page.json()["records"]
     assert (record["principal_id"], record["role"], record["action"]) == (
@@ -119,7 +116,7 @@ def envelope(event) -> Envelope:
 async def test_the_audit_trail_keeps_a_redelivered_record_once():
     trail, publisher = InMemoryAuditTrail(), RecordingPublisher()
     async with client(app_with(publisher)) as gateway:
-        await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web"))
+        await gateway.post("/v1/contacts/web", json=CONTACT, headers=signed_as("gd.channel.web"))
     handlers = GatewayHandlers(trail, InMemoryCaseFiles())
     batch = [envelope(e) for e in publisher.audited]
     await handlers.audits_recorded(batch)
@@ -131,8 +128,10 @@ async def test_a_retry_with_the_same_key_is_the_same_contact_and_the_same_audit_
     publisher = RecordingPublisher()
     key = {"Idempotency-Key": "order-1"}
     async with client(app_with(publisher)) as gateway:
-        web = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | key)
-        again = await gateway.post("/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | key)
+        web = await gateway.post("/v1/contacts/web", json=CONTACT, headers=signed_as("gd.channel.web") | key)
+        again = await gateway.post(
+            "/v1/contacts/web", json=CONTACT, headers=signed_as("gd.channel.web") | key
+        )
     assert web.json()["id"] == again.json()["id"]
     assert len({e.audit_id for e in publisher.audited}) == 1, "a retry is the same audit record"
 
@@ -152,7 +151,7 @@ async def test_a_call_taken_whose_audit_record_is_not_is_503_and_says_so():
     publisher = AuditDown()
     async with client(app_with(publisher)) as gateway:
         answer = await gateway.post(
-            "/v1/contacts/web", json=CONTACT, headers=as_("gd.channel.web") | {"Idempotency-Key": "k-9"}
+            "/v1/contacts/web", json=CONTACT, headers=signed_as("gd.channel.web") | {"Idempotency-Key": "k-9"}
         )
     assert answer.status_code == 503
     assert "was taken but its audit record was not" in answer.json()["detail"]

@@ -21,7 +21,8 @@ from contracts.events import (
     WorkOrderDispatchedV1,
     WorkOrderType,
 )
-from deploy.local.credentials import SEAL_KEYS, local_keys
+from deploy.local.callers import signed_as
+from deploy.local.credentials import SEAL_KEYS
 from services.gateway.case_files import DispatchNote, ReplyNote
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.privacy import FieldAccess, mask_phone
@@ -48,17 +49,13 @@ REPORT_CASE = replace(
 )
 
 
-def as_(principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {local_keys()[principal]}"}
-
-
 async def read(
     principal: str, work_order_id: str = "WO-1", cases=None, publisher=None, unseal: bool = False
 ) -> httpx.Response:
     app = app_with(publisher or RecordingPublisher(), cases=cases)
     query = "?unseal=true" if unseal else ""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as gateway:
-        return await gateway.get(f"/v1/work-orders/{work_order_id}{query}", headers=as_(principal))
+        return await gateway.get(f"/v1/work-orders/{work_order_id}{query}", headers=signed_as(principal))
 
 
 async def test_an_agent_reads_its_provinces_work_order_in_clear_and_the_read_is_audited_by_field_name():
@@ -223,7 +220,7 @@ async def test_a_strangers_guessing_at_the_public_form_does_not_lock_the_caller_
         on_the_line = await gateway.post(
             "/v1/customer-lookups",
             json={"work_order_id": "WO-1", "caller_number": PHONE},
-            headers=as_("gd.channel.voice"),
+            headers=signed_as("gd.channel.voice"),
         )
     assert (locked.status_code, on_the_line.status_code) == (429, 200)
 
@@ -237,12 +234,12 @@ async def test_a_voice_adapter_hears_the_content_only_for_a_call_from_the_number
         ok = await ivr.post(
             "/v1/customer-lookups",
             json={"work_order_id": "WO-1", "caller_number": "13926012345"},
-            headers=as_("gd.channel.voice"),
+            headers=signed_as("gd.channel.voice"),
         )
         other = await ivr.post(
             "/v1/customer-lookups",
             json={"work_order_id": "WO-1", "caller_number": "13800138000"},
-            headers=as_("gd.channel.voice"),
+            headers=signed_as("gd.channel.voice"),
         )
     assert ok.status_code == 200
     assert (ok.json()["description"], ok.json()["replies"]) == ("家里停电了", ["已修复"])

@@ -29,7 +29,7 @@ from contracts.events import (
 from services.common.errors import DomainError
 from services.dispatch.domain.dispatch import BY_DISPATCH, ClockRules, Dispatch, HistoryEntry
 from services.dispatch.domain.lifecycle import WITH_DEPARTMENT, IllegalStep, Step
-from services.dispatch.domain.rerouting import send_on
+from services.dispatch.domain.rerouting import escalate, redispatch, send_on
 from services.dispatch.domain.routing import RuleTable
 
 _DEPARTMENT_STEPS = {DepartmentAction.ACCEPT: Step.ACCEPTED, DepartmentAction.ARRIVE: Step.ARRIVED}
@@ -141,11 +141,9 @@ def supervise(
     if dispatch.taken(request.action_id):
         return []
     step, event_type = _SUPERVISION_STEPS[request.action]
-    department = dispatch.department
+    taken = {"step_id": request.action_id, "by": request.by}
     if step is Step.REDISPATCHED and request.department is None:
-        return send_on(
-            dispatch, routing, now, rules, step_id=request.action_id, by=request.by, why=request.reason
-        )
+        return send_on(dispatch, routing, now, rules, **taken, why=request.reason)
     if step is Step.REDISPATCHED:
         departments = routing.departments()
         if request.department not in departments:
@@ -153,17 +151,17 @@ def supervise(
                 f"a re-dispatch names the department to send {dispatch.work_order_id} to: "
                 f"{request.department!r} is not one of {', '.join(departments)}"
             )
-        department = request.department
-    entry = HistoryEntry(now, step, department, None, None, request.by, request.action_id, request.reason)
-    dispatch._take(step, now, rules, entry, department=department)
+        return [redispatch(dispatch, request.department, now, rules, **taken, reason=request.reason)]
     if step is Step.ESCALATED:
-        dispatch.escalated = True
+        return [escalate(dispatch, now, rules, **taken, reason=request.reason)]
+    entry = HistoryEntry(
+        now, step, dispatch.department, None, None, request.by, request.action_id, request.reason
+    )
+    dispatch._take(step, now, rules, entry, department=dispatch.department)
     fields = dispatch.step_fields(now, request.by, request.action_id)
-    if step is Step.ESCALATED:
-        return [WorkOrderEscalatedV1.model_validate(fields | {"reason": request.reason})]
     if step in (Step.CHASED, Step.URGED):
         return [event_type.model_validate(fields | {"message": request.reason})]
-    if step in (Step.REDISPATCHED, Step.REOPENED):
+    if step is Step.REOPENED:
         return [event_type.model_validate(fields | dispatch.form_fields() | {"reason": request.reason})]
     return [event_type.model_validate(fields | {"reason": request.reason})]
 
