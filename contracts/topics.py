@@ -77,6 +77,12 @@ class Topics:
         return f"{self.prefix}.dispatch.progress"
 
     @property
+    def routing(self) -> str:
+        """RoutingTableInForce (the departments the routing table names): dispatch -> the gateway, key
+        province."""
+        return f"{self.prefix}.routing"
+
+    @property
     def notifications(self) -> str:
         """NotificationSent and NotificationFailed: notify -> reporting and agents, key work_order_id."""
         return f"{self.prefix}.notifications"
@@ -133,6 +139,7 @@ PRODUCERS = {
     "dispatch.replies": "gateway",
     "dispatch-actions": "gateway",
     "dispatch.progress": "dispatch",
+    "routing": "dispatch",
     "notifications": "notify",
     "followups": "qa",
     "audit": "gateway",
@@ -153,4 +160,6 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     # each work order's dispatches and replies for the API's readers; intake learns which are resolved.
     "dispatch.progress": ("notify", "qa", "gateway", "intake"),
     "audit": ("gateway",),
+    # The gateway refuses a re-dispatch to a department the routing table does not name.
+    "routing": ("gateway",),
 }

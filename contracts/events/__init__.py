@@ -33,6 +33,7 @@ from contracts.events.followup import FollowUpCancelledV1, FollowUpScheduledV1
 from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, IncidentUpdatedV1, LinkReason
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
+from contracts.events.routing import RoutingTableInForceV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -98,6 +99,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FollowUpScheduledV1,
     FollowUpCancelledV1,
     AuditRecordedV1,
+    RoutingTableInForceV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -142,6 +144,7 @@ __all__ = [
     "OutageUpdatedV1",
     "ReplyKind",
     "ReturnReason",
+    "RoutingTableInForceV1",
     "StepEvent",
     "SupervisionAction",
     "WorkOrderAcceptedV1",

@@ -11,11 +11,12 @@ from contracts.events import (
     DepartmentActedV1,
     DepartmentRepliedV1,
     DispatchActionRequestedV1,
+    RoutingTableInForceV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
 )
-from plumbing.bus import declare_publication
+from plumbing.bus import EventPublisher, declare_publication
 from plumbing.runtime import build_runtime
 from plumbing.serve import probe_app
 from plumbing.service import Service
@@ -29,10 +30,12 @@ from services.dispatch.domain.routing import RuleTable
 from services.dispatch.domain.sla import SlaTable
 from services.dispatch.handlers import DispatchHandlers, Tables
 from services.dispatch.ports import DispatchUnit, TimerCheckpoint, UnitFactory
+from services.dispatch.routing_announcer import RoutingAnnouncer
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.timers import Timers, keep_firing
 
 SERVICE = "dispatch"
+ANNOUNCE_TIMEOUT = 10.0  # seconds for Kafka to take the routing table's announcement
 
 
 @dataclass
@@ -102,5 +105,16 @@ def bootstrap(
         [WorkOrderDispatchedV1, WorkOrderRepliedV1, *DISPATCH_STEPS],
         "Every step of each work order's dispatch, for notify, qa, the gateway and intake.",
     )
+    declare_publication(
+        runtime.broker,
+        topics.routing,
+        [RoutingTableInForceV1],
+        "The departments the routing table names, for the gateway to check re-dispatches against.",
+    )
+    publisher = EventPublisher(runtime.broker, runtime.source, timeout=ANNOUNCE_TIMEOUT)
+    announcer = RoutingAnnouncer(
+        tables.routing, publisher.publish, topics.routing, settings.hotline_province, clock
+    )
+    runtime.loops.append(announcer.keep_announcing)
     runtime.loops.append(lambda: keep_firing(timers, settings.dispatch_timer_seconds, clock))
     return Service(runtime, probe_app(runtime), DispatchService(handlers, timers))

@@ -34,6 +34,7 @@ from services.gateway.posts import add_posts
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
+from services.gateway.routing_copy import RoutingCopy
 from services.gateway.work_order_api import add_work_order_api
 
 
@@ -46,6 +47,7 @@ class Readers:
     field_access: FieldAccess
     lookup_attempts_rate: str
     outages: OutageBook
+    routing: RoutingCopy
 
 
 def create_app(
@@ -94,7 +96,9 @@ def create_app(
     add_desk_api(
         app, Authenticated, readers.cases, readers.field_access, publishing, access.principals, province
     )
-    add_dispatch_api(app, Authenticated, readers.cases, lookup, (publisher, audit, topics), province)
+    add_dispatch_api(
+        app, Authenticated, (readers.cases, readers.routing), lookup, (publisher, audit, topics), province
+    )
     add_outage_api(app, Authenticated, readers.outages, (publisher, audit, topics.outages), province)
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)

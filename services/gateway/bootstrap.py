@@ -17,6 +17,7 @@ from contracts.events import (
     OutageEndedV1,
     OutageRegisteredV1,
     OutageUpdatedV1,
+    RoutingTableInForceV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
@@ -42,6 +43,7 @@ from services.gateway.handlers import GatewayHandlers
 from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
+from services.gateway.routing_copy import InMemoryRoutingCopy, MongoRoutingCopy, RoutingCopy
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
@@ -54,9 +56,10 @@ def bootstrap(
     audit: AuditTrail | None = None,
     cases: CaseFiles | None = None,
     outages: OutageBook | None = None,
+    routing: RoutingCopy | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `audit`, `cases` and `outages` replace the store (tests pass in-memory
-    ones)."""
+    """The running service; `audit`, `cases`, `outages` and `routing` replace the store (tests pass
+    in-memory ones)."""
     in_memory = audit is not None and cases is not None and outages is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
     if audit is None or cases is None:
@@ -70,8 +73,10 @@ def bootstrap(
         book = MongoOutageBook(runtime.database["outages"])
         runtime.startup.append(book.ensure_indexes)
         outages = book
+    if routing is None:
+        routing = InMemoryRoutingCopy() if in_memory else MongoRoutingCopy(runtime.database["routing"])
     topics = settings.topics
-    handlers = GatewayHandlers(audit, cases)
+    handlers = GatewayHandlers(audit, cases, routing)
     consumer = runtime.consumer()
     announced = handlers.work_orders_announced
     consumer.subscribe(
@@ -98,6 +103,11 @@ def bootstrap(
     )
     consumer.subscribe(
         topics.audit, {AuditRecordedV1: handlers.audits_recorded}, description="The audit trail, kept."
+    )
+    consumer.subscribe(
+        topics.routing,
+        {RoutingTableInForceV1: handlers.routing_announced},
+        description="The departments dispatch's routing table names, to refuse a re-dispatch to another.",
     )
     for topic, events, description in (
         (topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."),
@@ -136,6 +146,7 @@ def bootstrap(
         FieldAccess.load(settings.gateway_field_access_path),
         settings.gateway_lookup_attempts_rate,
         outages,
+        routing,
     )
     app = create_app(
         runtime,

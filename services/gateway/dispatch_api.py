@@ -27,7 +27,8 @@ from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.lifecycle_checks import step_allowed
 from services.gateway.posts import WITH_CONFLICT, IdempotencyKey, Published, publish_audited, stable_id
 from services.gateway.principals import may_reply_for
-from services.gateway.problems import Conflict
+from services.gateway.problems import Conflict, Unreadable
+from services.gateway.routing_copy import RoutingCopy
 from services.gateway.schemas import Accepted, Text
 from services.gateway.work_order_api import WorkOrderId
 
@@ -79,15 +80,28 @@ class SupervisionStep(BaseModel):
         return self
 
 
+async def department_routed(routing: RoutingCopy, department: str) -> None:
+    """422 naming the departments the routing table in force does name, when it names not this one."""
+    table = await routing.in_force()
+    if table is not None and department not in table.departments:
+        raise Unreadable(
+            422,
+            "Invalid request",
+            f"department: {department!r} is not in {table.province}'s routing table (as read "
+            f"{table.loaded_at.isoformat()}); it names {', '.join(table.departments)}",
+        )
+
+
 def add_dispatch_api(
     app: FastAPI,
     Authenticated: Any,
-    cases: CaseFiles,
+    reading: tuple[CaseFiles, RoutingCopy],
     lookup: DispatchLookup,
     publishing: tuple[EventPublisher, AuditWriter, Topics],
     province: str,
 ) -> None:
     publisher, audit, topics = publishing
+    cases, routing = reading
 
     @app.post(
         "/v1/departments/{department}/actions", status_code=202, responses=WITH_CONFLICT, name="dispatch.act"
@@ -140,6 +154,8 @@ def add_dispatch_api(
         principal = may_work_on(caller, province, case)
         assert case is not None
         step_allowed(case, SUPERVISION_STEPS[asked.action])
+        if asked.department is not None:
+            await department_routed(routing, asked.department)
         action = Action(f"dispatch-{asked.action.value}", principal.id, work_order_id, idempotency_key)
         event = DispatchActionRequestedV1(**action.fields(province), **asked.model_dump())
         return await publish_audited(

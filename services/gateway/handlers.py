@@ -12,6 +12,7 @@ from contracts.events import (
     IncidentOpenedV1,
     IncidentUpdatedV1,
     NewFormEvent,
+    RoutingTableInForceV1,
     StepEvent,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
@@ -35,6 +36,7 @@ from services.gateway.case_files import (
     StepNote,
 )
 from services.gateway.ports import AuditTrail
+from services.gateway.routing_copy import InMemoryRoutingCopy, RoutingCopy
 
 Opened = WorkOrderCreatedV1 | WorkOrderInfoRequestedV1 | WorkOrderAnsweredV1
 
@@ -129,9 +131,16 @@ def _readings(data: StepEvent | WorkOrderRepliedV1) -> tuple[ClockReading, ...] 
 
 
 class GatewayHandlers:
-    def __init__(self, audit: AuditTrail, cases: CaseFiles) -> None:
+    def __init__(self, audit: AuditTrail, cases: CaseFiles, routing: RoutingCopy | None = None) -> None:
         self.audit = audit
         self.cases = cases
+        self.routing = routing or InMemoryRoutingCopy()
+
+    async def routing_announced(self, envelopes: Sequence[Envelope]) -> None:
+        """The departments dispatch's routing table names, kept to check re-dispatches against."""
+        for envelope in envelopes:
+            assert isinstance(envelope.data, RoutingTableInForceV1)
+            await self.routing.keep(envelope.data)
 
     async def work_orders_announced(self, envelopes: Sequence[Envelope]) -> None:
         """Work orders as intake announces them (complete, waiting for fields, answered, handed over,

@@ -19,6 +19,7 @@ from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
+from services.gateway.routing_copy import InMemoryRoutingCopy
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
 from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles, InMemoryOutageBook
@@ -68,6 +69,7 @@ def gateway_app() -> Any:
         FieldAccess.load(settings.gateway_field_access_path),
         settings.gateway_lookup_attempts_rate,
         InMemoryOutageBook(),
+        InMemoryRoutingCopy(),
     )
     app = create_app(runtime, RecordingPublisher(), access, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access

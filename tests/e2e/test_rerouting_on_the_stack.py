@@ -1,6 +1,7 @@
 """On the real stack: a department returns a work order as not its own and the routing table's next
 department has it on its topic at once; when that one returns it too, no department is left, and the
-work order waits on the province supervisor's queue, returned, until the supervisor names where it goes."""
+work order waits on the province supervisor's queue, returned, until the supervisor names where it goes;
+a department the routing table does not name is refused at the gateway."""
 
 import json
 from uuid import uuid4
@@ -103,3 +104,14 @@ async def test_a_return_as_not_its_own_is_re_routed_and_one_no_department_takes_
         assert (body["dispatch_state"], body["escalated"]) == ("returned", True)
         steps = [step["step"] for step in body["steps"]]
         assert steps[-4:] == ["returned", "redispatched", "returned", "escalated"], steps
+
+        # Dispatch announced its table when it started: a department it does not name is refused at once.
+        asked = {"action": "redispatch", "reason": "转营销部处理"}
+        path = f"/v1/work-orders/{work_order_id}/dispatch-actions"
+        unknown = await gateway.post(
+            path, json=asked | {"department": "marketing"}, headers=as_("supervisor")
+        )
+        assert unknown.status_code == 422, unknown.text
+        assert "it names billing, business, experts" in unknown.json()["detail"]
+        named = await gateway.post(path, json=asked | {"department": "experts"}, headers=as_("supervisor"))
+        assert named.status_code == 202, named.text

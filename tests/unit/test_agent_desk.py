@@ -25,9 +25,11 @@ from tests.unit.test_gateway import app_with
 from tests.unit.test_intake import a_contact, intake
 
 
-async def call(method: str, path: str, principal: str, cases: InMemoryCaseFiles | None = None, **body):
+async def call(
+    method: str, path: str, principal: str, cases: InMemoryCaseFiles | None = None, routing=None, **body
+):
     publisher = RecordingPublisher()
-    transport = httpx.ASGITransport(app=app_with(publisher, cases=cases))
+    transport = httpx.ASGITransport(app=app_with(publisher, cases=cases, routing=routing))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         answer = await client.request(method, path, headers=signed_as(principal), **body)
     return answer, publisher

@@ -5,11 +5,12 @@ state does not allow is 409 with the states it needs, and nothing is posted."""
 from dataclasses import replace
 from datetime import timedelta
 
-from contracts.events import DepartmentActedV1, DispatchActionRequestedV1, ReplyKind
+from contracts.events import DepartmentActedV1, DispatchActionRequestedV1, ReplyKind, RoutingTableInForceV1
 from contracts.lifecycle import State
 from services.dispatch.domain.dispatch import Dispatch
 from services.gateway.case_files import ReplyNote, StepNote
 from services.gateway.handlers import GatewayHandlers
+from services.gateway.routing_copy import InMemoryRoutingCopy
 from tests.fake_case_files import OPENED, REPAIR_CASE, InMemoryCaseFiles
 from tests.fake_dispatch import a_reply, a_request, a_work_order, an_act, dispatch_service
 from tests.fakes import InMemoryAuditTrail, InMemoryStore, envelope_of
@@ -82,6 +83,55 @@ async def test_only_a_redispatch_names_a_department_and_one_without_leaves_it_to
     assert answer.status_code == 202, answer.text
     (asked,) = publisher.published
     assert (asked.action, asked.department) == ("redispatch", None)
+
+
+def routing_table(*departments: str) -> InMemoryRoutingCopy:
+    announced = RoutingTableInForceV1(
+        province="gd",
+        departments=sorted(departments),
+        default_department=departments[0],
+        digest="0" * 64,
+        loaded_at=OPENED,
+    )
+    return InMemoryRoutingCopy(announced)
+
+
+async def test_a_redispatch_to_a_department_the_routing_table_does_not_name_is_422_listing_those_it_does():
+    body = {"action": "redispatch", "reason": "转营销部", "department": "marketing"}
+    routing = routing_table("business", "billing", "repair")
+    path = "/v1/work-orders/WO-1/dispatch-actions"
+    answer, publisher = await call("POST", path, "gd.supervisor", routing=routing, json=body)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "'marketing' is not in gd's routing table" in answer.json()["detail"]
+    assert "it names billing, business, repair" in answer.json()["detail"]
+    assert publisher.published == []
+    known, publisher = await call(
+        "POST", path, "gd.supervisor", routing=routing, json=body | {"department": "billing"}
+    )
+    assert known.status_code == 202, known.text
+    assert [asked.department for asked in publisher.published] == ["billing"]
+
+
+async def test_before_dispatch_announces_its_routing_table_a_named_department_is_left_to_dispatch():
+    body = {"action": "redispatch", "reason": "转营销部", "department": "marketing"}
+    answer, publisher = await call(
+        "POST", "/v1/work-orders/WO-1/dispatch-actions", "gd.supervisor", json=body
+    )
+    assert answer.status_code == 202, answer.text
+    assert [asked.department for asked in publisher.published] == ["marketing"]
+
+
+async def test_the_gateway_keeps_the_routing_table_read_last_whatever_order_replicas_announce_in():
+    copy = InMemoryRoutingCopy()
+    gateway = GatewayHandlers(InMemoryAuditTrail(), InMemoryCaseFiles(), copy)
+    later = routing_table("business", "repair").announced
+    assert later is not None
+    earlier = later.model_copy(update={"departments": ["business"], "loaded_at": OPENED - timedelta(hours=1)})
+    await gateway.routing_announced([envelope_of(later), envelope_of(earlier)])
+    kept = await copy.in_force()
+    assert kept is not None
+    assert kept.departments == ["business", "repair"]
 
 
 async def test_a_reply_to_a_form_replaced_by_a_redispatch_is_409():

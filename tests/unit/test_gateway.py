@@ -13,6 +13,7 @@ from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
 from services.gateway.privacy import FieldAccess
+from services.gateway.routing_copy import InMemoryRoutingCopy
 from services.gateway.settings import GatewaySettings
 from tests.fake_case_files import (
     NEEDS_INFO_CASE,
@@ -39,7 +40,7 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
-def app_with(publisher: object, trail=None, cases=None, outages=None, **overrides: object):
+def app_with(publisher: object, trail=None, cases=None, outages=None, routing=None, **overrides: object):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
     runtime = build_runtime(settings, "gateway", store=False)
@@ -54,6 +55,7 @@ def app_with(publisher: object, trail=None, cases=None, outages=None, **override
             FieldAccess.load(settings.gateway_field_access_path),
             settings.gateway_lookup_attempts_rate,
             outages or InMemoryOutageBook(TIANHE_OUTAGE),
+            routing or InMemoryRoutingCopy(),
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,

@@ -2,12 +2,13 @@
 a work order must be (type, and where it wants: category, city, supply area or its kind, the customer's
 tier) and the department it goes to; the first rule that matches wins, and `default` takes the rest."""
 
+import hashlib
 from collections.abc import Collection
 from functools import cached_property
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.events import CustomerTier, WorkOrderType
 from services.common.rule_files import read_table
@@ -16,10 +17,23 @@ from services.dispatch.domain.criteria import Criteria, Placed, by_type, unreach
 DEFAULT_RULES = Path(__file__).parents[1] / "routing_rules.json"
 
 
+# A department's topic is `<p>.dispatch.<department>`: these two names are dispatch's own topics.
+RESERVED = ("progress", "replies")
+
+
 class Route(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     department: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+
+    @field_validator("department")
+    @classmethod
+    def _not_a_dispatch_topic(cls, department: str) -> str:
+        if department in RESERVED:
+            raise ValueError(
+                f"{department!r} names one of dispatch's own topics; call the department otherwise"
+            )
+        return department
 
 
 class Rule(Route, Criteria):
@@ -66,6 +80,11 @@ class RuleTable(BaseModel):
         no rule is left (the catch-all is for work orders no rule knows, not for one turned away)."""
         candidates = self._by_type.get(order.type, ())
         return next((r for r in candidates if r.department not in passed and r.matches(order)), None)
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the table as read: one version of it told from another."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     def departments(self) -> list[str]:
         return sorted({rule.department for rule in self.rules} | {self.default.department})
