@@ -11,7 +11,6 @@ A benchmark, not a test: it asserts nothing about timings.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from collections.abc import Callable
@@ -21,25 +20,32 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, UpdateOne
 
-from contracts.events import ClockReading, WorkOrderType
 from contracts.lifecycle import State
 from plumbing.write_guard import guarded
 from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_file_documents import step_document
-from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, StepNote
+from services.gateway.case_files import CaseChanges, StepNote
 from services.gateway.list_paging import due_page, queue_page
-from services.gateway.work_order_lists import ListFilter, Standing, View, placed
+from services.gateway.work_order_lists import ListFilter, View
 from tests.bench.figures import fmt
 from tests.bench.housekeeping import drop_databases
+from tests.bench.open_case_files import (
+    DEPARTMENTS,
+    OPEN,
+    PROVINCE,
+    STATUSES,
+    TYPES,
+    WRITERS,
+    directory,
+    fill,
+    template_of,
+)
 from tests.bench.progress import log
 from tests.bench.sla_timers import sizes
 from tests.support import stack as local_stack
 from tests.support.running import DATABASE_PREFIX
 
-PROVINCE = "hi"  # its store is this bench's alone
-OPEN, DEPARTMENTS, OWNERS, DAYS_JOINED, DAYS_DUE = 1_000_000, 50, 200, 30, 10
-TYPES = [t.value for t in WorkOrderType]
-BATCH, WRITERS, REPEATS, PAGE = 2_000, 8, 20, 50
+REPEATS, PAGE = 20, 50
 Document = dict[str, Any]
 
 
@@ -60,88 +66,6 @@ class ListFigures:
         return self.record_raw_per_step_ms / self.record_per_step_ms
 
 
-def standing(n: int, now: datetime) -> tuple[Standing, datetime]:
-    """The n-th work order's place on the lists, and the moment it joined them."""
-    joined = now - timedelta(days=DAYS_JOINED) * ((n * 7919 % OPEN) / OPEN)
-    overdue, escalated = n % 20 == 0, n % 100 == 1
-    due = now - timedelta(hours=1 + n % 48) if overdue else now + timedelta(days=DAYS_DUE) * ((n % 997) / 997)
-    status = ("dispatched", "accepted", "in_progress", "resolved")[n % 4]
-    return Standing(
-        work_order_id=f"WO-L-{n:09d}",
-        status=status,
-        department=f"dept-{n % DEPARTMENTS:02d}",
-        owner=f"{PROVINCE}.agent.{n % OWNERS:03d}",
-        type=TYPES[n % len(TYPES)],
-        next_due_at=due,
-        overdue=overdue,
-        escalated=escalated,
-        incident=n % 500 == 3,
-        created_at=joined,
-    ), joined
-
-
-def document_of(template: Document, n: int, now: datetime) -> Document:
-    """The template case file as the n-th work order, with its own lists."""
-    place, joined = standing(n, now)
-    return template | {
-        "_id": place.work_order_id,
-        "type": place.type,
-        "owner": place.owner,
-        "queue": place.owner,
-        "created_at": joined,
-        "lists": placed(place, [], joined),
-    }
-
-
-async def template_of(files: MongoCaseFiles, collection: Any, now: datetime) -> Document:
-    """One case file as the gateway writes it: dispatched, accepted, with its clocks."""
-    facts = CaseFacts(
-        "WO-L-template",
-        PROVINCE,
-        WorkOrderType.FAULT_REPAIR,
-        "停电",
-        "+8613977112345",
-        channel="web",
-        created_at=now,
-        anonymous=False,
-        missing=(),
-    )
-    clock = ClockReading(stage="result", dispatch_id="D1", started_at=now, due_at=now + timedelta(hours=4))
-    note = DispatchNote("D1", "dept-00", now, now + timedelta(hours=4), (clock,))
-    step = StepNote(
-        "S2", 2, "accepted", State.ACCEPTED, now, "dept-00", "dept-00", "D1", clocks=(clock,), escalated=False
-    )
-    await files.record(
-        CaseChanges(from_intake=[facts], dispatched=[(facts, note)], steps=[("WO-L-template", step)])
-    )
-    document: Document = await collection.find_one({"_id": "WO-L-template"})
-    await collection.delete_one({"_id": "WO-L-template"})
-    return document
-
-
-async def fill(collection: Any, template: Document, count: int, now: datetime) -> None:
-    async def writer(offset: int) -> None:
-        for first in range(offset * BATCH, count, BATCH * WRITERS):
-            batch = [document_of(template, n, now) for n in range(first, min(first + BATCH, count))]
-            await collection.insert_many(batch, ordered=False)
-            if first % 100_000 < BATCH:
-                log(f"  {first + len(batch):,} case files stored")
-
-    await asyncio.gather(*(writer(offset) for offset in range(WRITERS)))
-
-
-async def directory(files: MongoCaseFiles, count: int, now: datetime) -> None:
-    """The hours each list has entries in, as the gateway notes them before writing a case file."""
-    seen: set[str] = set()
-    for n in range(count):
-        place, joined = standing(n, now)
-        seen.update(e for e in placed(place, [], joined) if not e.startswith("due"))
-    entries = sorted(seen)
-    for first in range(0, len(entries), BATCH):
-        await files.lists._note(entries[first : first + BATCH])
-    log(f"  {len(entries):,} list hours in the directory")
-
-
 def spread(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
@@ -153,7 +77,10 @@ async def timed_pages(files: MongoCaseFiles, now: datetime) -> dict[str, tuple[f
         "department open": lambda r: ListFilter(View.OPEN, department=f"dept-{r % DEPARTMENTS:02d}"),
         "department x type": lambda r: ListFilter(View.OPEN, department=f"dept-{r:02d}", type=TYPES[r % 10]),
         "agent's": lambda r: ListFilter(View.OPEN, owner=f"{PROVINCE}.agent.{r:03d}"),
-        "status": lambda r: ListFilter(View.STATUS, status="accepted", type=TYPES[r % 10]),
+        # A status's index and a type's share their parity (both are the work order's number's remainders).
+        "status": lambda r: ListFilter(
+            View.STATUS, status=STATUSES[r % 2 + 2 * (r // 10 % 2)], type=TYPES[r % 10]
+        ),
         "province overdue": lambda r: ListFilter(View.OVERDUE),
         "supervisor queue": lambda r: ListFilter(View.ESCALATED),
     }
@@ -247,8 +174,8 @@ async def list_pages_bench(stack: local_stack.Stack, open_orders: int = OPEN) ->
         template = await template_of(files, collection, now)
         began = time.monotonic()
         log(f"storing {open_orders:,} open case files with their list entries")
-        await fill(collection, template, open_orders, now)
-        await directory(files, open_orders, now)
+        listed = await fill(collection, template, open_orders, now)
+        await directory(files, listed)
         fill_s = time.monotonic() - began
         lookups = []
         for n in range(REPEATS * 10):
