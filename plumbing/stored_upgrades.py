@@ -12,7 +12,7 @@ cut short (a store outage) starts again with what is still outdated.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -71,13 +71,15 @@ async def _rewrite(upgrade: StoredUpgrade, ids: list[str], skipped: list[str], l
 
 
 def upgrading(
-    upgrade: StoredUpgrade, marks: AsyncCollection[Document], log: Any
+    upgrades: Sequence[StoredUpgrade], marks: AsyncCollection[Document], log: Any
 ) -> Callable[[], Awaitable[None]]:
-    """The upgrade as one of the runtime's background loops (which restarts a loop that returns or
-    fails, so this one waits on once done, and a store outage only delays it)."""
+    """The upgrades, one after the other, as one of the runtime's background loops (which restarts a
+    loop that returns or fails, so this one waits on once done, and a store outage only delays it;
+    those marked done are not run again)."""
 
     async def run() -> None:
-        await upgrade_once(upgrade, marks, log)
+        for upgrade in upgrades:
+            await upgrade_once(upgrade, marks, log)
         await asyncio.Event().wait()
 
     return run

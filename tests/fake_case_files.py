@@ -17,7 +17,7 @@ from services.gateway.case_files import (
     ReplyNote,
 )
 from services.gateway.outages import KeptOutage
-from services.gateway.work_order_lists import entries
+from services.gateway.work_order_lists import entries, noted
 
 
 class InMemoryCaseFiles:
@@ -82,7 +82,7 @@ class InMemoryCaseFiles:
             if case is not None:
                 placed = entries(case, self.entries.get(work_order_id, []), self.clock())
                 self.entries[work_order_id] = placed
-                self.directory |= {entry for entry in placed if not entry.startswith("due")}
+                self.directory |= {f"{key}@{hour}" for key, hour in filter(None, map(noted, placed))}
 
     def add(self, case: CaseFile) -> None:
         """A case file as the store holds it after its events, placed on its lists at the clock's now."""

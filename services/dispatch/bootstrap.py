@@ -72,7 +72,7 @@ def bootstrap(
 
         checkpoint = MongoTimerCheckpoint(runtime.database["dispatch_timers"])
         upgrade = older_schemas(collection, unit)
-        runtime.loops.append(upgrading(upgrade, runtime.database["upgrades"], runtime.log))
+        runtime.loops.append(upgrading([upgrade], runtime.database["upgrades"], runtime.log))
     assert checkpoint is not None, "a test that replaces the store passes a checkpoint too"
     topics = settings.topics
     handlers = DispatchHandlers(unit, tables, topics, clock, runtime.log)

@@ -67,7 +67,8 @@ def bootstrap(
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
         runtime.loops.append(files.lists.keep_placing)
-        runtime.loops.append(upgrading(files.lists.unlisted(), runtime.database["upgrades"], runtime.log))
+        upgrades = [files.lists.unlisted(), files.lists.due_by_the_hour()]
+        runtime.loops.append(upgrading(upgrades, runtime.database["upgrades"], runtime.log))
         audit, cases = trail, files
     if outages is None:
         book = MongoOutageBook(runtime.database["outages"])

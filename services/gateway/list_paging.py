@@ -1,24 +1,39 @@
 """Reading one list a page at a time with a cursor that stays put while the list changes under it.
 
-A queue-like list is read bucket by bucket, in the order its work orders joined it (the hour, then the
-id); the cursor names the last one shown, so a page never repeats one and never skips one that stays on
+A queue-like list is read bucket by bucket, in the order its work orders joined it (the bucket, then the
+id); the parts of a split hour are read a few side by side, as many as the members found so far say will
+fill the page, so a dense list reads one part and a sparse one the hour in two rounds. The cursor names
+the last one shown, so a page never repeats one and never skips one that stays on
 the list. A due list is read for the hours its window spans, by deadline; the window is fixed by the first
 page, so later pages read the same one. Buckets found empty two hours after they closed are forgotten
 (every gateway replica's clock is taken to be within that of the others).
 """
 
+import asyncio
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.gateway.case_files import CaseFile, ListBuckets
-from services.gateway.work_order_lists import ListFilter, View, hour_of, hour_start, standing_of
+from services.gateway.work_order_lists import (
+    PART,
+    SPLIT,
+    ListFilter,
+    View,
+    bucket_start,
+    buckets_in,
+    hour_of,
+    hour_start,
+    standing_of,
+)
 
 # A bucket still filling (its hour, or the hour after, while a late writer finishes) is never forgotten.
 FORGET_AFTER = timedelta(hours=2)
 HOUR = timedelta(hours=1)
+PART_SPAN = timedelta(minutes=PART)
 LONGEST = timedelta(days=7)  # a due list's window
 
 
@@ -53,7 +68,7 @@ class Cursor:
 
     def _check(self, due: bool) -> None:
         """As this module writes them: else ValueError (a due list's window no longer than a week)."""
-        start = hour_start(self.hour)
+        start = bucket_start(self.hour)
         if not due:
             if len(self.after) != 1 or self.since is not None or self.until is not None:
                 raise ValueError("not a queue list's cursor")
@@ -82,21 +97,42 @@ async def queue_page(
     start = Cursor.decode(cursor, key) if cursor else None
     taken: list[tuple[str, CaseFile]] = []
     for hour in sorted(await store.buckets(key)):
-        if start is not None and hour < start.hour:
-            continue
-        members = await store.members(f"{key}@{hour}")
-        if not members and hour_start(hour) + HOUR + FORGET_AFTER < now:
+        buckets = [bucket for bucket in buckets_in(hour) if start is None or bucket >= start.hour]
+        emptied, found, read = len(buckets) == len(buckets_in(hour)), 0, 0
+        while read < len(buckets) and len(taken) <= limit:
+            batch = buckets[read : read + at_once(found, read, limit + 1 - len(taken), len(buckets) - read)]
+            read += len(batch)
+            side_by_side = await asyncio.gather(*(store.members(f"{key}@{bucket}") for bucket in batch))
+            for bucket, members in zip(batch, side_by_side, strict=True):
+                found, emptied = found + len(members), emptied and not members
+                after = start.after[0] if start is not None and bucket == start.hour else ""
+                # Its entries are set just after its case file: one closed or moved meanwhile is not shown.
+                held = [
+                    c for c in members if (standing := standing_of(c)) is not None and wanted.holds(standing)
+                ]
+                ordered = sorted((c.facts.work_order_id, c) for c in held if c.facts.work_order_id > after)
+                taken += [(bucket, case) for _, case in ordered[: limit + 1 - len(taken)]]
+        if (
+            emptied
+            and read == len(buckets)
+            and hour_start(hour.removesuffix(SPLIT)) + HOUR + FORGET_AFTER < now
+        ):
             await store.forget(key, hour)
-        after = start.after[0] if start is not None and hour == start.hour else ""
-        # Its entries are set just after its case file: one closed or moved meanwhile is not shown.
-        held = [c for c in members if (standing := standing_of(c)) is not None and wanted.holds(standing)]
-        ordered = sorted((c.facts.work_order_id, c) for c in held if c.facts.work_order_id > after)
-        taken += [(hour, case) for _, case in ordered[: limit + 1 - len(taken)]]
         if len(taken) > limit:
-            hour, last = taken[limit - 1]
-            following = Cursor(key, hour, [last.facts.work_order_id])
+            bucket, last = taken[limit - 1]
+            following = Cursor(key, bucket, [last.facts.work_order_id])
             return Page([case for _, case in taken[:limit]], following.encode())
     return Page([case for _, case in taken], None)
+
+
+def at_once(found: int, read: int, wanted: int, left: int) -> int:
+    """How many of an hour's buckets to read side by side: one first; then as many as the members found
+    so far say will give the `wanted` still missing, or twice as many as read while none were found."""
+    if read == 0:
+        return 1
+    if found == 0:
+        return min(left, 2 * read)
+    return max(1, min(left, math.ceil(wanted * read / found)))
 
 
 async def due_page(
@@ -109,26 +145,58 @@ async def due_page(
     start = Cursor.decode(cursor, key, due=True) if cursor else None
     since = datetime.fromisoformat(start.since) if start and start.since else now
     until = datetime.fromisoformat(start.until) if start and start.until else now + within
-    hour = start.hour if start is not None else hour_of(since)
     taken: list[tuple[str, datetime, CaseFile]] = []
-    while hour_start(hour) <= until:
-        due = []
-        for case in await store.members(f"{key}@{hour}"):
-            standing = standing_of(case)
-            at = standing.next_due_at if standing and wanted.holds(standing) else None
-            if at is not None and since <= at <= until:
-                due.append((at, case.facts.work_order_id, case))
-        after = (
-            (datetime.fromisoformat(start.after[0]), start.after[1]) if start and hour == start.hour else None
-        )
-        due.sort(key=lambda found: (found[0], found[1]))
-        taken += [(hour, at, case) for at, id_, case in due if after is None or (at, id_) > after][
-            : limit + 1 - len(taken)
+    for hour in await due_hours(store, wanted, since, until, now):
+        buckets = [
+            bucket
+            for bucket in buckets_in(hour)
+            if bucket_start(bucket) <= until
+            and bucket_start(bucket) + (PART_SPAN if ":" in bucket else HOUR) > since
+            and (start is None or bucket >= start.hour)
         ]
+        found, read = 0, 0
+        while read < len(buckets) and len(taken) <= limit:
+            batch = buckets[read : read + at_once(found, read, limit + 1 - len(taken), len(buckets) - read)]
+            read += len(batch)
+            side_by_side = await asyncio.gather(*(store.members(f"{key}@{bucket}") for bucket in batch))
+            for bucket, members in zip(batch, side_by_side, strict=True):
+                found += len(members)
+                due = []
+                for case in members:
+                    standing = standing_of(case)
+                    at = standing.next_due_at if standing and wanted.holds(standing) else None
+                    if at is not None and since <= at <= until:
+                        due.append((at, case.facts.work_order_id, case))
+                after = (
+                    (datetime.fromisoformat(start.after[0]), start.after[1])
+                    if start and bucket == start.hour
+                    else None
+                )
+                due.sort(key=lambda found: (found[0], found[1]))
+                taken += [(bucket, at, case) for at, id_, case in due if after is None or (at, id_) > after][
+                    : limit + 1 - len(taken)
+                ]
         if len(taken) > limit:
-            hour, at, last = taken[limit - 1]
+            bucket, at, last = taken[limit - 1]
             after_last = [at.isoformat(), last.facts.work_order_id]
-            following = Cursor(key, hour, after_last, since.isoformat(), until.isoformat())
+            following = Cursor(key, bucket, after_last, since.isoformat(), until.isoformat())
             return Page([case for _, _, case in taken[:limit]], following.encode())
-        hour = hour_of(hour_start(hour) + HOUR)
     return Page([case for _, _, case in taken], None)
+
+
+async def due_hours(
+    store: ListBuckets, wanted: ListFilter, since: datetime, until: datetime, now: datetime
+) -> list[str]:
+    """The hours of a due list's window: each of them for a narrowed list; for the whole province's,
+    those its directory notes, forgetting the hours long before any window still paged."""
+    if not wanted.split:
+        first = hour_start(hour_of(since))
+        return [hour_of(first + n * HOUR) for n in range(int((until - first) / HOUR) + 1)]
+    hours = []
+    for hour in sorted(await store.buckets(wanted.key)):
+        opened = hour_start(hour.removesuffix(SPLIT))
+        if opened + HOUR + FORGET_AFTER < min(since, now):
+            await store.forget(wanted.key, hour)
+        elif opened + HOUR > since and opened <= until:
+            hours.append(hour)
+    return hours

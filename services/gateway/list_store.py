@@ -1,6 +1,7 @@
 """The lists' side of the gateway's store: each case file's list entries (`lists`, indexed), set again
 from the whole document after it changes, and a directory of the hours each list has entries in
-(`<case files>_lists`, by `key`), so a list is read without asking for the hours it has none in.
+(`<case files>_lists`, by `key`), so a list is read without asking for the hours it has none in (an hour
+split in parts is noted once, marked: work_order_lists.py).
 
 Entries are derived from the document, never merged into it, and set a moment after the change: every
 write of a case file marks it `unplaced` (indexed), and a loop places what this process wrote every half
@@ -27,7 +28,7 @@ from plumbing.stored_upgrades import StoredUpgrade
 from plumbing.write_guard import REVISION, STALE_PAUSE, StaleWrite, guarded, refusing_stale
 from services.gateway.case_file_documents import case_file_of
 from services.gateway.case_files import CaseFile
-from services.gateway.work_order_lists import View, entries
+from services.gateway.work_order_lists import entries, noted
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -41,6 +42,8 @@ PLACE_EVERY, SWEEP_EVERY = 0.5, 30.0  # seconds
 SWEPT_AT_ONCE = 1_000
 # Case files an older release stored, before the lists: a scan, run once per store (`unlisted`).
 UNLISTED: Document = {"lists": {"$exists": False}, "type": {"$exists": True}}
+# ... and those an earlier release put on the whole province's due list by the hour of the deadline.
+DUE_BY_THE_HOUR: Document = {"lists": {"$regex": r"^due@[^:]+$"}}
 
 
 def changed(update: Document) -> Document:
@@ -86,15 +89,20 @@ class MongoListBuckets:
     def unlisted(self) -> StoredUpgrade:
         """Case files stored before there were lists (their work order known, no entries yet): marked
         and placed once, by the upgrade at start (plumbing/stored_upgrades.py)."""
+        return StoredUpgrade("case files: lists", self._cases, UNLISTED, self._place_again)
 
-        async def rewrite(work_order_ids: list[str]) -> None:
-            # Read first: one that cannot be read raises here, unmarked, and never jams the sweep.
-            async for document in self._cases.find({"_id": {"$in": work_order_ids}}):
-                case_file_of(document)
-            await self._cases.update_many({"_id": {"$in": work_order_ids}}, changed({}))
-            await self.place(work_order_ids)
+    def due_by_the_hour(self) -> StoredUpgrade:
+        """Case files an earlier release put on the whole province's due list by the hour, which its
+        reader no longer looks at (it reads the five-minute parts the directory notes): placed again."""
+        name = "case files: the province's due list by five minutes"
+        return StoredUpgrade(name, self._cases, DUE_BY_THE_HOUR, self._place_again)
 
-        return StoredUpgrade("case files: lists", self._cases, UNLISTED, rewrite)
+    async def _place_again(self, work_order_ids: list[str]) -> None:
+        # Read first: one that cannot be read raises here, unmarked, and never jams the sweep.
+        async for document in self._cases.find({"_id": {"$in": work_order_ids}}):
+            case_file_of(document)
+        await self._cases.update_many({"_id": {"$in": work_order_ids}}, changed({}))
+        await self.place(work_order_ids)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Place the case files left marked (a crash between a change and its placement)."""
@@ -142,12 +150,11 @@ class MongoListBuckets:
     async def _note(self, placed: list[str]) -> None:
         """Directory entries before the case file's: a list never holds a work order in an hour its
         reader cannot find."""
-        new = [entry for entry in placed if not entry.startswith(View.DUE.value) and entry not in self._known]
+        hours = {f"{key}@{hour}": (key, hour) for key, hour in filter(None, map(noted, placed))}
+        new = [entry for entry in hours if entry not in self._known]
         if not new:
             return
-        documents = [
-            {"_id": entry, "key": entry.rsplit("@", 1)[0], "hour": entry.rsplit("@", 1)[1]} for entry in new
-        ]
+        documents = [{"_id": entry, "key": hours[entry][0], "hour": hours[entry][1]} for entry in new]
         try:
             await self._directory.insert_many(documents, ordered=False)
         except BulkWriteError as error:

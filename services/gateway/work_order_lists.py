@@ -2,9 +2,12 @@
 the store indexes (README: every query an equality on an indexed field).
 
 A list is a view (all open, one status, overdue, the supervisor's queue) narrowed by department, owner
-or type. Each list a work order is on is one entry `<list>@<hour>`: the hour it joined that list, kept
-while it stays on it, so a list reads as a queue, one small bucket at a time, oldest first. The due lists
-are the other way round: `due|<filter>@<hour of its next deadline>`, read for the hours a window spans.
+or type. Each list a work order is on is one entry `<list>@<bucket>`: the hour it joined that list, kept
+while it stays on it, so a list reads as a queue, one small bucket at a time, oldest first. A list of the
+whole province (no narrowing) would hold thousands an hour: its buckets are the five minutes it joined in
+(`open@2026-12-04T09:35`), and its directory notes the hour as split (`2026-12-04T09*`). The due lists
+are the other way round: `due|<filter>@<hour of its next deadline>`, read for the hours a window spans;
+the whole province's by the five minutes of the deadline, read for the parts its directory notes.
 """
 
 from collections.abc import Iterable
@@ -16,6 +19,8 @@ from contracts.lifecycle import State
 from services.gateway.case_files import CaseFile
 
 HOUR = "%Y-%m-%dT%H"
+PART, PART_FORMAT = 5, "%Y-%m-%dT%H:%M"  # minutes: the bucket of a list of the whole province
+SPLIT = "*"  # marks a directory hour whose list's buckets are its parts
 # The narrowings a list is kept for; a department's by owner too would multiply the keys for little use.
 NARROWINGS: tuple[tuple[str, ...], ...] = (
     (),
@@ -75,6 +80,11 @@ class ListFilter:
         view = f"status:{self.status}" if self.view is View.STATUS else self.view.value
         narrowed = [f"{name}={getattr(self, name)}" for name in ("department", "owner", "type")]
         return "|".join([view] + [n for n in narrowed if not n.endswith("=None")])
+
+    @property
+    def split(self) -> bool:
+        """A list of the whole province: its buckets are parts of an hour."""
+        return not (self.department or self.owner or self.type)
 
     def holds(self, standing: Standing) -> bool:
         """Whether the work order is on this list (for a due list: has a running deadline)."""
@@ -144,14 +154,13 @@ def entries(case: CaseFile, kept: Iterable[str], now: datetime) -> list[str]:
 
 def placed(standing: Standing, kept: Iterable[str], now: datetime) -> list[str]:
     joined = dict(entry.rsplit("@", 1) for entry in kept if not entry.startswith(View.DUE.value))
-    hour = hour_of(now)
-    found = [f"{f.key}@{joined.get(f.key, hour)}" for f in lists_of(standing)]
+    found = [f"{f.key}@{joined.get(f.key) or bucket_of(now, f.split)}" for f in lists_of(standing)]
     if standing.next_due_at is not None:
-        due_hour = hour_of(standing.next_due_at)
         for narrowing in NARROWINGS:
             values = {name: getattr(standing, name) for name in narrowing}
             if all(value is not None for value in values.values()):
-                found.append(f"{ListFilter(View.DUE, **values).key}@{due_hour}")
+                due = ListFilter(View.DUE, **values)
+                found.append(f"{due.key}@{bucket_of(standing.next_due_at, due.split)}")
     return sorted(found)
 
 
@@ -161,3 +170,40 @@ def hour_of(moment: datetime) -> str:
 
 def hour_start(hour: str) -> datetime:
     return datetime.strptime(hour, HOUR).replace(tzinfo=UTC)
+
+
+def bucket_of(moment: datetime, split: bool) -> str:
+    at = moment.astimezone(UTC)
+    return at.replace(minute=at.minute - at.minute % PART).strftime(PART_FORMAT) if split else hour_of(at)
+
+
+def bucket_start(bucket: str) -> datetime:
+    """When a bucket (an hour, or a part of one) opened; ValueError for a string that is neither."""
+    if ":" not in bucket:
+        return hour_start(bucket)
+    start = datetime.strptime(bucket, PART_FORMAT).replace(tzinfo=UTC)
+    if start.minute % PART:
+        raise ValueError(f"{bucket!r}: not the start of a part of an hour")
+    return start
+
+
+def noted(entry: str) -> tuple[str, str] | None:
+    """The directory's key and hour for a list entry; None for a narrowed due list's, which is read for
+    every hour of its window (it holds few, and most hours have some)."""
+    key, bucket = entry.rsplit("@", 1)
+    if key.startswith(View.DUE.value) and ":" not in bucket:
+        return None
+    return key, directory_hour(bucket)
+
+
+def directory_hour(bucket: str) -> str:
+    """How the directory notes the hour of a bucket: as it is, or marked split for a part of one.
+    Entries an earlier release wrote whole hours for keep their hour (it sorts before its parts)."""
+    return bucket.split(":", 1)[0] + SPLIT if ":" in bucket else bucket
+
+
+def buckets_in(hour: str) -> list[str]:
+    """A directory hour's buckets, in order."""
+    if not hour.endswith(SPLIT):
+        return [hour]
+    return [f"{hour.removesuffix(SPLIT)}:{minute:02d}" for minute in range(0, 60, PART)]

@@ -15,7 +15,7 @@ from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_file_documents import case_file_of
 from services.gateway.case_files import CaseChanges, CaseFacts, DispatchNote, StepNote
 from services.gateway.list_store import UNPLACED
-from services.gateway.work_order_lists import Standing, View, entries
+from services.gateway.work_order_lists import Standing, entries, noted
 from tests.bench.progress import log
 
 PROVINCE = "hi"  # its store is this bench's alone
@@ -118,7 +118,7 @@ async def fill(collection: Any, template: Document, count: int, now: datetime) -
     async def writer(offset: int) -> None:
         for first in range(offset * BATCH, count, BATCH * WRITERS):
             batch = [document_of(template, n, now) for n in range(first, min(first + BATCH, count))]
-            listed.update(e for d in batch for e in d["lists"] if not e.startswith(View.DUE.value))
+            listed.update(e for d in batch for e in d["lists"] if noted(e))
             await collection.insert_many(batch, ordered=False)
             if first % 100_000 < BATCH:
                 log(f"  {first + len(batch):,} case files stored")
@@ -132,4 +132,4 @@ async def directory(files: MongoCaseFiles, listed: set[str]) -> None:
     hours = sorted(listed)
     for first in range(0, len(hours), BATCH):
         await files.lists._note(hours[first : first + BATCH])
-    log(f"  {len(hours):,} list hours in the directory")
+    log(f"  {len(hours):,} list buckets noted in the directory")

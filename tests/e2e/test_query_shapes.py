@@ -9,7 +9,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
 from services.dispatch.adapters import OLDER_SCHEMAS
-from services.gateway.list_store import UNLISTED
+from services.gateway.list_store import DUE_BY_THE_HOUR, UNLISTED
 from tests.support.query_shapes import recording_queries
 from tests.support.running import DATABASE_PREFIX, Tap, eventually, running_subsystem, until
 
@@ -133,8 +133,9 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
     assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
     assert {"customers", "customer_phones", "case_files", "case_files_lists"} <= collections
     # The stored upgrades' one pass each (plumbing/stored_upgrades.py): allowed once per store.
-    upgrades = [OLDER_SCHEMAS, UNLISTED]
+    upgrades = [OLDER_SCHEMAS, UNLISTED, DUE_BY_THE_HOUR]
     assert sorted(q.collection for q in shapes.queries if q.filter in upgrades) == [
+        "case_files",
         "case_files",
         "dispatches",
     ]

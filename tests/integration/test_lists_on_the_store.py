@@ -127,3 +127,45 @@ async def test_what_a_crashed_gateway_changed_but_never_placed_is_placed_by_the_
 
     document = await collection.find_one({"_id": order[0].work_order_id})
     assert "unplaced" not in document
+
+
+async def test_the_province_wide_list_reads_its_hour_by_five_minute_parts_and_drops_the_hour_once_emptied(
+    store,
+):
+    files = await files_on(store)
+    hour = NOW.replace(minute=0, second=0) - timedelta(hours=4)
+    department = f"repair-{uuid4().hex[:6]}"
+    late, early = [dispatched(department) for _ in range(3)], [dispatched(department) for _ in range(2)]
+    for joined, orders in ((hour + timedelta(minutes=47), late), (hour + timedelta(minutes=6), early)):
+        await files.record(CaseChanges(dispatched=orders))
+        await files.lists.place_pending(joined)
+    whole = ListFilter(View.OPEN)
+    first = await queue_page(files, whole, 3, NOW, None)
+    rest = await queue_page(files, whole, 3, NOW, first.next)
+    listed = [c.facts.work_order_id for c in (*first.cases, *rest.cases)]
+    by_part = [*sorted(f.work_order_id for f, _ in early), *sorted(f.work_order_id for f, _ in late)]
+    assert listed == by_part, "the five minutes each joined in, then the id"
+    assert rest.next is None
+    assert await files.buckets(whole.key) == [f"{hour_of(hour)}*"], "the hour noted once, as split"
+    closed = [
+        (
+            facts.work_order_id,
+            StepNote(
+                f"{note.dispatch_id}:closed",
+                2,
+                "closed",
+                State.CLOSED,
+                NOW,
+                "gd.agent",
+                department,
+                note.dispatch_id,
+                clocks=(),
+                escalated=False,
+            ),
+        )
+        for facts, note in (*late, *early)
+    ]
+    await files.record(CaseChanges(steps=closed))
+    await files.lists.place_pending(NOW)
+    assert (await queue_page(files, whole, 3, NOW, None)).cases == []
+    assert await files.buckets(whole.key) == [], "every part long emptied: no reader asks for it again"

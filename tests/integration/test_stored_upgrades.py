@@ -1,7 +1,9 @@
 """Documents an older release stored, upgraded once on the real store: a dispatch of schema 1 gets the
-timer slot its clocks are found by, a case file from before the lists is put on them, a document that
-cannot be read is logged and holds no other back, and a store upgraded once is not scanned again."""
+timer slot its clocks are found by, a case file from before the lists is put on them (and one on the
+province's due list by the hour is placed by the five minutes), a document that cannot be read is
+logged and holds no other back, and a store upgraded once is not scanned again."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -12,7 +14,7 @@ from services.dispatch.adapters import DispatchDocuments, MongoDispatches, older
 from services.dispatch.ports import DispatchUnit
 from services.gateway.adapters import MongoCaseFiles
 from services.gateway.case_files import CaseChanges
-from services.gateway.list_paging import queue_page
+from services.gateway.list_paging import due_page, queue_page
 from services.gateway.work_order_lists import ListFilter, View
 from tests.fake_dispatch import SLA
 from tests.fakes import source_of
@@ -101,3 +103,29 @@ async def test_case_files_from_before_the_lists_are_put_on_them_once(store):
         "WO-UNREADABLE"
     ]
     assert await files.lists.sweep() == 0, "left unmarked: the placing loop's sweep is not jammed by it"
+
+
+async def test_case_files_an_earlier_release_put_on_the_province_due_list_by_the_hour_are_placed_again(store):
+    database, _ = store
+    collection = database[f"case_files_{uuid4().hex}"]
+    files = MongoCaseFiles(collection)
+    await files.ensure_indexes()
+    now = datetime.now(UTC)
+    facts, note = dispatched(f"repair-{uuid4().hex[:6]}")
+    clock = note.clocks[0].model_copy(update={"due_at": now + timedelta(minutes=30)})
+    await files.record(CaseChanges(dispatched=[(facts, replace(note, clocks=(clock,)))]))
+    await files.lists.place_pending(now)
+    whole_province = ListFilter(View.DUE)
+    [listed] = (await due_page(files, whole_province, timedelta(hours=2), 10, now, None)).cases
+    # As the earlier release placed it: by the hour of its deadline, which no directory notes.
+    document = await collection.find_one({"_id": facts.work_order_id})
+    by_hour = [entry.split(":")[0] if entry.startswith("due@") else entry for entry in document["lists"]]
+    await collection.update_one({"_id": facts.work_order_id}, guarded({"$set": {"lists": by_hour}}))
+    await database[f"{collection.name}_lists"].delete_many({"key": "due"})
+    assert (await due_page(files, whole_province, timedelta(hours=2), 10, now, None)).cases == []
+    marks, log = database[f"upgrades_{uuid4().hex[:8]}"], Log()
+    release = MongoCaseFiles(collection)  # this release's first start
+    assert await upgrade_once(release.lists.due_by_the_hour(), marks, log) == 1
+    [found] = (await due_page(release, whole_province, timedelta(hours=2), 10, now, None)).cases
+    assert found.facts.work_order_id == listed.facts.work_order_id == facts.work_order_id
+    assert await upgrade_once(release.lists.due_by_the_hour(), marks, log) == 0, "marked done: no second scan"
