@@ -3,8 +3,9 @@ live clocks (urban repairs, opened by the domain so every clock and timer is wha
 written; their next timers spread over the two days ahead), then a few thousand whose arrival warnings
 fall due, at a steady pace, over two minutes. Measured: each warning's lateness (from its due moment to
 the record on the progress topic), how many fired and whether any twice, dispatch's peak memory, and
-the store's size for the collection and its indexes, and how long the one-time scan for dispatches of
-older schemas takes at this size (plumbing/stored_upgrades.py).
+the store's size for the collection and its indexes; then, dispatch started again on the store as a
+release's first start finds it, how long the one-time scan for dispatches of older schemas takes at
+this size (plumbing/stored_upgrades.py).
 
 A benchmark, not a test: it asserts nothing about timings.
 """
@@ -60,7 +61,7 @@ class TimerFigures:
     store_mib: float | None
     index_mib: float | None
     fill_s: float
-    upgrade_scan_s: float | None = None  # dispatch's start to its one-time upgrade pass marked done
+    upgrade_scan_s: float | None = None  # a first start to its one-time upgrade pass marked done
 
 
 def _mapper() -> DispatchDocuments:
@@ -164,9 +165,12 @@ async def sla_timers_bench(stack: local_stack.Stack, out: Path, open_orders: int
         log(f"storing {open_orders:,} open work orders with live clocks")
         await fill(collection, datetime.now(UTC), open_orders)
         fill_s = time.monotonic() - began
+        # The warnings are timed in steady state: a store this release has upgraded already. The one-time
+        # scan a first start makes is timed after, on its own.
+        upgrade = f"dispatches: schema {DispatchDocuments.schema}"
+        await database["upgrades"].insert_one({"_id": upgrade, "at": datetime.now(UTC)})
         log(f"stored them in {fill_s:.0f}s; starting dispatch")
         await process.start()
-        started = time.monotonic()
         topics = Topics(PROVINCE)
         async with Tap(stack, topics.dispatch_progress) as tap:
             first = datetime.now(UTC) + timedelta(seconds=20)
@@ -178,8 +182,11 @@ async def sla_timers_bench(stack: local_stack.Stack, out: Path, open_orders: int
             until = time.monotonic() + 20 + WINDOW.total_seconds() + 60
             lateness, twice = await warnings_seen(tap, ours, until)
         rss = peak_rss_mib(process.pid) if process.pid is not None else None
-        log("waiting for dispatch's one-time scan for dispatches of older schemas to finish")
-        upgrade_s = await upgrade_finished(database["upgrades"], started)
+        process.stop()
+        log("timing the one-time scan for dispatches of older schemas a first start makes")
+        await database["upgrades"].delete_one({"_id": upgrade})
+        await process.start()
+        upgrade_s = await upgrade_finished(database["upgrades"], upgrade, time.monotonic())
         store_mib, index_mib = await sizes(name)
     finally:
         process.stop()
@@ -201,9 +208,10 @@ async def sla_timers_bench(stack: local_stack.Stack, out: Path, open_orders: int
     )
 
 
-async def upgrade_finished(marks: Any, started: float, within: float = UPGRADE_PATIENCE) -> float | None:
+async def upgrade_finished(
+    marks: Any, name: str, started: float, within: float = UPGRADE_PATIENCE
+) -> float | None:
     """Seconds from dispatch's start until its upgrade pass is marked done; None if not within `within`."""
-    name = f"dispatches: schema {DispatchDocuments.schema}"
     while time.monotonic() - started < within:
         if await marks.find_one({"_id": name}) is not None:
             return time.monotonic() - started
@@ -219,6 +227,6 @@ def timers_line(t: dict[str, Any]) -> str:
         f"lateness p50 {fmt(t['lateness_p50_ms'])} ms p99 {fmt(t['lateness_p99_ms'])} ms max "
         f"{fmt(t['lateness_max_ms'])} ms; dispatch {fmt(t['dispatch_peak_rss_mib'], 0)} MiB (peak RSS); "
         f"store {fmt(t['store_mib'], 0)} MiB, indexes {fmt(t['index_mib'], 0)} MiB; "
-        f"filled in {t['fill_s']:.0f}s; the one-time scan for older schemas took "
-        f"{fmt(t.get('upgrade_scan_s'), 0)} s from dispatch's start"
+        f"filled in {t['fill_s']:.0f}s; a first start's one-time scan for older schemas (timed apart) took "
+        f"{fmt(t.get('upgrade_scan_s'), 0)} s"
     )
