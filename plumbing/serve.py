@@ -49,4 +49,7 @@ def serve(app: FastAPI, settings: BusSettings, default_port: int) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
+        # A forwarded client address is taken only from proxies a service's settings name (the gateway's
+        # GATEWAY_TRUSTED_PROXIES), never from uvicorn's default, any local process.
+        proxy_headers=False,
     )

@@ -3,12 +3,13 @@ directory, readers read work orders as their role may, agents work their lists, 
 their own, auditors read the trail; what is posted or read lands in the audit trail."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plumbing.bus import EventPublisher
 from plumbing.runtime import Runtime
@@ -60,6 +61,7 @@ def create_app(
     max_body_bytes: int = 65536,
     max_import_bytes: int = 8 * 1024 * 1024,
     dispatch_patience: float = 3.0,
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
@@ -81,6 +83,8 @@ def create_app(
     add_token_endpoint(app, access.principals, access.tokens, limits, audit)
     larger = {IMPORT_PATH: max_import_bytes}
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
+    if trusted_proxies:  # the client as the proxies saw it, for everything after (GATEWAY_TRUSTED_PROXIES)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,

@@ -18,11 +18,12 @@ PUBLIC = "public"  # the principal and role of a call made without a credential
 
 
 def client_of(request: Request) -> str | None:
-    """The peer's address; a proxy's X-Forwarded-For is kept beside it, not instead (it is the
-    client's own claim)."""
-    peer = request.client.host if request.client else None
+    """The client's address (the peer's, or the one the trusted proxies give for it: settings), with
+    the X-Forwarded-For it came with kept beside it: addresses no trusted proxy vouches for are only
+    what the sender claims."""
+    client = request.client.host if request.client else None
     forwarded = request.headers.get("x-forwarded-for")
-    return f"{forwarded.split(',')[0].strip()} via {peer}" if forwarded else peer
+    return f"{client} (forwarded for: {forwarded[:200]})" if forwarded else client
 
 
 def action_of(request: Request) -> str:

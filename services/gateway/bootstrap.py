@@ -157,5 +157,6 @@ def bootstrap(
         readers,
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,
+        trusted_proxies=settings.trusted_proxies,
     )
     return Service(runtime, app, handlers)

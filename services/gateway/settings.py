@@ -1,3 +1,4 @@
+import ipaddress
 from pathlib import Path
 from typing import Self
 
@@ -41,6 +42,29 @@ class GatewaySettings(ServiceSettings):
     # a few seconds and some 200 MiB of memory; a billing system splits a province's millions into files
     # of that size, sent one after another (one file at a time per replica).
     gateway_max_import_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # The proxies in front of the gateway (an ingress, a load balancer), as addresses or networks,
+    # comma-separated. From one of them, the client is the nearest address in X-Forwarded-For that no
+    # trusted proxy added: it is what the audit records and the customer lookups count. Empty: none is
+    # trusted and the peer is the client, whatever a header claims.
+    gateway_trusted_proxies: str = Field(default="")
+
+    @field_validator("gateway_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        given = [part.strip() for part in value.split(",") if part.strip()]
+        wrong = []
+        for part in given:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                wrong.append(part)
+        if wrong:
+            raise ValueError(f"not an address or a network such as 10.0.0.0/8: {', '.join(wrong)}")
+        return ",".join(given)
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [part for part in self.gateway_trusted_proxies.split(",") if part]
 
     @field_validator("gateway_rate_limit", "gateway_token_failures_rate", "gateway_lookup_attempts_rate")
     @classmethod

@@ -60,6 +60,7 @@ def app_with(publisher: object, trail=None, cases=None, outages=None, routing=No
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,
         dispatch_patience=0.0,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
