@@ -30,7 +30,9 @@ def standing(n: int, now: datetime) -> tuple[Standing, datetime]:
     """The n-th work order's place on the lists, and the moment it joined them."""
     joined = now - timedelta(days=DAYS_JOINED) * ((n * 7919 % OPEN) / OPEN)
     overdue, escalated = n % 20 == 0, n % 100 == 1
-    due = now - timedelta(hours=1 + n % 48) if overdue else now + timedelta(days=DAYS_DUE) * ((n % 997) / 997)
+    # Deadlines spread as joins are (a few work orders a minute share one), not clumped on a few moments.
+    ahead = timedelta(days=DAYS_DUE) * ((n * 104_729 % OPEN) / OPEN)
+    due = now - timedelta(hours=1 + n % 48) if overdue else now + ahead
     status = STATUSES[n % 4]
     return Standing(
         work_order_id=f"WO-L-{n:09d}",
