@@ -46,6 +46,23 @@ def alarmed(facts: CaseFacts, department: str) -> StepNote:
     )
 
 
+def closed_step(facts: CaseFacts, note: DispatchNote, department: str) -> tuple[str, StepNote]:
+    """The agent's closing of a dispatched work order, as the case files record it."""
+    step = StepNote(
+        f"{note.dispatch_id}:closed",
+        2,
+        "closed",
+        State.CLOSED,
+        NOW,
+        "gd.agent",
+        department,
+        note.dispatch_id,
+        clocks=(),
+        escalated=False,
+    )
+    return facts.work_order_id, step
+
+
 async def files_on(store) -> MongoCaseFiles:
     database, _ = store
     files = MongoCaseFiles(database[f"case_files_{uuid4().hex}"])
@@ -84,24 +101,7 @@ async def test_a_list_reads_back_a_page_at_a_time_and_an_hour_long_emptied_is_fo
     listed = [c.facts.work_order_id for c in (*first.cases, *rest.cases)]
     assert listed == sorted(f.work_order_id for f, _ in orders)
     assert await files.buckets(wanted.key) == [hour_of(NOW)]
-    closed = [
-        (
-            facts.work_order_id,
-            StepNote(
-                f"{note.dispatch_id}:closed",
-                2,
-                "closed",
-                State.CLOSED,
-                NOW,
-                "gd.agent",
-                department,
-                note.dispatch_id,
-                clocks=(),
-                escalated=False,
-            ),
-        )
-        for facts, note in orders
-    ]
+    closed = [closed_step(facts, note, department) for facts, note in orders]
     await files.record(CaseChanges(steps=closed))
     await files.lists.place_pending(NOW)
     assert (await queue_page(files, wanted, 3, NOW, None)).cases == []
@@ -147,24 +147,7 @@ async def test_the_province_wide_list_reads_its_hour_by_five_minute_parts_and_dr
     assert listed == by_part, "the five minutes each joined in, then the id"
     assert rest.next is None
     assert await files.buckets(whole.key) == [f"{hour_of(hour)}*"], "the hour noted once, as split"
-    closed = [
-        (
-            facts.work_order_id,
-            StepNote(
-                f"{note.dispatch_id}:closed",
-                2,
-                "closed",
-                State.CLOSED,
-                NOW,
-                "gd.agent",
-                department,
-                note.dispatch_id,
-                clocks=(),
-                escalated=False,
-            ),
-        )
-        for facts, note in (*late, *early)
-    ]
+    closed = [closed_step(facts, note, department) for facts, note in (*late, *early)]
     await files.record(CaseChanges(steps=closed))
     await files.lists.place_pending(NOW)
     assert (await queue_page(files, whole, 3, NOW, None)).cases == []
