@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,25 +97,23 @@ async def queue_page(
     key = wanted.key
     start = Cursor.decode(cursor, key) if cursor else None
     taken: list[tuple[str, CaseFile]] = []
+
+    def missing() -> int:
+        return limit + 1 - len(taken)
+
     for hour in sorted(await store.buckets(key)):
         buckets = [bucket for bucket in buckets_in(hour) if start is None or bucket >= start.hour]
-        emptied, found, read = len(buckets) == len(buckets_in(hour)), 0, 0
-        while read < len(buckets) and len(taken) <= limit:
-            batch = buckets[read : read + at_once(found, read, limit + 1 - len(taken), len(buckets) - read)]
-            read += len(batch)
-            side_by_side = await asyncio.gather(*(store.members(f"{key}@{bucket}") for bucket in batch))
-            for bucket, members in zip(batch, side_by_side, strict=True):
-                found, emptied = found + len(members), emptied and not members
-                after = start.after[0] if start is not None and bucket == start.hour else ""
-                # Its entries are set just after its case file: one closed or moved meanwhile is not shown.
-                held = [
-                    c for c in members if (standing := standing_of(c)) is not None and wanted.holds(standing)
-                ]
-                ordered = sorted((c.facts.work_order_id, c) for c in held if c.facts.work_order_id > after)
-                taken += [(bucket, case) for _, case in ordered[: limit + 1 - len(taken)]]
+        emptied, seen = len(buckets) == len(buckets_in(hour)), 0
+        async for bucket, members in parts_read(store, key, buckets, missing):
+            seen, emptied = seen + 1, emptied and not members
+            after = start.after[0] if start is not None and bucket == start.hour else ""
+            # Its entries are set just after its case file: one closed or moved meanwhile is not shown.
+            held = [c for c in members if (standing := standing_of(c)) is not None and wanted.holds(standing)]
+            ordered = sorted((c.facts.work_order_id, c) for c in held if c.facts.work_order_id > after)
+            taken += [(bucket, case) for _, case in ordered[: missing()]]
         if (
             emptied
-            and read == len(buckets)
+            and seen == len(buckets)
             and hour_start(hour.removesuffix(SPLIT)) + HOUR + FORGET_AFTER < now
         ):
             await store.forget(key, hour)
@@ -123,6 +122,21 @@ async def queue_page(
             following = Cursor(key, bucket, [last.facts.work_order_id])
             return Page([case for _, case in taken[:limit]], following.encode())
     return Page([case for _, case in taken], None)
+
+
+async def parts_read(
+    store: ListBuckets, key: str, buckets: list[str], missing: Callable[[], int]
+) -> AsyncIterator[tuple[str, list[CaseFile]]]:
+    """Each of an hour's `buckets` with its members, in order, read a few side by side, until none of
+    the page is `missing`."""
+    found, read = 0, 0
+    while read < len(buckets) and missing() > 0:
+        batch = buckets[read : read + at_once(found, read, missing(), len(buckets) - read)]
+        read += len(batch)
+        side_by_side = await asyncio.gather(*(store.members(f"{key}@{bucket}") for bucket in batch))
+        for bucket, members in zip(batch, side_by_side, strict=True):
+            found += len(members)
+            yield bucket, members
 
 
 def at_once(found: int, read: int, wanted: int, left: int) -> int:
@@ -146,6 +160,10 @@ async def due_page(
     since = datetime.fromisoformat(start.since) if start and start.since else now
     until = datetime.fromisoformat(start.until) if start and start.until else now + within
     taken: list[tuple[str, datetime, CaseFile]] = []
+
+    def missing() -> int:
+        return limit + 1 - len(taken)
+
     for hour in await due_hours(store, wanted, since, until, now):
         buckets = [
             bucket
@@ -154,28 +172,21 @@ async def due_page(
             and bucket_start(bucket) + (PART_SPAN if ":" in bucket else HOUR) > since
             and (start is None or bucket >= start.hour)
         ]
-        found, read = 0, 0
-        while read < len(buckets) and len(taken) <= limit:
-            batch = buckets[read : read + at_once(found, read, limit + 1 - len(taken), len(buckets) - read)]
-            read += len(batch)
-            side_by_side = await asyncio.gather(*(store.members(f"{key}@{bucket}") for bucket in batch))
-            for bucket, members in zip(batch, side_by_side, strict=True):
-                found += len(members)
-                due = []
-                for case in members:
-                    standing = standing_of(case)
-                    at = standing.next_due_at if standing and wanted.holds(standing) else None
-                    if at is not None and since <= at <= until:
-                        due.append((at, case.facts.work_order_id, case))
-                after = (
-                    (datetime.fromisoformat(start.after[0]), start.after[1])
-                    if start and bucket == start.hour
-                    else None
-                )
-                due.sort(key=lambda found: (found[0], found[1]))
-                taken += [(bucket, at, case) for at, id_, case in due if after is None or (at, id_) > after][
-                    : limit + 1 - len(taken)
-                ]
+        async for bucket, members in parts_read(store, key, buckets, missing):
+            due = []
+            for case in members:
+                standing = standing_of(case)
+                at = standing.next_due_at if standing and wanted.holds(standing) else None
+                if at is not None and since <= at <= until:
+                    due.append((at, case.facts.work_order_id, case))
+            after = (
+                (datetime.fromisoformat(start.after[0]), start.after[1])
+                if start and bucket == start.hour
+                else None
+            )
+            due.sort(key=lambda found: (found[0], found[1]))
+            shown = [(bucket, at, case) for at, id_, case in due if after is None or (at, id_) > after]
+            taken += shown[: missing()]
         if len(taken) > limit:
             bucket, at, last = taken[limit - 1]
             after_last = [at.isoformat(), last.facts.work_order_id]
