@@ -5,7 +5,8 @@ For every province: a web channel adapter, and each department the local routing
 The gateway reads only the hashes (`principals.json`, marked local so that no other environment takes
 it); the secrets themselves (`keys.json`, readable by the owner alone) are for the demo, the tests and
 the bench, and for trying the API by hand. The gateway makes its token signing keys (`signing_keys.json`)
-itself, as it does the key that seals anonymous reporters (`seal_keys.json`). Standard library only: the
+itself, as it does the key that seals anonymous reporters (`seal_keys.json`) and the one service
+passwords are hashed with (`password_keys.json`). Standard library only: the
 stack's command line writes these before any virtualenv exists.
 """
 
@@ -27,6 +28,7 @@ PRINCIPALS = CREDENTIALS / "principals.json"
 KEYS = CREDENTIALS / "keys.json"
 SIGNING_KEYS = CREDENTIALS / "signing_keys.json"
 SEAL_KEYS = CREDENTIALS / "seal_keys.json"
+PASSWORD_KEYS = CREDENTIALS / "password_keys.json"  # the gateway makes it on first start, as the seal's
 KAFKA_USERS = CREDENTIALS / "kafka_users.json"
 KAFKA_ADMIN = "admin"
 STORE_USERS = CREDENTIALS / "store_users.json"

@@ -1,5 +1,5 @@
-"""Everything the gateway checks a caller against, and the seal it keeps reporters under, built once at
-start from settings."""
+"""Everything the gateway checks a caller against, the seal it keeps reporters under and the keys it
+hashes service passwords with, built once at start from settings."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +9,7 @@ from services.gateway.limits import RateLimit
 from services.gateway.principal_file import PrincipalFile
 from services.gateway.principals import PrincipalTable
 from services.gateway.seal import Seal, load_seal
+from services.gateway.service_passwords import PasswordKeys, load_password_keys
 from services.gateway.settings import GatewaySettings
 from services.gateway.tokens import TokenService
 
@@ -28,6 +29,7 @@ class Access:
     rate: RateLimit
     token_failures: RateLimit
     seal: Seal
+    password_keys: PasswordKeys
 
 
 def _key_source(path: Path | None, local: bool) -> KeySource:
@@ -59,4 +61,5 @@ def load_access(settings: GatewaySettings, issuer: str) -> Access:
         RateLimit(settings.gateway_rate_limit),
         RateLimit(settings.gateway_token_failures_rate),
         load_seal(settings.gateway_seal_keys_path, settings.local),
+        load_password_keys(settings.gateway_password_keys_path, settings.local),
     )

@@ -36,6 +36,7 @@ from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
 from services.gateway.routing_copy import RoutingCopy
+from services.gateway.service_passwords import ServicePasswords
 from services.gateway.work_order_api import add_work_order_api
 
 
@@ -49,6 +50,7 @@ class Readers:
     lookup_attempts_rate: str
     outages: OutageBook
     routing: RoutingCopy
+    passwords: ServicePasswords
 
 
 def create_app(
@@ -94,7 +96,7 @@ def create_app(
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
     add_audit_api(app, Authenticated, trail, audit, province)
-    add_customer_api(app, Authenticated, publisher, audit, topics.customers, province)
+    add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)
     publishing = (publisher, audit, topics.workorder_actions)
     add_desk_api(
@@ -105,7 +107,7 @@ def create_app(
     )
     add_outage_api(app, Authenticated, readers.outages, (publisher, audit, topics.outages), province)
     attempts = RateLimit(readers.lookup_attempts_rate)
-    add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province)
+    add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province, readers.passwords)
     add_list_api(app, Authenticated, readers.cases, readers.outages, readers.field_access, audit, province)
     add_probes(app, runtime)
     document_problems(app)

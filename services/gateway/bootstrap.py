@@ -2,6 +2,8 @@
 holds only what it keeps from events: each work order's case file (whose each dispatch is, too) and
 the audit trail."""
 
+from datetime import timedelta
+
 from contracts.events import (
     DISPATCH_STEPS,
     AuditRecordedV1,
@@ -41,9 +43,11 @@ from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.outages import MongoOutageBook, OutageBook
+from services.gateway.password_book import InMemoryPasswordBook, MongoPasswordBook
 from services.gateway.ports import AuditTrail
 from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy, MongoRoutingCopy, RoutingCopy
+from services.gateway.service_passwords import LockRule, PasswordBook, ServicePasswords
 from services.gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
@@ -57,9 +61,10 @@ def bootstrap(
     cases: CaseFiles | None = None,
     outages: OutageBook | None = None,
     routing: RoutingCopy | None = None,
+    passwords: PasswordBook | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `audit`, `cases`, `outages` and `routing` replace the store (tests pass
-    in-memory ones)."""
+    """The running service; `audit`, `cases`, `outages`, `routing` and `passwords` replace the store
+    (tests pass in-memory ones)."""
     in_memory = audit is not None and cases is not None and outages is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
     if audit is None or cases is None:
@@ -76,6 +81,13 @@ def bootstrap(
         outages = book
     if routing is None:
         routing = InMemoryRoutingCopy() if in_memory else MongoRoutingCopy(runtime.database["routing"])
+    if passwords is None:
+        if in_memory:
+            passwords = InMemoryPasswordBook()
+        else:
+            password_book = MongoPasswordBook(runtime.database["service_passwords"])
+            runtime.startup.append(password_book.ensure_indexes)
+            passwords = password_book
     topics = settings.topics
     handlers = GatewayHandlers(audit, cases, routing)
     consumer = runtime.consumer()
@@ -148,6 +160,11 @@ def bootstrap(
         settings.gateway_lookup_attempts_rate,
         outages,
         routing,
+        ServicePasswords(
+            passwords,
+            access.password_keys,
+            LockRule(settings.gateway_password_tries, timedelta(hours=settings.gateway_password_lock_hours)),
+        ),
     )
     app = create_app(
         runtime,

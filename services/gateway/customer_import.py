@@ -28,6 +28,8 @@ COLUMNS = (
     "blacklisted",
     "updated_at",
 )
+# Not every billing system exports passwords: a file without this column leaves those on file alone.
+OPTIONAL = ("service_password",)
 NUMBERS: dict[str, type[int] | type[float]] = {"monthly_spend": float, "credit_score": int}
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"", "0", "false", "no", "n"}
 # No cell of a profile is longer; an unbalanced quote that would swallow the rows after it is caught here.
@@ -91,8 +93,8 @@ def _header(cells: list[str] | None) -> list[str]:
         raise NotAnExport("no header line")
     names = [cell.strip() for cell in cells]
     missing = [f"missing column {name}" for name in COLUMNS if name not in names]
-    unknown = [f"unknown column {name!r}" for name in names if name not in COLUMNS]
-    twice = [f"column {name} twice" for name in COLUMNS if names.count(name) > 1]
+    unknown = [f"unknown column {name!r}" for name in names if name not in COLUMNS + OPTIONAL]
+    twice = [f"column {name} twice" for name in COLUMNS + OPTIONAL if names.count(name) > 1]
     if missing or unknown or twice:
         raise NotAnExport("; ".join(missing + unknown + twice))
     return names
@@ -125,6 +127,8 @@ def _fields(raw: dict[str, str]) -> dict[str, object]:
     for key, value in raw.items():
         cell = value.strip()
         if not cell:
+            if key in OPTIONAL:
+                fields[key] = None  # the column is there and says "none"
             continue
         if key == "phones":
             fields[key] = [phone.strip() for phone in cell.split(";") if phone.strip()]

@@ -4,8 +4,9 @@
   the web portal's public form). Nothing private is in the answer.
 - Its content (what was reported, the departments' replies) is private: it is told only to a caller the
   network vouches for, a call or text from the number it was filed with, as a voice or SMS adapter
-  reports it (the operators' "call from the registered number"). Verifying a web customer by their
-  service password needs the customer directory, which intake owns (still to come).
+  reports it (the operators' "call from the registered number"), or to one who keys in the service
+  password of the account that number belongs to (services/gateway/service_passwords.py): five wrong
+  ones in a row lock the account's password for a day, on every replica.
 
 A wrong number, an unknown work order and another province's are answered alike (404). Attempts, right
 or wrong, are counted before the work order is looked at (so a burst sent at once is counted whole), per
@@ -15,6 +16,8 @@ and caller number, apart from the public counts, so a stranger's guessing at the
 lock the customer out of the phone line. The counts are kept per gateway replica (as the request rate).
 """
 
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,9 +25,13 @@ from fastapi import FastAPI, Request
 from contracts.events import ReplyKind
 from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFile, CaseFiles
-from services.gateway.limits import RateLimit
+from services.gateway.limits import RateLimit, TooManyRequests
 from services.gateway.principals import NotFound, may_look_up_for_caller
 from services.gateway.schemas import CallerLookup, CaseForCustomer, Problem, StatusLookup, StatusShown
+from services.gateway.service_passwords import ServicePasswords, Verdict
+
+# Unknown work order, another province's, a number with no password on file or a wrong password: alike.
+PASSWORD_NOT_FOUND = "no work order with this number whose account has this service password"
 
 
 def status_of(case: CaseFile) -> StatusShown:
@@ -45,6 +52,7 @@ def add_customer_lookups(
     audit: AuditWriter,
     attempts: RateLimit,
     province: str,
+    passwords: ServicePasswords,
 ) -> None:
     statuses = (400, 401, 403, 404, 422, 429, 503)
     answers: dict[int | str, dict[str, Any]] = {status: {"model": Problem} for status in statuses}
@@ -79,18 +87,24 @@ def add_customer_lookups(
         request: Request, lookup: CallerLookup, caller: Authenticated
     ) -> CaseForCustomer:
         """A work order's content for the customer on the line: the caller's number (from the network)
-        must be the one it was filed with."""
+        must be the one it was filed with, or the service password keyed in that of the account the
+        number it was filed with belongs to."""
         may_look_up_for_caller(caller, province)
-        wanted, number = lookup.work_order_id, lookup.caller_number
-        case = await matching(wanted, number, f"vouched:{wanted}:{number}", f"vouched-caller:{number}")
-        if case is None:
-            raise NotFound("no work order with this number filed from this caller's number")
+        wanted = lookup.work_order_id
+        if lookup.caller_number is not None:
+            number = lookup.caller_number
+            case = await matching(wanted, number, f"vouched:{wanted}:{number}", f"vouched-caller:{number}")
+            if case is None:
+                raise NotFound("no work order with this number filed from this caller's number")
+        else:
+            assert lookup.service_password is not None
+            case = await by_password(wanted, lookup.service_password)
         entry = audit.entry(
             request,
             caller,
             outcome="accepted",
             status=200,
-            resource=lookup.work_order_id,
+            resource=wanted,
             shown=["description", "replies"],
         )
         await audit.record(entry)
@@ -98,3 +112,20 @@ def add_customer_lookups(
         return CaseForCustomer(
             **status_of(case).model_dump(), description=case.facts.description, replies=finals
         )
+
+    async def by_password(wanted: str, password: str) -> CaseFile:
+        """The case if `password` is the service password of its number's account; else 404, or 429
+        while that password is locked after too many wrong ones."""
+        await attempts.take(f"password:{wanted}")
+        case = await cases.find(wanted)
+        if case is None:
+            raise NotFound(PASSWORD_NOT_FOUND)
+        now = datetime.now(UTC)
+        checked = await passwords.check(case.facts.phone, password, now)
+        if checked.verdict is Verdict.LOCKED:
+            until = checked.locked_until or now
+            detail = f"too many wrong service passwords in a row: locked until {until:%Y-%m-%d %H:%M} UTC"
+            raise TooManyRequests(max(1, math.ceil((until - now).total_seconds())), detail)
+        if checked.verdict is not Verdict.RIGHT:
+            raise NotFound(PASSWORD_NOT_FOUND)
+        return case

@@ -17,6 +17,7 @@ from pydantic import (
 
 from contracts.events import CustomerKind
 from services.gateway.schemas import PhoneNumber, Text
+from services.gateway.service_passwords import DIGITS
 
 ACCOUNT_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -60,6 +61,15 @@ class CustomerProfileIn(BaseModel):
     credit_score: int = Field(strict=True, ge=0, le=1000)
     red_list: StrictBool = False
     blacklisted: StrictBool = False
+    service_password: str | None = Field(
+        default=None,
+        pattern=DIGITS,
+        repr=False,
+        exclude=True,
+        description="The account's service password (six digits), which a customer keys in on the phone "
+        "to be told a work order's content. The gateway keeps only a keyed hash of it and sends it on to "
+        "no service. Left out, the password on file stays as it is; null, the account has none.",
+    )
     updated_at: IsoDateTime = Field(
         description="When billing last changed the profile, with its zone: it orders an account's "
         "profiles, and the same profile sent again (a retry) is the same change."

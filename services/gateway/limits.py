@@ -14,8 +14,8 @@ from services.gateway.schemas import PROBLEM_JSON, Problem
 
 
 class TooManyRequests(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"more than the principal's rate; retry in {retry_after} s")
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"more than the principal's rate; retry in {retry_after} s")
         self.retry_after = retry_after
 
 

@@ -99,9 +99,9 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
         return problem.response({"Retry-After": "5"})
 
     @app.exception_handler(TooManyRequests)
-    async def too_many(_: Request, error: TooManyRequests) -> JSONResponse:
+    async def too_many(request: Request, error: TooManyRequests) -> JSONResponse:
         problem = Problem(title="Too many requests", status=429, detail=str(error))
-        return problem.response({"Retry-After": str(error.retry_after)})
+        return await refused(request, problem, {"Retry-After": str(error.retry_after)})
 
     async def refused(
         request: Request, problem: Problem, headers: dict[str, str], *, audit_detail: str | None = None

@@ -2,7 +2,7 @@
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import phonenumbers
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from contracts.events.contact import OWN_FIELDS
 from contracts.lifecycle import State
 from services.gateway.case_files import Status
 from services.gateway.clock_schemas import ClockShown
+from services.gateway.service_passwords import DIGITS
 
 PROBLEM_JSON = "application/problem+json"
 # Numbers without a country code are taken as mainland China numbers.
@@ -267,12 +268,21 @@ class StatusShown(BaseModel):
 
 
 class CallerLookup(BaseModel):
-    """A voice or SMS adapter asking for a caller: the number the network gave it (caller ID)."""
+    """A voice or SMS adapter asking for the customer on the line, verified one of two ways: the number
+    the network gave it (caller ID) is the one the work order was filed with, or the customer keyed in the
+    service password of the account that number belongs to."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     work_order_id: str = Field(min_length=1, max_length=64)
-    caller_number: PhoneNumber
+    caller_number: PhoneNumber | None = None
+    service_password: str | None = Field(default=None, pattern=DIGITS, repr=False)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.caller_number is None) == (self.service_password is None):
+            raise ValueError("give one of caller_number (the network's caller ID) and service_password")
+        return self
 
 
 class CaseForCustomer(StatusShown):

@@ -25,6 +25,13 @@ class GatewaySettings(ServiceSettings):
     # The keys an anonymous reporter's number is sealed with (services/gateway/seal.py). Locally the
     # gateway makes the file on first start; elsewhere it is a mounted Secret and is required.
     gateway_seal_keys_path: Path | None = Field(default=None, description="GATEWAY_SEAL_KEYS_PATH")
+    # The keys service passwords are hashed with (services/gateway/service_passwords.py). Locally the
+    # gateway makes the file on first start; elsewhere it is a mounted Secret and is required.
+    gateway_password_keys_path: Path | None = Field(default=None, description="GATEWAY_PASSWORD_KEYS_PATH")
+    # Wrong service passwords in a row before the account's password is locked, and for how long: the
+    # operators' rule (a customer who forgot it asks at a counter, with an ID document).
+    gateway_password_tries: int = Field(default=5, ge=1, le=100)
+    gateway_password_lock_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     # Short, so that a leaked token is of little use; a client asks for a new one well before this.
     gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
     # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.
@@ -81,4 +88,6 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("GATEWAY_SIGNING_KEYS_PATH is required outside local development")
         if not self.local and self.gateway_seal_keys_path is None:
             raise ValueError("GATEWAY_SEAL_KEYS_PATH is required outside local development")
+        if not self.local and self.gateway_password_keys_path is None:
+            raise ValueError("GATEWAY_PASSWORD_KEYS_PATH is required outside local development")
         return self

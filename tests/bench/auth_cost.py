@@ -17,9 +17,11 @@ from deploy.local.credentials import SIGNING_KEYS, ensure_local_credentials, loc
 from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
+from services.gateway.password_book import InMemoryPasswordBook
 from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy
+from services.gateway.service_passwords import ServicePasswords
 from services.gateway.settings import GatewaySettings
 from tests.bench.figures import percentile
 from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles, InMemoryOutageBook
@@ -70,6 +72,7 @@ def gateway_app() -> Any:
         settings.gateway_lookup_attempts_rate,
         InMemoryOutageBook(),
         InMemoryRoutingCopy(),
+        ServicePasswords(InMemoryPasswordBook(), access.password_keys),
     )
     app = create_app(runtime, RecordingPublisher(), access, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access

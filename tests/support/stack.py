@@ -11,7 +11,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials, service_env
+from deploy.local.credentials import (
+    PASSWORD_KEYS,
+    SEAL_KEYS,
+    SIGNING_KEYS,
+    ensure_local_credentials,
+    service_env,
+)
 from plumbing.kafka_connection import KafkaConnection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +51,7 @@ class Stack:
             "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
             "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
             "GATEWAY_SEAL_KEYS_PATH": str(SEAL_KEYS),
+            "GATEWAY_PASSWORD_KEYS_PATH": str(PASSWORD_KEYS),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             # Without a service named, the local store's bare address: no one's login, so nothing works.
             "MONGODB_URI": self.store_address or self.mongodb_uri,

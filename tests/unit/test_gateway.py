@@ -12,8 +12,10 @@ from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
+from services.gateway.password_book import InMemoryPasswordBook
 from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy
+from services.gateway.service_passwords import ServicePasswords
 from services.gateway.settings import GatewaySettings
 from tests.fake_case_files import (
     NEEDS_INFO_CASE,
@@ -40,7 +42,9 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
-def app_with(publisher: object, trail=None, cases=None, outages=None, routing=None, **overrides: object):
+def app_with(
+    publisher: object, trail=None, cases=None, outages=None, routing=None, passwords=None, **overrides: object
+):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
     runtime = build_runtime(settings, "gateway", store=False)
@@ -56,6 +60,7 @@ def app_with(publisher: object, trail=None, cases=None, outages=None, routing=No
             settings.gateway_lookup_attempts_rate,
             outages or InMemoryOutageBook(TIANHE_OUTAGE),
             routing or InMemoryRoutingCopy(),
+            ServicePasswords(passwords or InMemoryPasswordBook(), access.password_keys),
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,

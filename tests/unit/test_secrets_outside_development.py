@@ -5,10 +5,11 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from deploy.local.credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
+from deploy.local.credentials import PASSWORD_KEYS, SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
 from plumbing.settings import ServiceSettings, SettingsError, load
 from services.gateway import key_set, seal
 from services.gateway.access import load_access
+from services.gateway.service_passwords import load_password_keys, new_password_key
 from services.gateway.settings import GatewaySettings
 from services.notify.settings import NotifySettings
 
@@ -70,29 +71,53 @@ def test_the_gateway_needs_a_seal_key_file_in_production(tmp_path, monkeypatch):
         load(GatewaySettings)
 
 
+def test_the_gateway_needs_a_service_password_key_file_in_production(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEWAY_SIGNING_KEYS_PATH", str(tmp_path / "keys.json"))
+    monkeypatch.setenv("GATEWAY_SEAL_KEYS_PATH", str(tmp_path / "seal_keys.json"))
+    with pytest.raises(SettingsError, match="GATEWAY_PASSWORD_KEYS_PATH is required outside local"):
+        load(GatewaySettings)
+
+
 def test_the_local_stacks_principals_and_keys_are_refused_in_production(tmp_path):
     production_keys = tmp_path / "keys.json"
     key = key_set.new_key()
     key_set.write(production_keys, {"keys": [key], "signing_kid": key["kid"]})
     production_seal = tmp_path / "seal.json"
     production_seal.write_text(json.dumps({"keys": [Fernet.generate_key().decode()]}))
+    production_passwords = tmp_path / "password_keys.json"
+    production_passwords.write_text(json.dumps({"keys": [new_password_key()]}))
     local_principals = GatewaySettings(
         gateway_principals_path=ensure_local_credentials(),
         gateway_signing_keys_path=production_keys,
         gateway_seal_keys_path=production_seal,
+        gateway_password_keys_path=production_passwords,
     )
     with pytest.raises(ValueError, match="principals made for local development are refused here"):
         load_access(local_principals, issuer="/hotline/province/gd/gateway")
     key_set.ensure_local(SIGNING_KEYS)
     local_keys = GatewaySettings(
-        gateway_signing_keys_path=SIGNING_KEYS, gateway_seal_keys_path=production_seal
+        gateway_signing_keys_path=SIGNING_KEYS,
+        gateway_seal_keys_path=production_seal,
+        gateway_password_keys_path=production_passwords,
     )
     with pytest.raises(ValueError, match="a key set made for local development is refused here"):
         load_access(local_keys, issuer="/hotline/province/gd/gateway")
     seal.ensure_local(SEAL_KEYS)
-    local_seal = GatewaySettings(gateway_signing_keys_path=production_keys, gateway_seal_keys_path=SEAL_KEYS)
+    local_seal = GatewaySettings(
+        gateway_signing_keys_path=production_keys,
+        gateway_seal_keys_path=SEAL_KEYS,
+        gateway_password_keys_path=production_passwords,
+    )
     with pytest.raises(ValueError, match="a seal key made for local development is refused here"):
         load_access(local_seal, issuer="/hotline/province/gd/gateway")
+    local_passwords = GatewaySettings(
+        gateway_signing_keys_path=production_keys,
+        gateway_seal_keys_path=production_seal,
+        gateway_password_keys_path=PASSWORD_KEYS,
+    )
+    load_password_keys(PASSWORD_KEYS, local=True)
+    with pytest.raises(ValueError, match="a service-password key made for local development is refused"):
+        load_access(local_passwords, issuer="/hotline/province/gd/gateway")
 
 
 def test_a_service_without_its_own_kafka_user_or_with_a_placeholder_password_stops_in_production(

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..credentials import SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
+from ..credentials import PASSWORD_KEYS, SEAL_KEYS, SIGNING_KEYS, ensure_local_credentials
 from .component import Component
 from .ferretdb import FerretDB
 from .kafka import Kafka
@@ -65,6 +65,7 @@ def env_lines() -> list[str]:
         "GATEWAY_PRINCIPALS_PATH": str(ensure_local_credentials()),
         "GATEWAY_SIGNING_KEYS_PATH": str(SIGNING_KEYS),
         "GATEWAY_SEAL_KEYS_PATH": str(SEAL_KEYS),
+        "GATEWAY_PASSWORD_KEYS_PATH": str(PASSWORD_KEYS),
     }
     for component in COMPONENTS:
         external = component.external()
