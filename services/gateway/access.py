@@ -6,10 +6,10 @@ from pathlib import Path
 
 from services.gateway.key_set import Keys, KeySetFile, KeySource, ensure_local, new_key, parse
 from services.gateway.limits import RateLimit
+from services.gateway.password_keys import PasswordKeys, load_password_keys
 from services.gateway.principal_file import PrincipalFile
 from services.gateway.principals import PrincipalTable
 from services.gateway.seal import Seal, load_seal
-from services.gateway.service_passwords import PasswordKeys, load_password_keys
 from services.gateway.settings import GatewaySettings
 from services.gateway.tokens import TokenService
 

@@ -51,7 +51,7 @@ def _milliseconds(moment: datetime) -> str:
 def password_changes(profiles: list[CustomerProfileIn], passwords: ServicePasswords) -> list[PasswordChange]:
     """The service passwords the profiles set or clear (one that leaves the field out changes none)."""
     return [
-        passwords.change(p.account_number, p.phones, p.service_password, p.updated_at)
+        passwords.change(p.account_number, p.service_password, p.updated_at)
         for p in profiles
         if "service_password" in p.model_fields_set
     ]
@@ -84,9 +84,9 @@ def add_customer_api(
         of access logs and traces."""
         may_update_customers(caller, province)
         event, event_id = profile_event(profile, province)
-        # Before the profile goes on: a 503 from the bus after it leaves a password on file that the
-        # same profile posted again sets once more, changing nothing.
-        await passwords.book.keep(password_changes([profile], passwords))
+        # Kept before the profile is published: if the bus then fails (503), billing posts the same
+        # profile again, and keeping its password a second time changes nothing.
+        await passwords.keep(password_changes([profile], passwords))
         await publisher.publish(event, topic, event_id=event_id)
         await recorded(request, caller, profile.account_number, 202)
         return Accepted(id=profile.account_number)
@@ -112,7 +112,7 @@ def add_customer_api(
             except NotAnExport as error:
                 raise Unreadable(422, "Not a customer export", str(error)) from error
             import_id = f"I-{uuid4().hex.upper()}"
-            await passwords.book.keep(changes)
+            await passwords.keep(changes)
             try:
                 await publisher.publish_many(events, topic)
             except KafkaError as error:

@@ -5,15 +5,19 @@
 - Its content (what was reported, the departments' replies) is private: it is told only to a caller the
   network vouches for, a call or text from the number it was filed with, as a voice or SMS adapter
   reports it (the operators' "call from the registered number"), or to one who keys in the service
-  password of the account that number belongs to (services/gateway/service_passwords.py): five wrong
-  ones in a row lock the account's password for a day, on every replica.
+  password of the account intake found it to be about (services/gateway/service_passwords.py): five
+  wrong ones in a row lock the account's password for a day, on every replica. A locked password is
+  answered 429, which tells a guesser that the work order exists and has a password on file: the
+  operators want the customer told, and the lock is what stops the guessing.
 
 A wrong number, an unknown work order and another province's are answered alike (404). Attempts, right
 or wrong, are counted before the work order is looked at (so a burst sent at once is counted whole), per
 work order and per asker; past the rate every attempt is 429 until the window moves on. The public form
 counts per client address and per work order; the vouched lookup per caller number and per work order
 and caller number, apart from the public counts, so a stranger's guessing at the public form does not
-lock the customer out of the phone line. The counts are kept per gateway replica (as the request rate).
+lock the customer out of the phone line; a lookup by service password is counted per work order, and
+the password's own lock is kept in the store. The counts are kept per gateway replica (as the request
+rate).
 """
 
 import math
@@ -96,9 +100,10 @@ def add_customer_lookups(
             case = await matching(wanted, number, f"vouched:{wanted}:{number}", f"vouched-caller:{number}")
             if case is None:
                 raise NotFound("no work order with this number filed from this caller's number")
-        else:
-            assert lookup.service_password is not None
+        elif lookup.service_password is not None:
             case = await by_password(wanted, lookup.service_password)
+        else:  # the model's own check refuses this (422)
+            raise NotFound("give caller_number or service_password")
         entry = audit.entry(
             request,
             caller,
@@ -114,18 +119,27 @@ def add_customer_lookups(
         )
 
     async def by_password(wanted: str, password: str) -> CaseFile:
-        """The case if `password` is the service password of its number's account; else 404, or 429
-        while that password is locked after too many wrong ones."""
+        """The case if `password` is the service password of the account intake found it to be about;
+        else 404, or 429 while that password is locked after too many wrong ones."""
         await attempts.take(f"password:{wanted}")
         case = await cases.find(wanted)
-        if case is None:
-            raise NotFound(PASSWORD_NOT_FOUND)
+        account = case.facts.account_number if case is not None else None
+        if case is None or account is None:
+            why = "no such work order" if case is None else "the work order has no account"
+            raise NotFound(PASSWORD_NOT_FOUND, audit_detail=why)
         now = datetime.now(UTC)
-        checked = await passwords.check(case.facts.phone, password, now)
+        checked = await passwords.check(account, password, now)
         if checked.verdict is Verdict.LOCKED:
             until = checked.locked_until or now
-            detail = f"too many wrong service passwords in a row: locked until {until:%Y-%m-%d %H:%M} UTC"
-            raise TooManyRequests(max(1, math.ceil((until - now).total_seconds())), detail)
-        if checked.verdict is not Verdict.RIGHT:
-            raise NotFound(PASSWORD_NOT_FOUND)
+            detail = f"too many wrong service passwords in a row: locked until {until.isoformat()}"
+            wait = max(1, math.ceil((until - now).total_seconds()))
+            raise TooManyRequests(
+                wait, detail, audit_detail=f"service password locked ({checked.tries} wrong in a row)"
+            )
+        if checked.verdict is Verdict.WRONG:
+            raise NotFound(
+                PASSWORD_NOT_FOUND, audit_detail=f"wrong service password ({checked.tries} in a row)"
+            )
+        if checked.verdict is Verdict.NONE_ON_FILE:
+            raise NotFound(PASSWORD_NOT_FOUND, audit_detail="no service password on file for the account")
         return case

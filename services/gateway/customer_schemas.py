@@ -44,7 +44,8 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class CustomerProfileIn(BaseModel):
-    """A customer's whole profile as billing holds it (a field left out is its default, not "unchanged");
+    """A customer's whole profile as billing holds it (a field left out is its default, not "unchanged",
+    but for the service password, a credential rather than part of the profile, which stays as it is);
     of an account's profiles the newest `updated_at` wins."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -14,9 +14,10 @@ from services.gateway.schemas import PROBLEM_JSON, Problem
 
 
 class TooManyRequests(Exception):
-    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+    def __init__(self, retry_after: int, detail: str | None = None, audit_detail: str | None = None) -> None:
         super().__init__(detail or f"more than the principal's rate; retry in {retry_after} s")
         self.retry_after = retry_after
+        self.audit_detail = audit_detail
 
 
 class RateLimit:

@@ -106,7 +106,12 @@ class Forbidden(Exception):
 
 
 class NotFound(Exception):
-    """Not there for this caller: what another province holds is answered so too, never shown."""
+    """Not there for this caller: what another province holds is answered so too, never shown.
+    `audit_detail` says in the trail what the answer does not (why, never a value)."""
+
+    def __init__(self, detail: str, audit_detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.audit_detail = audit_detail
 
 
 def _hash(secret: str) -> str:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from plumbing.error_text import error_text
+from plumbing.write_guard import StaleWrite
 from services.gateway.audit import AuditWriter
 from services.gateway.limits import TooManyRequests
 from services.gateway.principals import Caller, Forbidden, NotFound
@@ -52,6 +53,14 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
             "Idempotency-Key: the retry is the same call, kept once.",
         )
         return problem.response({"Retry-After": "5"})
+
+    @app.exception_handler(StaleWrite)
+    async def store_contended(_: Request, error: StaleWrite) -> JSONResponse:
+        log.warning("a write lost every race for its document; call not answered", error=str(error))
+        problem = Problem(
+            title="Store busy", status=503, detail="Too many writes to one record at once; retry."
+        )
+        return problem.response({"Retry-After": "1"})
 
     @app.exception_handler(PyMongoError)
     async def store_unavailable(_: Request, error: PyMongoError) -> JSONResponse:
@@ -101,7 +110,8 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
     @app.exception_handler(TooManyRequests)
     async def too_many(request: Request, error: TooManyRequests) -> JSONResponse:
         problem = Problem(title="Too many requests", status=429, detail=str(error))
-        return await refused(request, problem, {"Retry-After": str(error.retry_after)})
+        headers = {"Retry-After": str(error.retry_after)}
+        return await refused(request, problem, headers, audit_detail=error.audit_detail)
 
     async def refused(
         request: Request, problem: Problem, headers: dict[str, str], *, audit_detail: str | None = None
@@ -137,7 +147,8 @@ def answer_problems(app: FastAPI, audit: AuditWriter, log: Any) -> None:
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:
-        return await refused(request, Problem(title="Not found", status=404, detail=str(error)), {})
+        problem = Problem(title="Not found", status=404, detail=str(error))
+        return await refused(request, problem, {}, audit_detail=error.audit_detail)
 
 
 def _methods_of(request: Request) -> set[str]:

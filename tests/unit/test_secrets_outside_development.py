@@ -9,7 +9,7 @@ from deploy.local.credentials import PASSWORD_KEYS, SEAL_KEYS, SIGNING_KEYS, ens
 from plumbing.settings import ServiceSettings, SettingsError, load
 from services.gateway import key_set, seal
 from services.gateway.access import load_access
-from services.gateway.service_passwords import load_password_keys, new_password_key
+from services.gateway.password_keys import load_password_keys, new_password_key
 from services.gateway.settings import GatewaySettings
 from services.notify.settings import NotifySettings
 

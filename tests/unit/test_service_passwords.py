@@ -2,6 +2,7 @@
 told their work order's content; wrong passwords in a row lock it for a day; the password itself is kept
 nowhere and sent nowhere."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,19 +14,16 @@ from contracts.events import ReplyKind
 from deploy.local.credentials import local_keys
 from services.gateway.case_files import ReplyNote
 from services.gateway.password_book import InMemoryPasswordBook
-from services.gateway.service_passwords import (
-    LockRule,
-    PasswordKeys,
-    ServicePasswords,
-    Verdict,
-    load_password_keys,
-    new_password_key,
-)
+from services.gateway.password_keys import PasswordKeys, load_password_keys, new_password_key
+from services.gateway.service_passwords import LockRule, ServicePasswords, Verdict
 from tests.fake_case_files import OPENED, REPAIR_CASE, InMemoryCaseFiles
 from tests.fakes import InMemoryAuditTrail, RecordingPublisher
 from tests.unit.test_customer_imports import CSV, HEADER, PROFILE, export, row
 from tests.unit.test_gateway import app_with
 
+ACCOUNT = REPAIR_CASE.facts.account_number or ""
+OURS = PROFILE | {"account_number": ACCOUNT}
+THREE_TRIES = LockRule(3, timedelta(hours=1))
 BILLING = {"Authorization": f"Bearer {local_keys()['gd.billing']}"}
 VOICE = {"Authorization": f"Bearer {local_keys()['gd.channel.voice']}"}
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -39,7 +37,7 @@ class Hotline:
         self.client, self.publisher, self.audit = client, publisher, audit
 
     async def profile(self, **fields: object) -> httpx.Response:
-        return await self.client.post("/v1/customer-profiles", json=PROFILE | fields, headers=BILLING)
+        return await self.client.post("/v1/customer-profiles", json=OURS | fields, headers=BILLING)
 
     async def keyed_in(self, password: str, work_order_id: str = "WO-1") -> httpx.Response:
         lookup = {"work_order_id": work_order_id, "service_password": password}
@@ -125,6 +123,18 @@ async def test_wrong_passwords_and_the_lock_are_in_the_audit_trail_as_refusals(h
     assert audited == [("refused", 404)] * 4 + [("refused", 429)] * 2
 
 
+async def test_a_work_order_intake_found_no_account_for_answers_as_an_unknown_one():
+    unknown_customer = replace(ANSWERED, facts=replace(ANSWERED.facts, account_number=None))
+    app = app_with(RecordingPublisher(), cases=InMemoryCaseFiles(unknown_customer))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        await client.post(
+            "/v1/customer-profiles", json=OURS | {"service_password": "520131"}, headers=BILLING
+        )
+        lookup = {"work_order_id": "WO-1", "service_password": "520131"}
+        answer = await client.post("/v1/customer-lookups", json=lookup, headers=VOICE)
+    assert answer.status_code == 404
+
+
 async def test_a_lookup_gives_the_callers_number_or_a_password_never_both_nor_neither(hotline):
     both = {"work_order_id": "WO-1", "caller_number": "13926012345", "service_password": "520131"}
     for lookup in (both, {"work_order_id": "WO-1"}):
@@ -142,44 +152,97 @@ async def test_a_password_that_is_not_six_digits_is_refused_naming_the_field(hot
 
 async def test_an_export_with_a_password_column_sets_and_clears_and_one_without_it_keeps_them(hotline):
     with_column = (HEADER + ",service_password").encode()
-    first = with_column + b"\n" + (row("4401000123") + ",520131").encode()
+    first = with_column + b"\n" + (row(ACCOUNT) + ",520131").encode()
     await hotline.client.post("/v1/customer-imports", content=first, headers=CSV)
     set_ = await hotline.keyed_in("520131")
-    later = export(row("4401000123", updated_at="2026-12-02T08:00:00+08:00"))
+    later = export(row(ACCOUNT, updated_at="2026-12-02T08:00:00+08:00"))
     await hotline.client.post("/v1/customer-imports", content=later, headers=CSV)
     kept = await hotline.keyed_in("520131")
-    empty = with_column + b"\n" + (row("4401000123", updated_at="2026-12-03T08:00:00+08:00") + ",").encode()
+    empty = with_column + b"\n" + (row(ACCOUNT, updated_at="2026-12-03T08:00:00+08:00") + ",").encode()
     await hotline.client.post("/v1/customer-imports", content=empty, headers=CSV)
     cleared = await hotline.keyed_in("520131")
     assert (set_.status_code, kept.status_code, cleared.status_code) == (200, 200, 404)
 
 
+def passwords_of(book=None, keys=None, rule=THREE_TRIES) -> ServicePasswords:
+    return ServicePasswords(book or InMemoryPasswordBook(), keys or PasswordKeys.in_memory(), rule)
+
+
 async def test_a_lock_ends_after_its_time_and_the_right_password_works_again():
-    passwords = ServicePasswords(
-        InMemoryPasswordBook(), PasswordKeys.in_memory(), LockRule(3, timedelta(hours=1))
-    )
-    change = passwords.change("A1", ["+8613926012345"], "520131", NOW)
-    await passwords.book.keep([change])
-    verdicts = [(await passwords.check("+8613926012345", "000000", NOW)).verdict for _ in range(3)]
-    during = await passwords.check("+8613926012345", "520131", NOW + timedelta(minutes=59))
-    after = await passwords.check("+8613926012345", "520131", NOW + timedelta(minutes=61))
+    passwords = passwords_of()
+    await passwords.keep([passwords.change("A1", "520131", NOW)])
+    verdicts = [(await passwords.check("A1", "000000", NOW)).verdict for _ in range(3)]
+    during = await passwords.check("A1", "520131", NOW + timedelta(minutes=59))
+    after = await passwords.check("A1", "520131", NOW + timedelta(minutes=61))
     assert verdicts == [Verdict.WRONG, Verdict.WRONG, Verdict.LOCKED]
     assert (during.verdict, after.verdict) == (Verdict.LOCKED, Verdict.RIGHT)
+
+
+async def test_a_new_password_from_billing_lifts_the_lock_and_the_same_one_sent_again_does_not():
+    passwords = passwords_of()
+    await passwords.keep([passwords.change("A1", "520131", NOW)])
+    for _ in range(3):
+        await passwords.check("A1", "000000", NOW)
+    await passwords.keep([passwords.change("A1", "520131", NOW + timedelta(minutes=5))])
+    resent = await passwords.check("A1", "520131", NOW + timedelta(minutes=6))
+    await passwords.keep([passwords.change("A1", "777777", NOW + timedelta(minutes=10))])
+    changed = await passwords.check("A1", "777777", NOW + timedelta(minutes=11))
+    assert (resent.verdict, changed.verdict) == (Verdict.LOCKED, Verdict.RIGHT)
+
+
+async def test_wrong_tries_further_apart_than_a_lock_lasts_start_a_new_row():
+    passwords = passwords_of()
+    await passwords.keep([passwords.change("A1", "520131", NOW)])
+    for n in range(2):
+        await passwords.check("A1", "000000", NOW + timedelta(minutes=n))
+    later = await passwords.check("A1", "000000", NOW + timedelta(hours=2))
+    assert (later.verdict, later.tries) == (Verdict.WRONG, 1)
+
+
+class Yielding(InMemoryPasswordBook):
+    """The in-memory book, pausing before each call as a store would, so tries sent at once interleave."""
+
+    async def of_account(self, account):
+        await asyncio.sleep(0)
+        return await super().of_account(account)
+
+    async def reserve(self, account, now):
+        await asyncio.sleep(0)
+        return await super().reserve(account, now)
+
+
+async def test_thirty_guesses_at_once_compare_no_more_passwords_than_the_rule_allows():
+    passwords = passwords_of(Yielding())
+    await passwords.keep([passwords.change("A1", "520131", NOW)])
+    guesses = [f"{n:06d}" for n in range(30)] + ["520131"]
+    verdicts = [c.verdict for c in await asyncio.gather(*(passwords.check("A1", g, NOW) for g in guesses))]
+    assert verdicts.count(Verdict.WRONG) == 2  # the third wrong one locks
+    assert verdicts[-1] is Verdict.LOCKED
 
 
 async def test_a_password_hashed_under_a_key_put_second_still_checks_and_is_hashed_again_under_the_first():
     old, new = new_password_key(), new_password_key()
     book = InMemoryPasswordBook()
-    before = ServicePasswords(book, PasswordKeys([old]))
-    await book.keep([before.change("A1", ["+8613926012345"], "520131", NOW)])
-    rotated = ServicePasswords(book, PasswordKeys([new, old]))
-    assert (await rotated.check("+8613926012345", "520131", NOW)).verdict is Verdict.RIGHT
-    stored = await book.of_phone("+8613926012345")
+    await book.keep([passwords_of(book, PasswordKeys([old])).change("A1", "520131", NOW)])
+    rotated = passwords_of(book, PasswordKeys([new, old]))
+    assert (await rotated.check("A1", "520131", NOW)).verdict is Verdict.RIGHT
+    stored = await book.of_account("A1")
     assert stored is not None
     assert stored.digest is not None
     assert stored.digest.kid == rotated.keys.current
-    dropped = ServicePasswords(book, PasswordKeys([new]))
-    assert (await dropped.check("+8613926012345", "520131", NOW)).verdict is Verdict.RIGHT
+    dropped = passwords_of(book, PasswordKeys([new]))
+    assert (await dropped.check("A1", "520131", NOW)).verdict is Verdict.RIGHT
+
+
+async def test_a_rehash_never_writes_back_a_password_billing_changed_meanwhile():
+    passwords = passwords_of()
+    await passwords.keep([passwords.change("A1", "520131", NOW)])
+    stored = await passwords.book.of_account("A1")
+    await passwords.keep([passwords.change("A1", "777777", NOW + timedelta(minutes=1))])
+    assert stored is not None
+    assert stored.digest is not None
+    await passwords.book.rehashed("A1", stored.digest, passwords.keys.digest("A1", "520131"))  # type: ignore[arg-type]
+    assert (await passwords.check("A1", "777777", NOW)).verdict is Verdict.RIGHT
 
 
 async def test_two_accounts_with_the_same_digits_keep_different_hashes():
