@@ -28,9 +28,13 @@ def a_mobile() -> str:
     return f"139{uuid4().int % 10**8:08d}"
 
 
-async def case_file(gateway: httpx.AsyncClient, contact: dict[str, Any]) -> dict[str, Any]:
+async def case_file(
+    gateway: httpx.AsyncClient, contact: dict[str, Any], province: str = PROVINCE
+) -> dict[str, Any]:
+    """The case file of the work order `contact` opens, once the gateway has it, read by the province's
+    agent."""
     accepted = await gateway.post("/v1/contacts/web", json=contact)
-    path, agent = f"/v1/work-orders/{work_order_id_for(accepted.json()['id'])}", as_(f"{PROVINCE}.agent")
+    path, agent = f"/v1/work-orders/{work_order_id_for(accepted.json()['id'])}", as_(f"{province}.agent")
 
     async def read() -> dict[str, Any] | None:
         answer = await gateway.get(path, headers=agent)
