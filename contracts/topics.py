@@ -83,6 +83,11 @@ class Topics:
         return f"{self.prefix}.routing"
 
     @property
+    def voice(self) -> str:
+        """VoiceCallEvent: the CTI (via the gateway) -> the voice KPIs and routing (to come), key call_id."""
+        return f"{self.prefix}.voice"
+
+    @property
     def notifications(self) -> str:
         """NotificationSent and NotificationFailed: notify -> reporting and agents, key work_order_id."""
         return f"{self.prefix}.notifications"
@@ -143,6 +148,7 @@ PRODUCERS = {
     "notifications": "notify",
     "followups": "qa",
     "audit": "gateway",
+    "voice": "gateway",
 }
 
 # Topic (without the prefix) -> the services that consume it.

@@ -42,6 +42,7 @@ from contracts.events.vocabulary import (
     ReplyKind,
     WorkOrderType,
 )
+from contracts.events.voice import CallEventKind, VoiceCallEventV1
 from contracts.events.workorder import (
     Area,
     Customer,
@@ -100,6 +101,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FollowUpCancelledV1,
     AuditRecordedV1,
     RoutingTableInForceV1,
+    VoiceCallEventV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -114,6 +116,7 @@ __all__ = [
     "Area",
     "AreaKind",
     "AuditRecordedV1",
+    "CallEventKind",
     "Channel",
     "ClockReading",
     "ContactLinkedV1",
@@ -147,6 +150,7 @@ __all__ = [
     "RoutingTableInForceV1",
     "StepEvent",
     "SupervisionAction",
+    "VoiceCallEventV1",
     "WorkOrderAcceptedV1",
     "WorkOrderAnsweredV1",
     "WorkOrderArrivedV1",

@@ -37,6 +37,7 @@ from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
 from services.gateway.routing_copy import RoutingCopy
 from services.gateway.service_passwords import ServicePasswords
+from services.gateway.voice_api import add_voice_api
 from services.gateway.work_order_api import add_work_order_api
 
 
@@ -95,6 +96,7 @@ def create_app(
     )
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
+    add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)

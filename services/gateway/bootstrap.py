@@ -20,6 +20,7 @@ from contracts.events import (
     OutageRegisteredV1,
     OutageUpdatedV1,
     RoutingTableInForceV1,
+    VoiceCallEventV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
@@ -141,6 +142,7 @@ def bootstrap(
             "What agents did to work orders.",
         ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
+        (topics.voice, [VoiceCallEventV1], "Each event of each call, as the CTI tells it."),
         (
             topics.outages,
             [OutageRegisteredV1, OutageUpdatedV1, OutageEndedV1],

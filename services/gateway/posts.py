@@ -71,6 +71,37 @@ async def publish_audited(
     return Accepted(id=resource)
 
 
+def contact_event(
+    contact: WebContact,
+    channel: Channel,
+    contact_id: str,
+    province: str,
+    seal: Seal,
+    external_ref: str | None,
+) -> ContactReceivedV1:
+    """The contact as the bus carries it, whatever channel it came on."""
+    return ContactReceivedV1(
+        contact_id=contact_id,
+        channel=channel,
+        received_at=datetime.now(UTC),
+        province=province,
+        # Sealed here, as it arrives: no topic, store or log of any service holds it in clear.
+        phone=SEALED_PHONE if contact.anonymous else contact.phone,
+        sealed_reporter=seal.seal(contact.phone) if contact.anonymous else None,
+        customer_name=contact.customer_name,
+        address=contact.address,
+        account_number=contact.account_number,
+        requested_type=contact.type,
+        category=contact.category,
+        details=contact.details,
+        description=contact.description,
+        anonymous=contact.anonymous,
+        external_ref=external_ref,
+        latitude=contact.latitude,
+        longitude=contact.longitude,
+    )
+
+
 def add_posts(
     app: FastAPI,
     Authenticated: Any,
@@ -97,26 +128,7 @@ def add_posts(
         # The key is the caller's: another principal's same key is another contact.
         scope = f"web:{caller.principal.id}"
         contact_id = stable_id("C", scope, idempotency_key)
-        event = ContactReceivedV1(
-            contact_id=contact_id,
-            channel=Channel.WEB,
-            received_at=datetime.now(UTC),
-            province=province,
-            # Sealed here, as it arrives: no topic, store or log of any service holds it in clear.
-            phone=SEALED_PHONE if contact.anonymous else contact.phone,
-            sealed_reporter=seal.seal(contact.phone) if contact.anonymous else None,
-            customer_name=contact.customer_name,
-            address=contact.address,
-            account_number=contact.account_number,
-            requested_type=contact.type,
-            category=contact.category,
-            details=contact.details,
-            description=contact.description,
-            anonymous=contact.anonymous,
-            external_ref=contact.external_ref,
-            latitude=contact.latitude,
-            longitude=contact.longitude,
-        )
+        event = contact_event(contact, Channel.WEB, contact_id, province, seal, contact.external_ref)
         return await accepted(request, caller, event, topics.contacts, contact_id, scope, idempotency_key)
 
     @app.post(

@@ -50,6 +50,13 @@ EXPORT = (
     "updated_at\n4401,,13926012345,resident,,120,2020-01-01,600,no,no,2026-12-01T08:00:00+08:00\n"
 )
 
+# The voice channel's own adapter; the web channel's is the other unit of its province.
+VOICE_CALLERS = {
+    ("channel_adapter", "own"): "gd.channel.voice",
+    ("channel_adapter", "other_province"): "bj.channel.voice",
+    ("channel_adapter", "other_unit"): "gd.channel.web",
+}
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -176,17 +183,30 @@ RULES = {
         not_found=frozenset({("agent", "other_province"), ("supervisor", "other_province")}),
     ),
     # Only an adapter that hears the caller's number from the network may vouch for it: voice or SMS.
+    ("POST", "/v1/contacts/voice"): Rule(
+        "/v1/contacts/voice",
+        CONTACT | {"call_id": "CALL-1"},
+        frozenset({("channel_adapter", "own")}),
+        callers=VOICE_CALLERS,
+    ),
+    ("POST", "/v1/voice/calls/{call_id}/events"): Rule(
+        "/v1/voice/calls/CALL-1/events",
+        {
+            "event_id": "E-1",
+            "kind": "offered",
+            "at": "2026-12-02T09:00:00+08:00",
+            "caller_number": "13926012345",
+        },
+        frozenset({("channel_adapter", "own")}),
+        callers=VOICE_CALLERS,
+    ),
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",
         LOOKUP,
         frozenset({("channel_adapter", "own")}),
         status=200,
         publishes=0,
-        callers={
-            ("channel_adapter", "own"): "gd.channel.voice",
-            ("channel_adapter", "other_province"): "bj.channel.voice",
-            ("channel_adapter", "other_unit"): "gd.channel.web",
-        },
+        callers=VOICE_CALLERS,
     ),
 }
 

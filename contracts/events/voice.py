@@ -1,0 +1,57 @@
+"""A call's life as the CTI tells it: offered to the hotline, through the IVR and the queue, answered by
+an agent of a group, transferred, abandoned or ended, and the agent's after-call work. Each event is
+published as it arrives, keyed by the call, so one call's events stay in order; the voice KPIs (service
+level, average speed of answer, abandon rate, handle time, after-call work, transfers) are computed from
+them, and the voice routing keeps each group's occupancy from them."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.events.base import Event
+
+
+class CallEventKind(StrEnum):
+    OFFERED = "offered"  # the call reached the hotline (the IVR answers it)
+    QUEUED = "queued"  # waiting for an agent of a group
+    ANSWERED = "answered"  # an agent took it
+    TRANSFERRED = "transferred"  # handed to another group or agent
+    ABANDONED = "abandoned"  # the caller hung up before an agent answered
+    ENDED = "ended"  # the conversation is over
+    IVR_DIGITS = "ivr_digits"  # a menu choice keyed in
+    CALLBACK_REQUESTED = "callback_requested"  # the caller asked to be called back
+    ACW_ENDED = "acw_ended"  # the agent finished the call's after-call work
+
+
+class VoiceCallEventV1(Event):
+    ce_type: ClassVar[str] = "hotline.voice.call_event.v1"
+
+    call_id: str = Field(description="The CTI's id of the call, the same on each of its events.")
+    cti_event_id: str = Field(description="The CTI's own id of this event: a retry repeats it.")
+    province: str
+    kind: CallEventKind
+    at: datetime = Field(description="When it happened, by the CTI's clock.")
+    received_at: datetime = Field(description="When the gateway took it.")
+    caller_number: str | None = Field(
+        default=None, description="The caller's number in E.164, as the network gave it (offered)."
+    )
+    called_number: str | None = Field(default=None, description="The hotline number dialled (offered).")
+    queue_id: str | None = None
+    group_id: str | None = Field(default=None, description="The agent group queued at or answering.")
+    agent_id: str | None = None
+    to_group_id: str | None = Field(default=None, description="Where a transfer went.")
+    to_agent_id: str | None = None
+    digits: str | None = Field(
+        default=None, description="A menu choice keyed in (ivr_digits); never a password or a PIN."
+    )
+    callback_number: str | None = Field(
+        default=None, description="The number to call back in E.164 (callback_requested)."
+    )
+    reason: str | None = Field(
+        default=None, description="Why it ended or was abandoned, as the CTI says (caller hung up, ...)."
+    )
+
+    def subject(self) -> str:
+        return self.call_id
