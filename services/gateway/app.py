@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import SecretStr
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plumbing.bus import EventPublisher
@@ -37,6 +38,8 @@ from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
 from services.gateway.routing_copy import RoutingCopy
 from services.gateway.service_passwords import ServicePasswords
+from services.gateway.twilio_api import TwilioSettings, add_twilio_api
+from services.gateway.twilio_signature import KeepPeer
 from services.gateway.voice_api import add_voice_api
 from services.gateway.work_order_api import add_work_order_api
 
@@ -65,6 +68,7 @@ def create_app(
     max_import_bytes: int = 8 * 1024 * 1024,
     dispatch_patience: float = 3.0,
     trusted_proxies: Sequence[str] = (),
+    twilio_auth_token: SecretStr | None = None,
 ) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
@@ -88,6 +92,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
     if trusted_proxies:  # the client as the proxies saw it, for everything after (GATEWAY_TRUSTED_PROXIES)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
+    app.add_middleware(KeepPeer)  # outermost: the peer itself, for the Twilio URL's check
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,
@@ -97,6 +102,9 @@ def create_app(
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
     add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
+    add_twilio_api(
+        app, publisher, audit, topics, province, TwilioSettings(twilio_auth_token, trusted_proxies)
+    )
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)

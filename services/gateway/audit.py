@@ -83,10 +83,21 @@ class AuditWriter:
         status: int,
         resource: str | None = None,
         detail: str | None = None,
+        signed_by: str | None = None,
+        key: str | None = None,
     ) -> AuditRecordedV1:
-        """A call that carries no credential (a customer's own status lookup): recorded as `public`."""
+        """A call that carries no credential (a customer's own status lookup): recorded as `public`; one
+        signed by a provider's webhook signature (Twilio's) as that provider's channel adapter."""
+        principal, role = (signed_by, "channel_adapter") if signed_by else (PUBLIC, PUBLIC)
         return self._entry(
-            request, PUBLIC, PUBLIC, outcome=outcome, status=status, resource=resource, detail=detail
+            request,
+            principal,
+            role,
+            outcome=outcome,
+            status=status,
+            resource=resource,
+            detail=detail,
+            key=key,
         )
 
     def _entry(

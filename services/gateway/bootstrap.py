@@ -177,5 +177,6 @@ def bootstrap(
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,
         trusted_proxies=settings.trusted_proxies,
+        twilio_auth_token=settings.gateway_twilio_auth_token,
     )
     return Service(runtime, app, handlers)

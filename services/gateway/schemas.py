@@ -20,7 +20,7 @@ PROBLEM_JSON = "application/problem+json"
 DEFAULT_REGION = "CN"
 
 
-def _e164(raw: str) -> str:
+def as_e164(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, DEFAULT_REGION)
     except phonenumbers.NumberParseException as error:
@@ -64,7 +64,7 @@ Category = Annotated[
 ]
 
 PhoneNumber = Annotated[
-    str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(_e164)
+    str, Field(min_length=3, max_length=32, examples=["13926012345"]), AfterValidator(as_e164)
 ]
 
 

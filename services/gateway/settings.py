@@ -3,7 +3,7 @@ from pathlib import Path
 from typing import Self
 
 from limits import parse
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from plumbing.settings import ServiceSettings
 from services.gateway.privacy import DEFAULT_RULES
@@ -32,6 +32,9 @@ class GatewaySettings(ServiceSettings):
     # operators' rule (a customer who forgot it asks at a counter, with an ID document).
     gateway_password_tries: int = Field(default=5, ge=1, le=100)
     gateway_password_lock_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    # The Twilio account's auth token, which signs its webhooks (services/gateway/twilio_api.py). Without
+    # it the Twilio webhooks answer 404: the province takes no calls or texts through Twilio.
+    gateway_twilio_auth_token: SecretStr | None = Field(default=None)
     # Short, so that a leaked token is of little use; a client asks for a new one well before this.
     gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
     # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.
@@ -90,4 +93,8 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("GATEWAY_SEAL_KEYS_PATH is required outside local development")
         if not self.local and self.gateway_password_keys_path is None:
             raise ValueError("GATEWAY_PASSWORD_KEYS_PATH is required outside local development")
+        if self.gateway_twilio_auth_token is not None:
+            self.refuse_placeholders(
+                GATEWAY_TWILIO_AUTH_TOKEN=self.gateway_twilio_auth_token.get_secret_value()
+            )
         return self

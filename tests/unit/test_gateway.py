@@ -66,6 +66,7 @@ def app_with(
         max_import_bytes=settings.gateway_max_import_bytes,
         dispatch_patience=0.0,
         trusted_proxies=settings.trusted_proxies,
+        twilio_auth_token=settings.gateway_twilio_auth_token,
     )
 
 

@@ -25,6 +25,10 @@ PUBLIC = {
     ("GET", "/redoc"),
     ("POST", "/oauth/token"),
     ("GET", "/.well-known/jwks.json"),
+    # Twilio's webhooks: no credential, Twilio's signature instead (tests/unit/test_twilio_channel.py).
+    ("POST", "/v1/channels/twilio/sms"),
+    ("POST", "/v1/channels/twilio/voice"),
+    ("POST", "/v1/channels/twilio/voice/status"),
 }
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
