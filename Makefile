@@ -9,7 +9,7 @@ STACK := $(BIN)/python -m deploy.local.stack
 INSTALLED := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi-validate/node_modules/.installed
 
-.PHONY: help setup up down status run demo test unit lint bench schemas asyncapi clean
+.PHONY: help setup up down status run demo test unit lint bench schemas asyncapi openapi clean
 
 help:
 	@echo "make demo    set up everything, start the stack and services, send sample contacts, show their path"
@@ -19,6 +19,7 @@ help:
 	@echo "make run     every service in the foreground (honcho); Ctrl-C stops them"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   end-to-end and raw Kafka throughput and latency, service memory"
+	@echo "make openapi the gateway's OpenAPI document, to openapi.json"
 
 setup: $(INSTALLED) $(NODE_TOOLS)
 
@@ -66,6 +67,9 @@ schemas: setup
 
 asyncapi: setup
 	$(BIN)/python -m services.asyncapi --out asyncapi.yaml
+
+openapi: setup
+	$(BIN)/python -m services.gateway.openapi_document --out openapi.json
 
 clean:
 	$(STACK) down --purge
