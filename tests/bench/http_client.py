@@ -28,16 +28,22 @@ class Connection:
         self._protocol = h11.Connection(h11.CLIENT)
 
     async def post(
-        self, path: str, body: bytes, content_type: bytes = b"application/json"
+        self,
+        path: str,
+        body: bytes,
+        content_type: bytes = b"application/json",
+        headers: tuple[tuple[bytes, bytes], ...] = (),
     ) -> tuple[int, bytes]:
         """The status and body of one POST; HttpError when the exchange fails (nothing is retried)."""
         try:
-            return await asyncio.wait_for(self._exchange(path, body, content_type), self._timeout)
+            return await asyncio.wait_for(self._exchange(path, body, content_type, headers), self._timeout)
         except (OSError, TimeoutError, h11.ProtocolError, asyncio.IncompleteReadError) as error:
             await self.close()
             raise HttpError(repr(error)) from error
 
-    async def _exchange(self, path: str, body: bytes, content_type: bytes) -> tuple[int, bytes]:
+    async def _exchange(
+        self, path: str, body: bytes, content_type: bytes, headers: tuple[tuple[bytes, bytes], ...]
+    ) -> tuple[int, bytes]:
         if self._streams is None:
             self._streams = await asyncio.open_connection(*self._address)
             self._protocol = h11.Connection(h11.CLIENT)
@@ -50,6 +56,7 @@ class Connection:
                 (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 *([(b"authorization", self._authorization)] if self._authorization else []),
+                *headers,
             ],
         )
         writer.write(

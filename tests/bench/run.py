@@ -36,6 +36,7 @@ from typing import Any
 
 from tests.bench.arguments import arguments
 from tests.bench.auth_cost import auth_cost
+from tests.bench.channels import channels_bench, channels_line
 from tests.bench.decisions import decisions_line
 from tests.bench.figures import fmt, fmt_rate
 from tests.bench.housekeeping import peak_rss_mib
@@ -62,6 +63,8 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     log("timing dispatch's routing decision with a hundred rules and with one")
     routing = routing_bench()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
+    log("the gateway's accepts per channel: web, voice contacts, CTI call events, Twilio texts")
+    channels = await channels_bench(stack, OUT)
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
     timers = None
@@ -89,6 +92,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "auth_cost": asdict(access_cost),
         "routing": asdict(routing) | {"ratio": routing.ratio},
         "storm": asdict(storm) | {"ratio": storm.ratio},
+        "channels": [asdict(figures) for figures in channels],
         "sla_timers": asdict(timers) if timers else None,
         "lists": asdict(lists) | {"ratio": lists.ratio} if lists else None,
         "bench_peak_rss_mib": peak_rss_mib("self"),
@@ -199,6 +203,8 @@ def summary(result: dict[str, Any]) -> list[str]:
     )
     if result["sla_timers"]:
         lines.append(timers_line(result["sla_timers"]))
+    if result.get("channels"):
+        lines.append(channels_line(result["channels"]))
     if result.get("lists"):
         lines.append(lists_line(result["lists"]))
     routing = result["routing"]
