@@ -30,12 +30,15 @@ class VoiceCallEventV1(Event):
 
     call_id: str = Field(description="The CTI's id of the call, the same on each of its events.")
     cti_event_id: str = Field(description="The CTI's own id of this event: a retry repeats it.")
+    source: str = Field(description="Which adapter told it: the CTI's principal, or 'twilio'.")
     province: str
     kind: CallEventKind
     at: datetime = Field(description="When it happened, by the CTI's clock.")
     received_at: datetime = Field(description="When the gateway took it.")
-    caller_number: str | None = Field(
-        default=None, description="The caller's number in E.164, as the network gave it (offered)."
+    sealed_caller: str | None = Field(
+        default=None,
+        description="The caller's number (offered), sealed by the gateway as an anonymous reporter's is: "
+        "a call may be a whistle-blower's, and only the gateway's audited unseal reads it back.",
     )
     called_number: str | None = Field(default=None, description="The hotline number dialled (offered).")
     queue_id: str | None = None
@@ -43,11 +46,12 @@ class VoiceCallEventV1(Event):
     agent_id: str | None = None
     to_group_id: str | None = Field(default=None, description="Where a transfer went.")
     to_agent_id: str | None = None
+    to_queue_id: str | None = None
     digits: str | None = Field(
-        default=None, description="A menu choice keyed in (ivr_digits); never a password or a PIN."
+        default=None, description="A menu choice keyed in (ivr_digits, one or two keys); never a password."
     )
-    callback_number: str | None = Field(
-        default=None, description="The number to call back in E.164 (callback_requested)."
+    sealed_callback: str | None = Field(
+        default=None, description="The number to call back (callback_requested), sealed by the gateway."
     )
     reason: str | None = Field(
         default=None, description="Why it ended or was abandoned, as the CTI says (caller hung up, ...)."

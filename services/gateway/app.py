@@ -102,9 +102,8 @@ def create_app(
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
     add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
-    add_twilio_api(
-        app, publisher, audit, topics, province, TwilioSettings(twilio_auth_token, trusted_proxies)
-    )
+    twilio = TwilioSettings(twilio_auth_token, trusted_proxies)
+    add_twilio_api(app, publisher, audit, topics, province, twilio, access.seal, runtime.log)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)

@@ -3,6 +3,7 @@ document as the running gateway serves it at /openapi.json, written without star
 as a local gateway would be; nothing connects to Kafka or the store to describe it."""
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,13 +13,17 @@ from services.gateway.settings import GatewaySettings
 
 
 def document() -> dict[str, object]:
+    """Every setting that shapes the document is given, so the environment changes nothing in it."""
     settings = GatewaySettings(
         kafka_bootstrap_servers="127.0.0.1:9092",
         mongodb_uri="mongodb://127.0.0.1:27017/",
+        hotline_tier="province",
         hotline_province="gd",
         hotline_environment="local",
+        gateway_principals_path=None,
     )
-    return bootstrap(settings).app.openapi()
+    with contextlib.redirect_stdout(sys.stderr):  # the gateway's start-up warnings are not the document
+        return bootstrap(settings).app.openapi()
 
 
 def main(argv: list[str] | None = None) -> None:

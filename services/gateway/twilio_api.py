@@ -4,19 +4,20 @@ nothing. Twilio's own ids (MessageSid, CallSid) are the keys: a webhook Twilio r
 
 - SMS: each message is a contact on the SMS channel. The TwiML answer is empty: notify texts the
   customer that the contact was taken, once, as for every channel.
-- Voice: a small IVR. The first webhook of a call answers with a <Gather> of one digit (the kind of
-  work order); the digit's webhook hands the call to that kind's queue (<Enqueue>); the status callback
-  ends it. Each step goes on the voice topic as the call's events, as a CTI's would.
+- Voice: a small IVR. A call's first webhook answers with a <Gather> of one digit (the kind of work
+  order); the digit hands the call to that kind's queue (<Enqueue>), whose result says whether an agent
+  took it or the caller hung up waiting; the status callback ends it. After three rounds without a
+  choice the call waits in the general queue. Each step goes on the voice topic as a CTI's would.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Query, Request, Response
+from pydantic import SecretStr
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -24,15 +25,18 @@ from contracts.events import CallEventKind, Channel, ContactReceivedV1, VoiceCal
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
+from services.gateway.limits import RateLimit, TooManyRequests
 from services.gateway.posts import stable_id
 from services.gateway.principals import Forbidden, NotFound
-from services.gateway.schemas import PhoneNumber, Problem, Text, as_e164
+from services.gateway.schemas import Problem
+from services.gateway.seal import Seal
+from services.gateway.twilio_forms import TwilioCall, TwilioSms, read
 from services.gateway.twilio_signature import public_url, signed
 
 TWIML = "application/xml"
-VOICE_PATH, STATUS_PATH = "/v1/channels/twilio/voice", "/v1/channels/twilio/voice/status"
-# The IVR's menu: the digit a caller keys in -> the kind of work order, and the queue it waits in.
-MENU = {
+VOICE_PATH, QUEUE_PATH = "/v1/channels/twilio/voice", "/v1/channels/twilio/voice/queue"
+STATUS_PATH = "/v1/channels/twilio/voice/status"
+MENU = {  # the digit a caller keys in -> the kind of work order, whose queue the call waits in
     "1": WorkOrderType.FAULT_REPAIR,
     "2": WorkOrderType.COMPLAINT,
     "3": WorkOrderType.QUERY,
@@ -43,9 +47,12 @@ MENU = {
 PROMPT = (
     "您好，这里是供电服务热线。故障报修请按1，投诉请按2，查询请按3，咨询请按4，业务办理请按5，举报请按6。"
 )
-# Twilio's call statuses that end a call before an agent took it, and those that end it after.
-NOT_ANSWERED = {"busy", "no-answer", "canceled", "failed"}
+SPEAK = {"voice": "Polly.Zhiyu", "language": "cmn-CN"}  # a voice Twilio has for Mandarin
+ROUNDS = 3  # menus heard before the call waits in the general queue
+# A queue's result for a caller who left it without an agent.
+LEFT_WAITING = {"hangup", "leave", "error", "system-error"}
 SIGNED_BY = "twilio"
+REFUSALS_AUDITED = "30/minute"  # per client: more unsigned calls than that are refused unrecorded
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,12 @@ def add_twilio_api(
     topics: Topics,
     province: str,
     twilio: TwilioSettings,
+    seal: Seal,
+    log: Any,
 ) -> None:
     answers: dict[int | str, dict[str, object]] = {s: {"model": Problem} for s in (403, 404, 413, 422, 503)}
     answers[200] = {"content": {TWIML: {}}, "description": "TwiML"}
+    refusals = RateLimit(REFUSALS_AUDITED)
 
     async def verified(request: Request) -> dict[str, str]:
         """The form Twilio posted, once its signature is checked; else 403 (404 if Twilio is not set up)."""
@@ -74,34 +84,56 @@ def add_twilio_api(
         if not signed(
             twilio.auth_token.get_secret_value(), url, form, request.headers.get("x-twilio-signature")
         ):
-            entry = audit.public_entry(request, outcome="refused", status=403, detail="bad Twilio signature")
-            await audit.record(entry)
+            try:
+                await refusals.take(request.client.host if request.client else "unknown")
+                detail = f"bad Twilio signature for {url.split('?')[0]}"
+                await audit.record(audit.public_entry(request, outcome="refused", status=403, detail=detail))
+            except TooManyRequests:
+                pass  # a flood of forgeries is refused without a record each
             raise Forbidden("not signed by Twilio for this URL")
         return {key: str(value) for key, value in form.multi_items()}
 
     async def taken(request: Request, resource: str, key: str) -> None:
+        """The webhook's audit record; the event is on the bus already, so a record that fails is logged
+        and the answer still sent (a caller is not hung up on for the trail)."""
         entry = audit.public_entry(
             request, outcome="accepted", status=200, resource=resource, signed_by=SIGNED_BY, key=key
         )
-        await audit.record(entry)
+        try:
+            await audit.record(entry)
+        except KafkaError as error:
+            log.error("audit record of a Twilio webhook not published", error=repr(error))
 
-    async def call_event(form: dict[str, str], kind: CallEventKind, step: str, **fields: str | None) -> None:
-        call_id = form.get("CallSid", "")
+    async def told(call: TwilioCall, kind: CallEventKind, step: str, **fields: str | None) -> None:
+        now = datetime.now(UTC)
+        step_id = f"{call.CallSid}:{step}"
         event = VoiceCallEventV1(
-            call_id=call_id,
-            cti_event_id=f"{call_id}:{step}",
+            call_id=call.CallSid,
+            cti_event_id=step_id,
+            source=SIGNED_BY,
             province=province,
             kind=kind,
-            at=datetime.now(UTC),
-            received_at=datetime.now(UTC),
+            at=now,
+            received_at=now,
             **fields,
         )
-        await publisher.publish(event, topics.voice, event_id=stable_id("V", "twilio", f"{call_id}:{step}"))
+        await publisher.publish(event, topics.voice, event_id=stable_id("V", "twilio", step_id))
+
+    def menu(response: VoiceResponse, rounds: int) -> VoiceResponse:
+        action = f"{VOICE_PATH}?round={rounds + 1}"
+        gather = response.gather(num_digits=1, action=action, method="POST", timeout=6)
+        gather.say(PROMPT, **SPEAK)
+        response.redirect(action, method="POST")  # no digit keyed in: the menu again
+        return response
+
+    def waits(response: VoiceResponse, queue: str) -> VoiceResponse:
+        response.enqueue(queue, action=QUEUE_PATH, method="POST")
+        return response
 
     @app.post("/v1/channels/twilio/sms", responses=answers, name="twilio.sms", response_class=Response)
     async def sms(request: Request) -> Response:
         """An SMS to the hotline's number: a contact on the SMS channel."""
-        message = _read(TwilioSms, await verified(request))
+        message = read(TwilioSms, await verified(request))
         sid = message.MessageSid
         contact_id = stable_id("C", "twilio-sms", sid)
         event = ContactReceivedV1(
@@ -118,74 +150,57 @@ def add_twilio_api(
         return Response(str(MessagingResponse()), media_type=TWIML)
 
     @app.post(VOICE_PATH, responses=answers, name="twilio.voice", response_class=Response)
-    async def voice(request: Request) -> Response:
-        """A call to the hotline (no digits yet: the menu), or the digit keyed in at the menu."""
-        form = await verified(request)
-        response, digits = VoiceResponse(), form.get("Digits")
-        if digits is None:
-            await call_event(
-                form,
-                CallEventKind.OFFERED,
-                "offered",
-                caller_number=_caller(form.get("From")),
-                called_number=_digits(form.get("To")),
+    async def voice(
+        request: Request, heard: Annotated[int, Query(alias="round", ge=1, le=10)] = 1
+    ) -> Response:
+        """A call to the hotline (no digit yet: the menu), or the digit keyed in at the menu."""
+        call = read(TwilioCall, await verified(request))
+        response, digits = VoiceResponse(), call.Digits
+        if digits is None and heard == 1:
+            caller = call.caller()
+            sealed = seal.seal(caller) if caller else None
+            await told(
+                call, CallEventKind.OFFERED, "offered", sealed_caller=sealed, called_number=call.called()
             )
-            gather = response.gather(num_digits=1, action=VOICE_PATH, method="POST", timeout=6)
-            gather.say(PROMPT, language="zh-CN")
-            response.redirect(VOICE_PATH, method="POST")  # no digit: the menu again
-        elif digits in MENU:
+        if digits in MENU:
             queue = f"{province}-{MENU[digits].value}"
-            await call_event(form, CallEventKind.IVR_DIGITS, f"digits:{digits}", digits=digits)
-            await call_event(form, CallEventKind.QUEUED, f"queued:{queue}", queue_id=queue, group_id=queue)
-            response.enqueue(queue)
+            await told(call, CallEventKind.IVR_DIGITS, f"digits:{heard}", digits=digits)
+            await told(call, CallEventKind.QUEUED, f"queued:{queue}", queue_id=queue)
+            waits(response, queue)
+        elif heard > ROUNDS:
+            queue = f"{province}-general"
+            await told(call, CallEventKind.QUEUED, f"queued:{queue}", queue_id=queue)
+            waits(response, queue)
         else:
-            response.say("输入有误。", language="zh-CN")
-            response.redirect(VOICE_PATH, method="POST")
-        await taken(request, form.get("CallSid", ""), f"{form.get('CallSid')}:{digits}")
+            if digits is not None:
+                response.say("输入有误。", **SPEAK)
+            menu(response, heard)
+        await taken(request, call.CallSid, f"{call.CallSid}:{heard}:{digits}")
+        return Response(str(response), media_type=TWIML)
+
+    @app.post(QUEUE_PATH, responses=answers, name="twilio.voice.queue", response_class=Response)
+    async def queue_left(request: Request) -> Response:
+        """The call left its queue: an agent took it, the caller hung up waiting, or the queue was full."""
+        call = read(TwilioCall, await verified(request))
+        response, result = VoiceResponse(), call.QueueResult
+        if result == "bridged":
+            await told(call, CallEventKind.ANSWERED, "answered")
+        elif result in LEFT_WAITING:
+            await told(
+                call, CallEventKind.ABANDONED, f"abandoned:{result}", reason=f"left the queue: {result}"
+            )
+        elif result == "queue-full":
+            await told(call, CallEventKind.ABANDONED, "abandoned:queue-full", reason="the queue was full")
+            response.say("非常抱歉，当前线路繁忙，请稍后再拨。", **SPEAK)
+            response.hangup()
+        await taken(request, call.CallSid, f"{call.CallSid}:queue:{result}")
         return Response(str(response), media_type=TWIML)
 
     @app.post(STATUS_PATH, responses=answers, name="twilio.voice.status", response_class=Response)
     async def status(request: Request) -> Response:
-        """Twilio's status callback: the call is over, answered or not."""
-        form = await verified(request)
-        state = form.get("CallStatus", "")
-        kind: Literal[CallEventKind.ABANDONED, CallEventKind.ENDED] | None = None
-        if state in NOT_ANSWERED:
-            kind = CallEventKind.ABANDONED
-        elif state == "completed":
-            kind = CallEventKind.ENDED
-        if kind is not None:
-            await call_event(form, kind, f"status:{state}", reason=state)
-        await taken(request, form.get("CallSid", ""), f"{form.get('CallSid')}:{state}")
+        """Twilio's status callback: the call is over."""
+        call = read(TwilioCall, await verified(request))
+        if call.CallStatus in ("completed", "busy", "failed", "no-answer", "canceled"):
+            await told(call, CallEventKind.ENDED, "ended", reason=call.CallStatus)
+        await taken(request, call.CallSid, f"{call.CallSid}:status:{call.CallStatus}")
         return Response(str(VoiceResponse()), media_type=TWIML)
-
-
-class TwilioSms(BaseModel):
-    """What of Twilio's inbound SMS form a contact takes (Twilio sends more fields: they are ignored)."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    MessageSid: str = Field(pattern=r"^[A-Za-z0-9]{2,64}$")
-    From: PhoneNumber
-    Body: Text = Field(default="", max_length=1600)
-
-
-def _read(model: type[TwilioSms], form: dict[str, str]) -> TwilioSms:
-    try:
-        return model.model_validate(form)
-    except ValidationError as error:  # answered 422 with each field, as a JSON body's would be
-        raise RequestValidationError(error.errors()) from None
-
-
-def _caller(number: str | None) -> str | None:
-    """The caller's number in E.164, or None for a withheld or unknown caller ID."""
-    try:
-        return as_e164(number) if number else None
-    except ValueError:
-        return None
-
-
-def _digits(number: str | None) -> str | None:
-    """The hotline number dialled, as the contract keeps it (digits only)."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
-    return digits if 3 <= len(digits) <= 20 else None

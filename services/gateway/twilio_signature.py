@@ -31,8 +31,9 @@ def public_url(request: Request, trusted: Sequence[str]) -> str:
     url = request.url
     peer = request.scope.get(PEER)
     if peer and _trusted(peer, trusted):
-        scheme = request.headers.get("x-forwarded-proto", url.scheme).split(",")[0].strip()
-        host = request.headers.get("x-forwarded-host", url.netloc).split(",")[0].strip()
+        # The last value is the one our own proxy added; any before it are what the client claimed.
+        scheme = request.headers.get("x-forwarded-proto", url.scheme).split(",")[-1].strip()
+        host = request.headers.get("x-forwarded-host", url.netloc).split(",")[-1].strip()
         url = url.replace(scheme=scheme, netloc=host)
     return str(url)
 
@@ -46,8 +47,8 @@ def _trusted(peer: str, trusted: Sequence[str]) -> bool:
 
 
 def signed(auth_token: str, url: str, form: FormData, signature: str | None) -> bool:
-    """Whether Twilio, holding `auth_token`, signed this form posted to `url`."""
+    """Whether Twilio, holding `auth_token`, signed this form posted to `url` (every value of a field
+    given twice, as Twilio signs them)."""
     if not signature:
         return False
-    params = {key: str(value) for key, value in form.multi_items()}
-    return bool(RequestValidator(auth_token).validate(url, params, signature))
+    return bool(RequestValidator(auth_token).validate(url, form, signature))

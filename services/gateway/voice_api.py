@@ -25,16 +25,20 @@ from services.gateway.schemas import Accepted
 from services.gateway.seal import Seal
 from services.gateway.voice_schemas import CallEvent, VoiceContact
 
-CallId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+CallId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")  # as CtiId: no ':'
 
 
-def call_event(call_id: str, event: CallEvent, province: str) -> VoiceCallEventV1:
+def call_event(call_id: str, event: CallEvent, province: str, source: str, seal: Seal) -> VoiceCallEventV1:
+    fields = event.model_dump(exclude={"event_id", "caller_number", "callback_number"})
     return VoiceCallEventV1(
         call_id=call_id,
         cti_event_id=event.event_id,
+        source=source,
         province=province,
         received_at=datetime.now(UTC),
-        **event.model_dump(exclude={"event_id"}),
+        sealed_caller=seal.seal(event.caller_number) if event.caller_number else None,
+        sealed_callback=seal.seal(event.callback_number) if event.callback_number else None,
+        **fields,
     )
 
 
@@ -58,9 +62,8 @@ def add_voice_api(
         callback requested, after-call work ended), on the bus in the order posted for each call."""
         may_post_contact(caller, province, Channel.VOICE.value)
         scope = f"voice:{caller.principal.id}:{call_id}"
-        published = Published(
-            call_event(call_id, event, province), topics.voice, call_id, scope, event.event_id
-        )
+        told = call_event(call_id, event, province, caller.principal.id, seal)
+        published = Published(told, topics.voice, call_id, scope, event.event_id)
         return await accepted(request, caller, published)
 
     @app.post("/v1/contacts/voice", status_code=202, responses=ANSWERS, name="contact.voice")
@@ -72,7 +75,10 @@ def add_voice_api(
         same call)."""
         may_post_contact(caller, province, Channel.VOICE.value)
         scope = f"voice:{caller.principal.id}"
-        key = idempotency_key or f"call:{contact.call_id}"
+        # The call's id first (it has no ':'): a key given for one call never names another's record.
+        key = f"call:{contact.call_id}" + (f":{idempotency_key}" if idempotency_key else "")
         contact_id = stable_id("C", scope, key)
-        event = contact_event(contact, Channel.VOICE, contact_id, province, seal, contact.call_id)
+        # An anonymous report is tied to no call: the call's events would lead back to the reporter.
+        reference = None if contact.anonymous else contact.call_id
+        event = contact_event(contact, Channel.VOICE, contact_id, province, seal, reference)
         return await accepted(request, caller, Published(event, topics.contacts, contact_id, scope, key))

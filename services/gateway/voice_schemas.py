@@ -8,8 +8,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from contracts.events import CallEventKind
 from services.gateway.schemas import PhoneNumber, Text, WebContact
 
-# The CTI's ids (calls, events, queues, groups, agents): what CTIs use, nothing that needs escaping.
-CtiId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+# The CTI's ids (calls, events, queues, groups, agents): what CTIs use, nothing that needs escaping, and
+# no ':', which joins them into the keys events are known by (a call "A" and "A:B" must never meet).
+CtiId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
 # A CTI's clock and the gateway's differ a little; an event from further ahead is a CTI's mistake that
 # would make every later figure of the call wrong.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -31,7 +32,7 @@ MAY: dict[CallEventKind, tuple[str, ...]] = {
     CallEventKind.OFFERED: ("called_number",),
     CallEventKind.QUEUED: (),
     CallEventKind.ANSWERED: ("queue_id",),
-    CallEventKind.TRANSFERRED: ("group_id", "agent_id", "to_group_id", "to_agent_id"),
+    CallEventKind.TRANSFERRED: ("group_id", "agent_id", "to_group_id", "to_agent_id", "to_queue_id"),
     CallEventKind.ABANDONED: ("queue_id", "group_id", "reason"),
     CallEventKind.ENDED: ("group_id", "agent_id", "reason"),
     CallEventKind.IVR_DIGITS: (),
@@ -46,6 +47,7 @@ OPTIONAL = (
     "agent_id",
     "to_group_id",
     "to_agent_id",
+    "to_queue_id",
     "digits",
     "callback_number",
     "reason",
@@ -68,7 +70,10 @@ class CallEvent(BaseModel):
     agent_id: CtiId | None = None
     to_group_id: CtiId | None = None
     to_agent_id: CtiId | None = None
-    digits: str | None = Field(default=None, pattern=r"^[0-9*#]{1,32}$", description="A menu choice.")
+    to_queue_id: CtiId | None = None
+    # One or two keys: a menu's choice. Longer is what a caller keys in for a password or an account,
+    # which has no place on a topic.
+    digits: str | None = Field(default=None, pattern=r"^[0-9*#]{1,2}$", description="A menu choice.")
     callback_number: PhoneNumber | None = None
     reason: Text | None = Field(default=None, max_length=200)
 
@@ -85,8 +90,12 @@ class CallEvent(BaseModel):
         needed, allowed = set(NEEDS[self.kind]), set(NEEDS[self.kind]) | set(MAY[self.kind])
         problems = [f"{name} is needed" for name in sorted(needed - given)]
         problems += [f"{name} is not part of it" for name in sorted(given - allowed)]
-        if self.kind is CallEventKind.TRANSFERRED and not given & {"to_group_id", "to_agent_id"}:
-            problems.append("to_group_id or to_agent_id is needed")
+        if self.kind is CallEventKind.TRANSFERRED and not given & {
+            "to_group_id",
+            "to_agent_id",
+            "to_queue_id",
+        }:
+            problems.append("to_group_id, to_agent_id or to_queue_id is needed")
         if problems:
             raise ValueError(f"an event of kind {self.kind.value}: " + "; ".join(problems))
         return self

@@ -57,7 +57,8 @@ async def test_a_calls_events_reach_the_voice_topic_and_its_record_becomes_a_voi
         order = await eventually(the_work_order, timeout=30)
     assert posted == [202] * 4
     assert [event.kind for event in heard] == [CallEventKind(e["kind"]) for e in events]
-    assert heard[0].caller_number == f"+86{phone}"
+    assert heard[0].sealed_caller
+    assert phone not in heard[0].model_dump_json()
     assert (order["channel"], order["type"]) == ("voice", "query")
 
 

@@ -28,6 +28,7 @@ PUBLIC = {
     # Twilio's webhooks: no credential, Twilio's signature instead (tests/unit/test_twilio_channel.py).
     ("POST", "/v1/channels/twilio/sms"),
     ("POST", "/v1/channels/twilio/voice"),
+    ("POST", "/v1/channels/twilio/voice/queue"),
     ("POST", "/v1/channels/twilio/voice/status"),
 }
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}

@@ -9,10 +9,12 @@ import httpx
 import pytest
 
 from contracts.events import CallEventKind, Channel, ContactReceivedV1, VoiceCallEventV1
-from deploy.local.credentials import local_keys
+from deploy.local.credentials import SEAL_KEYS, local_keys
+from services.gateway.seal import load_seal
 from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
 
+SEAL = load_seal(SEAL_KEYS, local=True)
 CTI = {"Authorization": f"Bearer {local_keys()['gd.channel.voice']}"}
 AT = "2026-12-02T09:00:00+08:00"
 # A call answered after a minute in the Guangzhou group's queue, a transfer, then the end of it all.
@@ -51,7 +53,9 @@ async def test_each_event_of_a_call_goes_on_the_voice_topic_in_order_keyed_by_th
     assert [e.kind for e in published] == [CallEventKind(event["kind"]) for event in ANSWERED_CALL]
     assert {e.subject() for e in published} == {"CALL-1"}
     assert set(publisher.topics) == {"gd.voice"}
-    assert published[0].caller_number == "+8613926012345"
+    assert SEAL.unseal(published[0].sealed_caller or "") == "+8613926012345"
+    assert "13926012345" not in published[0].model_dump_json()
+    assert {e.source for e in published} == {"gd.channel.voice"}
     assert (published[3].group_id, published[3].agent_id) == ("G-gz", "A-1001")
     assert published[4].to_group_id == "G-public"
 
@@ -65,7 +69,7 @@ async def test_a_retried_event_is_the_same_event(cti, publisher):
 async def test_an_event_missing_what_its_kind_needs_or_carrying_what_it_does_not_is_refused_listing_both(cti):
     answer = await cti.post(
         "/v1/voice/calls/CALL-1/events",
-        json={"event_id": "E9", "kind": "answered", "at": AT, "group_id": "G-gz", "digits": "123456"},
+        json={"event_id": "E9", "kind": "answered", "at": AT, "group_id": "G-gz", "digits": "1"},
     )
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -79,7 +83,7 @@ async def test_a_transfer_says_where_it_went(cti):
         "/v1/voice/calls/CALL-1/events", json={"event_id": "E9", "kind": "transferred", "at": AT}
     )
     assert answer.status_code == 422
-    assert "to_group_id or to_agent_id is needed" in answer.text
+    assert "to_group_id, to_agent_id or to_queue_id is needed" in answer.text
 
 
 async def test_an_event_dated_ahead_of_the_gateways_clock_is_refused(cti):
@@ -108,4 +112,35 @@ async def test_the_web_channels_key_may_not_post_calls(publisher):
         event = await client.post("/v1/voice/calls/CALL-1/events", json=ANSWERED_CALL[0])
         contact = await client.post("/v1/contacts/voice", json=CONTACT)
     assert (event.status_code, contact.status_code) == (403, 403)
+    assert not publisher.published
+
+
+async def test_an_id_with_a_colon_is_refused_so_no_two_calls_events_share_a_key(cti, publisher):
+    colon_call = await cti.post("/v1/voice/calls/A:B/events", json=ANSWERED_CALL[0] | {"event_id": "C"})
+    colon_event = await cti.post("/v1/voice/calls/A/events", json=ANSWERED_CALL[0] | {"event_id": "B:C"})
+    assert (colon_call.status_code, colon_event.status_code) == (422, 422)
+    assert not publisher.published
+
+
+async def test_an_idempotency_key_given_for_one_calls_record_never_names_anothers(cti):
+    one = await cti.post("/v1/contacts/voice", json=CONTACT, headers={"Idempotency-Key": "2"})
+    other = await cti.post(
+        "/v1/contacts/voice", json=CONTACT | {"call_id": "CALL-2"}, headers={"Idempotency-Key": "2"}
+    )
+    plain = await cti.post("/v1/contacts/voice", json=CONTACT | {"call_id": "CALL-2"})
+    assert len({one.json()["id"], other.json()["id"], plain.json()["id"]}) == 3
+
+
+async def test_an_anonymous_report_by_phone_is_tied_to_no_call(cti, publisher):
+    await cti.post("/v1/contacts/voice", json=CONTACT | {"type": "report", "anonymous": True})
+    (contact,) = [e for e in publisher.published if isinstance(e, ContactReceivedV1)]
+    assert (contact.phone, contact.external_ref) == ("sealed", None)
+
+
+async def test_more_than_two_keys_are_no_menu_choice_and_are_refused(cti, publisher):
+    answer = await cti.post(
+        "/v1/voice/calls/CALL-1/events",
+        json={"event_id": "E9", "kind": "ivr_digits", "at": AT, "digits": "520131"},
+    )
+    assert answer.status_code == 422
     assert not publisher.published
