@@ -25,6 +25,7 @@ from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.idempotency import InMemoryKeyBook, KeyBook
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.list_api import add_list_api
 from services.gateway.oauth import add_token_endpoint
@@ -69,6 +70,7 @@ def create_app(
     dispatch_patience: float = 3.0,
     trusted_proxies: Sequence[str] = (),
     twilio_auth_token: SecretStr | None = None,
+    keys: KeyBook | None = None,
 ) -> FastAPI:
     topics = runtime.settings.topics
     province = runtime.settings.hotline_province
@@ -84,6 +86,7 @@ def create_app(
     app = FastAPI(title="Hotline gateway", version="1", lifespan=lifespan)
     app.router.route_class = AuthenticatedFirst
     app.state.authenticator = authenticator
+    app.state.idempotency = keys or InMemoryKeyBook()  # the store's, but for tests and a lone local gateway
     answer_unauthenticated(app)
     answer_problems(app, audit, runtime.log)
     limits = (access.rate, access.token_failures)

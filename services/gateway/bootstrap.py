@@ -43,6 +43,7 @@ from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
+from services.gateway.idempotency import InMemoryKeyBook, KeyBook, MongoKeyBook
 from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.password_book import InMemoryPasswordBook, MongoPasswordBook
 from services.gateway.ports import AuditTrail
@@ -68,7 +69,12 @@ def bootstrap(
     (tests pass in-memory ones)."""
     in_memory = audit is not None and cases is not None and outages is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
+    keys: KeyBook = InMemoryKeyBook()  # with the case files in memory (tests), the keys are too
     if audit is None or cases is None:
+        remembered = MongoKeyBook(runtime.database["idempotency_keys"])
+        runtime.startup.append(remembered.ensure_indexes)
+        runtime.loops.append(remembered.keep_forgetting)
+        keys = remembered
         trail = MongoAuditTrail(runtime.database["audit"])
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
@@ -178,5 +184,6 @@ def bootstrap(
         max_import_bytes=settings.gateway_max_import_bytes,
         trusted_proxies=settings.trusted_proxies,
         twilio_auth_token=settings.gateway_twilio_auth_token,
+        keys=keys,
     )
     return Service(runtime, app, handlers)

@@ -25,7 +25,7 @@ from services.gateway.desk_access import may_work_on
 from services.gateway.desk_api import Action
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.lifecycle_checks import step_allowed
-from services.gateway.posts import WITH_CONFLICT, IdempotencyKey, Published, publish_audited, stable_id
+from services.gateway.posts import ANSWERS, IdempotencyKey, Published, publish_audited, stable_id
 from services.gateway.principals import may_reply_for
 from services.gateway.problems import Conflict, Unreadable
 from services.gateway.routing_copy import RoutingCopy
@@ -103,9 +103,7 @@ def add_dispatch_api(
     publisher, audit, topics = publishing
     cases, routing = reading
 
-    @app.post(
-        "/v1/departments/{department}/actions", status_code=202, responses=WITH_CONFLICT, name="dispatch.act"
-    )
+    @app.post("/v1/departments/{department}/actions", status_code=202, responses=ANSWERS, name="dispatch.act")
     async def post_department_step(
         request: Request,
         department: str,
@@ -137,7 +135,7 @@ def add_dispatch_api(
     @app.post(
         "/v1/work-orders/{work_order_id}/dispatch-actions",
         status_code=202,
-        responses=WITH_CONFLICT,
+        responses=ANSWERS,
         name="dispatch.supervise",
     )
     async def post_supervision_step(

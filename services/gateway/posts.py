@@ -15,16 +15,17 @@ from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.idempotency import KeyBook, digest_of
 from services.gateway.lifecycle_checks import step_allowed
 from services.gateway.principals import Caller, may_post_contact, may_reply_for
-from services.gateway.problems import AuditNotRecorded
+from services.gateway.problems import AuditNotRecorded, Conflict
 from services.gateway.schemas import Accepted, DepartmentReply, Problem, WebContact
 from services.gateway.seal import Seal
 
+# 409: an Idempotency-Key that came with another body before.
 ANSWERS: dict[int | str, dict[str, object]] = {
-    status: {"model": Problem} for status in (400, 401, 403, 404, 413, 422, 429, 503)
+    status: {"model": Problem} for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
-WITH_CONFLICT: dict[int | str, dict[str, object]] = ANSWERS | {409: {"model": Problem}}
 IdempotencyKey = Annotated[
     str | None, Header(max_length=128, description="Retries with the same key give the same id.")
 ]
@@ -58,8 +59,13 @@ async def publish_audited(
 ) -> Accepted:
     """The event on the bus, then its audit record: answered 202 only once both are acknowledged. The
     record follows the event, so it never tells of a call that was not taken; when the record alone
-    fails, the caller is told so (503) and its retry with the same key is the same event and record."""
+    fails, the caller is told so (503) and its retry with the same key is the same event and record. A
+    key that came with another body before is refused (409): its event would be dropped as a repeat."""
     resource, key = published.resource, published.key
+    if key is not None:
+        keys: KeyBook = request.app.state.idempotency
+        if not await keys.claim(published.scope, key, digest_of(request.url.path, await request.body())):
+            raise Conflict("this key came with another request before: a new request takes a new key")
     audited = published.audited_as or resource
     entry = audit.entry(request, caller, outcome="accepted", status=202, resource=audited, key=key)
     event_id = _event_id(published.scope, key)
@@ -131,9 +137,7 @@ def add_posts(
         event = contact_event(contact, Channel.WEB, contact_id, province, seal, contact.external_ref)
         return await accepted(request, caller, event, topics.contacts, contact_id, scope, idempotency_key)
 
-    @app.post(
-        "/v1/departments/{department}/replies", status_code=202, responses=WITH_CONFLICT, name="reply.post"
-    )
+    @app.post("/v1/departments/{department}/replies", status_code=202, responses=ANSWERS, name="reply.post")
     async def post_department_reply(
         request: Request,
         department: str,
