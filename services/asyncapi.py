@@ -14,7 +14,6 @@ which is also YAML 1.2, so any YAML reader (and the AsyncAPI parser) takes it as
 import argparse
 import json
 import os
-import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.provinces import HUB, PROVINCES
+from plumbing.documents import write_document
 from plumbing.telemetry import Telemetry
 from services.registry import SERVICES
 
@@ -125,10 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="write the document here instead of to standard output")
     args = parser.parse_args(argv)
     text = render(document(args.province, kafka_bootstrap_servers=args.kafka_bootstrap_servers))
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.write_text(text, encoding="utf-8")
+    write_document(text, args.out)
 
 
 if __name__ == "__main__":

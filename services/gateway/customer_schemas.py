@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from contracts.events import CustomerKind
-from services.gateway.schemas import PhoneNumber, Text
+from services.gateway.schemas import PhoneNumber, Text, not_ahead
 from services.gateway.service_passwords import DIGITS
 
 ACCOUNT_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -86,9 +86,7 @@ class CustomerProfileIn(BaseModel):
     @field_validator("updated_at")
     @classmethod
     def _not_ahead(cls, moment: datetime) -> datetime:
-        if moment > datetime.now(UTC) + CLOCK_SKEW:
-            raise ValueError("later than now: a profile from the future would hide every real change")
-        return moment
+        return not_ahead(moment, CLOCK_SKEW, "a profile from the future would hide every real change")
 
 
 class RejectedRow(BaseModel):

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from plumbing.documents import write_document
 from services.gateway.bootstrap import bootstrap
 from services.gateway.settings import GatewaySettings
 
@@ -31,10 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="the file to write (default: standard output)")
     args = parser.parse_args(argv)
     text = json.dumps(document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.write_text(text, encoding="utf-8")
+    write_document(text, args.out)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The gateway's HTTP schemas: what channel adapters and departments post, and what readers get."""
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Self
 
 import phonenumbers
@@ -28,6 +28,13 @@ def as_e164(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def not_ahead(moment: datetime, skew: timedelta, why: str) -> datetime:
+    """`moment`, unless it is later than now by more than the clocks of two systems differ."""
+    if moment > datetime.now(UTC) + skew:
+        raise ValueError(f"later than now: {why}")
+    return moment
 
 
 def _printable(text: str) -> str:

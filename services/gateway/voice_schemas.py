@@ -1,12 +1,12 @@
 """What a CTI posts: each event of a call, and the contact an agent (or the IVR) records of one."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.events import CallEventKind
-from services.gateway.schemas import PhoneNumber, Text, WebContact
+from services.gateway.schemas import PhoneNumber, Text, WebContact, not_ahead
 
 # The CTI's ids (calls, events, queues, groups, agents): what CTIs use, nothing that needs escaping, and
 # no ':', which joins them into the keys events are known by (a call "A" and "A:B" must never meet).
@@ -80,9 +80,7 @@ class CallEvent(BaseModel):
     @field_validator("at")
     @classmethod
     def _not_ahead(cls, moment: datetime) -> datetime:
-        if moment > datetime.now(UTC) + CLOCK_SKEW:
-            raise ValueError("later than now: the CTI's clock is ahead")
-        return moment
+        return not_ahead(moment, CLOCK_SKEW, "the CTI's clock is ahead")
 
     @model_validator(mode="after")
     def _fields_of_its_kind(self) -> Self:
