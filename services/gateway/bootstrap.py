@@ -88,13 +88,10 @@ def bootstrap(
         outages = book
     if routing is None:
         routing = InMemoryRoutingCopy() if in_memory else MongoRoutingCopy(runtime.database["routing"])
-    if passwords is None:
-        if in_memory:
-            passwords = InMemoryPasswordBook()
-        else:
-            password_book = MongoPasswordBook(runtime.database["service_passwords"])
-            runtime.startup.append(password_book.ensure_indexes)
-            passwords = password_book
+    if passwords is None:  # found by _id (the account) alone: no index to make
+        passwords = (
+            InMemoryPasswordBook() if in_memory else MongoPasswordBook(runtime.database["service_passwords"])
+        )
     topics = settings.topics
     handlers = GatewayHandlers(audit, cases, routing)
     consumer = runtime.consumer()

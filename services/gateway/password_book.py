@@ -96,9 +96,6 @@ class MongoPasswordBook:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._collection = collection
 
-    async def ensure_indexes(self) -> None:
-        """Found by `_id` (the account) alone: nothing to add."""
-
     async def keep(self, changes: Sequence[PasswordChange]) -> None:
         latest = newest(changes)
         new = [{"_id": account, **_hash(change), **NO_TRIES} for account, change in latest.items()]
