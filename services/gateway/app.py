@@ -87,6 +87,7 @@ def create_app(
     app.router.route_class = AuthenticatedFirst
     app.state.authenticator = authenticator
     app.state.idempotency = keys or InMemoryKeyBook()  # the store's, but for tests and a lone local gateway
+    app.state.log = runtime.log
     answer_unauthenticated(app)
     answer_problems(app, audit, runtime.log)
     limits = (access.rate, access.token_failures)

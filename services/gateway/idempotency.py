@@ -13,11 +13,14 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 Document = dict[str, Any]
 KEPT_FOR = timedelta(days=1)
 FORGET_EVERY = 600.0  # seconds between sweeps of keys older than KEPT_FOR
+# Taking a contact never waits on the store (a store outage is not the gateway's to answer): a check the
+# store does not answer this fast lets the call through unchecked, and says so in the log.
+CHECK_PATIENCE = 0.5  # seconds
 # Keys are forgotten an hour at a time, each hour an indexed equality (the store's only served query): a
 # gateway starting looks this far back for hours no replica forgot while it was down.
 LOOK_BACK = timedelta(days=7)
@@ -40,6 +43,15 @@ class KeyBook(Protocol):
     async def claim(self, scope: str, key: str, digest: str) -> bool:
         """True for the first call with this key, or a retry with the same body; False for another body."""
         ...
+
+
+async def held_to_its_body(keys: KeyBook, scope: str, key: str, digest: str, log: Any) -> bool:
+    """Whether the call may go on: False only when the store says the key came with another body."""
+    try:
+        return await asyncio.wait_for(keys.claim(scope, key, digest), CHECK_PATIENCE)
+    except (PyMongoError, TimeoutError) as error:
+        log.warning("idempotency key not checked: the store did not answer", error=type(error).__name__)
+        return True
 
 
 class InMemoryKeyBook:

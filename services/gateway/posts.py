@@ -15,7 +15,7 @@ from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.dispatch_lookup import DispatchLookup
-from services.gateway.idempotency import KeyBook, digest_of
+from services.gateway.idempotency import KeyBook, digest_of, held_to_its_body
 from services.gateway.lifecycle_checks import step_allowed
 from services.gateway.principals import Caller, may_post_contact, may_reply_for
 from services.gateway.problems import AuditNotRecorded, Conflict
@@ -64,7 +64,8 @@ async def publish_audited(
     resource, key = published.resource, published.key
     if key is not None:
         keys: KeyBook = request.app.state.idempotency
-        if not await keys.claim(published.scope, key, digest_of(request.url.path, await request.body())):
+        digest = digest_of(request.url.path, await request.body())
+        if not await held_to_its_body(keys, published.scope, key, digest, request.app.state.log):
             raise Conflict("this key came with another request before: a new request takes a new key")
     audited = published.audited_as or resource
     entry = audit.entry(request, caller, outcome="accepted", status=202, resource=audited, key=key)

@@ -43,7 +43,14 @@ def local_settings(**overrides: object) -> GatewaySettings:
 
 
 def app_with(
-    publisher: object, trail=None, cases=None, outages=None, routing=None, passwords=None, **overrides: object
+    publisher: object,
+    trail=None,
+    cases=None,
+    outages=None,
+    routing=None,
+    passwords=None,
+    keys=None,
+    **overrides: object,
 ):
     """The gateway's app on the local principals, publishing through `publisher`."""
     settings = local_settings(**overrides)
@@ -67,6 +74,7 @@ def app_with(
         dispatch_patience=0.0,
         trusted_proxies=settings.trusted_proxies,
         twilio_auth_token=settings.gateway_twilio_auth_token,
+        keys=keys,
     )
 
 

@@ -2,6 +2,7 @@
 anything reaches the bus, since its event would otherwise be dropped downstream as a repeat."""
 
 import httpx
+from pymongo.errors import ServerSelectionTimeoutError
 
 from deploy.local.credentials import local_keys
 from tests.fakes import RecordingPublisher
@@ -70,3 +71,17 @@ async def test_a_second_record_of_a_call_without_its_own_key_is_refused():
         ("/v1/contacts/voice", record | {"description": "第二件事"}, VOICE | {"Idempotency-Key": "2"}),
     )
     assert statuses == [202, 409, 202]
+
+
+class StoreDown:
+    async def claim(self, scope: str, key: str, digest: str) -> bool:
+        raise ServerSelectionTimeoutError("the store is restarting")
+
+
+async def test_a_store_that_does_not_answer_never_stops_a_contact():
+    publisher = RecordingPublisher()
+    transport = httpx.ASGITransport(app=app_with(publisher, keys=StoreDown()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        answer = await client.post("/v1/contacts/web", json=CONTACT, headers=WEB | {"Idempotency-Key": "k-1"})
+    assert answer.status_code == 202
+    assert len(publisher.published) == 1
