@@ -15,6 +15,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from services.gateway.work_order_lists import hour_of
+
 Document = dict[str, Any]
 KEPT_FOR = timedelta(days=1)
 FORGET_EVERY = 600.0  # seconds between sweeps of keys older than KEPT_FOR
@@ -25,10 +27,6 @@ CHECK_PATIENCE = 0.5  # seconds
 # gateway starting looks this far back for hours no replica forgot while it was down.
 LOOK_BACK = timedelta(days=7)
 HOUR = timedelta(hours=1)
-
-
-def hour_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 def fingerprint(scope: str, key: str) -> str:

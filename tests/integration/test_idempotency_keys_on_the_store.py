@@ -6,7 +6,8 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.gateway.idempotency import KEPT_FOR, MongoKeyBook, fingerprint, hour_of
+from services.gateway.idempotency import KEPT_FOR, MongoKeyBook, fingerprint
+from services.gateway.work_order_lists import hour_of
 
 
 async def test_a_key_is_bound_to_its_first_body_whichever_replica_is_asked(store):
