@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Query, Request, Response
 from pydantic import SecretStr
 from twilio.twiml.messaging_response import MessagingResponse
@@ -25,13 +24,13 @@ from contracts.events import CallEventKind, Channel, ContactReceivedV1, VoiceCal
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
-from services.gateway.limits import RateLimit, TooManyRequests
 from services.gateway.posts import stable_id
 from services.gateway.principals import Forbidden, NotFound
 from services.gateway.schemas import Problem
 from services.gateway.seal import Seal
 from services.gateway.twilio_forms import TwilioCall, TwilioSms, read
 from services.gateway.twilio_signature import public_url, signed
+from services.gateway.webhook_trail import WebhookTrail
 
 TWIML = "application/xml"
 VOICE_PATH, QUEUE_PATH = "/v1/channels/twilio/voice", "/v1/channels/twilio/voice/queue"
@@ -52,7 +51,6 @@ ROUNDS = 3  # menus heard before the call waits in the general queue
 # A queue's result for a caller who left it without an agent.
 LEFT_WAITING = {"hangup", "leave", "error", "system-error"}
 SIGNED_BY = "twilio"
-REFUSALS_AUDITED = "30/minute"  # per client: more unsigned calls than that are refused unrecorded
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def add_twilio_api(
 ) -> None:
     answers: dict[int | str, dict[str, object]] = {s: {"model": Problem} for s in (403, 404, 413, 422, 503)}
     answers[200] = {"content": {TWIML: {}}, "description": "TwiML"}
-    refusals = RateLimit(REFUSALS_AUDITED)
+    trail = WebhookTrail(audit, log, SIGNED_BY)
 
     async def verified(request: Request) -> dict[str, str]:
         """The form Twilio posted, once its signature is checked; else 403 (404 if Twilio is not set up)."""
@@ -84,25 +82,11 @@ def add_twilio_api(
         if not signed(
             twilio.auth_token.get_secret_value(), url, form, request.headers.get("x-twilio-signature")
         ):
-            try:
-                await refusals.take(request.client.host if request.client else "unknown")
-                detail = f"bad Twilio signature for {url.split('?')[0]}"
-                await audit.record(audit.public_entry(request, outcome="refused", status=403, detail=detail))
-            except TooManyRequests:
-                pass  # a flood of forgeries is refused without a record each
+            await trail.refused(request, 403, f"bad Twilio signature for {url.split('?')[0]}")
             raise Forbidden("not signed by Twilio for this URL")
         return {key: str(value) for key, value in form.multi_items()}
 
-    async def taken(request: Request, resource: str, key: str) -> None:
-        """The webhook's audit record; the event is on the bus already, so a record that fails is logged
-        and the answer still sent (a caller is not hung up on for the trail)."""
-        entry = audit.public_entry(
-            request, outcome="accepted", status=200, resource=resource, signed_by=SIGNED_BY, key=key
-        )
-        try:
-            await audit.record(entry)
-        except KafkaError as error:
-            log.error("audit record of a Twilio webhook not published", error=repr(error))
+    taken = trail.taken
 
     async def told(call: TwilioCall, kind: CallEventKind, step: str, **fields: str | None) -> None:
         now = datetime.now(UTC)
