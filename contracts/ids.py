@@ -12,6 +12,17 @@ def work_order_id_for(contact_id: str) -> str:
     return "WO-" + uuid5(NAMESPACE_URL, f"hotline:contact:{contact_id}").hex[:20].upper()
 
 
+REPLY_CODE_DIGITS = 4
+
+
+def reply_code_for(work_order_id: str) -> str:
+    """The extension notify texts a work order's news from (after the hotline's number, 10690000 + 4821):
+    a customer's answer comes back to it, and names the work order among the customer's own (a clash of
+    two of one customer's open work orders is one in ten thousand; intake then links the newest)."""
+    digest = uuid5(NAMESPACE_URL, f"hotline:reply:{work_order_id}").int
+    return str(digest % 10**REPLY_CODE_DIGITS).zfill(REPLY_CODE_DIGITS)
+
+
 def dispatch_id_for(work_order_id: str, attempt: int = 1) -> str:
     """Forms spawned by one acceptance stay linked: the dispatch id carries the work order id."""
     return f"{work_order_id}-D{attempt}"

@@ -88,6 +88,12 @@ class Topics:
         return f"{self.prefix}.voice"
 
     @property
+    def sms_reports(self) -> str:
+        """SmsDeliveryReported: the SMS gateway's delivery reports (via the gateway) -> notify, key
+        the message's reference."""
+        return f"{self.prefix}.sms-reports"
+
+    @property
     def notifications(self) -> str:
         """NotificationSent and NotificationFailed: notify -> reporting and agents, key work_order_id."""
         return f"{self.prefix}.notifications"
@@ -149,6 +155,7 @@ PRODUCERS = {
     "followups": "qa",
     "audit": "gateway",
     "voice": "gateway",
+    "sms-reports": "gateway",
 }
 
 # Topic (without the prefix) -> the services that consume it.
@@ -168,4 +175,6 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "audit": ("gateway",),
     # The gateway refuses a re-dispatch to a department the routing table does not name.
     "routing": ("gateway",),
+    # Notify records on each message what the SMS gateway reported of it.
+    "sms-reports": ("notify",),
 }

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event
+from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event, SmsDeliveryReportedV1
 from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
@@ -20,6 +20,7 @@ from plumbing.settings import BusSettings
 from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 from services.intake.ports import OutageRepository, WorkOrderRepository
+from services.notify.domain.deliveries import Delivery, Report
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -196,11 +197,15 @@ class InMemoryLinkedContacts:
 class FakeSmsGateway:
     def __init__(self, failures: int = 0) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.sent_from: list[str | None] = []  # each text's reply code
+        self.references: list[str | None] = []
         self._failures = failures
         self.die_on_next_send = False
         self.broken_for: set[str] = set()
 
-    async def send(self, to: str, text: str) -> str:
+    async def send(
+        self, to: str, text: str, *, reply_code: str | None = None, reference: str | None = None
+    ) -> str:
         if to in self.broken_for:
             raise RuntimeError("unexpected failure in the gateway client")
         if self.die_on_next_send:
@@ -210,7 +215,21 @@ class FakeSmsGateway:
             self._failures -= 1
             raise SmsGatewayError("SMS gateway unreachable")
         self.sent.append((to, text))
+        self.sent_from.append(reply_code)
+        self.references.append(reference)
         return "0: Accepted for delivery"
+
+
+class InMemoryDeliveries:
+    def __init__(self) -> None:
+        self.reports: dict[str, list[Report]] = {}
+
+    async def record(self, report: SmsDeliveryReportedV1) -> Delivery:
+        kept = Report(report.state, report.gateway_status, report.reported_at)
+        reports = self.reports.setdefault(report.reference, [])
+        if kept not in reports:
+            reports.append(kept)
+        return Delivery(report.reference, list(reports))
 
 
 class FakeClock:

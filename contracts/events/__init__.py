@@ -34,6 +34,7 @@ from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, Inciden
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
 from contracts.events.routing import RoutingTableInForceV1
+from contracts.events.sms_report import DeliveryState, SmsDeliveryReportedV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -102,6 +103,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AuditRecordedV1,
     RoutingTableInForceV1,
     VoiceCallEventV1,
+    SmsDeliveryReportedV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -127,6 +129,7 @@ __all__ = [
     "CustomerTier",
     "DeadlineAlarmV1",
     "DeadlineWarningV1",
+    "DeliveryState",
     "DepartmentActedV1",
     "DepartmentAction",
     "DepartmentRepliedV1",
@@ -148,6 +151,7 @@ __all__ = [
     "ReplyKind",
     "ReturnReason",
     "RoutingTableInForceV1",
+    "SmsDeliveryReportedV1",
     "StepEvent",
     "SupervisionAction",
     "VoiceCallEventV1",

@@ -18,7 +18,7 @@ class ContactReceivedV1(Event):
     """A channel adapter's contact, accepted by the gateway: the bus holds it from the moment of the 202."""
 
     ce_type: ClassVar[str] = "hotline.contact.received.v1"
-    minor_version: ClassVar[int] = 3
+    minor_version: ClassVar[int] = 4
 
     contact_id: str = Field(description="Gateway-assigned id; stable for a retried post with the same key.")
     channel: Channel
@@ -57,6 +57,12 @@ class ContactReceivedV1(Event):
         default_factory=dict,
         description="The type's other fields by name (1.2), as intake's field rules name them (a report's "
         "reported_party, ...).",
+    )
+    reply_code: str | None = Field(
+        default=None,
+        description="A text's (1.4): the extension of the hotline number it was sent to. Notify texts each "
+        "work order's news from its own (contracts.ids.reply_code_for), so a customer's answer to one "
+        "names the work order it is about, which intake links it to.",
     )
     agent: str | None = Field(
         default=None,

@@ -26,6 +26,7 @@ from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
 from services.gateway.idempotency import InMemoryKeyBook, KeyBook
+from services.gateway.kannel_api import NO_KANNEL, KannelSettings, add_kannel_api
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.list_api import add_list_api
 from services.gateway.oauth import add_token_endpoint
@@ -70,6 +71,7 @@ def create_app(
     dispatch_patience: float = 3.0,
     trusted_proxies: Sequence[str] = (),
     twilio_auth_token: SecretStr | None = None,
+    kannel: KannelSettings = NO_KANNEL,
     keys: KeyBook | None = None,
 ) -> FastAPI:
     topics = runtime.settings.topics
@@ -108,6 +110,7 @@ def create_app(
     add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
     twilio = TwilioSettings(twilio_auth_token, trusted_proxies)
     add_twilio_api(app, publisher, audit, topics, province, twilio, access.seal, runtime.log)
+    add_kannel_api(app, publisher, audit, topics, province, kannel, runtime.log)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)
     add_work_order_api(app, Authenticated, readers.cases, readers.field_access, audit, province, access.seal)

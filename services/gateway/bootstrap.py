@@ -20,6 +20,7 @@ from contracts.events import (
     OutageRegisteredV1,
     OutageUpdatedV1,
     RoutingTableInForceV1,
+    SmsDeliveryReportedV1,
     VoiceCallEventV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
@@ -44,6 +45,7 @@ from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.idempotency import InMemoryKeyBook, KeyBook, MongoKeyBook
+from services.gateway.kannel_api import KannelSettings
 from services.gateway.outages import MongoOutageBook, OutageBook
 from services.gateway.password_book import InMemoryPasswordBook, MongoPasswordBook
 from services.gateway.ports import AuditTrail
@@ -146,6 +148,7 @@ def bootstrap(
         ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
         (topics.voice, [VoiceCallEventV1], "Each event of each call, as the CTI tells it."),
+        (topics.sms_reports, [SmsDeliveryReportedV1], "Delivery reports of notify's texts."),
         (
             topics.outages,
             [OutageRegisteredV1, OutageUpdatedV1, OutageEndedV1],
@@ -181,6 +184,7 @@ def bootstrap(
         max_import_bytes=settings.gateway_max_import_bytes,
         trusted_proxies=settings.trusted_proxies,
         twilio_auth_token=settings.gateway_twilio_auth_token,
+        kannel=KannelSettings(settings.gateway_kannel_password, settings.gateway_kannel_number),
         keys=keys,
     )
     return Service(runtime, app, handlers)

@@ -35,6 +35,12 @@ class GatewaySettings(ServiceSettings):
     # The Twilio account's auth token, which signs its webhooks (services/gateway/twilio_api.py). Without
     # it the Twilio webhooks answer 404: the province takes no calls or texts through Twilio.
     gateway_twilio_auth_token: SecretStr | None = Field(default=None)
+    # The password Kannel's get-url and dlr-url carry (user `kannel`; services/gateway/kannel_api.py).
+    # Without it the Kannel routes answer 404: the province takes no texts through Kannel.
+    gateway_kannel_password: SecretStr | None = Field(default=None)
+    # The hotline's SMS number (notify's sender, NOTIFY_SMS_SENDER): the digits a customer's text was
+    # sent to past it are the reply code of the work order it answers.
+    gateway_kannel_number: str | None = Field(default=None, pattern=r"^[0-9]{3,16}$")
     # Short, so that a leaked token is of little use; a client asks for a new one well before this.
     gateway_token_lifetime_seconds: int = Field(default=600, ge=60, le=3600)
     # Wrong client secrets tried per client id before 429: guessing is slowed to a crawl.

@@ -117,7 +117,12 @@ class IntakeHandlers:
                 area = self._areas.resolve(contact.address, contact.latitude, contact.longitude)
                 opened_orders.append(WorkOrder.open(contact, now, match, self._rules, area, owner))
             placing = Placing(uow, self._storms, self._topics.workorders)
-            await placing.look_up((order for order, _ in opened_orders), now)
+            replies = {
+                c.contact_id: c.reply_code
+                for c in (envelope.data for envelope in envelopes)
+                if isinstance(c, ContactReceivedV1) and c.reply_code
+            }
+            await placing.look_up((order for order, _ in opened_orders), now, replies)
             for envelope, (order, opened) in zip(envelopes, opened_orders, strict=True):
                 contact = envelope.data
                 assert isinstance(contact, ContactReceivedV1)

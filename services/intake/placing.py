@@ -3,12 +3,12 @@ linked to the customer's own open work order on the same matter, answered (out o
 outage), gathered into a storm's incident, or opened on its own."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from contracts.envelope import Envelope
 from contracts.events import AnswerReason, Event, WorkOrderCreatedV1, WorkOrderInfoRequestedV1
-from contracts.ids import fault_cluster_id_for
+from contracts.ids import fault_cluster_id_for, reply_code_for
 from services.intake.domain.incidents import FaultCluster, Reported
 from services.intake.domain.outages import Outage
 from services.intake.domain.storms import StormRules
@@ -28,13 +28,23 @@ class Placing:
         self._outages: list[Outage] = []
         self._open: list[WorkOrder] = []
         self._placed: set[str] = set()
+        self._replies: dict[str, str] = {}
 
-    async def look_up(self, orders: Iterable[WorkOrder], now: datetime) -> None:
+    async def look_up(
+        self, orders: Iterable[WorkOrder], now: datetime, replies: Mapping[str, str] | None = None
+    ) -> None:
         """Read what the batch's contacts may meet, side by side: one indexed lookup per area, per
-        repeat key (of the types that link repeats) and per contact (placed before?)."""
+        repeat key (of the types that link repeats, and of texts that answer one of notify's: `replies`,
+        their reply codes by contact id) and per contact (placed before?)."""
         orders = list(orders)
+        self._replies = dict(replies or {})
         areas = {order.area.code for order in orders if order.area is not None}
-        keys = [k for o in orders if o.type in self._storms.repeats.types for k in o.repeat_keys()]
+        keys = [
+            key
+            for o in orders
+            if o.type in self._storms.repeats.types or o.contact_id in self._replies
+            for key in o.repeat_keys()
+        ]
         self._outages, self._open, self._placed = await asyncio.gather(
             self._uow.outages.active_in(areas),
             self._uow.work_orders.open_for(keys),
@@ -61,6 +71,8 @@ class Placing:
             stored = await self._uow.work_orders.get(order.id)  # its events, if pending, go out now
             if stored is not None:
                 self._open = [stored if o.id == stored.id else o for o in self._open]
+            return None
+        if await self._replied(order, at, now, cause) is not None:
             return None
         cluster = await self._cluster_of(order) if self._clusters(order) else None
         if cluster is not None and cluster.joined(order.contact_id):
@@ -143,6 +155,32 @@ class Placing:
                 return None, reported.incident.work_order_id
             return order.opens_incident(reported.incident.id, created), None
         return created, None
+
+    async def _replied(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> str | None:
+        """A text that answers the news of one of the customer's own open work orders (it came back to
+        that one's reply code) linked there, whatever its matter: that one's id. Of two that share the
+        code (one in ten thousand), the newest, whose news is likelier the one answered. A work order
+        resolved already takes no link: the answer opens one of its own."""
+        code = self._replies.get(order.contact_id)
+        keys = set(order.repeat_keys())
+        if code is None or not keys:
+            return None
+        matches = [
+            o
+            for o in self._open
+            if o.id != order.id and keys & set(o.repeat_keys()) and reply_code_for(o.id) == code
+        ]
+        if not matches:
+            return None
+        newest = max(matches, key=lambda o: (o.created_at, o.id))
+        target = await self._uow.work_orders.get(newest.id)  # tracked: changed in this unit of work
+        if target is None or not keys & set(target.repeat_keys()):
+            return None  # resolved since it was found
+        linked = target.link_repeat(order, at, now)
+        if linked is not None:
+            self._uow.work_orders.save(target)
+            self._uow.publish(linked, self._topic, target, cause=cause)
+        return target.id
 
     async def _repeated(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> str | None:
         """Linked to the customer's own open work order on the same matter, if there is one (the

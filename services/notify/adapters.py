@@ -1,17 +1,19 @@
-"""Notify's adapters: Kannel's sendsms interface, the `notifications` collection and the
-`linked_contacts` one."""
+"""Notify's adapters: Kannel's sendsms interface, the `notifications` collection, the `deliveries` one
+(what the SMS gateway reported of each text) and the `linked_contacts` one."""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from contracts.events import DeliveryState, SmsDeliveryReportedV1
 from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import DUPLICATE_KEY, MongoRepository
 from plumbing.store import as_utc
 from plumbing.write_guard import guarded, retrying_stale
+from services.notify.domain.deliveries import Delivery, Report
 from services.notify.domain.links import Link, Result
 from services.notify.domain.messages import Sms
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
@@ -24,21 +26,37 @@ class KannelSmsGateway:
     """Kannel's smsbox sendsms interface; UCS-2 coding so Chinese text arrives intact."""
 
     def __init__(
-        self, client: httpx.AsyncClient, url: str, username: str, password: str, sender: str
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        username: str,
+        password: str,
+        sender: str,
+        report_url: str | None = None,
     ) -> None:
         self._client = client
         self._url = url
         self._credentials = {"username": username, "password": password}
         self._sender = sender
+        self._report_url = report_url
 
-    async def send(self, to: str, text: str) -> str:
+    async def send(
+        self, to: str, text: str, *, reply_code: str | None = None, reference: str | None = None
+    ) -> str:
         params = self._credentials | {
-            "from": self._sender,
+            "from": self._sender + (reply_code or ""),
             "to": to,
             "text": text,
             "charset": "UTF-8",
             "coding": "2",
         }
+        if self._report_url and reference:
+            # Kannel calls it back with each report, its % escapes filled in: the DLR type, the SMSC's
+            # answer, the time.
+            params |= {
+                "dlr-mask": str(DLR_MASK),
+                "dlr-url": f"{self._report_url}?reference={reference}&status=%d&answer=%A&at=%T",
+            }
         try:
             response = await self._client.get(self._url, params=params)
         except httpx.HTTPError as error:
@@ -46,6 +64,37 @@ class KannelSmsGateway:
         if response.status_code not in (200, 202):
             raise SmsGatewayError(f"SMS gateway refused ({response.status_code}): {response.text.strip()}")
         return response.text.strip()
+
+
+# Kannel's DLR types asked for: delivered 1, undeliverable 2, buffered 4, taken by the SMSC 8, refused 16.
+DLR_MASK = 1 | 2 | 4 | 8 | 16
+
+
+class MongoDeliveries:
+    """One document per text reported on, by its report reference: each report kept once, as it came."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._collection = collection
+
+    async def record(self, report: SmsDeliveryReportedV1) -> Delivery:
+        kept = {
+            "state": report.state.value,
+            "gateway_status": report.gateway_status,
+            "at": report.reported_at,
+        }
+        update = guarded({"$addToSet": {"reports": kept}, "$setOnInsert": {"first_at": report.received_at}})
+        try:
+            await retrying_stale(
+                lambda: self._collection.update_one({"_id": report.reference}, update, upsert=True)
+            )
+        except DuplicateKeyError:  # another report of the text inserted it first: this one is kept on it
+            await retrying_stale(lambda: self._collection.update_one({"_id": report.reference}, update))
+        found = await self._collection.find_one({"_id": report.reference}) or {}
+        reports = [
+            Report(DeliveryState(r["state"]), r["gateway_status"], as_utc(r["at"]))
+            for r in found.get("reports", [])
+        ]
+        return Delivery(report.reference, reports)
 
 
 class NotificationDocuments:

@@ -10,6 +10,7 @@ from contracts.events import (
     ContactLinkedV1,
     NotificationFailedV1,
     NotificationSentV1,
+    SmsDeliveryReportedV1,
     WorkOrderAnsweredV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
@@ -22,13 +23,14 @@ from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.notify.adapters import (
     KannelSmsGateway,
+    MongoDeliveries,
     MongoLinkedContacts,
     MongoNotifications,
     NotificationDocuments,
 )
 from services.notify.domain.notification import RetryPolicy
 from services.notify.handlers import NotifyHandlers
-from services.notify.ports import LinkedContacts, NotifyUnit, SmsGateway, UnitFactory
+from services.notify.ports import Deliveries, LinkedContacts, NotifyUnit, SmsGateway, UnitFactory
 from services.notify.settings import NotifySettings
 
 SERVICE = "notify"
@@ -40,12 +42,13 @@ def bootstrap(
     telemetry: Telemetry | None = None,
     unit: UnitFactory | None = None,
     links: LinkedContacts | None = None,
+    deliveries: Deliveries | None = None,
     sms: SmsGateway | None = None,
     clock: Clock = system_clock,
 ) -> Service[NotifyHandlers]:
-    """The running service; `unit` and `links` replace the store (both or neither), `sms` Kannel (tests
-    pass fakes)."""
-    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=unit is None or links is None)
+    """The running service; `unit`, `links` and `deliveries` replace the store (all or none), `sms`
+    Kannel (tests pass fakes)."""
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=None in (unit, links, deliveries))
     if unit is None:
         mapper = NotificationDocuments()
         collection, relay = runtime.collection_with_outbox("notifications", mapper)
@@ -68,11 +71,15 @@ def bootstrap(
             settings.kannel_username,
             settings.kannel_password.get_secret_value(),
             settings.sms_sender,
+            report_url=str(settings.sms_report_url) if settings.sms_report_url else None,
         )
+    if deliveries is None:
+        deliveries = MongoDeliveries(runtime.database["deliveries"])
     topics = settings.topics
     handlers = NotifyHandlers(
         unit,
         links,
+        deliveries,
         sms,
         topics,
         clock,
@@ -95,6 +102,11 @@ def bootstrap(
             WorkOrderAnsweredV1: handlers.work_orders_answered,
         },
         description="Contacts linked to an open work order, and work orders intake answered itself.",
+    )
+    runtime.consumer().subscribe(
+        topics.sms_reports,
+        {SmsDeliveryReportedV1: handlers.deliveries_reported},
+        description="What the SMS gateway reported of each text: taken, buffered, delivered, failed.",
     )
     declare_publication(
         runtime.broker,

@@ -10,14 +10,17 @@ from contracts.events import (
     ContactLinkedV1,
     Event,
     ReplyKind,
+    SmsDeliveryReportedV1,
     WorkOrderAnsweredV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
 )
+from contracts.ids import reply_code_for
 from contracts.topics import Topics
 from plumbing.due_minutes import DueMinutes
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
+from services.notify.domain.deliveries import report_reference_for
 from services.notify.domain.links import Link, Result, linked_copy, linked_notification_id
 from services.notify.domain.messages import Sms, accepted, answered, linked, replied
 from services.notify.domain.notification import (
@@ -26,7 +29,7 @@ from services.notify.domain.notification import (
     RetryPolicy,
     notification_id_for,
 )
-from services.notify.ports import LinkedContacts, SmsGateway, SmsGatewayError, UnitFactory
+from services.notify.ports import Deliveries, LinkedContacts, SmsGateway, SmsGatewayError, UnitFactory
 
 RESCAN_EVERY = timedelta(minutes=15)
 AboutWorkOrder = WorkOrderDispatchedV1 | WorkOrderRepliedV1 | WorkOrderAnsweredV1 | ContactLinkedV1
@@ -37,6 +40,7 @@ class NotifyHandlers:
         self,
         unit: UnitFactory,
         links: LinkedContacts,
+        deliveries: Deliveries,
         sms: SmsGateway,
         topics: Topics,
         clock: Clock,
@@ -47,6 +51,7 @@ class NotifyHandlers:
     ) -> None:
         self._unit = unit
         self._links = links
+        self._deliveries = deliveries
         self._sms = sms
         self._topics = topics
         self._clock = clock
@@ -111,6 +116,21 @@ class NotifyHandlers:
                 copy_id = linked_notification_id(result.notification_id, phone)
                 await self._notify(envelope, copy_id, event, phone, linked_copy(result.sms))
 
+    async def deliveries_reported(self, envelopes: Sequence[Envelope]) -> None:
+        """What the SMS gateway reported of each text, kept on the text's delivery."""
+        for envelope in envelopes:
+            report = envelope.data
+            assert isinstance(report, SmsDeliveryReportedV1)
+            delivery = await self._deliveries.record(report)
+            if delivery.failed and report.state is delivery.state:
+                # The text was the customer's news of their work order: an agent must reach them another way.
+                self._log.warning(
+                    "the customer's phone did not get the text",
+                    reference=report.reference,
+                    state=report.state.value,
+                    gateway_answer=report.gateway_answer,
+                )
+
     async def _notify(
         self, envelope: Envelope, notification_id: str, about: AboutWorkOrder, phone: str, sms: Sms
     ) -> None:
@@ -142,7 +162,12 @@ class NotifyHandlers:
         except ConcurrentChange:
             return False  # another sender claimed it first
         try:
-            answer = await self._sms.send(notification.to, notification.text)
+            answer = await self._sms.send(
+                notification.to,
+                notification.text,
+                reply_code=reply_code_for(notification.work_order_id),
+                reference=report_reference_for(notification.id),
+            )
         except Exception as error:
             # An error the gateway client was not written for counts as a failed attempt too, so the
             # retry policy bounds it rather than a claim going stale again and again.

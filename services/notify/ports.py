@@ -5,8 +5,10 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from contracts.events import SmsDeliveryReportedV1
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
+from services.notify.domain.deliveries import Delivery
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification
 
@@ -16,8 +18,19 @@ class SmsGatewayError(Exception):
 
 
 class SmsGateway(Protocol):
-    async def send(self, to: str, text: str) -> str:
-        """Hand one message to the gateway; return its answer, or raise SmsGatewayError."""
+    async def send(
+        self, to: str, text: str, *, reply_code: str | None = None, reference: str | None = None
+    ) -> str:
+        """Hand one message to the gateway, sent from the hotline's number and `reply_code` after it (what
+        a customer's answer comes back to), its delivery reports named by `reference`; return the
+        gateway's answer, or raise SmsGatewayError."""
+        ...
+
+
+class Deliveries(Protocol):
+    async def record(self, report: SmsDeliveryReportedV1) -> Delivery:
+        """Keep the report on its text's delivery (once, if the gateway sends it again); the delivery
+        with every report kept."""
         ...
 
 

@@ -13,6 +13,11 @@ class NotifySettings(ServiceSettings):
     sms_signature: str = Field(
         default="【客服热线】", description="Signature Chinese SMS rules require up front."
     )
+    sms_report_url: HttpUrl | None = Field(
+        default=None,
+        description="SMS_REPORT_URL, the gateway's Kannel delivery-report route with Kannel's user and "
+        "password (http://kannel:<password>@gateway/v1/channels/kannel/dlr); none: no reports asked for.",
+    )
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)
 

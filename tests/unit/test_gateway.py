@@ -12,6 +12,7 @@ from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
+from services.gateway.kannel_api import KannelSettings
 from services.gateway.password_book import InMemoryPasswordBook
 from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy
@@ -74,6 +75,7 @@ def app_with(
         dispatch_patience=0.0,
         trusted_proxies=settings.trusted_proxies,
         twilio_auth_token=settings.gateway_twilio_auth_token,
+        kannel=KannelSettings(settings.gateway_kannel_password, settings.gateway_kannel_number),
         keys=keys,
     )
 

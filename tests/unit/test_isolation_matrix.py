@@ -30,6 +30,9 @@ PUBLIC = {
     ("POST", "/v1/channels/twilio/voice"),
     ("POST", "/v1/channels/twilio/voice/queue"),
     ("POST", "/v1/channels/twilio/voice/status"),
+    # Kannel's calls: no principal's credential, Kannel's own password instead (test_kannel_channel.py).
+    ("GET", "/v1/channels/kannel/sms"),
+    ("GET", "/v1/channels/kannel/dlr"),
 }
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}

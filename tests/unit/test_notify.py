@@ -14,6 +14,7 @@ from tests.fakes import (
     UNIT_SETTINGS,
     FakeClock,
     FakeSmsGateway,
+    InMemoryDeliveries,
     InMemoryLinkedContacts,
     InMemoryNotifications,
     InMemoryStore,
@@ -63,6 +64,7 @@ class Notify:
         self.store: InMemoryStore[Notification] = InMemoryStore()
         self.sms = FakeSmsGateway(failures)
         self.links = InMemoryLinkedContacts()
+        self.deliveries = InMemoryDeliveries()
         self.clock = FakeClock()
         self._settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
         self.handlers = self.restart()
@@ -74,7 +76,12 @@ class Notify:
             return NotifyUnit(source_of("notify"), InMemoryNotifications(self.store))
 
         self.handlers: NotifyHandlers = bootstrap(
-            self._settings, unit=unit, links=self.links, sms=self.sms, clock=self.clock
+            self._settings,
+            unit=unit,
+            links=self.links,
+            deliveries=self.deliveries,
+            sms=self.sms,
+            clock=self.clock,
         ).handlers
         return self.handlers
 

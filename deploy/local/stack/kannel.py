@@ -16,6 +16,31 @@ from .component import Component
 from .probes import HOST, port_open
 from .processes import LOCAL, Proc, StackError, apt_install, render, require_tool, wait_until
 
+# The local gateway's port (services/registry.py's; the stack's command line runs before any virtualenv
+# exists, so it cannot import it: tests/unit/test_kannel_channel.py checks they agree).
+GATEWAY_PORT = 8100
+
+
+def gateway_url(password: str, port: int | None = None) -> str:
+    """The local gateway's base URL as Kannel calls it: with its user and password (HTTP Basic)."""
+    return f"http://kannel:{password}@{HOST}:{port or GATEWAY_PORT}"
+
+
+def mo_service(gateway: str) -> str:
+    """kannel.conf's sms-service: every text a customer sends goes to the gateway's SMS route, its bytes
+    as they came (%b) with their coding and charset, named by Kannel's id of it (%I)."""
+    query = "id=%I&from=%p&to=%P&text=%b&coding=%c&charset=%C&at=%T"
+    return "\n".join(
+        [
+            "group = sms-service",
+            "keyword = default",
+            f'get-url = "{gateway}/v1/channels/kannel/sms?{query}"',
+            "max-messages = 0",
+            "omit-empty = true",
+            "concatenation = true",
+        ]
+    )
+
 
 class Kannel(Component):
     """Kannel bearerbox + smsbox from Debian, with fakesmsc standing in for the operator's SMSC."""
@@ -53,12 +78,13 @@ class Kannel(Component):
 
     def credentials(self) -> dict[str, str]:
         path = self.dir / "credentials.json"
-        if not path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        wanted = ("admin_password", "sendsms_password", "gateway_password")
+        if any(name not in loaded for name in wanted):  # a stack made before one was wanted gets it now
+            loaded = {name: loaded.get(name) or secrets.token_hex(8) for name in wanted}
             path.parent.mkdir(parents=True, exist_ok=True)
-            creds = {"admin_password": secrets.token_hex(8), "sendsms_password": secrets.token_hex(8)}
-            path.write_text(json.dumps(creds, indent=2) + "\n")
+            path.write_text(json.dumps(loaded, indent=2) + "\n")
             path.chmod(0o600)
-        loaded: dict[str, str] = json.loads(path.read_text())
         return loaded
 
     def env(self) -> dict[str, str]:
@@ -67,6 +93,11 @@ class Kannel(Component):
             "KANNEL_USERNAME": self.username,
             "KANNEL_PASSWORD": self.credentials()["sendsms_password"],
             "FAKESMSC_LOG": str(self.fakesmsc_log),
+            # Kannel calls the gateway with it (the get-url below, and each text's dlr-url); customers'
+            # texts come back to the sender's number and a reply code after it.
+            "GATEWAY_KANNEL_PASSWORD": self.credentials()["gateway_password"],
+            "GATEWAY_KANNEL_NUMBER": self.default_sender,
+            "SMS_SENDER": self.default_sender,
         }
 
     def external_reachable(self, value: str) -> bool:
@@ -88,6 +119,7 @@ class Kannel(Component):
             sendsms_password=creds["sendsms_password"],
             default_sender=self.default_sender,
             run_dir=self.dir,
+            mo_service=mo_service(gateway_url(creds["gateway_password"])),
         )
 
     def install(self) -> None:
