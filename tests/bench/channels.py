@@ -1,7 +1,8 @@
 """Contacts accepted at the gateway, per channel: each posted over HTTP to a gateway process on the real
 stack and timed from the request to its answer, which the gateway sends once Kafka has acknowledged the
-event and its audit record. Web contacts, calls recorded as voice contacts, CTI call events and Twilio
-texts (signed), as many of each, as many in flight; the web channel is the baseline of the ratio.
+event and its audit record. Web contacts, calls recorded as voice contacts, CTI call events, Twilio
+texts (signed), Kannel texts (UCS-2) and Kannel delivery reports, as many of each, as many in flight;
+the web channel is the baseline of the ratio.
 
 A benchmark, not a test: it asserts nothing about timings.
 """
@@ -9,6 +10,7 @@ A benchmark, not a test: it asserts nothing about timings.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import statistics
 import time
@@ -89,6 +91,23 @@ def _twilio_sms(port: int) -> Callable[[int], Request]:
     return request
 
 
+KANNEL_PASSWORD = uuid4().hex
+KANNEL = (b"authorization", b"Basic " + base64.b64encode(f"kannel:{KANNEL_PASSWORD}".encode()))
+
+
+def _kannel_sms(n: int) -> Request:
+    """What smsbox's get-url asks for a text in UCS-2 (a GET: the query is the text)."""
+    text = urllib.parse.quote_from_bytes(f"电费 {n}".encode("utf-16-be"))
+    kannel_id = f"{n % 16**8:08x}-0000-4000-8000-{n % 16**12:012x}"
+    query = f"id={kannel_id}&from=139{n % 10**8:08d}&to=10690000&text={text}&coding=2&at=1796693006"
+    return f"/v1/channels/kannel/sms?{query}", b"", b"text/plain", (KANNEL,)
+
+
+def _kannel_report(n: int) -> Request:
+    query = f"reference={n:024x}&status=1&answer=&at=1796693029"
+    return f"/v1/channels/kannel/dlr?{query}", b"", b"text/plain", (KANNEL,)
+
+
 async def _post_all(port: int, key: str | None, requests: list[Request]) -> tuple[float, list[float]]:
     queue: asyncio.Queue[Request] = asyncio.Queue()
     for request in requests:
@@ -102,7 +121,9 @@ async def _post_all(port: int, key: str | None, requests: list[Request]) -> tupl
                 path, body, content_type, headers = queue.get_nowait()
                 began = time.perf_counter()
                 try:
-                    status, _ = await connection.post(path, body, content_type, headers)
+                    # Kannel's calls are GETs, the only requests without a body.
+                    method = "POST" if body else "GET"
+                    status, _ = await connection.post(path, body, content_type, headers, method)
                 except HttpError:
                     continue
                 if status in (200, 202):
@@ -116,7 +137,12 @@ async def _post_all(port: int, key: str | None, requests: list[Request]) -> tupl
 
 
 async def channels_bench(stack: local_stack.Stack, out: Path, count: int = COUNT) -> list[ChannelAccepts]:
-    settings = {"GATEWAY_RATE_LIMIT": "10000000/minute", "GATEWAY_TWILIO_AUTH_TOKEN": TOKEN}
+    settings = {
+        "GATEWAY_RATE_LIMIT": "10000000/minute",
+        "GATEWAY_TWILIO_AUTH_TOKEN": TOKEN,
+        "GATEWAY_KANNEL_PASSWORD": KANNEL_PASSWORD,
+        "GATEWAY_KANNEL_NUMBER": "10690000",
+    }
     gateway = ServiceProcess(
         "gateway", service_env(stack, PROVINCE, "gateway") | settings, out / "channels.log"
     )
@@ -127,6 +153,8 @@ async def channels_bench(stack: local_stack.Stack, out: Path, count: int = COUNT
         ("voice contact", keys[f"{PROVINCE}.channel.voice"], _voice),
         ("CTI call event", keys[f"{PROVINCE}.channel.voice"], _cti),
         ("Twilio SMS", None, _twilio_sms(gateway.port)),
+        ("Kannel SMS", None, _kannel_sms),
+        ("Kannel delivery report", None, _kannel_report),
     ]
     figures = []
     try:

@@ -33,23 +33,31 @@ class Connection:
         body: bytes,
         content_type: bytes = b"application/json",
         headers: tuple[tuple[bytes, bytes], ...] = (),
+        method: str = "POST",
     ) -> tuple[int, bytes]:
-        """The status and body of one POST; HttpError when the exchange fails (nothing is retried)."""
+        """The status and body of one POST (or another `method`); HttpError when the exchange fails
+        (nothing is retried)."""
         try:
-            return await asyncio.wait_for(self._exchange(path, body, content_type, headers), self._timeout)
+            exchange = self._exchange(method, path, body, content_type, headers)
+            return await asyncio.wait_for(exchange, self._timeout)
         except (OSError, TimeoutError, h11.ProtocolError, asyncio.IncompleteReadError) as error:
             await self.close()
             raise HttpError(repr(error)) from error
 
     async def _exchange(
-        self, path: str, body: bytes, content_type: bytes, headers: tuple[tuple[bytes, bytes], ...]
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        content_type: bytes,
+        headers: tuple[tuple[bytes, bytes], ...],
     ) -> tuple[int, bytes]:
         if self._streams is None:
             self._streams = await asyncio.open_connection(*self._address)
             self._protocol = h11.Connection(h11.CLIENT)
         reader, writer = self._streams
         request = h11.Request(
-            method="POST",
+            method=method,
             target=path,
             headers=[
                 (b"host", self._host),

@@ -63,7 +63,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     log("timing dispatch's routing decision with a hundred rules and with one")
     routing = routing_bench()
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
-    log("the gateway's accepts per channel: web, voice contacts, CTI call events, Twilio texts")
+    log("the gateway's accepts per channel: web, voice, CTI events, Twilio texts, Kannel texts and reports")
     channels = await channels_bench(stack, OUT)
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
