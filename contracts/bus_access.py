@@ -9,7 +9,7 @@ consumes), reads only those it consumes, in its own consumer group. It may creat
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts.topics import CONSUMERS, PRODUCERS, Topics
+from contracts.topics import CONSUMERS, PRODUCERS, READ_WHOLE, Topics
 
 SERVICES = ("gateway", "intake", "dispatch", "notify", "qa")
 
@@ -39,10 +39,11 @@ def grants_for(service: str, topics: Topics) -> list[Grant]:
         topics.prefix + "." + name for name, producer in PRODUCERS.items() if producer == service
     )
     consumed = sorted(topics.prefix + "." + name for name, readers in CONSUMERS.items() if service in readers)
+    whole = sorted(topics.prefix + "." + name for name, readers in READ_WHOLE.items() if service in readers)
     grants: list[Grant] = []
     for topic in produced:
         grants += _topic(topic, "Write", "Describe", "Create")
-    for topic in consumed:
+    for topic in consumed + whole:  # a topic read whole takes no consumer group
         grants += _topic(topic, "Read", "Describe", "Create")
     if consumed:
         grants += _topic(topics.deadletter, "Write", "Describe", "Create")

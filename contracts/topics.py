@@ -88,6 +88,12 @@ class Topics:
         return f"{self.prefix}.voice"
 
     @property
+    def standings(self) -> str:
+        """CustomerStanding: intake's customer directory -> the gateway's voice routing, key the number;
+        compacted (TOPIC_CONFIGS): the latest standing of every number is what a reader starts from."""
+        return f"{self.prefix}.standings"
+
+    @property
     def sms_reports(self) -> str:
         """SmsDeliveryReported: the SMS gateway's delivery reports (via the gateway) -> notify, key
         the message's reference."""
@@ -114,10 +120,11 @@ class Topics:
         return PRODUCERS.get(name)
 
     def consumers_of(self, topic: str) -> tuple[str, ...]:
-        """The services that read one of this subsystem's topics (departments read their own topics
-        with their own users, outside Hotline's services)."""
+        """The services that read one of this subsystem's topics, in a consumer group or whole
+        (departments read their own topics with their own users, outside Hotline's services)."""
         prefix, _, name = topic.partition(".")
-        return CONSUMERS.get(name, ()) if prefix == self.prefix else ()
+        readers = CONSUMERS.get(name, ()) + READ_WHOLE.get(name, ())
+        return readers if prefix == self.prefix else ()
 
     def consumer_group(self, service: str, topic: str) -> str:
         """One consumer group per service and topic ("gd.dispatch.workorders"): a service's
@@ -156,6 +163,7 @@ PRODUCERS = {
     "audit": "gateway",
     "voice": "gateway",
     "sms-reports": "gateway",
+    "standings": "intake",
 }
 
 # Topic (without the prefix) -> the services that consume it.
@@ -178,3 +186,22 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     # Notify records on each message what the SMS gateway reported of it.
     "sms-reports": ("notify",),
 }
+
+# Topic (without the prefix) -> the services each of whose replicas reads it whole, outside any
+# consumer group (plumbing/replica_feed.py): the gateway's voice routing keeps each group's calls in
+# hand and every number's standing in memory.
+READ_WHOLE: dict[str, tuple[str, ...]] = {
+    "voice": ("gateway",),
+    "standings": ("gateway",),
+}
+
+# Topic (without the prefix) -> its configuration beyond the cluster's defaults.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    # Only the latest standing of each number matters, and a reader starts from the beginning.
+    "standings": {"cleanup.policy": "compact"},
+}
+
+
+def topic_configs(topic: str) -> dict[str, str]:
+    """What a topic is created with beyond the cluster's defaults (any subsystem's)."""
+    return TOPIC_CONFIGS.get(topic.partition(".")[2], {})

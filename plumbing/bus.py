@@ -22,6 +22,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from contracts.envelope import encode
 from contracts.events import Event
+from contracts.topics import topic_configs
 from plumbing.kafka_connection import KafkaConnection
 from plumbing.settings import BusSettings
 from plumbing.telemetry import Telemetry
@@ -118,6 +119,11 @@ async def create_missing_topics(
         missing = sorted(set(names) - set(await admin.list_topics()))
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another replica was quicker
-                await admin.create_topics([NewTopic(name, partitions, replication) for name in missing])
+                await admin.create_topics(
+                    [
+                        NewTopic(name, partitions, replication, topic_configs=topic_configs(name))
+                        for name in missing
+                    ]
+                )
     finally:
         await admin.close()

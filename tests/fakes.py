@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope, decode, encode
-from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, Event, SmsDeliveryReportedV1
+from contracts.events import EVENTS_BY_TYPE, AuditRecordedV1, CustomerStandingV1, Event, SmsDeliveryReportedV1
 from plumbing.due_minutes import minute_of
 from plumbing.outbox import OutboxEntry
 from plumbing.repository import Aggregate, Loaded, Repository
@@ -285,3 +285,17 @@ class RecordingPublisher:
     async def publish_many(self, events: Sequence[tuple[Event, str | None]], topic: str) -> None:
         for event, event_id in events:
             await self.publish(event, topic, event_id=event_id)
+
+
+class RecordingStandings:
+    """Intake's standings announcements, as the bus would have taken them."""
+
+    def __init__(self) -> None:
+        self.announced: list[CustomerStandingV1] = []
+
+    async def announce(self, standings: Sequence[CustomerStandingV1]) -> None:
+        self.announced.extend(standings)
+
+    def latest(self) -> dict[str, CustomerStandingV1]:
+        """Each number's last word, as the compacted topic keeps it."""
+        return {standing.phone: standing for standing in self.announced}

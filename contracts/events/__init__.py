@@ -35,6 +35,7 @@ from contracts.events.notification import NotificationFailedV1, NotificationSent
 from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
 from contracts.events.routing import RoutingTableInForceV1
 from contracts.events.sms_report import DeliveryState, SmsDeliveryReportedV1
+from contracts.events.standing import ANY_OTHER_NUMBER, CustomerStandingV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -104,12 +105,14 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RoutingTableInForceV1,
     VoiceCallEventV1,
     SmsDeliveryReportedV1,
+    CustomerStandingV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
 
 __all__ = [
     "ALL_EVENTS",
+    "ANY_OTHER_NUMBER",
     "DISPATCH_STEPS",
     "EVENTS_BY_TYPE",
     "FOR_THE_DEPARTMENT",
@@ -126,6 +129,7 @@ __all__ = [
     "Customer",
     "CustomerKind",
     "CustomerProfileUpdatedV1",
+    "CustomerStandingV1",
     "CustomerTier",
     "DeadlineAlarmV1",
     "DeadlineWarningV1",

@@ -2,10 +2,19 @@
 per area and fault category, and `outages`, one per known outage."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from contracts.events import Area, Channel, Customer, MissingField, OutageKind, WorkOrderType
+from contracts.events import (
+    Area,
+    Channel,
+    Customer,
+    CustomerStandingV1,
+    MissingField,
+    OutageKind,
+    WorkOrderType,
+)
+from plumbing.bus import EventPublisher
 from plumbing.mongo_repository import MongoRepository
 from services.intake.domain.incidents import FaultCluster, Incident
 from services.intake.domain.outages import Outage
@@ -226,3 +235,15 @@ class MongoOutages(MongoRepository[Outage], OutageRepository):
         )
         outages = {d["_id"]: d for documents in found for d in documents}
         return [self._mapper.from_document(d, d.get("schema", 0)) for d in outages.values()]
+
+
+class BusStandingsAnnouncer:
+    """Standings straight onto their compacted topic (not through an outbox: each states the directory
+    as it is, and the profile that caused it is redelivered, and announced again, if this fails)."""
+
+    def __init__(self, publisher: EventPublisher, topic: str) -> None:
+        self._publisher = publisher
+        self._topic = topic
+
+    async def announce(self, standings: Sequence[CustomerStandingV1]) -> None:
+        await self._publisher.publish_many([(standing, None) for standing in standings], self._topic)

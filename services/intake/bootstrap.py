@@ -1,5 +1,6 @@
 """Intake: turns accepted contacts into stored work orders and announces them."""
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from contracts.events import (
     ContactLinkedV1,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
+    CustomerStandingV1,
     IncidentOpenedV1,
     IncidentUpdatedV1,
     OutageEndedV1,
@@ -26,7 +28,7 @@ from contracts.events import (
     WorkOrderReopenedV1,
     WorkOrderRepliedV1,
 )
-from plumbing.bus import declare_publication
+from plumbing.bus import EventPublisher, declare_publication
 from plumbing.mongo_repository import DocumentMapper, MongoRepository
 from plumbing.outbox import OutboxRelay
 from plumbing.runtime import build_runtime
@@ -35,6 +37,7 @@ from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
 from services.intake.adapters import (
+    BusStandingsAnnouncer,
     FaultClusterDocuments,
     MongoOutages,
     MongoWorkOrders,
@@ -51,6 +54,7 @@ from services.intake.domain.type_fields import FieldRules
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
+from services.intake.standings import StandingsAnnouncer, unknown_standing
 
 SERVICE = "intake"
 
@@ -86,9 +90,11 @@ def bootstrap(
     directory: CustomerDirectory | None = None,
     clock: Clock = system_clock,
     first_turn: int | None = None,
+    standings: StandingsAnnouncer | None = None,
 ) -> Service[IntakeHandlers]:
     """The running service; `unit` and `directory` replace the store (tests pass in-memory ones, both
-    or neither); `first_turn`: where the desk's rotation starts (random unless given)."""
+    or neither), `standings` the bus; `first_turn`: where the desk's rotation starts (random unless
+    given)."""
     rules = IntakeRules(TierRules.load(settings.tier_rules_path), FieldRules.load(settings.field_rules_path))
     storms = StormRules.load(settings.storm_rules_path, rules.fields)
     province = settings.hotline_province
@@ -110,7 +116,27 @@ def bootstrap(
     if roster.province is None:
         runtime.log.warning("no duty roster: web and SMS contacts wait unowned (DUTY_ROSTER_PATH)")
     turn = secrets.randbelow(1 << 16) if first_turn is None else first_turn
-    handlers = IntakeHandlers(unit, directory, rules, storms, areas, roster, topics, clock, turn)
+    if standings is None:
+        standings = BusStandingsAnnouncer(EventPublisher(runtime.broker, runtime.source), topics.standings)
+    handlers = IntakeHandlers(
+        unit, directory, rules, storms, areas, roster, topics, clock, turn, standings=standings
+    )
+    declare_publication(
+        runtime.broker,
+        topics.standings,
+        [CustomerStandingV1],
+        "Where each number stands in the queue (tier, red list, blacklist, priority), after each profile.",
+    )
+    announcer = standings
+
+    async def announce_unknown_callers() -> None:
+        # What a number the directory does not know stands as; again daily, so that a reader whose
+        # topic lost it (a new cluster) has it within a day.
+        while True:
+            await announcer.announce([unknown_standing(rules.tiers, province, clock())])
+            await asyncio.sleep(24 * 3600)
+
+    runtime.loops.append(announce_unknown_callers)
     runtime.consumer().subscribe(
         topics.contacts,
         {ContactReceivedV1: handlers.contacts_received},

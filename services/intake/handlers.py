@@ -38,6 +38,7 @@ from services.intake.domain.storms import StormRules
 from services.intake.domain.work_order import WorkOrder
 from services.intake.placing import Placing
 from services.intake.ports import CustomerDirectory, UnitFactory
+from services.intake.standings import StandingsAnnouncer, standings_of
 
 # Tries of a batch whose fault clusters other replicas keep changing first (a storm on one area), before
 # the consumer's own redelivery takes over.
@@ -68,7 +69,10 @@ class IntakeHandlers:
         topics: Topics,
         clock: Clock,
         first_turn: int = 0,
+        standings: StandingsAnnouncer | None = None,
     ) -> None:
+        """`standings`: where each number's standing is announced after a profile is taken (none: not
+        announced, for tests of other things)."""
         self._unit = unit
         self._directory = directory
         self._rules = rules
@@ -78,6 +82,7 @@ class IntakeHandlers:
         self._turn = first_turn
         self._topics = topics
         self._clock = clock
+        self._standings = standings
 
     async def contacts_received(self, envelopes: Sequence[Envelope]) -> None:
         contacts = [envelope.data for envelope in envelopes]
@@ -234,4 +239,15 @@ class IntakeHandlers:
         updates = [envelope.data for envelope in envelopes]
         profiles = [CustomerProfile.from_event(u) for u in updates if isinstance(u, CustomerProfileUpdatedV1)]
         # Only each account's newest needs writing: the directory keeps no older one than it holds.
-        await gather_all(self._directory.update(p) for p in newest_per_account(profiles))
+        newest = newest_per_account(profiles)
+        before = await self._directory.lookup([p.account_number for p in newest], [])
+        await gather_all(self._directory.update(p) for p in newest)
+        if self._standings is None:
+            return
+        # The numbers the accounts list now, and those they listed before (a dropped one stands anew).
+        phones = {phone for p in newest for phone in p.phones}
+        phones |= {phone for p in before.by_account.values() for phone in p.phones}
+        after = await self._directory.lookup([], phones)
+        now = self._clock()
+        province = self._topics.prefix
+        await self._standings.announce(standings_of(phones, after, self._rules.tiers, province, now))

@@ -26,6 +26,7 @@ from tests.fakes import (
     InMemoryRepository,
     InMemoryStore,
     InMemoryWorkOrders,
+    RecordingStandings,
     envelope_of,
     source_of,
 )
@@ -57,6 +58,7 @@ def intake(
     directory: InMemoryCustomerDirectory | None = None,
     clusters: InMemoryStore[FaultCluster] | None = None,
     outages: InMemoryStore[Outage] | None = None,
+    standings: RecordingStandings | None = None,
     **settings_changes: object,
 ) -> IntakeHandlers:
     """Intake on fakes; the directory holds `known` unless one is given; `clusters`: the fault clusters'
@@ -80,6 +82,7 @@ def intake(
         directory=directory,
         first_turn=0,
         clock=clock or FakeClock(),
+        standings=standings if standings is not None else RecordingStandings(),
     ).handlers
 
 
