@@ -43,13 +43,15 @@ from services.gateway.service_passwords import ServicePasswords
 from services.gateway.twilio_api import TwilioSettings, add_twilio_api
 from services.gateway.twilio_signature import KeepPeer
 from services.gateway.voice_api import add_voice_api
+from services.gateway.voice_routing.api import DecisionTally, add_voice_routing_api
+from services.gateway.voice_routing.feeds import VoiceRouting
 from services.gateway.work_order_api import add_work_order_api
 
 
 @dataclass(frozen=True)
 class Readers:
     """What the reading routes need: the case files, who sees which field, how many lookups a customer's
-    work order takes."""
+    work order takes; and what voice routing keeps in memory."""
 
     cases: CaseFiles
     field_access: FieldAccess
@@ -57,6 +59,7 @@ class Readers:
     outages: OutageBook
     routing: RoutingCopy
     passwords: ServicePasswords
+    voice: VoiceRouting
 
 
 def create_app(
@@ -103,11 +106,15 @@ def create_app(
         app,
         tracer_provider=runtime.tracer_provider,
         meter_provider=runtime.telemetry.meter_provider,
-        excluded_urls="healthz,readyz",
+        # A span per routing decision, a thousand a second, would drown the traces (they are counted).
+        excluded_urls="healthz,readyz,v1/voice/routing-decisions",
     )
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
     add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
+    tally = DecisionTally(audit, runtime.log)
+    runtime.loops.append(tally.keep_recording)
+    add_voice_routing_api(app, Authenticated, readers.voice, tally, province)
     twilio = TwilioSettings(twilio_auth_token, trusted_proxies)
     add_twilio_api(app, publisher, audit, topics, province, twilio, access.seal, runtime.log)
     add_kannel_api(app, publisher, audit, topics, province, kannel, runtime.log)

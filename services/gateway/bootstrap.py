@@ -35,7 +35,7 @@ from contracts.events import (
 )
 from plumbing.bus import EventPublisher, declare_publication
 from plumbing.consumer import Handler
-from plumbing.runtime import build_runtime
+from plumbing.runtime import Runtime, build_runtime
 from plumbing.service import Service
 from plumbing.stored_upgrades import upgrading
 from plumbing.telemetry import Telemetry
@@ -53,8 +53,19 @@ from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy, MongoRoutingCopy, RoutingCopy
 from services.gateway.service_passwords import LockRule, PasswordBook, ServicePasswords
 from services.gateway.settings import GatewaySettings
+from services.gateway.voice_routing.feeds import VoiceRouting
+from services.gateway.voice_routing.table import VoiceRoutingTable
 
 SERVICE = "gateway"
+
+
+def voice_routing(settings: GatewaySettings, runtime: Runtime) -> VoiceRouting:
+    table = VoiceRoutingTable.for_province(settings.hotline_province, settings.gateway_voice_routing_path)
+    if not table.cities:
+        runtime.log.warning(
+            "no voice routing table: every call to the public group (GATEWAY_VOICE_ROUTING_PATH)"
+        )
+    return VoiceRouting(table).fed(runtime, settings.topics)
 
 
 def bootstrap(
@@ -173,6 +184,7 @@ def bootstrap(
             access.password_keys,
             LockRule(settings.gateway_password_tries, timedelta(hours=settings.gateway_password_lock_hours)),
         ),
+        voice_routing(settings, runtime),
     )
     app = create_app(
         runtime,

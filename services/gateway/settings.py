@@ -35,6 +35,9 @@ class GatewaySettings(ServiceSettings):
     # The Twilio account's auth token, which signs its webhooks (services/gateway/twilio_api.py). Without
     # it the Twilio webhooks answer 404: the province takes no calls or texts through Twilio.
     gateway_twilio_auth_token: SecretStr | None = Field(default=None)
+    # The province's voice routing table (services/gateway/voice_routing/table.py); none: the one
+    # shipped for the province in services/gateway/voice_routing/tables/, else one public group.
+    gateway_voice_routing_path: Path | None = Field(default=None)
     # The password Kannel's get-url and dlr-url carry (user `kannel`; services/gateway/kannel_api.py).
     # Without it the Kannel routes answer 404: the province takes no texts through Kannel.
     gateway_kannel_password: SecretStr | None = Field(default=None)

@@ -23,6 +23,8 @@ from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy
 from services.gateway.service_passwords import ServicePasswords
 from services.gateway.settings import GatewaySettings
+from services.gateway.voice_routing.feeds import VoiceRouting
+from services.gateway.voice_routing.table import VoiceRoutingTable
 from tests.bench.figures import percentile
 from tests.fake_case_files import REPAIR_CASE, InMemoryCaseFiles, InMemoryOutageBook
 from tests.fakes import InMemoryAuditTrail, RecordingPublisher
@@ -73,6 +75,7 @@ def gateway_app() -> Any:
         InMemoryOutageBook(),
         InMemoryRoutingCopy(),
         ServicePasswords(InMemoryPasswordBook(), access.password_keys),
+        VoiceRouting(VoiceRoutingTable.for_province("gd")),
     )
     app = create_app(runtime, RecordingPublisher(), access, InMemoryAuditTrail(), readers)  # type: ignore[arg-type]
     return app, access

@@ -49,6 +49,7 @@ from tests.bench.sla_timers import sla_timers_bench, timers_line
 from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
 from tests.bench.storm import storm_bench
+from tests.bench.voice_routing import voice_routing_bench, voice_routing_line
 from tests.support import stack as local_stack
 from tests.support.running import DATABASE_PREFIX
 
@@ -65,6 +66,8 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     phases = [await run_phase(stack, args, stored) for stored in dict.fromkeys((0, args.stored))]
     log("the gateway's accepts per channel: web, voice, CTI events, Twilio texts, Kannel texts and reports")
     channels = await channels_bench(stack, OUT)
+    log("voice routing decisions with a million numbers' standings in the gateway's memory")
+    voice_routing = await voice_routing_bench(stack, OUT)
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
     timers = None
@@ -93,6 +96,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "routing": asdict(routing) | {"ratio": routing.ratio},
         "storm": asdict(storm) | {"ratio": storm.ratio},
         "channels": [asdict(figures) for figures in channels],
+        "voice_routing": asdict(voice_routing),
         "sla_timers": asdict(timers) if timers else None,
         "lists": asdict(lists) | {"ratio": lists.ratio} if lists else None,
         "bench_peak_rss_mib": peak_rss_mib("self"),
@@ -205,6 +209,8 @@ def summary(result: dict[str, Any]) -> list[str]:
         lines.append(timers_line(result["sla_timers"]))
     if result.get("channels"):
         lines.append(channels_line(result["channels"]))
+    if result.get("voice_routing"):
+        lines.append(voice_routing_line(result["voice_routing"]))
     if result.get("lists"):
         lines.append(lists_line(result["lists"]))
     routing = result["routing"]

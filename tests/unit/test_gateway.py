@@ -18,6 +18,8 @@ from services.gateway.privacy import FieldAccess
 from services.gateway.routing_copy import InMemoryRoutingCopy
 from services.gateway.service_passwords import ServicePasswords
 from services.gateway.settings import GatewaySettings
+from services.gateway.voice_routing.feeds import VoiceRouting
+from services.gateway.voice_routing.table import VoiceRoutingTable
 from tests.fake_case_files import (
     NEEDS_INFO_CASE,
     REPAIR_CASE,
@@ -51,6 +53,7 @@ def app_with(
     routing=None,
     passwords=None,
     keys=None,
+    voice=None,
     **overrides: object,
 ):
     """The gateway's app on the local principals, publishing through `publisher`."""
@@ -69,6 +72,7 @@ def app_with(
             outages or InMemoryOutageBook(TIANHE_OUTAGE),
             routing or InMemoryRoutingCopy(),
             ServicePasswords(passwords or InMemoryPasswordBook(), access.password_keys),
+            voice or VoiceRouting(VoiceRoutingTable.for_province(settings.hotline_province)),
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,

@@ -208,6 +208,15 @@ RULES = {
         frozenset({("channel_adapter", "own")}),
         callers=VOICE_CALLERS,
     ),
+    # Answered from memory; audited as one record a minute per principal, with the count.
+    ("POST", "/v1/voice/routing-decisions"): Rule(
+        "/v1/voice/routing-decisions",
+        {"call_id": "CALL-1", "caller_number": "13926012345"},
+        frozenset({("channel_adapter", "own")}),
+        status=200,
+        publishes=0,
+        callers=VOICE_CALLERS,
+    ),
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",
         LOOKUP,
@@ -270,7 +279,8 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
     publisher = RecordingPublisher()
     expected = rule.status if caller in rule.allowed else 404 if caller in rule.not_found else 403
     principal = rule.callers.get(caller, CALLERS[caller])
-    transport = httpx.ASGITransport(app=app_with(publisher))
+    app = app_with(publisher)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         key = {"Authorization": f"Bearer {local_keys()[principal]}"}
         body: dict[str, object] = {"json": rule.body}
@@ -281,6 +291,8 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
             csv = {}
         answer = await client.request(route[0], rule.path, **body, headers=key | csv)  # type: ignore[arg-type]
         anonymous = await client.request(route[0], rule.path, **body, headers=csv)  # type: ignore[arg-type]
+    if route == ("POST", "/v1/voice/routing-decisions"):
+        await app.state.routing_tally.record()  # counted into one record a minute: the minute is up
     assert answer.status_code == expected, answer.text
     assert anonymous.status_code == 401
     assert len(publisher.published) == (rule.publishes if expected < 300 else 0), (

@@ -1,0 +1,86 @@
+"""Where a call goes, by the operators' rules (../shared/domain.md, "Voice call distribution"):
+
+- to the group of the caller's home city, from the number's home region;
+- to the public group when that group has every agent busy, when the number belongs outside the
+  province, says no city, or the city has no group of its own, or the caller ID is withheld;
+- at the queue position intake's tier rules give the caller: VIP and high at the head, blacklisted at
+  the end; a mid-tier caller who hangs up waiting is owed a callback within 24 hours.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import geocoder
+
+from contracts.events import CustomerTier
+from contracts.provinces import code_for_name
+from services.gateway.voice_routing.occupancy import Occupancy
+from services.gateway.voice_routing.standings import Standing, StandingTable
+from services.gateway.voice_routing.table import VoiceRoutingTable
+
+PREFIX_DIGITS = 7  # a Chinese mobile number's home region is told by its first seven digits
+
+
+@dataclass(frozen=True)
+class HomeRegion:
+    city: str | None
+    province: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    group_id: str
+    queue_priority: int
+    reason: str
+    overflowed: bool
+    home_city: str | None
+    home_province: str | None
+    standing: Standing
+
+    @property
+    def callback_if_abandoned(self) -> bool:
+        return self.standing.tier is CustomerTier.MID and not self.standing.blacklisted
+
+
+def home_region(e164: str) -> HomeRegion:
+    """The number's city and province as libphonenumber's geocoder has them ("Guangzhou, Guangdong"), a
+    municipality's as itself ("Beijing"); looked up once per number prefix."""
+    return _region_of_prefix(e164[: 3 + PREFIX_DIGITS] if e164.startswith("+86") else e164)
+
+
+@lru_cache(maxsize=1 << 18)
+def _region_of_prefix(prefix_or_number: str) -> HomeRegion:
+    padded = prefix_or_number.ljust(3 + 11, "0") if prefix_or_number.startswith("+86") else prefix_or_number
+    try:
+        number = phonenumbers.parse(padded, None)
+    except phonenumbers.NumberParseException:
+        return HomeRegion(None, None)
+    description = geocoder.description_for_number(number, "en")
+    if not description:
+        return HomeRegion(None, None)
+    city, _, province = description.rpartition(",")
+    return HomeRegion((city or province).strip(), code_for_name(province))
+
+
+def decide(
+    caller: str | None, table: VoiceRoutingTable, occupancy: Occupancy, standings: StandingTable
+) -> Decision:
+    """`caller`: the caller's number in E.164, None when withheld."""
+    standing = standings.of(caller) if caller else standings.unknown
+    region = home_region(caller) if caller else HomeRegion(None, None)
+
+    def to(group: str, reason: str, overflowed: bool = False) -> Decision:
+        return Decision(group, standing.priority, reason, overflowed, region.city, region.province, standing)
+
+    public = table.public.group_id
+    if caller is None:
+        return to(public, "caller ID withheld")
+    if region.province != table.province:
+        return to(public, "a number from outside the province")
+    group = table.group_of(region.city)
+    if group is None:
+        return to(public, f"no group for {region.city or 'the number'}'s city")
+    if occupancy.busy(group.group_id) >= group.agents:
+        return to(public, f"every agent of {group.group_id} is busy", overflowed=True)
+    return to(group.group_id, f"the caller's city, {region.city}")
