@@ -83,6 +83,12 @@ class Topics:
         return f"{self.prefix}.routing"
 
     @property
+    def fields(self) -> str:
+        """WorkOrderFieldsInForce (each work-order type's fields and categories, by intake's rules): intake
+        -> the gateway, key province."""
+        return f"{self.prefix}.fields"
+
+    @property
     def voice(self) -> str:
         """VoiceCallEvent: the CTI (via the gateway) -> the voice KPIs and routing (to come), key call_id."""
         return f"{self.prefix}.voice"
@@ -145,6 +151,7 @@ PRODUCERS = {
     "dispatch-actions": "gateway",
     "dispatch.progress": "dispatch",
     "routing": "dispatch",
+    "fields": "intake",
     "notifications": "notify",
     "followups": "qa",
     "audit": "gateway",
@@ -168,4 +175,6 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "audit": ("gateway",),
     # The gateway refuses a re-dispatch to a department the routing table does not name.
     "routing": ("gateway",),
+    # The gateway describes each type's fields to channels that ask (Open311's service definitions).
+    "fields": ("gateway",),
 }

@@ -34,6 +34,7 @@ from contracts.events.incident import ContactLinkedV1, IncidentOpenedV1, Inciden
 from contracts.events.notification import NotificationFailedV1, NotificationSentV1
 from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV1, OutageUpdatedV1
 from contracts.events.routing import RoutingTableInForceV1
+from contracts.events.type_fields import TypeFieldsAnnounced, WorkOrderFieldsInForceV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -102,6 +103,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AuditRecordedV1,
     RoutingTableInForceV1,
     VoiceCallEventV1,
+    WorkOrderFieldsInForceV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -150,6 +152,7 @@ __all__ = [
     "RoutingTableInForceV1",
     "StepEvent",
     "SupervisionAction",
+    "TypeFieldsAnnounced",
     "VoiceCallEventV1",
     "WorkOrderAcceptedV1",
     "WorkOrderAnsweredV1",
@@ -159,6 +162,7 @@ __all__ = [
     "WorkOrderCreatedV1",
     "WorkOrderDispatchedV1",
     "WorkOrderEscalatedV1",
+    "WorkOrderFieldsInForceV1",
     "WorkOrderHandoverRequestedV1",
     "WorkOrderInfoRequestedV1",
     "WorkOrderInfoSuppliedV1",

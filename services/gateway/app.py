@@ -4,7 +4,7 @@ their own, auditors read the trail; what is posted or read lands in the audit tr
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -25,6 +25,7 @@ from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.fields_copy import FieldsCopy, InMemoryFieldsCopy
 from services.gateway.idempotency import InMemoryKeyBook, KeyBook
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.list_api import add_list_api
@@ -48,7 +49,7 @@ from services.gateway.work_order_api import add_work_order_api
 @dataclass(frozen=True)
 class Readers:
     """What the reading routes need: the case files, who sees which field, how many lookups a customer's
-    work order takes."""
+    work order takes, and intake's field rules as last announced."""
 
     cases: CaseFiles
     field_access: FieldAccess
@@ -56,6 +57,7 @@ class Readers:
     outages: OutageBook
     routing: RoutingCopy
     passwords: ServicePasswords
+    fields: FieldsCopy = field(default_factory=InMemoryFieldsCopy)  # intake's rules, for Open311
 
 
 def create_app(

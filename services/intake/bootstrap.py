@@ -17,6 +17,7 @@ from contracts.events import (
     OutageUpdatedV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
+    WorkOrderFieldsInForceV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
@@ -26,7 +27,7 @@ from contracts.events import (
     WorkOrderReopenedV1,
     WorkOrderRepliedV1,
 )
-from plumbing.bus import declare_publication
+from plumbing.bus import EventPublisher, declare_publication
 from plumbing.mongo_repository import DocumentMapper, MongoRepository
 from plumbing.outbox import OutboxRelay
 from plumbing.runtime import build_runtime
@@ -48,11 +49,13 @@ from services.intake.domain.rules import IntakeRules
 from services.intake.domain.storms import StormRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
+from services.intake.fields_announcer import FieldsAnnouncer, in_force
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
 
 SERVICE = "intake"
+ANNOUNCE_TIMEOUT = 10.0  # seconds for Kafka to take the field rules' announcement
 
 
 WithOutbox = Callable[[str, DocumentMapper[Any]], tuple[AsyncCollection[dict[str, Any]], OutboxRelay]]
@@ -161,4 +164,13 @@ def bootstrap(
         "answered at once when outside the operator's scope; their handovers and reclassifications; "
         "storms' incidents and the fault reports linked to them.",
     )
+    declare_publication(
+        runtime.broker,
+        topics.fields,
+        [WorkOrderFieldsInForceV1],
+        "Each work-order type's fields and categories, for the gateway to describe them to channels.",
+    )
+    publisher = EventPublisher(runtime.broker, runtime.source, timeout=ANNOUNCE_TIMEOUT)
+    announced = in_force(rules.fields, province, clock())
+    runtime.loops.append(FieldsAnnouncer(announced, publisher.publish, topics.fields).keep_announcing)
     return Service(runtime, probe_app(runtime), handlers)
