@@ -30,6 +30,8 @@ from services.gateway.idempotency import InMemoryKeyBook, KeyBook
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.list_api import add_list_api
 from services.gateway.oauth import add_token_endpoint
+from services.gateway.open311_api import add_open311_api
+from services.gateway.open311_formats import Open311Errors
 from services.gateway.openapi import document_problems
 from services.gateway.outage_api import add_outage_api
 from services.gateway.outages import OutageBook
@@ -96,6 +98,7 @@ def create_app(
     add_token_endpoint(app, access.principals, access.tokens, limits, audit)
     larger = {IMPORT_PATH: max_import_bytes}
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
+    app.add_middleware(Open311Errors)  # outside the body limit: its 413 is Open311's too
     if trusted_proxies:  # the client as the proxies saw it, for everything after (GATEWAY_TRUSTED_PROXIES)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
     app.add_middleware(KeepPeer)  # outermost: the peer itself, for the Twilio URL's check
@@ -124,6 +127,9 @@ def create_app(
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province, readers.passwords)
     add_list_api(app, Authenticated, readers.cases, readers.outages, readers.field_access, audit, province)
+    add_open311_api(
+        app, Authenticated, (publisher, audit, topics), (readers.cases, readers.fields), province, access.seal
+    )
     add_probes(app, runtime)
     document_problems(app)
     return app

@@ -82,7 +82,11 @@ def bootstrap(
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
         runtime.loops.append(files.lists.keep_placing)
-        upgrades = [files.lists.unlisted(), files.lists.due_by_the_hour()]
+        upgrades = [
+            files.lists.unlisted(),
+            files.lists.due_by_the_hour(),
+            files.lists.not_on_the_requested_list(),
+        ]
         runtime.loops.append(upgrading(upgrades, runtime.database["upgrades"], runtime.log))
         audit, cases = trail, files
     if outages is None:
