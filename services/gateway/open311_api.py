@@ -199,7 +199,9 @@ def add_open311_api(
         served(jurisdiction_id)
         await read_publicly(request, None)
         if service_request_id is not None:  # overrides every other filter, as Open311 says
-            ids = [one.strip() for one in service_request_id.split(",") if one.strip()][:MAX_IDS]
+            ids = [one.strip() for one in service_request_id.split(",") if one.strip()]
+            if len(ids) > MAX_IDS:
+                raise Unreadable(400, "Invalid request", f"service_request_id names {MAX_IDS} at most")
             found = [await cases.find(one) for one in dict.fromkeys(ids)]
             body = [shown for case in found if case and (shown := public_request(case))]
             return answer(response_format, body, "service_requests", "request")

@@ -292,3 +292,15 @@ async def test_another_jurisdiction_is_not_served_here(open311):
     answer = await open311.get(f"{BASE}/services.json?jurisdiction_id=bj")
     assert answer.status_code == 404
     assert "bj" in valid(answer.json(), "errors")[0]["description"]  # type: ignore[index]
+
+
+async def test_more_ids_than_one_answer_reads_or_a_body_over_the_limit_is_refused_as_open311_errors(open311):
+    many = ",".join(f"WO-{n}" for n in range(51))
+    too_many = await open311.get(f"{BASE}/requests.json?service_request_id={many}")
+    too_large = await open311.post(f"{BASE}/requests.xml", data=a_request(description="停" * 70_000))
+    wrong_method = await open311.delete(f"{BASE}/requests.json")
+    assert (too_many.status_code, too_large.status_code, wrong_method.status_code) == (400, 413, 405)
+    assert "50 at most" in valid(too_many.json(), "errors")[0]["description"]  # type: ignore[index]
+    assert valid_xml(too_large.content, "errors")[0]["code"] == 413  # type: ignore[index]
+    assert "GET" in wrong_method.headers["allow"]
+    assert valid(wrong_method.json(), "errors")
