@@ -29,7 +29,19 @@ from services.gateway.audit import AuditWriter
 from services.gateway.case_files import CaseFiles
 from services.gateway.fields_copy import FieldsCopy
 from services.gateway.limits import RateLimit
-from services.gateway.open311_formats import OPEN311, answer, documented
+from services.gateway.open311_documents import (
+    DISCOVERY,
+    REQUEST,
+    SERVICE,
+    SERVICE_DEFINITION,
+    TAKEN,
+    documented,
+    listed,
+)
+from services.gateway.open311_documents import (
+    TOKEN as TOKEN_SCHEMA,
+)
+from services.gateway.open311_formats import OPEN311, answer
 from services.gateway.open311_forms import FORM, REQUEST_FORM, read_request
 from services.gateway.open311_requests import public_request, requested, wanted_from
 from services.gateway.open311_services import codes_of, definition_of, find, service_of
@@ -78,7 +90,11 @@ def add_open311_api(
             {"Retry-After": "30"}
         )
 
-    def served(jurisdiction: str | None) -> None:
+    def served(request: Request, jurisdiction: str | None) -> None:
+        """This province's, each parameter given once (one would be read, the others silently not)."""
+        names = [name for name, _ in request.query_params.multi_items()]
+        if len(names) != len(set(names)):
+            raise Unreadable(400, "Invalid request", "each parameter once (several ids: comma delimited)")
         if jurisdiction is not None and jurisdiction != province:
             raise NotFound(f"jurisdiction_id {jurisdiction!r} is not served here (this is {province!r})")
 
@@ -98,7 +114,7 @@ def add_open311_api(
 
     @app.get(
         f"{OPEN311}/discovery.{{response_format}}",
-        responses=documented("discovery", 400),
+        responses=documented("discovery", DISCOVERY, 400),
         name="open311.discovery",
     )
     async def discovery(request: Request, response_format: Format) -> Response:
@@ -115,28 +131,31 @@ def add_open311_api(
 
     @app.get(
         f"{OPEN311}/services.{{response_format}}",
-        responses=documented("services", 400, 404, 503),
+        responses=documented("services", listed(SERVICE), 400, 404, 503),
         name="open311.services",
     )
-    async def services(response_format: Format, jurisdiction_id: Jurisdiction = None) -> Response:
+    async def services(
+        request: Request, response_format: Format, jurisdiction_id: Jurisdiction = None
+    ) -> Response:
         """Every service: each work-order type with each of its categories (or alone)."""
-        served(jurisdiction_id)
+        served(request, jurisdiction_id)
         announced = await in_force()
         body = [service_of(code, rules) for rules in announced.types for code in codes_of(rules)]
         return answer(response_format, body, "services", "service")
 
     @app.get(
         f"{OPEN311}/services/{{service_code}}.{{response_format}}",
-        responses=documented("service definition", 400, 404, 503),
+        responses=documented("service definition", SERVICE_DEFINITION, 400, 404, 503),
         name="open311.service_definition",
     )
     async def service_definition(
+        request: Request,
         response_format: Format,
         service_code: Annotated[str, Path(max_length=100)],
         jurisdiction_id: Jurisdiction = None,
     ) -> Response:
         """The fields one service asks for, from intake's rules of its type."""
-        served(jurisdiction_id)
+        served(request, jurisdiction_id)
         found = find(await in_force(), service_code)
         if found is None:
             raise NotFound(f"no service {service_code!r} (GET services lists them)")
@@ -144,7 +163,7 @@ def add_open311_api(
 
     @app.post(
         f"{OPEN311}/requests.{{response_format}}",
-        responses=documented("the request taken", 400, 401, 403, 404, 409, 413, 429, 503),
+        responses=documented("the request taken", listed(TAKEN), 400, 401, 403, 404, 409, 413, 429, 503),
         name="open311.request.post",
         openapi_extra={"requestBody": {"required": True, "content": {FORM: {"schema": REQUEST_FORM}}}},
     )
@@ -161,7 +180,7 @@ def add_open311_api(
         if any(not isinstance(value, str) for _, value in form.multi_items()):
             raise Unreadable(400, "Files not taken", "media are not taken: post the form without files")
         given = [(k, str(v)) for k, v in (*request.query_params.multi_items(), *form.multi_items())]
-        served(dict(given).get("jurisdiction_id"))
+        served(request, dict(given).get("jurisdiction_id"))
         _, contact = read_request(given, await in_force())
         scope = f"open311:{caller.principal.id}"
         # Without a key, the form itself is the key: a client retrying it repeats nothing.
@@ -179,7 +198,7 @@ def add_open311_api(
 
     @app.get(
         f"{OPEN311}/requests.{{response_format}}",
-        responses=documented("requests", 400, 404, 429),
+        responses=documented("requests", listed(REQUEST), 400, 404, 429),
         name="open311.requests",
     )
     async def get_requests(
@@ -196,7 +215,8 @@ def add_open311_api(
     ) -> Response:
         """Requests by id, or those requested in a window (90 days at most, the last 90 by default),
         of a service and status; the newest first, 1,000 at most."""
-        served(jurisdiction_id)
+        served(request, jurisdiction_id)
+        wanted = wanted_from(start_date, end_date, service_code, status)  # checked even when overridden
         await read_publicly(request, None)
         if service_request_id is not None:  # overrides every other filter, as Open311 says
             ids = [one.strip() for one in service_request_id.split(",") if one.strip()]
@@ -205,12 +225,11 @@ def add_open311_api(
             found = [await cases.find(one) for one in dict.fromkeys(ids)]
             body = [shown for case in found if case and (shown := public_request(case))]
             return answer(response_format, body, "service_requests", "request")
-        wanted = wanted_from(start_date, end_date, service_code, status)
         return answer(response_format, await requested(cases, wanted), "service_requests", "request")
 
     @app.get(
         f"{OPEN311}/requests/{{service_request_id}}.{{response_format}}",
-        responses=documented("the request", 400, 404, 429),
+        responses=documented("the request", listed(REQUEST), 400, 404, 429),
         name="open311.request",
     )
     async def get_request(
@@ -220,7 +239,7 @@ def add_open311_api(
         jurisdiction_id: Jurisdiction = None,
     ) -> Response:
         """One request, as the public sees it."""
-        served(jurisdiction_id)
+        served(request, jurisdiction_id)
         await read_publicly(request, service_request_id)
         case = await cases.find(service_request_id)
         shown = public_request(case) if case else None
@@ -230,7 +249,7 @@ def add_open311_api(
 
     @app.get(
         f"{OPEN311}/tokens/{{token}}.{{response_format}}",
-        responses=documented("the token's request", 400, 404, 429),
+        responses=documented("the token's request", listed(TOKEN_SCHEMA), 400, 404, 429),
         name="open311.token",
     )
     async def get_token(
@@ -240,7 +259,7 @@ def add_open311_api(
         jurisdiction_id: Jurisdiction = None,
     ) -> Response:
         """The service_request_id of a token once its work order is open; the token alone before."""
-        served(jurisdiction_id)
+        served(request, jurisdiction_id)
         if not _is_token(token):
             raise NotFound(f"{token!r} is not a token this hotline gave")
         await read_publicly(request, token)

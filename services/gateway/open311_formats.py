@@ -31,18 +31,6 @@ class Open311Error(BaseModel):
     description: str
 
 
-def documented(ok: str, *refusals: int) -> dict[int | str, dict[str, Any]]:
-    answers: dict[int | str, dict[str, Any]] = {
-        status: {"model": list[Open311Error], "description": "Open311 errors"} for status in refusals
-    }
-    schema = {"type": "array", "items": {"type": "object"}} if ok != "discovery" else {"type": "object"}
-    answers[200] = {
-        "description": ok,
-        "content": {JSON: {"schema": schema}, XML: {"schema": {"type": "string"}}},
-    }
-    return answers
-
-
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

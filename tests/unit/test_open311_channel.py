@@ -265,7 +265,7 @@ async def test_requests_are_listed_by_window_service_and_status_the_newest_first
     assert await ids("service_request_id=WO-OLDER,WO-NONE,WO-QUERY&status=closed") == ["WO-OLDER", "WO-QUERY"]
 
 
-async def test_a_window_over_90_days_or_a_date_without_its_offset_is_refused(open311):
+async def test_a_window_over_90_days_a_date_without_its_offset_or_a_parameter_given_twice_is_refused(open311):
     too_long = await open311.get(
         f"{BASE}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z"
     )
@@ -273,6 +273,9 @@ async def test_a_window_over_90_days_or_a_date_without_its_offset_is_refused(ope
     assert (too_long.status_code, no_offset.status_code) == (400, 400)
     assert "90 days" in valid(too_long.json(), "errors")[0]["description"]  # type: ignore[index]
     assert "offset" in str(from_xml(no_offset.content, "errors"))
+    twice = await open311.get(f"{BASE}/requests.json?status=open&status=closed")
+    assert twice.status_code == 400
+    assert "each parameter once" in valid(twice.json(), "errors")[0]["description"]  # type: ignore[index]
 
 
 async def test_a_token_names_its_request_once_the_work_order_is_open(open311, cases):
