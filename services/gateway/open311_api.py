@@ -6,7 +6,7 @@ as its path ends (`services.json`, `services.xml`).
   by the province's web channel adapter with its API key (`api_key`, in the form or the query as
   Open311 says, or the gateway's usual headers). The answer names the work order at once (its id is
   derived from the contact's) and the token (the contact's id). Idempotent: a retry with the same
-  Idempotency-Key, or without one the same form again, is the same contact; the same key with another
+  Idempotency-Key, or without one the same request sent again, is the same contact; the same key with another
   form is refused (409);
 - GET requests, requests/{id} and tokens/{token}: public, as Open311 has them, showing what
   open311_requests.py allows and no more.
@@ -183,11 +183,10 @@ def add_open311_api(
         served(request, dict(given).get("jurisdiction_id"))
         _, contact = read_request(given, await in_force())
         scope = f"open311:{caller.principal.id}"
-        # Without a key, the form itself is the key: a client retrying it repeats nothing.
-        signed = sorted((k, v) for k, v in given if k != "api_key")
-        key = (
-            idempotency_key or "form:" + hashlib.sha256(repr((request.url.path, signed)).encode()).hexdigest()
-        )
+        # Without a key, the request itself is the key (the bytes a retry sends again): a client retrying
+        # it repeats nothing, and its body always matches the key's.
+        sent = request.url.path.encode() + b"?" + request.url.query.encode() + b"\0" + await request.body()
+        key = idempotency_key or "form:" + hashlib.sha256(sent).hexdigest()
         contact_id = stable_id("C", scope, key)
         work_order_id = work_order_id_for(contact_id)
         event = contact_event(contact, Channel.WEB, contact_id, province, seal, f"open311:{work_order_id}")
