@@ -6,8 +6,8 @@ as its path ends (`services.json`, `services.xml`).
   by the province's web channel adapter with its API key (`api_key`, in the form or the query as
   Open311 says, or the gateway's usual headers). The answer names the work order at once (its id is
   derived from the contact's) and the token (the contact's id). Idempotent: a retry with the same
-  Idempotency-Key, or without one the same request sent again, is the same contact; the same key with another
-  form is refused (409);
+  Idempotency-Key, or without one the same request sent again, is the same contact; the same key
+  with another form is refused (409);
 - GET requests, requests/{id} and tokens/{token}: public, as Open311 has them, showing what
   open311_requests.py allows and no more.
 
