@@ -83,6 +83,12 @@ class Topics:
         return f"{self.prefix}.routing"
 
     @property
+    def fields(self) -> str:
+        """WorkOrderFieldsInForce (each work-order type's fields and categories, by intake's rules): intake
+        -> the gateway, key province."""
+        return f"{self.prefix}.fields"
+
+    @property
     def voice(self) -> str:
         """VoiceCallEvent: the CTI (via the gateway) -> the voice KPIs and routing (to come), key call_id."""
         return f"{self.prefix}.voice"
@@ -158,6 +164,7 @@ PRODUCERS = {
     "dispatch-actions": "gateway",
     "dispatch.progress": "dispatch",
     "routing": "dispatch",
+    "fields": "intake",
     "notifications": "notify",
     "followups": "qa",
     "audit": "gateway",
@@ -185,6 +192,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "routing": ("gateway",),
     # Notify records on each message what the SMS gateway reported of it.
     "sms-reports": ("notify",),
+    # The gateway describes each type's fields to channels that ask (Open311's service definitions).
+    "fields": ("gateway",),
 }
 
 # Topic (without the prefix) -> the services each of whose replicas reads it whole, outside any

@@ -36,6 +36,7 @@ from contracts.events.outage import OutageEndedV1, OutageKind, OutageRegisteredV
 from contracts.events.routing import RoutingTableInForceV1
 from contracts.events.sms_report import DeliveryState, SmsDeliveryReportedV1
 from contracts.events.standing import ANY_OTHER_NUMBER, CustomerStandingV1
+from contracts.events.type_fields import TypeFieldsAnnounced, WorkOrderFieldsInForceV1
 from contracts.events.vocabulary import (
     AreaKind,
     Channel,
@@ -106,6 +107,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     VoiceCallEventV1,
     SmsDeliveryReportedV1,
     CustomerStandingV1,
+    WorkOrderFieldsInForceV1,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {event.ce_type: event for event in ALL_EVENTS}
@@ -158,6 +160,7 @@ __all__ = [
     "SmsDeliveryReportedV1",
     "StepEvent",
     "SupervisionAction",
+    "TypeFieldsAnnounced",
     "VoiceCallEventV1",
     "WorkOrderAcceptedV1",
     "WorkOrderAnsweredV1",
@@ -167,6 +170,7 @@ __all__ = [
     "WorkOrderCreatedV1",
     "WorkOrderDispatchedV1",
     "WorkOrderEscalatedV1",
+    "WorkOrderFieldsInForceV1",
     "WorkOrderHandoverRequestedV1",
     "WorkOrderInfoRequestedV1",
     "WorkOrderInfoSuppliedV1",

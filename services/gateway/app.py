@@ -4,7 +4,7 @@ their own, auditors read the trail; what is posted or read lands in the audit tr
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -25,11 +25,14 @@ from services.gateway.customer_lookups import add_customer_lookups
 from services.gateway.desk_api import add_desk_api
 from services.gateway.dispatch_api import add_dispatch_api
 from services.gateway.dispatch_lookup import DispatchLookup
+from services.gateway.fields_copy import FieldsCopy, InMemoryFieldsCopy
 from services.gateway.idempotency import InMemoryKeyBook, KeyBook
 from services.gateway.kannel_api import NO_KANNEL, KannelSettings, add_kannel_api
 from services.gateway.limits import BodyLimit, RateLimit
 from services.gateway.list_api import add_list_api
 from services.gateway.oauth import add_token_endpoint
+from services.gateway.open311_api import add_open311_api
+from services.gateway.open311_formats import Open311Errors
 from services.gateway.openapi import document_problems
 from services.gateway.outage_api import add_outage_api
 from services.gateway.outages import OutageBook
@@ -51,7 +54,7 @@ from services.gateway.work_order_api import add_work_order_api
 @dataclass(frozen=True)
 class Readers:
     """What the reading routes need: the case files, who sees which field, how many lookups a customer's
-    work order takes; and what voice routing keeps in memory."""
+    work order takes, intake's field rules as last announced; and what voice routing keeps in memory."""
 
     cases: CaseFiles
     field_access: FieldAccess
@@ -60,6 +63,7 @@ class Readers:
     routing: RoutingCopy
     passwords: ServicePasswords
     voice: VoiceRouting
+    fields: FieldsCopy = field(default_factory=InMemoryFieldsCopy)  # intake's rules, for Open311
 
 
 def create_app(
@@ -99,6 +103,7 @@ def create_app(
     add_token_endpoint(app, access.principals, access.tokens, limits, audit)
     larger = {IMPORT_PATH: max_import_bytes}
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
+    app.add_middleware(Open311Errors)  # outside the body limit: its 413 is Open311's too
     if trusted_proxies:  # the client as the proxies saw it, for everything after (GATEWAY_TRUSTED_PROXIES)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
     app.add_middleware(KeepPeer)  # outermost: the peer itself, for the Twilio URL's check
@@ -132,6 +137,9 @@ def create_app(
     attempts = RateLimit(readers.lookup_attempts_rate)
     add_customer_lookups(app, Authenticated, readers.cases, audit, attempts, province, readers.passwords)
     add_list_api(app, Authenticated, readers.cases, readers.outages, readers.field_access, audit, province)
+    add_open311_api(
+        app, Authenticated, (publisher, audit, topics), (readers.cases, readers.fields), province, access.seal
+    )
     add_probes(app, runtime)
     document_problems(app)
     return app

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.limits import RateLimit
+from services.gateway.open311_formats import OPEN311
 from services.gateway.principals import Caller, PrincipalTable
 from services.gateway.schemas import Problem
 from services.gateway.tokens import InvalidToken, TokenService
@@ -33,6 +34,17 @@ class Unauthenticated(Exception):
     pass
 
 
+async def _open311_api_key(request: Request) -> str | None:
+    """Open311 sends its `api_key` as a parameter (in the query, or a POST's form): taken there on its
+    paths alone, where clients cannot be asked for a header. The body is kept for the route to read."""
+    key = request.query_params.get("api_key")
+    if key or not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return key
+    await request.body()
+    found = (await request.form()).get("api_key")
+    return found if isinstance(found, str) else None
+
+
 def _looks_like_jwt(credential: str) -> bool:
     return credential.count(".") == 2  # API keys are URL-safe base64: never a dot
 
@@ -45,6 +57,8 @@ class Authenticator:
         """Who sent `request` (else Unauthenticated), within its rate (else TooManyRequests)."""
         scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
         credential = bearer.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key")
+        if not credential and request.url.path.startswith(OPEN311 + "/"):
+            credential = await _open311_api_key(request)
         if not credential:
             raise Unauthenticated("no credential: send Authorization: Bearer <token or key>, or X-API-Key")
         if _looks_like_jwt(credential):

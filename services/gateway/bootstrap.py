@@ -25,6 +25,7 @@ from contracts.events import (
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderFieldsInForceV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
@@ -43,6 +44,7 @@ from services.gateway.access import load_access
 from services.gateway.adapters import MongoAuditTrail, MongoCaseFiles
 from services.gateway.app import Readers, create_app
 from services.gateway.case_files import CaseFiles
+from services.gateway.fields_copy import FieldsCopy, InMemoryFieldsCopy, MongoFieldsCopy
 from services.gateway.handlers import GatewayHandlers
 from services.gateway.idempotency import InMemoryKeyBook, KeyBook, MongoKeyBook
 from services.gateway.kannel_api import KannelSettings
@@ -77,9 +79,10 @@ def bootstrap(
     outages: OutageBook | None = None,
     routing: RoutingCopy | None = None,
     passwords: PasswordBook | None = None,
+    fields: FieldsCopy | None = None,
 ) -> Service[GatewayHandlers]:
-    """The running service; `audit`, `cases`, `outages`, `routing` and `passwords` replace the store
-    (tests pass in-memory ones)."""
+    """The running service; `audit`, `cases`, `outages`, `routing`, `passwords` and `fields` replace the
+    store (tests pass in-memory ones)."""
     in_memory = audit is not None and cases is not None and outages is not None
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=not in_memory)
     keys: KeyBook = InMemoryKeyBook()  # with the case files in memory (tests), the keys are too
@@ -92,7 +95,11 @@ def bootstrap(
         files = MongoCaseFiles(runtime.database["case_files"])
         runtime.startup += [trail.ensure_indexes, files.ensure_indexes]
         runtime.loops.append(files.lists.keep_placing)
-        upgrades = [files.lists.unlisted(), files.lists.due_by_the_hour()]
+        upgrades = [
+            files.lists.unlisted(),
+            files.lists.due_by_the_hour(),
+            files.lists.not_on_the_requested_list(),
+        ]
         runtime.loops.append(upgrading(upgrades, runtime.database["upgrades"], runtime.log))
         audit, cases = trail, files
     if outages is None:
@@ -101,12 +108,14 @@ def bootstrap(
         outages = book
     if routing is None:
         routing = InMemoryRoutingCopy() if in_memory else MongoRoutingCopy(runtime.database["routing"])
+    if fields is None:  # one document, found by _id
+        fields = InMemoryFieldsCopy() if in_memory else MongoFieldsCopy(runtime.database["intake_fields"])
     if passwords is None:  # found by _id (the account) alone: no index to make
         passwords = (
             InMemoryPasswordBook() if in_memory else MongoPasswordBook(runtime.database["service_passwords"])
         )
     topics = settings.topics
-    handlers = GatewayHandlers(audit, cases, routing)
+    handlers = GatewayHandlers(audit, cases, routing, fields)
     consumer = runtime.consumer()
     announced = handlers.work_orders_announced
     consumer.subscribe(
@@ -138,6 +147,11 @@ def bootstrap(
         topics.routing,
         {RoutingTableInForceV1: handlers.routing_announced},
         description="The departments dispatch's routing table names, to refuse a re-dispatch to another.",
+    )
+    consumer.subscribe(
+        topics.fields,
+        {WorkOrderFieldsInForceV1: handlers.fields_announced},
+        description="Intake's field rules, to describe each work-order type to Open311 clients.",
     )
     for topic, events, description in (
         (topics.contacts, [ContactReceivedV1], "Contacts accepted from any channel."),
@@ -185,6 +199,7 @@ def bootstrap(
             LockRule(settings.gateway_password_tries, timedelta(hours=settings.gateway_password_lock_hours)),
         ),
         voice_routing(settings, runtime),
+        fields,
     )
     app = create_app(
         runtime,

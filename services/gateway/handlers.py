@@ -17,6 +17,7 @@ from contracts.events import (
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
     WorkOrderDispatchedV1,
+    WorkOrderFieldsInForceV1,
     WorkOrderInfoRequestedV1,
     WorkOrderOwnerChangedV1,
     WorkOrderReclassifiedV1,
@@ -35,6 +36,7 @@ from services.gateway.case_files import (
     ReplyNote,
     StepNote,
 )
+from services.gateway.fields_copy import FieldsCopy, InMemoryFieldsCopy
 from services.gateway.ports import AuditTrail
 from services.gateway.routing_copy import InMemoryRoutingCopy, RoutingCopy
 
@@ -131,10 +133,23 @@ def _readings(data: StepEvent | WorkOrderRepliedV1) -> tuple[ClockReading, ...] 
 
 
 class GatewayHandlers:
-    def __init__(self, audit: AuditTrail, cases: CaseFiles, routing: RoutingCopy | None = None) -> None:
+    def __init__(
+        self,
+        audit: AuditTrail,
+        cases: CaseFiles,
+        routing: RoutingCopy | None = None,
+        fields: FieldsCopy | None = None,
+    ) -> None:
         self.audit = audit
         self.cases = cases
         self.routing = routing or InMemoryRoutingCopy()
+        self.fields = fields or InMemoryFieldsCopy()
+
+    async def fields_announced(self, envelopes: Sequence[Envelope]) -> None:
+        """Intake's field rules, kept to describe each type to Open311 clients."""
+        for envelope in envelopes:
+            assert isinstance(envelope.data, WorkOrderFieldsInForceV1)
+            await self.fields.keep(envelope.data)
 
     async def routing_announced(self, envelopes: Sequence[Envelope]) -> None:
         """The departments dispatch's routing table names, kept to check re-dispatches against."""

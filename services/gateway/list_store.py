@@ -44,6 +44,8 @@ SWEPT_AT_ONCE = 1_000
 UNLISTED: Document = {"lists": {"$exists": False}, "type": {"$exists": True}}
 # ... and those an earlier release put on the whole province's due list by the hour of the deadline.
 DUE_BY_THE_HOUR: Document = {"lists": {"$regex": r"^due@[^:]+$"}}
+# ... and those stored before Open311's public list (by the hour requested), closed ones too.
+UNREQUESTED: Document = {"created_at": {"$ne": None}, "lists": {"$not": {"$regex": r"^requested:"}}}
 
 
 def changed(update: Document) -> Document:
@@ -96,6 +98,12 @@ class MongoListBuckets:
         reader no longer looks at (it reads the five-minute parts the directory notes): placed again."""
         name = "case files: the province's due list by five minutes"
         return StoredUpgrade(name, self._cases, DUE_BY_THE_HOUR, self._place_again)
+
+    def not_on_the_requested_list(self) -> StoredUpgrade:
+        """Case files stored before Open311's public list: placed again, once, so it lists them too
+        (those the public may not see get no entries all the same)."""
+        name = "case files: Open311's list by the hour requested"
+        return StoredUpgrade(name, self._cases, UNREQUESTED, self._place_again)
 
     async def _place_again(self, work_order_ids: list[str]) -> None:
         # Read first: one that cannot be read raises here, unmarked, and never jams the sweep.

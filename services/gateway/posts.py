@@ -52,6 +52,7 @@ class Published:
     scope: str
     key: str | None
     audited_as: str | None = None
+    status: int = 202  # what the caller is answered (Open311's POST is answered 200)
 
 
 async def publish_audited(
@@ -68,7 +69,9 @@ async def publish_audited(
         if not await held_to_its_body(keys, published.scope, key, digest, request.app.state.log):
             raise Conflict("this key came with another request before: a new request takes a new key")
     audited = published.audited_as or resource
-    entry = audit.entry(request, caller, outcome="accepted", status=202, resource=audited, key=key)
+    entry = audit.entry(
+        request, caller, outcome="accepted", status=published.status, resource=audited, key=key
+    )
     event_id = _event_id(published.scope, key)
     await publisher.publish(published.event, published.topic, event_id=event_id)
     try:

@@ -17,6 +17,7 @@ from typing import Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from contracts.events import WorkOrderType
 from services.common.rule_files import problems_of
 from services.gateway.case_files import CaseFacts
 from services.gateway.principals import Role
@@ -159,3 +160,11 @@ def show(facts: CaseFacts, role: Role, unsealing: Seal | None, rules: FieldAcces
         values[name] = value
         clear.append(name)
     return Shown(values, clear, sealed, unsealed)
+
+
+def shown_in_public(facts: CaseFacts) -> bool:
+    """Whether Open311's public reads (no credential) may show the work order at all. Never an anonymous
+    report's or one whose anonymity is not known yet (that it exists, where and when, points at its
+    reporter), never a report (discipline reports are the inspector's alone). What they show of the
+    others is in services/gateway/open311_requests.py: no name, phone, account, street or description."""
+    return facts.anonymous is False and facts.type is not WorkOrderType.REPORT

@@ -17,9 +17,11 @@ from enum import StrEnum
 
 from contracts.lifecycle import State
 from services.gateway.case_files import CaseFile
+from services.gateway.privacy import shown_in_public
 
 HOUR = "%Y-%m-%dT%H"
 PART, PART_FORMAT = 5, "%Y-%m-%dT%H:%M"  # minutes: the bucket of a list of the whole province
+REQUESTED = "requested"  # Open311's public list (services/gateway/open311_requests.py)
 SPLIT = "*"  # marks a directory hour whose list's buckets are its parts
 # The narrowings a list is kept for; a department's by owner too would multiply the keys for little use.
 NARROWINGS: tuple[tuple[str, ...], ...] = (
@@ -147,9 +149,28 @@ def lists_of(standing: Standing) -> list[ListFilter]:
 
 def entries(case: CaseFile, kept: Iterable[str], now: datetime) -> list[str]:
     """The case file's list entries after a change: a list it stays on keeps the hour it joined; a list
-    it joins now gets this hour; a due list the hour of its next deadline."""
+    it joins now gets this hour; a due list the hour of its next deadline; Open311's public list the hour
+    it was requested, open or closed."""
     standing = standing_of(case)
-    return [] if standing is None else placed(standing, kept, now)
+    listed = [] if standing is None else placed(standing, kept, now)
+    return sorted(listed + requested_entries(case))
+
+
+def requested_key(month: str, type: str | None = None) -> str:
+    """Open311's list of one month's requests (`2026-12`), of one type or all: its buckets are hours, and
+    a month per key keeps the hours its directory lists to a month's."""
+    return f"{REQUESTED}:{month}" + (f"|type={type}" if type else "")
+
+
+def requested_entries(case: CaseFile) -> list[str]:
+    """Where Open311's public list finds the work order: by the hour it was requested, whatever its state
+    (a closed one is listed too); none for one the public may not see (privacy.py)."""
+    facts = case.facts
+    if facts.created_at is None or not shown_in_public(facts):
+        return []
+    hour = hour_of(facts.created_at)
+    month = hour[:7]
+    return [f"{requested_key(month)}@{hour}", f"{requested_key(month, facts.type.value)}@{hour}"]
 
 
 def placed(standing: Standing, kept: Iterable[str], now: datetime) -> list[str]:

@@ -19,6 +19,7 @@ from contracts.events import (
     OutageUpdatedV1,
     WorkOrderAnsweredV1,
     WorkOrderCreatedV1,
+    WorkOrderFieldsInForceV1,
     WorkOrderHandoverRequestedV1,
     WorkOrderInfoRequestedV1,
     WorkOrderInfoSuppliedV1,
@@ -51,12 +52,14 @@ from services.intake.domain.rules import IntakeRules
 from services.intake.domain.storms import StormRules
 from services.intake.domain.tiers import TierRules
 from services.intake.domain.type_fields import FieldRules
+from services.intake.fields_announcer import FieldsAnnouncer, in_force
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
 from services.intake.standings import StandingsAnnouncer, unknown_standing
 
 SERVICE = "intake"
+ANNOUNCE_TIMEOUT = 10.0  # seconds for Kafka to take the field rules' announcement
 
 
 WithOutbox = Callable[[str, DocumentMapper[Any]], tuple[AsyncCollection[dict[str, Any]], OutboxRelay]]
@@ -187,4 +190,13 @@ def bootstrap(
         "answered at once when outside the operator's scope; their handovers and reclassifications; "
         "storms' incidents and the fault reports linked to them.",
     )
+    declare_publication(
+        runtime.broker,
+        topics.fields,
+        [WorkOrderFieldsInForceV1],
+        "Each work-order type's fields and categories, for the gateway to describe them to channels.",
+    )
+    publisher = EventPublisher(runtime.broker, runtime.source, timeout=ANNOUNCE_TIMEOUT)
+    announced = in_force(rules.fields, province, clock())
+    runtime.loops.append(FieldsAnnouncer(announced, publisher.publish, topics.fields).keep_announcing)
     return Service(runtime, probe_app(runtime), handlers)

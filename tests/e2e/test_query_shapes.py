@@ -9,7 +9,7 @@ from contracts.ids import work_order_id_for
 from contracts.topics import Topics
 from deploy.local.credentials import local_keys
 from services.dispatch.adapters import OLDER_SCHEMAS
-from services.gateway.list_store import DUE_BY_THE_HOUR, UNLISTED
+from services.gateway.list_store import DUE_BY_THE_HOUR, UNLISTED, UNREQUESTED
 from tests.support.query_shapes import recording_queries
 from tests.support.running import DATABASE_PREFIX, Tap, eventually, running_subsystem, until
 
@@ -110,6 +110,10 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
                 return bool(found) and bool(found[0]["clocks"]) and found[0]["next_due_at"] is not None
 
             await eventually(on_the_business_list, timeout=30)
+            # Open311's public reads: its list by the hour requested, and one request by its id.
+            for path in ("/open311/v2/requests.json", f"/open311/v2/requests/{waiting_id}.json"):
+                read = await subsystem.gateway.get(path)
+                assert read.status_code == 200, read.text
             for params in (
                 {"status": "dispatched", "type": "complaint"},
                 {"overdue": "true"},
@@ -133,8 +137,9 @@ async def test_every_query_of_a_journey_and_of_the_timers_is_an_indexed_equality
     assert {"work_orders", "dispatches", "notifications", "follow_ups", "audit"} <= collections
     assert {"customers", "customer_phones", "case_files", "case_files_lists"} <= collections
     # The stored upgrades' one pass each (plumbing/stored_upgrades.py): allowed once per store.
-    upgrades = [OLDER_SCHEMAS, UNLISTED, DUE_BY_THE_HOUR]
+    upgrades = [OLDER_SCHEMAS, UNLISTED, DUE_BY_THE_HOUR, UNREQUESTED]
     assert sorted(q.collection for q in shapes.queries if q.filter in upgrades) == [
+        "case_files",
         "case_files",
         "case_files",
         "dispatches",

@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from plumbing.runtime import build_runtime
 from services.gateway.access import load_access
 from services.gateway.app import Readers, create_app
 from services.gateway.bootstrap import bootstrap
+from services.gateway.fields_copy import InMemoryFieldsCopy
 from services.gateway.kannel_api import KannelSettings
 from services.gateway.password_book import InMemoryPasswordBook
 from services.gateway.privacy import FieldAccess
@@ -20,6 +22,8 @@ from services.gateway.service_passwords import ServicePasswords
 from services.gateway.settings import GatewaySettings
 from services.gateway.voice_routing.feeds import VoiceRouting
 from services.gateway.voice_routing.table import VoiceRoutingTable
+from services.intake.domain.type_fields import FieldRules
+from services.intake.fields_announcer import in_force
 from tests.fake_case_files import (
     NEEDS_INFO_CASE,
     REPAIR_CASE,
@@ -45,6 +49,14 @@ def local_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**(values | overrides))  # type: ignore[arg-type]
 
 
+def announced_fields() -> InMemoryFieldsCopy:
+    """Intake's shipped field rules as a running province's gateway holds them once announced."""
+    return InMemoryFieldsCopy(in_force(FieldRules.load(), "gd", datetime(2026, 12, 1, tzinfo=UTC)))
+
+
+ANNOUNCED_FIELDS = announced_fields()
+
+
 def app_with(
     publisher: object,
     trail=None,
@@ -54,6 +66,7 @@ def app_with(
     passwords=None,
     keys=None,
     voice=None,
+    fields=None,
     **overrides: object,
 ):
     """The gateway's app on the local principals, publishing through `publisher`."""
@@ -73,6 +86,7 @@ def app_with(
             routing or InMemoryRoutingCopy(),
             ServicePasswords(passwords or InMemoryPasswordBook(), access.password_keys),
             voice or VoiceRouting(VoiceRoutingTable.for_province(settings.hotline_province)),
+            fields or ANNOUNCED_FIELDS,
         ),
         max_body_bytes=settings.gateway_max_body_bytes,
         max_import_bytes=settings.gateway_max_import_bytes,

@@ -33,6 +33,14 @@ PUBLIC = {
     # Kannel's calls: no principal's credential, Kannel's own password instead (test_kannel_channel.py).
     ("GET", "/v1/channels/kannel/sms"),
     ("GET", "/v1/channels/kannel/dlr"),
+    # Open311's reads are public by its spec (a city's map of reports): they show no personal data
+    # (services/gateway/open311_requests.py); its POST takes the web channel adapter's key.
+    ("GET", "/open311/v2/discovery.{response_format}"),
+    ("GET", "/open311/v2/services.{response_format}"),
+    ("GET", "/open311/v2/services/{service_code}.{response_format}"),
+    ("GET", "/open311/v2/requests.{response_format}"),
+    ("GET", "/open311/v2/requests/{service_request_id}.{response_format}"),
+    ("GET", "/open311/v2/tokens/{token}.{response_format}"),
 }
 CONTACT = {"phone": "13926012345", "description": "停电", "type": "fault_repair"}
 REPLY = {"work_order_id": "WO-1", "dispatch_id": "WO-1-D1", "kind": "final", "message": "已修复"}
@@ -77,6 +85,8 @@ class Rule:
     not_found: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     callers: dict[tuple[str, str], str] = field(default_factory=dict)  # in place of CALLERS' for this rule
     csv: str | None = None  # sent as text/csv in place of a JSON body
+    form: dict[str, str] | None = None  # sent as a form in place of a JSON body (Open311's)
+    refusal_type: str = "application/problem+json"  # Open311 answers its own errors in JSON
 
 
 RULES = {
@@ -217,6 +227,19 @@ RULES = {
         publishes=0,
         callers=VOICE_CALLERS,
     ),
+    ("POST", "/open311/v2/requests.{response_format}"): Rule(
+        "/open311/v2/requests.json",
+        None,
+        frozenset({("channel_adapter", "own")}),
+        status=200,
+        form={
+            "service_code": "query.bill",
+            "phone": "13926012345",
+            "description": "电费",
+            "address_string": "天河",
+        },
+        refusal_type="application/json",
+    ),
     ("POST", "/v1/customer-lookups"): Rule(
         "/v1/customer-lookups",
         LOOKUP,
@@ -289,6 +312,8 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
             csv = {"Content-Type": "text/csv"}
         else:
             csv = {}
+        if rule.form is not None:
+            body = {"data": rule.form}
         answer = await client.request(route[0], rule.path, **body, headers=key | csv)  # type: ignore[arg-type]
         anonymous = await client.request(route[0], rule.path, **body, headers=csv)  # type: ignore[arg-type]
     if route == ("POST", "/v1/voice/routing-decisions"):
@@ -302,4 +327,4 @@ async def test_the_isolation_matrix(route: tuple[str, str], caller: tuple[str, s
     assert (audited.principal_id, audited.status) == (principal, expected)
     assert audited.outcome == ("accepted" if expected < 300 else "refused")
     if expected >= 400:
-        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["content-type"] == rule.refusal_type

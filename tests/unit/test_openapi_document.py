@@ -1,22 +1,31 @@
 """`make openapi` writes the document the gateway serves, every channel's endpoint in it and every
-refusal described as problem+json."""
+refusal described as problem+json, but Open311's, which are its own errors in JSON or XML."""
 
 from services.gateway.openapi_document import document
 
 
-def test_the_written_document_has_every_channel_and_describes_each_refusal_as_a_problem():
+def test_the_written_document_has_every_channel_and_describes_each_refusal_as_a_problem_or_open311s():
     written = document()
     paths = written["paths"]
     assert isinstance(paths, dict)
     for path in ("/v1/contacts/web", "/v1/contacts/voice", "/v1/voice/calls/{call_id}/events"):
         assert path in paths
     assert "/v1/channels/twilio/sms" in paths
-    refusals = [
-        response
-        for operations in paths.values()
-        for operation in operations.values()
-        for status, response in operation["responses"].items()
-        if status.isdigit() and int(status) >= 400
-    ]
-    assert refusals
-    assert all(list(r["content"]) == ["application/problem+json"] for r in refusals)
+    assert "/open311/v2/requests.{response_format}" in paths
+
+    def refusals(open311: bool) -> list[dict[str, object]]:
+        return [
+            response
+            for path, operations in paths.items()
+            if path.startswith("/open311/") == open311
+            for operation in operations.values()
+            for status, response in operation["responses"].items()
+            if status.isdigit() and int(status) >= 400
+        ]
+
+    assert refusals(open311=False)
+    assert all(list(r["content"]) == ["application/problem+json"] for r in refusals(open311=False))  # type: ignore[call-overload]
+    assert refusals(open311=True)
+    assert all(
+        list(r["content"]) == ["application/json", "text/xml; charset=utf-8"] for r in refusals(open311=True)
+    )  # type: ignore[call-overload]
