@@ -2,35 +2,20 @@
 however many of its reports arrive at once, and the text's delivery read from them."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from contracts.events import DeliveryState, SmsDeliveryReportedV1
+from contracts.events import DeliveryState
 from services.notify.adapters import MongoDeliveries
 from services.notify.domain.deliveries import report_reference_for
-
-AT = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
-
-
-def report(reference: str, state: DeliveryState, status: int, later: int) -> SmsDeliveryReportedV1:
-    at = AT + timedelta(seconds=later)
-    return SmsDeliveryReportedV1(
-        reference=reference,
-        province="gd",
-        state=state,
-        gateway_status=status,
-        reported_at=at,
-        received_at=at,
-        source="kannel",
-    )
+from tests.unit.test_delivery_reports import report
 
 
 async def test_reports_arriving_together_and_again_are_each_kept_once(store):
     database, _ = store
     deliveries = MongoDeliveries(database[f"deliveries_{uuid4().hex[:8]}"])
     reference = report_reference_for(f"N-{uuid4().hex}")
-    submitted = report(reference, DeliveryState.SUBMITTED, 8, 0)
-    delivered = report(reference, DeliveryState.DELIVERED, 1, 3)
+    submitted = report(reference, DeliveryState.SUBMITTED, 8)
+    delivered = report(reference, DeliveryState.DELIVERED, 1, later=3)
     await asyncio.gather(
         deliveries.record(submitted), deliveries.record(delivered), deliveries.record(submitted)
     )
