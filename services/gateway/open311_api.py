@@ -16,7 +16,9 @@ jurisdiction_id is optional (this gateway serves one province); given, it must b
 
 import hashlib
 import re
+import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Path, Query, Request, Response
@@ -62,6 +64,7 @@ Moment = Annotated[
 ]
 TOKEN = r"^C-[0-9A-F]{32}$"
 CHANGESET = "2026-12-08T00:00:00Z"  # when this API last changed, as Open311's discovery tells it
+RETRY_WINDOW_SECONDS = 600  # without an Idempotency-Key, the same request again within it is a retry
 NOTICE = "Taken by the hotline: the work order opens within seconds; its status is at GET requests/{id}."
 READS_RATE = "120/minute"  # public reads per client and replica: each list reads up to 90 days of hours
 MAX_IDS = 50
@@ -183,14 +186,17 @@ def add_open311_api(
         served(request, dict(given).get("jurisdiction_id"))
         _, contact = read_request(given, await in_force())
         scope = f"open311:{caller.principal.id}"
-        # Without a key, the request itself is the key (the bytes a retry sends again): a client retrying
-        # it repeats nothing, and its body always matches the key's.
-        sent = request.url.path.encode() + b"?" + request.url.query.encode() + b"\0" + await request.body()
-        key = idempotency_key or "form:" + hashlib.sha256(sent).hexdigest()
+        # The request as its parameters say it, wherever they came (query or form, in any order or
+        # encoding), the api_key left out: what a key is held to. Without a key, the same request within
+        # the same ten minutes is a retry (it repeats nothing); the same form next week is a new report.
+        canonical = urlencode(sorted((name, value) for name, value in given if name != "api_key"))
+        digest = hashlib.sha256(f"{request.url.path}?{canonical}".encode()).hexdigest()
+        window = int(time.time() // RETRY_WINDOW_SECONDS)
+        key = idempotency_key or f"form:{window}:{digest}"
         contact_id = stable_id("C", scope, key)
         work_order_id = work_order_id_for(contact_id)
         event = contact_event(contact, Channel.WEB, contact_id, province, seal, f"open311:{work_order_id}")
-        published = Published(event, topics.contacts, contact_id, scope, key, status=200)
+        published = Published(event, topics.contacts, contact_id, scope, key, status=200, digest=digest)
         await publish_audited(publisher, audit, request, caller, published)
         taken = {"service_request_id": work_order_id, "token": contact_id, "service_notice": NOTICE}
         return answer(response_format, [taken], "service_requests", "request")
@@ -264,7 +270,9 @@ def add_open311_api(
         await read_publicly(request, token)
         work_order_id = work_order_id_for(token)
         case = await cases.find(work_order_id)
-        opened = case is not None and case.facts.created_at is not None
+        # A request the public may not see (anonymous, discipline) is never said to exist: its token
+        # answers as one whose work order is not open yet.
+        opened = case is not None and case.facts.created_at is not None and public_request(case) is not None
         body = {"service_request_id": work_order_id, "token": token} if opened else {"token": token}
         return answer(response_format, [body], "service_requests", "request")
 

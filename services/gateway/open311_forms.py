@@ -104,7 +104,10 @@ def read_request(
         if attribute.required and not values.get(code, "").strip()
     ]
     latitude, longitude = (_coordinate(n, given.get(n), errors) for n in ("lat", "long"))
-    if latitude is None and longitude is None and not given.get("address_string", "").strip():
+    if "address" in rules.required and not given.get("address_string", "").strip():
+        # Intake places the work order by its address: a point alone would leave it waiting for one.
+        errors.append(("address_string", f"{service.code} needs the address, not only lat and long"))
+    elif latitude is None and longitude is None and not given.get("address_string", "").strip():
         errors.append(("address_string", "a request gives its place: lat and long, or address_string"))
     if "phone" not in given:
         errors.append(("phone", "required: the hotline calls the customer back"))

@@ -99,6 +99,10 @@ class Wanted:
         )
 
 
+READ_AT_MOST = 5_000  # work orders one public list request may read, each hour's query costing
+QUERY_COST = 5  # as many: a window of sparse hours is bounded too
+
+
 def months_of(since: datetime, until: datetime) -> list[str]:
     months, at = [], since.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     while at <= until:
@@ -107,8 +111,12 @@ def months_of(since: datetime, until: datetime) -> list[str]:
     return months
 
 
-async def requested(store: ListBuckets, wanted: Wanted, most: int = MOST) -> list[dict[str, Any]]:
-    """Up to `most` requests in the window that pass the filters, the newest first."""
+async def requested(
+    store: ListBuckets, wanted: Wanted, most: int = MOST, read_at_most: int = READ_AT_MOST
+) -> list[dict[str, Any]]:
+    """Up to `most` requests in the window that pass the filters, the newest first. The hours are read
+    newest first until `read_at_most` work orders have been read: an anonymous caller's one request may
+    not make the store read a province's three months (a narrower window reaches further back)."""
     type = wanted.service.type.value if wanted.service else None
     first, last = hour_of(wanted.since), hour_of(wanted.until)
     hours = [
@@ -118,10 +126,13 @@ async def requested(store: ListBuckets, wanted: Wanted, most: int = MOST) -> lis
         if first <= hour <= last
     ]
     found: list[tuple[datetime, str, dict[str, Any]]] = []
+    read = 0
     for hour, key in sorted(hours, reverse=True):
-        if len(found) >= most:
+        if len(found) >= most or read >= read_at_most:
             break
-        for case in await store.members(f"{key}@{hour}"):
+        members = await store.members(f"{key}@{hour}")
+        read += len(members) + QUERY_COST
+        for case in members:
             shown = public_request(case)
             if shown is not None and case.facts.created_at and wanted.holds(shown, case):
                 found.append((case.facts.created_at, case.facts.work_order_id, shown))

@@ -53,6 +53,9 @@ class Published:
     key: str | None
     audited_as: str | None = None
     status: int = 202  # what the caller is answered (Open311's POST is answered 200)
+    # What a key is held to, where the body alone is not the request (Open311's, whose parameters may
+    # come in the query too): else the path and the body.
+    digest: str | None = None
 
 
 async def publish_audited(
@@ -65,7 +68,7 @@ async def publish_audited(
     resource, key = published.resource, published.key
     if key is not None:
         keys: KeyBook = request.app.state.idempotency
-        digest = digest_of(request.url.path, await request.body())
+        digest = published.digest or digest_of(request.url.path, await request.body())
         if not await held_to_its_body(keys, published.scope, key, digest, request.app.state.log):
             raise Conflict("this key came with another request before: a new request takes a new key")
     audited = published.audited_as or resource

@@ -15,6 +15,7 @@ from contracts.ids import work_order_id_for
 from deploy.local.credentials import local_keys
 from services.gateway.case_files import CaseFacts, CaseFile, DispatchNote
 from services.gateway.fields_copy import InMemoryFieldsCopy
+from services.gateway.open311_requests import requested, wanted_from
 from tests.fake_case_files import InMemoryCaseFiles
 from tests.fakes import RecordingPublisher
 from tests.support.open311_shapes import from_xml, valid, valid_xml
@@ -189,6 +190,27 @@ async def test_a_retried_post_is_the_same_contact_and_a_key_reused_for_another_f
     assert valid(other.json(), "errors")[0]["code"] == 409
 
 
+async def test_the_same_form_again_after_ten_minutes_is_a_new_report_and_within_them_a_retry(
+    open311, publisher, monkeypatch
+):
+    form, clock = a_request(), [1_800_000_000.0]
+    monkeypatch.setattr("services.gateway.open311_api.time.time", lambda: clock[0])
+    first = (await open311.post(f"{BASE}/requests.json", data=form)).json()
+    clock[0] += 60
+    retried = (await open311.post(f"{BASE}/requests.json", params=dict(reversed(form.items())))).json()
+    clock[0] += 600
+    next_week = (await open311.post(f"{BASE}/requests.json", data=form)).json()
+    assert retried == first  # the same parameters, sent in the query and in another order
+    assert next_week[0]["token"] != first[0]["token"]
+
+
+async def test_a_key_reused_with_other_query_parameters_is_refused(open311):
+    key = {"Idempotency-Key": f"K-{uuid4().hex}"}
+    kept = await open311.post(f"{BASE}/requests.json", params=a_request(), headers=key)
+    other = await open311.post(f"{BASE}/requests.json", params=a_request(description="别的事"), headers=key)
+    assert (kept.status_code, other.status_code) == (200, 409)
+
+
 async def test_a_post_without_a_key_is_401_and_with_another_channels_key_403_as_open311_errors(
     open311, publisher
 ):
@@ -240,6 +262,13 @@ async def test_an_anonymous_report_or_a_discipline_report_is_never_read_publicly
         assert (await open311.get(f"{BASE}/requests/{case.facts.work_order_id}.json")).status_code == 404
     listed = await open311.get(f"{BASE}/requests.json")
     assert listed.json() == []
+
+
+async def test_the_token_of_a_hidden_report_never_says_its_work_order_exists(open311, cases):
+    [taken] = (await open311.post(f"{BASE}/requests.json", data=a_request())).json()
+    cases.add(a_case(taken["service_request_id"], NOW, anonymous=True))
+    answered = await open311.get(f"{BASE}/tokens/{taken['token']}.json")
+    assert valid(answered.json(), "token-response") == [{"token": taken["token"]}]
 
 
 async def test_requests_are_listed_by_window_service_and_status_the_newest_first(open311, cases):
@@ -307,3 +336,24 @@ async def test_more_ids_than_one_answer_reads_or_a_body_over_the_limit_is_refuse
     assert valid_xml(too_large.content, "errors")[0]["code"] == 413  # type: ignore[index]
     assert "GET" in wrong_method.headers["allow"]
     assert valid(wrong_method.json(), "errors")
+
+
+async def test_a_fault_with_only_a_point_is_refused_as_intake_places_faults_by_their_address(
+    open311, publisher
+):
+    answer = await open311.post(
+        f"{BASE}/requests.json", data=a_request(address_string="", lat="23.1372", long="113.3206")
+    )
+    assert answer.status_code == 400
+    assert "address_string" in valid(answer.json(), "errors")[0]["description"]
+    assert publisher.published == []
+
+
+async def test_one_public_list_request_reads_a_bounded_number_of_work_orders(cases):
+    for hours_ago in range(40):
+        cases.add(a_case(f"WO-{uuid4().hex[:8]}", NOW - timedelta(hours=hours_ago)))
+    wanted = wanted_from(None, None, None, None)
+    assert len(await requested(cases, wanted)) == 40
+    newest = await requested(cases, wanted, read_at_most=10)
+    assert 1 <= len(newest) < 40
+    assert newest[0]["requested_datetime"] >= newest[-1]["requested_datetime"]
