@@ -20,7 +20,7 @@ from plumbing.settings import BusSettings
 from services.intake.domain.outages import Outage
 from services.intake.domain.work_order import WorkOrder
 from services.intake.ports import OutageRepository, WorkOrderRepository
-from services.notify.domain.deliveries import Delivery, Report
+from services.notify.domain.deliveries import Delivery, Report, report_reference_for
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.ports import NotificationRepository, SmsGatewayError
@@ -154,6 +154,10 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
             for notification in self._stored()
             if minute_of(notification.next_attempt_at) == minute
         ]
+
+    async def with_reference(self, reference: str) -> str | None:
+        found = [n.id for n in self._stored() if report_reference_for(n.id) == reference]
+        return found[0] if found else None
 
 
 class InMemoryWorkOrders(InMemoryRepository[WorkOrder], WorkOrderRepository):

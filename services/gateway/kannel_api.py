@@ -131,13 +131,20 @@ def add_kannel_api(
         order whose news it answers when it came back to that work order's reply code."""
         await checked(request)
         text = read_sms(request)
+        phone = text.customer_phone()
+        if phone is None:
+            # An operator's short code, say: no customer to call back. Answered 200 all the same, or
+            # smsbox would ask again and again; in the trail, and said.
+            log.warning("a text from a number no customer texts from, not taken", kannel_id=text.id)
+            await trail.refused(request, 200, f"a text from {text.sender!r}: not a customer's number")
+            return Response(b"", media_type="text/plain")
         contact_id = stable_id("C", "kannel-sms", text.id)
         event = ContactReceivedV1(
             contact_id=contact_id,
             channel=Channel.SMS,
-            received_at=datetime.now(UTC),
+            received_at=text.sent_at(datetime.now(UTC)),
             province=province,
-            phone=text.sender,
+            phone=phone,
             description=text.text or "(empty message)",
             external_ref=f"kannel:{text.id}",
             reply_code=text.reply_code(kannel.number),

@@ -5,6 +5,7 @@ A text's bytes arrive as Kannel received them (`%b`) with their coding: UCS-2 fo
 reads as UTF-16BE, else the charset Kannel names. The query is parsed as bytes for that reason: read as
 UTF-8 (as a web framework does) a UCS-2 text would be lost."""
 
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from urllib.parse import parse_qsl
 
@@ -13,11 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from contracts.events import DeliveryState
-from services.gateway.schemas import PhoneNumber
+from services.gateway.schemas import as_e164
 from services.gateway.twilio_forms import CONTROL
 
 KANNEL_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # smsbox's %I, a UUID
-CODINGS = {0: "7-bit", 1: "8-bit", 2: "UCS-2"}
 # Kannel's DLR types (its %d) -> what happened to the text.
 STATES = {
     1: DeliveryState.DELIVERED,
@@ -27,6 +27,7 @@ STATES = {
     16: DeliveryState.REJECTED,
 }
 Form = TypeVar("Form", bound=BaseModel)
+LONGEST = 1600  # characters of a text taken (ten concatenated parts and then some)
 UnixTime = Annotated[int, Field(ge=0, le=4_102_444_800)]  # up to 2100
 
 
@@ -36,9 +37,9 @@ class KannelSms(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     id: str = Field(pattern=KANNEL_ID)
-    sender: PhoneNumber = Field(alias="from")
+    sender: str = Field(alias="from", min_length=1, max_length=32)
     to: str = Field(pattern=r"^\+?[0-9]{1,21}$", description="The hotline number texted, with any extension.")
-    text: str = Field(default="", max_length=1600)
+    text: str = Field(default="", max_length=LONGEST + 1)
     at: UnixTime | None = None
 
     @field_validator("text", mode="after")
@@ -46,10 +47,25 @@ class KannelSms(BaseModel):
     def _without_control_characters(cls, text: str) -> str:
         return CONTROL.sub("", text)
 
+    def customer_phone(self) -> str | None:
+        """The sender in E.164; None for a number no customer texts from (an operator's short code)."""
+        try:
+            return as_e164(self.sender)
+        except ValueError:
+            return None
+
+    def sent_at(self, now: datetime) -> datetime:
+        """When the SMSC took it, as Kannel says (a text smsbox held for a while still starts its clock
+        then); never later than now."""
+        return min(datetime.fromtimestamp(self.at, UTC), now) if self.at is not None else now
+
     def reply_code(self, hotline_number: str | None) -> str | None:
         """The extension after the hotline's number: notify texts each work order's news from one of its
-        own (contracts/ids.py, reply_code_for), so the customer's answer says which it is about."""
+        own (contracts/ids.py, reply_code_for), so the customer's answer says which it is about. The
+        number may come with the country's code in front."""
         to = self.to.removeprefix("+")
+        if hotline_number and to.startswith("86" + hotline_number):
+            to = to[2:]
         if not hotline_number or not to.startswith(hotline_number) or to == hotline_number:
             return None
         return to[len(hotline_number) :]
@@ -88,22 +104,27 @@ def query_bytes(request: Request) -> dict[str, bytes]:
 
 
 def decoded_text(raw: dict[str, bytes]) -> tuple[str, list[str]]:
-    """The text as characters, and what is wrong with its coding if anything."""
+    """The text as characters (what cannot be read shown as such, never refused: a text smsbox gets no
+    2xx for is lost once its retries are spent), and what is wrong with its coding if anything."""
     data, coding = raw.get("text", b""), raw.get("coding", b"0").decode("latin-1")
     charset = raw.get("charset", b"").decode("latin-1").strip() or "UTF-8"
     if coding not in ("0", "1", "2"):
         return "", [f"coding: {coding!r} is none of Kannel's codings (0, 1, 2)"]
+    if coding == "1" and charset.upper() in ("8-BIT", "BINARY"):
+        return f"(8-bit data, not text: {data.hex()[:200]})", []
     encoding = "utf-16-be" if coding == "2" else charset
     try:
-        return data.decode(encoding), []
-    except (LookupError, UnicodeDecodeError) as error:
-        return "", [f"text: not {CODINGS[int(coding)]} text in {encoding} ({error})"]
+        return data.decode(encoding, errors="replace"), []
+    except LookupError:  # a charset Python does not know: read as UTF-8, what cannot be read replaced
+        return data.decode("utf-8", errors="replace"), []
 
 
 def read_sms(request: Request) -> KannelSms:
     raw = query_bytes(request)
     text, problems = decoded_text(raw)
-    fields = {name: value.decode("utf-8", "replace") for name, value in raw.items()} | {"text": text}
+    if len(text) > LONGEST:  # kept, cut: the rest is in Kannel's log
+        text = text[: LONGEST - 1] + "…"
+    fields = {name: value.decode("utf-8", "replace") for name, value in raw.items() if value} | {"text": text}
     return _validated(KannelSms, fields, problems)
 
 

@@ -1,4 +1,5 @@
 import ipaddress
+import re
 from pathlib import Path
 from typing import Self
 
@@ -41,6 +42,15 @@ class GatewaySettings(ServiceSettings):
     # The password Kannel's get-url and dlr-url carry (user `kannel`; services/gateway/kannel_api.py).
     # Without it the Kannel routes answer 404: the province takes no texts through Kannel.
     gateway_kannel_password: SecretStr | None = Field(default=None)
+
+    @field_validator("gateway_kannel_password")
+    @classmethod
+    def _url_safe(cls, password: SecretStr | None) -> SecretStr | None:
+        # It is written into Kannel's URLs, which send it undecoded: '@', ':', '%' or '/' would break it.
+        if password is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{12,128}", password.get_secret_value()):
+            raise ValueError("12 to 128 letters, digits or ._~- (it is written into Kannel's URLs as it is)")
+        return password
+
     # The hotline's SMS number (notify's sender, NOTIFY_SMS_SENDER): the digits a customer's text was
     # sent to past it are the reply code of the work order it answers.
     gateway_kannel_number: str | None = Field(default=None, pattern=r"^[0-9]{3,16}$")

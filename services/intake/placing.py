@@ -8,7 +8,7 @@ from datetime import datetime
 
 from contracts.envelope import Envelope
 from contracts.events import AnswerReason, Event, WorkOrderCreatedV1, WorkOrderInfoRequestedV1
-from contracts.ids import fault_cluster_id_for, reply_code_for
+from contracts.ids import fault_cluster_id_for
 from services.intake.domain.incidents import FaultCluster, Reported
 from services.intake.domain.outages import Outage
 from services.intake.domain.storms import StormRules
@@ -158,23 +158,18 @@ class Placing:
 
     async def _replied(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> str | None:
         """A text that answers the news of one of the customer's own open work orders (it came back to
-        that one's reply code) linked there, whatever its matter: that one's id. Of two that share the
-        code (one in ten thousand), the newest, whose news is likelier the one answered. A work order
-        resolved already takes no link: the answer opens one of its own."""
+        that one's reply code, from the number the news went to) linked there, whatever its matter:
+        that one's id. Of two that share the code (one in ten thousand), the newest, whose news is likelier
+        the one answered. A work order resolved already takes no link: the answer opens one of its own."""
         code = self._replies.get(order.contact_id)
-        keys = set(order.repeat_keys())
-        if code is None or not keys:
+        if code is None:
             return None
-        matches = [
-            o
-            for o in self._open
-            if o.id != order.id and keys & set(o.repeat_keys()) and reply_code_for(o.id) == code
-        ]
+        matches = [o for o in self._open if o.takes_reply(order, code)]
         if not matches:
             return None
         newest = max(matches, key=lambda o: (o.created_at, o.id))
         target = await self._uow.work_orders.get(newest.id)  # tracked: changed in this unit of work
-        if target is None or not keys & set(target.repeat_keys()):
+        if target is None or not target.takes_reply(order, code):
             return None  # resolved since it was found
         linked = target.link_repeat(order, at, now)
         if linked is not None:

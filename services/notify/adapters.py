@@ -13,7 +13,7 @@ from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import DUPLICATE_KEY, MongoRepository
 from plumbing.store import as_utc
 from plumbing.write_guard import guarded, retrying_stale
-from services.notify.domain.deliveries import Delivery, Report
+from services.notify.domain.deliveries import Delivery, Report, report_reference_for
 from services.notify.domain.links import Link, Result
 from services.notify.domain.messages import Sms
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
@@ -107,7 +107,7 @@ class NotificationDocuments:
     """
 
     schema: ClassVar[int] = 2
-    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status")
+    indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status", "report_reference")
 
     def to_document(self, notification: Notification) -> Document:
         return {
@@ -124,6 +124,8 @@ class NotificationDocuments:
             "last_error": notification.last_error,
             "sent_at": notification.sent_at,
             "gateway_reply": notification.gateway_reply,
+            # What its delivery reports name it by (services/notify/domain/deliveries.py).
+            "report_reference": report_reference_for(notification.id),
         }
 
     def from_document(self, document: Document, schema: int) -> Notification:
@@ -158,6 +160,10 @@ class MongoNotifications(MongoRepository[Notification], NotificationRepository):
                 document["_id"] async for document in self._collection.find({"status": status}, {"_id": 1})
             ]
         return ids
+
+    async def with_reference(self, reference: str) -> str | None:
+        found = await self._collection.find_one({"report_reference": reference}, {"_id": 1})
+        return found["_id"] if found else None
 
     async def next_attempt_in(self, minute: str) -> list[str]:
         cursor = self._collection.find({"next_attempt_minute": minute}, {"_id": 1})

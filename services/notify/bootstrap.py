@@ -86,6 +86,7 @@ def bootstrap(
         signature=settings.sms_signature,
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
+        reply_codes=settings.sms_reply_codes,
     )
     runtime.consumer().subscribe(
         topics.dispatch_progress,

@@ -48,6 +48,7 @@ class NotifyHandlers:
         signature: str,
         policy: RetryPolicy,
         log: Any,
+        reply_codes: bool = True,
     ) -> None:
         self._unit = unit
         self._links = links
@@ -58,6 +59,7 @@ class NotifyHandlers:
         self._signature = signature
         self._policy = policy
         self._log = log
+        self._reply_codes = reply_codes
         # None until the first round, which looks at every unsettled message instead.
         self._due: DueMinutes | None = None
         self._last_rescan = datetime.min.replace(tzinfo=UTC)
@@ -123,10 +125,15 @@ class NotifyHandlers:
             assert isinstance(report, SmsDeliveryReportedV1)
             delivery = await self._deliveries.record(report)
             if delivery.failed and report.state is delivery.state:
-                # The text was the customer's news of their work order: an agent must reach them another way.
+                # The text was the customer's news of their work order: an agent must reach them another
+                # way, so the work order is named (found by the reference's index, on this rare path).
+                async with self._unit() as uow:
+                    notification_id = await uow.notifications.with_reference(report.reference)
+                    notification = await uow.notifications.get(notification_id) if notification_id else None
                 self._log.warning(
                     "the customer's phone did not get the text",
-                    reference=report.reference,
+                    notification_id=notification_id,
+                    work_order_id=notification.work_order_id if notification else None,
                     state=report.state.value,
                     gateway_answer=report.gateway_answer,
                 )
@@ -165,7 +172,7 @@ class NotifyHandlers:
             answer = await self._sms.send(
                 notification.to,
                 notification.text,
-                reply_code=reply_code_for(notification.work_order_id),
+                reply_code=reply_code_for(notification.work_order_id) if self._reply_codes else None,
                 reference=report_reference_for(notification.id),
             )
         except Exception as error:

@@ -40,6 +40,10 @@ class NotificationRepository(Repository[Notification]):
         """Ids of messages neither sent nor given up on: what a sender starting up looks at first."""
 
     @abstractmethod
+    async def with_reference(self, reference: str) -> str | None:
+        """The id of the message whose delivery reports are named `reference`, if there is one."""
+
+    @abstractmethod
     async def next_attempt_in(self, minute: str) -> list[str]:
         """Ids of messages whose next attempt (a retry, or a stale claim's) falls in that minute
         (`plumbing.due_minutes`)."""

@@ -18,6 +18,11 @@ class NotifySettings(ServiceSettings):
         description="SMS_REPORT_URL, the gateway's Kannel delivery-report route with Kannel's user and "
         "password (http://kannel:<password>@gateway/v1/channels/kannel/dlr); none: no reports asked for.",
     )
+    sms_reply_codes: bool = Field(
+        default=True,
+        description="SMS_REPLY_CODES: each text sent from the sender's number and its work order's reply "
+        "code (an extension the operator's SMSC must route back); false where the sender takes none.",
+    )
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)
 

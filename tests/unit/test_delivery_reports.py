@@ -40,6 +40,12 @@ async def test_a_text_goes_out_from_its_work_orders_reply_code_with_a_reference_
     assert event.work_order_id not in reference
 
 
+async def test_a_sender_that_takes_no_extension_sends_without_reply_codes():
+    notify, event = Notify(sms_reply_codes=False), dispatched()
+    await notify.handlers.work_orders_dispatched([envelope_of(event)])
+    assert notify.sms.sent_from == [None]
+
+
 async def test_kannel_is_asked_for_every_report_at_the_gateways_route_under_the_reference():
     asked: list[httpx.Request] = []
 
@@ -80,18 +86,22 @@ async def test_without_a_report_url_kannel_is_asked_for_no_reports():
 async def test_the_phones_delivered_stands_over_the_smscs_submitted_that_came_after_it():
     notify = Notify()
     await notify.handlers.deliveries_reported(
-        [envelope_of(report("r" * 24, DeliveryState.DELIVERED, 1, later=5))]
+        [envelope_of(report("r" * 24, DeliveryState.DELIVERED, 1, later=0))]
     )
     await notify.handlers.deliveries_reported(
-        [envelope_of(report("r" * 24, DeliveryState.SUBMITTED, 8, later=0))]
+        [envelope_of(report("r" * 24, DeliveryState.SUBMITTED, 8, later=5))]
     )
-    delivery = await notify.deliveries.record(report("r" * 24, DeliveryState.SUBMITTED, 8, later=0))
+    delivery = await notify.deliveries.record(report("r" * 24, DeliveryState.SUBMITTED, 8, later=5))
     assert delivery.state is DeliveryState.DELIVERED
     assert len(delivery.reports) == 2  # the repeated report is kept once
 
 
-async def test_a_text_the_network_gave_up_on_reads_as_failed():
-    notify = Notify()
+async def test_a_text_the_network_gave_up_on_reads_as_failed_and_names_its_work_order():
+    notify, event = Notify(), dispatched()
+    await notify.handlers.work_orders_dispatched([envelope_of(event)])
+    reference = notify.sms.references[0]
+    assert reference is not None
+    assert await notify.store_notifications().with_reference(reference) == notify.notification().id
     await notify.handlers.deliveries_reported([envelope_of(report("s" * 24, DeliveryState.SUBMITTED, 8))])
     await notify.handlers.deliveries_reported(
         [envelope_of(report("s" * 24, DeliveryState.UNDELIVERABLE, 2, 9))]

@@ -12,7 +12,6 @@ import pytest
 from contracts.events import ContactReceivedV1, DeliveryState, SmsDeliveryReportedV1
 from contracts.ids import reply_code_for
 from deploy.local.stack.kannel import GATEWAY_PORT
-from services.gateway.kannel_forms import decoded_text
 from services.registry import BY_NAME
 from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
@@ -120,15 +119,13 @@ async def test_without_a_kannel_password_set_the_routes_are_not_there(publisher)
 @pytest.mark.parametrize(
     ("path", "field"),
     [
-        (mo("%D8%00", coding=2), "text"),  # half a UTF-16 surrogate pair
         (mo(utf8("停电"), coding=5), "coding"),
         (mo(ucs2("停电"), id="not-kannels-id"), "id"),
         (mo(ucs2("停电"), to="hotline"), "to"),
-        (f"{SMS}?id={KANNEL_ID}&from=12&to={HOTLINE}&text=x&coding=0", "from"),
     ],
-    ids=["broken ucs-2", "unknown coding", "bad id", "bad receiver", "not a phone number"],
+    ids=["unknown coding", "bad id", "bad receiver"],
 )
-async def test_a_text_that_cannot_be_read_is_refused_naming_the_field(kannel, publisher, path, field):
+async def test_a_call_that_is_not_kannels_text_is_refused_naming_the_field(kannel, publisher, path, field):
     answer = await kannel.get(path)
     assert answer.status_code == 422
     assert field in {error["field"].removeprefix("query.") for error in answer.json()["errors"]}
@@ -140,9 +137,45 @@ async def test_control_characters_are_taken_out_of_a_text(kannel, publisher):
     assert contacts(publisher)[0].description == "停电"
 
 
-def test_a_text_in_an_unknown_charset_is_a_problem_not_a_guess():
-    text, problems = decoded_text({"text": b"abc", "coding": b"0", "charset": b"no-such-charset"})
-    assert (text, len(problems)) == ("", 1)
+@pytest.mark.parametrize(
+    ("query", "taken_as"),
+    [
+        ("text=%D8%00&coding=2&charset=UTF-16BE", "\ufffd"),  # half a UTF-16 surrogate pair
+        ("text=%4E%C0%4E&coding=2", "什\ufffd"),  # an odd number of bytes
+        ("text=%01%02%FF&coding=1&charset=8-BIT", "(8-bit data, not text: 0102ff)"),
+        ("text=abc&coding=0&charset=no-such-charset", "abc"),
+        ("text=abc&coding=0&charset=UTF-8&at=", "abc"),  # Kannel's %T empty
+    ],
+    ids=["broken ucs-2", "odd-length ucs-2", "8-bit data", "unknown charset", "no time"],
+)
+async def test_a_text_that_cannot_be_read_whole_is_still_taken_never_lost_to_smsboxs_retries(
+    kannel, publisher, query, taken_as
+):
+    answer = await kannel.get(f"{SMS}?id={KANNEL_ID}&from=13926012345&to={HOTLINE}&{query}")
+    assert answer.status_code == 200, answer.text
+    assert contacts(publisher)[0].description == taken_as
+
+
+async def test_a_text_longer_than_ten_parts_is_taken_cut(kannel, publisher):
+    assert (await kannel.get(mo(ucs2("停" * 2000)))).status_code == 200
+    description = contacts(publisher)[0].description
+    assert (len(description), description[-1]) == (1600, "…")
+
+
+async def test_a_text_from_a_short_code_is_answered_200_audited_and_opens_nothing(kannel, publisher):
+    answer = await kannel.get(f"{SMS}?id={KANNEL_ID}&from=10086&to={HOTLINE}&text=x&coding=0")
+    assert (answer.status_code, publisher.published) == (200, [])
+    assert [(r.outcome, r.status) for r in publisher.audited] == [("refused", 200)]
+
+
+async def test_a_reply_code_is_read_with_the_countrys_code_in_front(kannel, publisher):
+    await kannel.get(mo(ucs2("好"), to=f"86{HOTLINE}4821"))
+    assert contacts(publisher)[0].reply_code == "4821"
+
+
+async def test_a_text_starts_its_clock_when_the_smsc_took_it(kannel, publisher):
+    await kannel.get(mo(ucs2("停电")))  # at=1796693006, a moment in the past
+    assert contacts(publisher)[0].received_at.timestamp() == 1796693006
 
 
 REFERENCE = "0123456789abcdef01234567"

@@ -60,13 +60,15 @@ def replied(
 
 
 class Notify:
-    def __init__(self, failures: int = 0, max_attempts: int = 3) -> None:
+    def __init__(self, failures: int = 0, max_attempts: int = 3, **settings: object) -> None:
         self.store: InMemoryStore[Notification] = InMemoryStore()
         self.sms = FakeSmsGateway(failures)
         self.links = InMemoryLinkedContacts()
         self.deliveries = InMemoryDeliveries()
         self.clock = FakeClock()
-        self._settings = NotifySettings(**UNIT_SETTINGS, sms_max_attempts=max_attempts, sms_retry_seconds=30)
+        self._settings = NotifySettings(
+            **UNIT_SETTINGS | settings, sms_max_attempts=max_attempts, sms_retry_seconds=30
+        )
         self.handlers = self.restart()
 
     def restart(self) -> NotifyHandlers:
@@ -84,6 +86,9 @@ class Notify:
             clock=self.clock,
         ).handlers
         return self.handlers
+
+    def store_notifications(self) -> InMemoryNotifications:
+        return InMemoryNotifications(self.store)
 
     def notification(self) -> Notification:
         [notification] = self.store.all()

@@ -71,3 +71,13 @@ async def test_an_answer_delivered_twice_is_linked_once():
     await desk.take(answer)
     assert len(desk.published(ContactLinkedV1)) == 1
     assert len(desk.store) == 1
+
+
+async def test_an_answer_is_never_linked_to_a_work_order_of_another_number_that_named_the_same_account():
+    desk = Desk()
+    own = a_complaint(account_number="4401000123")
+    stranger = a_complaint(account_number="4401000123", phone="+8613800138000", category="tariff")
+    await desk.take(own, stranger)
+    stranger_code = reply_code_for(work_order_id_for(stranger.contact_id))
+    await desk.take(an_answer(stranger_code, account_number="4401000123"))
+    assert desk.published(ContactLinkedV1) == []

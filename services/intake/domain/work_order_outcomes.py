@@ -19,6 +19,7 @@ from contracts.events import (
     WorkOrderRepliedV1,
     WorkOrderType,
 )
+from contracts.ids import reply_code_for
 
 
 class WorkOrderStatus(StrEnum):
@@ -85,6 +86,18 @@ class WorkOrderOutcomes:
             # An unknown category is no matter to compare: the agent asks for it first.
             and not any(m.name == "category" for m in [*self.missing, *other.missing])
             and abs(at - self.created_at) <= window
+        )
+
+    def takes_reply(self, other: "WorkOrderOutcomes", reply_code: str) -> bool:
+        """Whether `other` (a text's work order, never stored) answers this open one's news: it came back
+        to this one's reply code, from this one's own number. Only the number the news was texted to
+        counts: a web form may name any account, so an account shared in words proves nothing."""
+        return (
+            other.id != self.id
+            and bool(self.repeat_keys())
+            and not other.anonymous
+            and other.customer.phone == self.customer.phone
+            and reply_code_for(self.id) == reply_code
         )
 
     def link_repeat(self, other: "WorkOrderOutcomes", at: datetime, now: datetime) -> ContactLinkedV1 | None:
