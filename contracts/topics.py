@@ -206,8 +206,9 @@ READ_WHOLE: dict[str, tuple[str, ...]] = {
 
 # Topic (without the prefix) -> its configuration beyond the cluster's defaults.
 TOPIC_CONFIGS: dict[str, dict[str, str]] = {
-    # Only the latest standing of each number matters, and a reader starts from the beginning.
-    "standings": {"cleanup.policy": "compact"},
+    # Only the latest standing of each number matters, and a reader starts from the beginning; segments
+    # roll every six hours, so a day's re-announcements are compacted away within the day.
+    "standings": {"cleanup.policy": "compact", "segment.ms": str(6 * 3600 * 1000)},
 }
 
 

@@ -20,6 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts.envelope import Envelope, UndecodableMessage, UnsupportedEventType, decode
 from plumbing.kafka_connection import KafkaConnection
 
+BATCH = 200  # records decoded between two turns of the event loop
+
 Take = Callable[[Envelope], None]
 
 
@@ -67,12 +69,15 @@ class ReplicaFeed:
         try:
             await self._assign(consumer)
             while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+                batches = await consumer.getmany(timeout_ms=500, max_records=BATCH)
                 for partition, records in batches.items():
                     for record in records:
                         self._apply(record)
                     self._positions[partition] = records[-1].offset + 1
                 self._note_progress()
+                # A burst (billing's bulk import, a replica catching up) must not hold the loop for long:
+                # what this replica answers meanwhile waits for each batch's decoding.
+                await asyncio.sleep(0)
         finally:
             await consumer.stop()
 
@@ -101,8 +106,11 @@ class ReplicaFeed:
             found = await consumer.offsets_for_times({tp: since for tp in assigned})
             starts = {tp: (found[tp].offset if found.get(tp) else self._ends[tp]) for tp in assigned}
         for tp in assigned:
-            consumer.seek(tp, starts[tp])
-            self._positions[tp] = starts[tp]
+            # Started again after a failure: on from where it was, not back to the beginning (the copy
+            # would go back in time while the replica says it is ready).
+            start = max(starts[tp], self._positions.get(tp, 0))
+            consumer.seek(tp, start)
+            self._positions[tp] = start
         self._note_progress()
 
     def _apply(self, record: Any) -> None:
@@ -118,9 +126,21 @@ class ReplicaFeed:
                 "skipped an event from another source", topic=self.topic, source=envelope.source
             )
             return
-        self._take(envelope)
+        try:
+            self._take(envelope)
+        except Exception:
+            # One event the read model cannot take must not stop the rest (the loop would start again
+            # and meet it again, forever unready).
+            self._log.exception("skipped an event the read model could not take", topic=self.topic)
 
     def _note_progress(self) -> None:
         if not self.caught_up and all(self._positions.get(tp, 0) >= end for tp, end in self._ends.items()):
             self.caught_up = True
             self._log.info("caught up", topic=self.topic)
+
+
+async def caught_up(feeds: list[ReplicaFeed]) -> None:
+    """A readiness check: raises with why, while any of the feeds has not caught up."""
+    behind = [reason for feed in feeds if (reason := feed.behind()) is not None]
+    if behind:
+        raise ConnectionError("; ".join(behind))

@@ -6,7 +6,6 @@ tests run several in one process with `async with runtime.running()`.
 
 import asyncio
 import contextlib
-import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,12 +19,13 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from plumbing.bus import create_missing_topics, make_broker
+from plumbing.collector import freeze_what_start_built
 from plumbing.consumer import EventConsumer
 from plumbing.logs import get_logger
 from plumbing.metrics import ConsumerMetrics, StoreCommandTimer
 from plumbing.mongo_repository import DocumentMapper, ensure_indexes
 from plumbing.outbox import OutboxRelay
-from plumbing.replica_feed import ReplicaFeed, Take
+from plumbing.replica_feed import ReplicaFeed, Take, caught_up
 from plumbing.settings import BusSettings, ServiceSettings
 from plumbing.store import TRANSIENT_STORE_ERRORS, make_mongo_client
 from plumbing.telemetry import Telemetry, make_telemetry
@@ -164,7 +164,7 @@ class Runtime:
         starts as soon as Kafka and the store answer, and it stops within `stop_within` seconds."""
         starting = asyncio.create_task(self.start_when_reachable())
         starting.add_done_callback(self._gave_up)
-        starting.add_done_callback(_freeze_what_start_built)
+        starting.add_done_callback(freeze_what_start_built)
         try:
             yield self
         finally:
@@ -251,14 +251,9 @@ class Runtime:
                 return str(error) or repr(error)
             return None
 
-        async def caught_up() -> None:
-            behind = [reason for feed in self.feeds if (reason := feed.behind()) is not None]
-            if behind:
-                raise ConnectionError("; ".join(behind))
-
         checks: dict[str, Awaitable[object]] = {"started": started(), "kafka": kafka()}
         if self.feeds:
-            checks["feeds"] = caught_up()
+            checks["feeds"] = caught_up(self.feeds)
         if self.mongo is not None:
             checks["store"] = self.mongo.admin.command("ping")
         failures = dict(zip(checks, await asyncio.gather(*map(failure, checks.values())), strict=True))
@@ -279,15 +274,6 @@ class Runtime:
                     "background loop failed; restarting", loop=getattr(loop, "__qualname__", "?")
                 )
                 await asyncio.sleep(1.0)
-
-
-def _freeze_what_start_built(starting: "asyncio.Task[None]") -> None:
-    """What a served process built to start (modules, the app, rule tables) stays for its life: moved
-    out of the collector's view, its full collections stay short, and so do the pauses they make in
-    answering (tens of milliseconds, measured on the voice routing decisions). Not in tests, which start
-    and stop many runtimes in one process."""
-    if not starting.cancelled() and starting.exception() is None:
-        gc.freeze()
 
 
 def build_runtime(

@@ -58,7 +58,7 @@ async def test_a_vip_is_put_first_in_their_city_group_and_a_full_group_overflows
 
         async def the_vip_stands_first() -> dict[str, Any] | None:
             decision = await decided(vip, "CALL-VIP")
-            return decision if decision["red_list"] else None
+            return decision if decision["queue_priority"] == 1 else None
 
         first = await eventually(the_vip_stands_first, timeout=60, every=0.5)
         before = await decided(other, "CALL-OTHER-1")

@@ -11,6 +11,7 @@ from uuid import uuid4
 import structlog
 from faststream.kafka import KafkaBroker
 
+from contracts.envelope import Envelope
 from contracts.events import CustomerStandingV1
 from plumbing.bus import EventPublisher
 from plumbing.replica_feed import ReplicaFeed
@@ -58,6 +59,34 @@ async def test_a_replica_reads_a_topic_whole_and_is_behind_until_it_has(stack):
         assert not table.of(phones[9]).red_list
         await publisher.publish(standing(phones[8], 1), topic)
         await until(lambda: table.of(phones[8]).priority == 1, timeout=30)
+    finally:
+        if reading is not None:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+        await broker.stop()
+
+
+async def test_an_event_the_read_model_cannot_take_is_skipped_and_the_rest_read(stack):
+    topic = f"{PROVINCE}.standings-{uuid4().hex[:8]}"
+    await ensure_topic(stack.kafka, topic, partitions=1)
+    broker = KafkaBroker(stack.kafka.bootstrap_servers, security=stack.kafka.security())
+    await broker.start()
+    table = StandingTable()
+
+    def take(envelope: Envelope) -> None:
+        if isinstance(envelope.data, CustomerStandingV1) and envelope.data.phone.endswith("0"):
+            raise RuntimeError("a read model's bug")
+        table.take(envelope)
+
+    feed = ReplicaFeed(stack.kafka, topic, take, structlog.get_logger())
+    reading: asyncio.Task[None] | None = None
+    try:
+        publisher = EventPublisher(broker, f"/hotline/province/{PROVINCE}/intake")
+        await publisher.publish_many([(standing(f"+86139{n:08d}", 1), None) for n in range(3)], topic)
+        reading = asyncio.create_task(feed.run())
+        await until(lambda: feed.caught_up, timeout=30)
+        assert table.of("+8613900000002").priority == 1
     finally:
         if reading is not None:
             reading.cancel()

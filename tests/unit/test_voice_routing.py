@@ -93,6 +93,9 @@ ROUTES = [
     ("a city with no group of its own", CHAOZHOU, Occupancy(), "gd-public", 3, "no group for Chaozhou"),
     ("a number from Beijing", BEIJING, Occupancy(), "gd-public", 3, "outside the province"),
     ("a withheld caller ID", None, Occupancy(), "gd-public", 3, "caller ID withheld"),
+    ("a Guangzhou landline", "+862083331234", Occupancy(), "gd-guangzhou", 3, "the caller's city, Guangzhou"),
+    ("a Shunde landline, Foshan's", "+8675722223333", Occupancy(), "gd-foshan", 3, "the caller's city"),
+    ("a Beijing landline", "+861082345678", Occupancy(), "gd-public", 3, "outside the province"),
     ("a VIP", VIP, Occupancy(), "gd-guangzhou", 1, "the caller's city"),
     ("a high-tier customer", HIGH, Occupancy(), "gd-guangzhou", 1, "the caller's city"),
     ("a mid-tier customer", MID, Occupancy(), "gd-guangzhou", 2, "the caller's city"),
@@ -160,6 +163,44 @@ def test_an_abandoned_call_never_counts_and_a_transferred_one_moves():
     assert (occupancy.busy("gd-guangzhou"), occupancy.busy("gd-public")) == (0, 1)
 
 
+def test_the_first_agents_after_call_work_after_a_transfer_does_not_end_the_call():
+    occupancy = Occupancy()
+    occupancy.heard(call("C1", CallEventKind.ANSWERED, 0, group_id="gd-guangzhou", agent_id="A1"))
+    occupancy.heard(call("C1", CallEventKind.TRANSFERRED, 60, to_group_id="gd-shenzhen", to_agent_id="B1"))
+    occupancy.heard(call("C1", CallEventKind.ACW_ENDED, 90, agent_id="A1"))
+    assert occupancy.busy("gd-shenzhen") == 1  # B1 still talking
+    occupancy.heard(call("C1", CallEventKind.ACW_ENDED, 400, agent_id="B1"))
+    assert occupancy.busy("gd-shenzhen") == 0
+
+
+def test_a_call_transferred_to_a_queue_is_in_no_groups_hands_until_answered_again():
+    occupancy = Occupancy()
+    occupancy.heard(call("C1", CallEventKind.ANSWERED, 0, group_id="gd-guangzhou", agent_id="A1"))
+    occupancy.heard(call("C1", CallEventKind.TRANSFERRED, 60, to_queue_id="Q-experts"))
+    assert occupancy.in_hand() == 0
+    occupancy.heard(call("C1", CallEventKind.ANSWERED, 90, group_id="gd-public", agent_id="P1"))
+    assert occupancy.busy("gd-public") == 1
+
+
+async def test_a_fold_that_fails_keeps_every_announcement_readable(monkeypatch):
+    table = standings()
+
+    def broken(*_: object) -> None:
+        raise MemoryError("no room to merge")
+
+    monkeypatch.setattr("services.gateway.voice_routing.standings._merged", broken)
+    with pytest.raises(MemoryError):
+        await table.fold()
+    assert (table.of(VIP).red_list, table.of(BLACK).priority) == (True, 9)
+
+
+def test_a_number_that_is_not_e164_is_not_taken_as_one():
+    table = standings()
+    table.announced(standing("+86139²", "high", 1))
+    table.announced(standing("+8613900000000000000000", "high", 1))
+    assert table.of("+86139²") == table.unknown
+
+
 def test_events_read_twice_count_once():
     occupancy = Occupancy()
     events = [
@@ -218,7 +259,8 @@ async def test_the_cti_asks_and_is_told_the_group_and_position():
         )
     assert answer.status_code == 200, answer.text
     decided = answer.json()
-    assert (decided["group_id"], decided["queue_priority"], decided["red_list"]) == ("gd-guangzhou", 1, True)
+    assert (decided["group_id"], decided["queue_priority"]) == ("gd-guangzhou", 1)
+    assert not {"tier", "red_list", "blacklisted"} & set(decided)  # where it goes, not the caller's lists
     assert (decided["home_city"], decided["home_province"]) == ("Guangzhou", "gd")
     assert withheld.json()["group_id"] == "gd-public"
     assert refused.status_code == 422

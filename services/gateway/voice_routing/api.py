@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.events import AuditRecordedV1, Channel, CustomerTier
+from contracts.events import AuditRecordedV1, Channel
 from services.gateway.audit import AuditWriter
 from services.gateway.principals import Caller, may_post_contact
 from services.gateway.schemas import PhoneNumber, Problem
@@ -33,6 +33,9 @@ class RoutingAsked(BaseModel):
 
 
 class RoutingDecided(BaseModel):
+    """Where the call goes and at what position: not the caller's tier or lists, which a CTI key could
+    otherwise read for any number it names."""
+
     call_id: str
     group_id: str = Field(description="The agent group whose queue the call waits in.")
     queue_priority: int = Field(
@@ -44,9 +47,6 @@ class RoutingDecided(BaseModel):
     callback_if_abandoned: bool = Field(
         description="A mid-tier caller: a hang-up while waiting is owed a callback within 24 hours."
     )
-    tier: CustomerTier
-    red_list: bool
-    blacklisted: bool
     home_city: str | None
     home_province: str | None
 
@@ -98,7 +98,6 @@ def add_voice_routing_api(
         thread: it only reads memory the feeds change on the loop.)"""
         may_post_contact(caller, province, Channel.VOICE.value)
         decision = decide(asked.caller_number, routing.table, routing.occupancy, routing.standings)
-        standing = decision.standing
         tally.count(request, caller, asked.call_id)
         return RoutingDecided(
             call_id=asked.call_id,
@@ -107,9 +106,6 @@ def add_voice_routing_api(
             reason=decision.reason,
             overflowed=decision.overflowed,
             callback_if_abandoned=decision.callback_if_abandoned,
-            tier=standing.tier,
-            red_list=standing.red_list,
-            blacklisted=standing.blacklisted,
             home_city=decision.home_city,
             home_province=decision.home_province,
         )

@@ -7,6 +7,7 @@
   the end; a mid-tier caller who hangs up waiting is owed a callback within 24 hours.
 """
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ from services.gateway.voice_routing.standings import Standing, StandingTable
 from services.gateway.voice_routing.table import VoiceRoutingTable
 
 PREFIX_DIGITS = 7  # a Chinese mobile number's home region is told by its first seven digits
+MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,17 @@ class Decision:
 
 def home_region(e164: str) -> HomeRegion:
     """The number's city and province as libphonenumber's geocoder has them ("Guangzhou, Guangdong"), a
-    municipality's as itself ("Beijing"); looked up once per number prefix."""
-    return _region_of_prefix(e164[: 3 + PREFIX_DIGITS] if e164.startswith("+86") else e164)
+    municipality's as itself ("Beijing"); a mobile's looked up once per prefix (its first seven digits
+    tell its region), a landline's by the number itself (its area code is two to four digits)."""
+    if MOBILE.fullmatch(e164):
+        return _region_of(e164[: 3 + PREFIX_DIGITS] + "0000")
+    return _region_of(e164)
 
 
 @lru_cache(maxsize=1 << 18)
-def _region_of_prefix(prefix_or_number: str) -> HomeRegion:
-    padded = prefix_or_number.ljust(3 + 11, "0") if prefix_or_number.startswith("+86") else prefix_or_number
+def _region_of(e164: str) -> HomeRegion:
     try:
-        number = phonenumbers.parse(padded, None)
+        number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return HomeRegion(None, None)
     description = geocoder.description_for_number(number, "en")
@@ -80,7 +84,8 @@ def decide(
         return to(public, "a number from outside the province")
     group = table.group_of(region.city)
     if group is None:
-        return to(public, f"no group for {region.city or 'the number'}'s city")
+        where = f"{region.city}'s city" if region.city else "a number that names no city"
+        return to(public, f"no group for {where}")
     if occupancy.busy(group.group_id) >= group.agents:
         return to(public, f"every agent of {group.group_id} is busy", overflowed=True)
     return to(group.group_id, f"the caller's city, {region.city}")

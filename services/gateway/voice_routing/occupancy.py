@@ -21,6 +21,7 @@ class _Call:
     group: str | None  # in hand of this group, None while not (queued, or over)
     last_at: datetime
     over: bool = False
+    agent: str | None = None  # the agent who has it now
 
 
 class Occupancy:
@@ -51,9 +52,18 @@ class Occupancy:
         kind = event.kind
         if kind is CallEventKind.ANSWERED:
             self._hand(call, event.group_id or call.group)
+            call.agent = event.agent_id
         elif kind is CallEventKind.TRANSFERRED and call.group is not None:
-            self._hand(call, event.to_group_id or call.group)
-        elif kind in (CallEventKind.ABANDONED, CallEventKind.ACW_ENDED):
+            # To a group (or an agent of the same group): in that one's hands; to a queue alone: waiting
+            # again, in no group's hands until it is answered there.
+            to_group = event.to_group_id or (call.group if event.to_agent_id else None)
+            self._hand(call, to_group)
+            call.agent = event.to_agent_id
+        elif kind is CallEventKind.ABANDONED or (
+            # The after-call work of the agent who has the call ends it; an earlier agent's, after a
+            # transfer, does not (the call is in the next agent's hands).
+            kind is CallEventKind.ACW_ENDED and (call.agent is None or event.agent_id in (None, call.agent))
+        ):
             self._hand(call, None)
             call.over = True
         self._forget_stale(event.at)

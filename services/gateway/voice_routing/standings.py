@@ -45,8 +45,9 @@ def _unpacked(packed: int) -> Standing:
 
 
 def _number(phone: str) -> int | None:
+    """An E.164 number as an integer (up to 15 digits, as E.164 allows); None for anything else."""
     digits = phone.removeprefix("+")
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isascii() and digits.isdecimal() and len(digits) <= 15 else None
 
 
 class StandingTable:
@@ -101,8 +102,15 @@ class StandingTable:
                 await self.fold()
 
     async def fold(self) -> None:
+        """The recent announcements into the arrays; if the merge fails they stay where they are read
+        (announcements are never lost to a fold)."""
         self._folding, self._recent = self._recent, {}
-        numbers, packed = await asyncio.to_thread(_merged, self._numbers, self._packed, self._folding)
+        try:
+            numbers, packed = await asyncio.to_thread(_merged, self._numbers, self._packed, self._folding)
+        except BaseException:
+            self._recent = self._folding | self._recent  # the newer of the two wins
+            self._folding = {}
+            raise
         self._numbers, self._packed, self._folding = numbers, packed, {}
 
 

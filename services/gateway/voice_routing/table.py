@@ -65,8 +65,10 @@ class VoiceRoutingTable(BaseModel):
         return table
 
     def group_of(self, city: str | None) -> CityGroup | None:
-        wanted = (city or "").lower()
-        return next((group for group in self.cities if group.city.lower() == wanted), None)
+        """The group of a city as the geocoder names it; a district it names with its city
+        ("Shunde/Foshan") is the city's."""
+        names = {part.strip().lower() for part in (city or "").split("/")} - {""}
+        return next((group for group in self.cities if group.city.lower() in names), None)
 
     def agents(self) -> dict[str, int]:
         return {self.public.group_id: self.public.agents} | {g.group_id: g.agents for g in self.cities}
