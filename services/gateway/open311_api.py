@@ -17,7 +17,7 @@ jurisdiction_id is optional (this gateway serves one province); given, it must b
 import hashlib
 import re
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from aiokafka.errors import KafkaError
@@ -107,11 +107,16 @@ def add_open311_api(
             raise NotAnnounced()
         return announced
 
-    async def read_publicly(request: Request, resource: str | None) -> None:
-        """Within the client's rate; in the trail as a public read (a trail that fails is logged)."""
+    async def read_publicly(request: Request) -> None:
+        """Within the client's rate (429 beyond it)."""
         await reads.take(request.client.host if request.client else "unknown")
+
+    async def publicly_read(request: Request, resource: str | None, status: int = 200) -> None:
+        """In the trail as a public read, with how it was answered (a trail that fails is logged)."""
+        outcome: Literal["accepted", "refused"] = "accepted" if status < 400 else "refused"
+        entry = audit.public_entry(request, outcome=outcome, status=status, resource=resource)
         try:
-            await audit.record(audit.public_entry(request, outcome="accepted", status=200, resource=resource))
+            await audit.record(entry)
         except KafkaError as error:
             app.state.log.error("audit record of an Open311 read not published", error=repr(error))
 
@@ -222,15 +227,17 @@ def add_open311_api(
         of a service and status; the newest first, 1,000 at most."""
         served(request, jurisdiction_id)
         wanted = wanted_from(start_date, end_date, service_code, status)  # checked even when overridden
-        await read_publicly(request, None)
+        await read_publicly(request)
         if service_request_id is not None:  # overrides every other filter, as Open311 says
             ids = [one.strip() for one in service_request_id.split(",") if one.strip()]
             if len(ids) > MAX_IDS:
                 raise Unreadable(400, "Invalid request", f"service_request_id names {MAX_IDS} at most")
             found = [await cases.find(one) for one in dict.fromkeys(ids)]
             body = [shown for case in found if case and (shown := public_request(case))]
-            return answer(response_format, body, "service_requests", "request")
-        return answer(response_format, await requested(cases, wanted), "service_requests", "request")
+        else:
+            body = await requested(cases, wanted)
+        await publicly_read(request, None)
+        return answer(response_format, body, "service_requests", "request")
 
     @app.get(
         f"{OPEN311}/requests/{{service_request_id}}.{{response_format}}",
@@ -245,9 +252,10 @@ def add_open311_api(
     ) -> Response:
         """One request, as the public sees it."""
         served(request, jurisdiction_id)
-        await read_publicly(request, service_request_id)
+        await read_publicly(request)
         case = await cases.find(service_request_id)
         shown = public_request(case) if case else None
+        await publicly_read(request, service_request_id, 200 if shown else 404)
         if shown is None:
             raise NotFound(f"no request {service_request_id!r} here (yet: a new one takes a few seconds)")
         return answer(response_format, [shown], "service_requests", "request")
@@ -267,13 +275,14 @@ def add_open311_api(
         served(request, jurisdiction_id)
         if not _is_token(token):
             raise NotFound(f"{token!r} is not a token this hotline gave")
-        await read_publicly(request, token)
+        await read_publicly(request)
         work_order_id = work_order_id_for(token)
         case = await cases.find(work_order_id)
         # A request the public may not see (anonymous, discipline) is never said to exist: its token
         # answers as one whose work order is not open yet.
         opened = case is not None and case.facts.created_at is not None and public_request(case) is not None
         body = {"service_request_id": work_order_id, "token": token} if opened else {"token": token}
+        await publicly_read(request, token)
         return answer(response_format, [body], "service_requests", "request")
 
 

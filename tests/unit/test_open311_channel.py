@@ -357,3 +357,9 @@ async def test_one_public_list_request_reads_a_bounded_number_of_work_orders(cas
     newest = await requested(cases, wanted, read_at_most=10)
     assert 1 <= len(newest) < 40
     assert newest[0]["requested_datetime"] >= newest[-1]["requested_datetime"]
+
+
+async def test_a_public_read_is_in_the_trail_with_how_it_was_answered(open311, publisher):
+    missing = await open311.get(f"{BASE}/requests/WO-{uuid4().hex[:8]}.json")
+    assert missing.status_code == 404
+    assert [(r.outcome, r.status, r.principal_id) for r in publisher.audited] == [("refused", 404, "public")]
