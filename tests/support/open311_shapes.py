@@ -94,9 +94,28 @@ def _read(element: ElementTree.Element, schema: dict[str, Any]) -> object:
     return text
 
 
+# The XML elements Open311 names each answer and its items with (wiki.open311.org/GeoReport_v2).
+ELEMENTS = {
+    "services": ("services", "service"),
+    "service-definition": ("service_definition", None),
+    "requests": ("service_requests", "request"),
+    "request-response": ("service_requests", "request"),
+    "token-response": ("service_requests", "request"),
+    "errors": ("errors", "error"),
+    "discovery": ("discovery", None),
+}
+
+
 def from_xml(text: bytes | str, name: str) -> object:
-    """An XML answer in the JSON shape of the schema named."""
-    return _read(ElementTree.fromstring(text), schema_of(name))
+    """An XML answer in the JSON shape of the schema named, once its elements are named as Open311 names
+    them (a wrong root or item element fails here, which the JSON shape alone would not show)."""
+    root = ElementTree.fromstring(text)
+    wanted_root, wanted_item = ELEMENTS[name]
+    assert root.tag == wanted_root, f"the answer is <{root.tag}>, Open311's is <{wanted_root}>"
+    if wanted_item is not None:
+        items = {child.tag for child in root}
+        assert items <= {wanted_item}, f"<{wanted_root}> holds {sorted(items)}, Open311's <{wanted_item}>"
+    return _read(root, schema_of(name))
 
 
 def valid_xml(text: bytes | str, name: str) -> object:
