@@ -10,13 +10,19 @@ class InMemoryCustomerDirectory:
 
     def __init__(self, *profiles: CustomerProfile) -> None:
         self.accounts = {profile.account_number: profile for profile in profiles}
+        self.dropped: dict[str, set[str]] = {}
 
     async def update(self, profile: CustomerProfile) -> bool:
         stored = self.accounts.get(profile.account_number)
         if stored is not None and stored.updated_at >= profile.updated_at:
             return False
+        if stored is not None:
+            self.dropped[profile.account_number] = set(stored.phones) - set(profile.phones)
         self.accounts[profile.account_number] = profile
         return True
+
+    async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
+        return {phone for account in accounts for phone in self.dropped.get(account, set())}
 
     async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
         wanted = set(phones)

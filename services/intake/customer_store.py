@@ -75,7 +75,10 @@ class MongoCustomerDirectory:
             except DuplicateKeyError:
                 return False
             return True
-        update = guarded({"$set": customer_document(profile)})
+        # The numbers this profile drops, kept until the next: whoever announces the numbers' standings
+        # finds them again if the announcement after this write never went out.
+        dropped = sorted(set(stored.get("phones", ())) - set(profile.phones))
+        update = guarded({"$set": customer_document(profile) | {"dropped_phones": dropped}})
         read = {"_id": account, "updated_at": stored["updated_at"]}
         try:
             # Tried again when refused as stale: the condition on `updated_at` then decides whether
@@ -84,6 +87,13 @@ class MongoCustomerDirectory:
         except StaleWrite:
             return False
         return result.matched_count == 1
+
+    async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
+        """The numbers each account's last stored profile dropped (by _id, side by side)."""
+        found = await asyncio.gather(
+            *(self._customers.find_one({"_id": a}, {"dropped_phones": 1}) for a in sorted(set(accounts)))
+        )
+        return {phone for document in found if document for phone in document.get("dropped_phones", ())}
 
     async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
         # One query per key, side by side: FerretDB 1.24 answers `$in` on `_id` with a scan of the

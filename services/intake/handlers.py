@@ -244,9 +244,11 @@ class IntakeHandlers:
         await gather_all(self._directory.update(p) for p in newest)
         if self._standings is None:
             return
-        # The numbers the accounts list now, and those they listed before (a dropped one stands anew).
+        # The numbers the accounts list now, and those they listed before (a dropped one stands anew),
+        # also when this is a redelivery after the announcement failed (the write kept what it dropped).
         phones = {phone for p in newest for phone in p.phones}
         phones |= {phone for p in before.by_account.values() for phone in p.phones}
+        phones |= await self._directory.dropped_phones(p.account_number for p in newest)
         after = await self._directory.lookup([], phones)
         now = self._clock()
         province = self._topics.prefix

@@ -61,3 +61,7 @@ class CustomerDirectory(Protocol):
     async def lookup(self, accounts: Iterable[str], phones: Iterable[str]) -> DirectoryLookup:
         """Every stored profile of these accounts and of the accounts these numbers are registered to."""
         ...
+
+    async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
+        """The numbers each account's last stored profile no longer listed."""
+        ...

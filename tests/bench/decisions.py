@@ -121,6 +121,9 @@ class TimedDirectory:
         self.lookups.append((time.perf_counter() - began) * 1000)
         return found
 
+    async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
+        return await self._directory.dropped_phones(accounts)
+
 
 async def intake_on(
     database: AsyncDatabase[Document], province: str, areas: AreaTable

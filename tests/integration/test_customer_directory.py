@@ -86,6 +86,17 @@ async def test_a_number_the_account_gives_up_is_found_under_the_account_that_tak
     assert [p.account_number for p in found.by_phone[kept]] == [first.account_number]
 
 
+async def test_the_numbers_a_profile_drops_are_kept_until_the_next_one(directory):
+    kept, dropped = a_number(), a_number()
+    first = a_profile(kept, dropped)
+    await directory.update(first)
+    assert await directory.dropped_phones([first.account_number]) == set()
+    await directory.update(replace(first, phones=(kept,), updated_at=NOW + timedelta(minutes=1)))
+    assert await directory.dropped_phones([first.account_number]) == {dropped}
+    await directory.update(replace(first, phones=(kept,), updated_at=NOW + timedelta(minutes=2)))
+    assert await directory.dropped_phones([first.account_number]) == set()
+
+
 async def test_a_number_two_accounts_share_lists_both(directory):
     shared = a_number()
     household, shop = a_profile(shared), a_profile(shared, kind=CustomerKind.BUSINESS)

@@ -3,6 +3,8 @@ taken: each number the account lists, each number it no longer lists (standing a
 several accounts share as the most favoured of them, so that voice routing serves callers as the
 directory says."""
 
+import pytest
+
 from contracts.events import ANY_OTHER_NUMBER, CustomerProfileUpdatedV1, CustomerTier
 from services.intake.standings import unknown_standing
 from tests.fake_directory import InMemoryCustomerDirectory
@@ -86,3 +88,33 @@ async def test_a_profile_delivered_again_is_announced_again_as_the_directory_is(
 def test_a_number_the_directory_does_not_know_is_announced_as_any_other_number():
     standing = unknown_standing(RULES, "gd", NOW)
     assert (standing.phone, standing.priority) == (ANY_OTHER_NUMBER, RULES.unknown().priority)
+
+
+class FailingOnce(RecordingStandings):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    async def announce(self, standings) -> None:  # type: ignore[no-untyped-def]
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("the bus is down")
+        await super().announce(standings)
+
+
+async def test_a_dropped_number_is_announced_when_the_profile_comes_again_after_a_failed_announcement():
+    standings = FailingOnce()
+    directory = InMemoryCustomerDirectory()
+    taking = intake(InMemoryStore(), FakeClock(NOW), directory=directory, standings=standings)
+    first = profile_event(phones=("+8613955555551", "+8613955555552"), red_list=True)
+    standings.fail = False
+    await taking.customer_profiles_updated([envelope_of(first)])
+    standings.fail = True
+    later = first.model_copy(
+        update={"phones": ["+8613955555551"], "updated_at": first.updated_at.replace(hour=9)}
+    )
+    with pytest.raises(ConnectionError):
+        await taking.customer_profiles_updated([envelope_of(later)])
+    await taking.customer_profiles_updated([envelope_of(later)])  # redelivered
+    dropped = standings.latest()["+8613955555552"]
+    assert (dropped.red_list, dropped.priority) == (False, RULES.unknown().priority)
