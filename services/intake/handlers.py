@@ -240,14 +240,12 @@ class IntakeHandlers:
         profiles = [CustomerProfile.from_event(u) for u in updates if isinstance(u, CustomerProfileUpdatedV1)]
         # Only each account's newest needs writing: the directory keeps no older one than it holds.
         newest = newest_per_account(profiles)
-        before = await self._directory.lookup([p.account_number for p in newest], [])
         await gather_all(self._directory.update(p) for p in newest)
         if self._standings is None:
             return
-        # The numbers the accounts list now, and those they listed before (a dropped one stands anew),
-        # also when this is a redelivery after the announcement failed (the write kept what it dropped).
+        # The numbers the accounts list now, and those their last write dropped (a dropped one stands
+        # anew): kept by the write, so also found when this is a redelivery after a failed announcement.
         phones = {phone for p in newest for phone in p.phones}
-        phones |= {phone for p in before.by_account.values() for phone in p.phones}
         phones |= await self._directory.dropped_phones(p.account_number for p in newest)
         after = await self._directory.lookup([], phones)
         now = self._clock()
