@@ -18,12 +18,12 @@ from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import SecretStr
 from starlette.datastructures import Headers
 
-from contracts.events import Channel, ContactReceivedV1, SmsDeliveryReportedV1
+from contracts.events import SmsDeliveryReportedV1
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.kannel_forms import read_report, read_sms
-from services.gateway.posts import stable_id
+from services.gateway.posts import stable_id, text_contact
 from services.gateway.principals import NotFound
 from services.gateway.schemas import Problem
 from services.gateway.webhook_trail import WebhookTrail
@@ -139,16 +139,8 @@ def add_kannel_api(
             await trail.refused(request, 200, f"a text from {text.sender!r}: not a customer's number")
             return Response(b"", media_type="text/plain")
         contact_id = stable_id("C", "kannel-sms", text.id)
-        event = ContactReceivedV1(
-            contact_id=contact_id,
-            channel=Channel.SMS,
-            received_at=text.sent_at(datetime.now(UTC)),
-            province=province,
-            phone=phone,
-            description=text.text or "(empty message)",
-            external_ref=f"kannel:{text.id}",
-            reply_code=text.reply_code(kannel.number),
-        )
+        sent_at, reply_code = text.sent_at(datetime.now(UTC)), text.reply_code(kannel.number)
+        event = text_contact(contact_id, province, phone, text.text, f"kannel:{text.id}", sent_at, reply_code)
         await publisher.publish(event, topics.contacts, event_id=stable_id("E", "kannel-sms", text.id))
         await trail.taken(request, contact_id, text.id)
         return Response(b"", media_type="text/plain")

@@ -115,6 +115,28 @@ def contact_event(
     )
 
 
+def text_contact(
+    contact_id: str,
+    province: str,
+    phone: str,
+    text: str,
+    external_ref: str,
+    received_at: datetime,
+    reply_code: str | None = None,
+) -> ContactReceivedV1:
+    """A customer's text as the bus carries it, whichever SMS gateway brought it."""
+    return ContactReceivedV1(
+        contact_id=contact_id,
+        channel=Channel.SMS,
+        received_at=received_at,
+        province=province,
+        phone=phone,
+        description=text or "(empty message)",
+        external_ref=external_ref,
+        reply_code=reply_code,
+    )
+
+
 def add_posts(
     app: FastAPI,
     Authenticated: Any,

@@ -20,11 +20,11 @@ from pydantic import SecretStr
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from contracts.events import CallEventKind, Channel, ContactReceivedV1, VoiceCallEventV1, WorkOrderType
+from contracts.events import CallEventKind, VoiceCallEventV1, WorkOrderType
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
-from services.gateway.posts import stable_id
+from services.gateway.posts import stable_id, text_contact
 from services.gateway.principals import Forbidden, NotFound
 from services.gateway.schemas import Problem
 from services.gateway.seal import Seal
@@ -120,15 +120,7 @@ def add_twilio_api(
         message = read(TwilioSms, await verified(request))
         sid = message.MessageSid
         contact_id = stable_id("C", "twilio-sms", sid)
-        event = ContactReceivedV1(
-            contact_id=contact_id,
-            channel=Channel.SMS,
-            received_at=datetime.now(UTC),
-            province=province,
-            phone=message.From,
-            description=message.Body or "(empty message)",
-            external_ref=sid,
-        )
+        event = text_contact(contact_id, province, message.From, message.Body, sid, datetime.now(UTC))
         await publisher.publish(event, topics.contacts, event_id=stable_id("E", "twilio-sms", sid))
         await taken(request, contact_id, sid)
         return Response(str(MessagingResponse()), media_type=TWIML)
