@@ -3,7 +3,7 @@ linked to the customer's own open work order on the same matter, answered (out o
 outage), gathered into a storm's incident, or opened on its own."""
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from contracts.envelope import Envelope
@@ -168,14 +168,9 @@ class Placing:
         if not matches:
             return None
         newest = max(matches, key=lambda o: (o.created_at, o.id))
-        target = await self._uow.work_orders.get(newest.id)  # tracked: changed in this unit of work
-        if target is None or not target.takes_reply(order, code):
-            return None  # resolved since it was found
-        linked = target.link_repeat(order, at, now)
-        if linked is not None:
-            self._uow.work_orders.save(target)
-            self._uow.publish(linked, self._topic, target, cause=cause)
-        return target.id
+        return await self._link_to(
+            newest.id, order, lambda target: target.takes_reply(order, code), at, now, cause
+        )
 
     async def _repeated(self, order: WorkOrder, at: datetime, now: datetime, cause: Envelope) -> str | None:
         """Linked to the customer's own open work order on the same matter, if there is one (the
@@ -187,9 +182,25 @@ class Placing:
         if not matches:
             return None
         oldest = min(matches, key=lambda o: (o.created_at, o.id))
-        target = await self._uow.work_orders.get(oldest.id)  # tracked: changed in this unit of work
-        if target is None or not target.takes_repeat(order, at, repeats.window):
-            return None  # resolved since it was found
+        window = repeats.window
+        return await self._link_to(
+            oldest.id, order, lambda target: target.takes_repeat(order, at, window), at, now, cause
+        )
+
+    async def _link_to(
+        self,
+        target_id: str,
+        order: WorkOrder,
+        still_takes: Callable[[WorkOrder], bool],
+        at: datetime,
+        now: datetime,
+        cause: Envelope,
+    ) -> str | None:
+        """`order`'s contact linked to the stored work order `target_id`, if that one `still_takes` it
+        as read now (it may have been resolved since it was found): its id; it announces the link."""
+        target = await self._uow.work_orders.get(target_id)  # tracked: changed in this unit of work
+        if target is None or not still_takes(target):
+            return None
         linked = target.link_repeat(order, at, now)
         if linked is not None:
             self._uow.work_orders.save(target)
