@@ -27,6 +27,7 @@ from twilio.request_validator import RequestValidator
 from deploy.local.credentials import local_keys
 from tests.bench.figures import fmt
 from tests.bench.http_client import Connection, HttpError
+from tests.bench.load_collector import collector_paused
 from tests.bench.progress import log
 from tests.support import stack as local_stack
 from tests.support.processes import ServiceProcess
@@ -131,9 +132,10 @@ async def _post_all(port: int, key: str | None, requests: list[Request]) -> tupl
         finally:
             await connection.close()
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return time.perf_counter() - began, latencies
+    with collector_paused():
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return time.perf_counter() - began, latencies
 
 
 async def channels_bench(stack: local_stack.Stack, out: Path, count: int = COUNT) -> list[ChannelAccepts]:

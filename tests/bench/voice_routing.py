@@ -1,8 +1,8 @@
 """Voice routing decisions with a province's standings in memory: a million numbers' standings put on
 the standings topic as intake would, a gateway process reading them (how long it takes to be ready,
 its memory after), then decisions asked over HTTP at a steady 1,000 a second (latency from each one's
-scheduled time, so a queue behind a slow one counts) and as fast as 32 in flight go; beside them, the
-decision itself in process, the raw baseline.
+scheduled time, so a queue behind a slow one counts; the bench's own collector paused meanwhile) and as
+fast as 32 in flight go; beside them, the decision itself in process, the raw baseline.
 
 A benchmark, not a test: it asserts nothing about timings.
 """
@@ -32,6 +32,7 @@ from services.gateway.voice_routing.standings import StandingTable
 from services.gateway.voice_routing.table import VoiceRoutingTable
 from tests.bench.figures import fmt, percentile
 from tests.bench.http_client import Connection, HttpError
+from tests.bench.load_collector import collector_paused
 from tests.bench.progress import log
 from tests.support import stack as local_stack
 from tests.support.processes import ServiceProcess
@@ -210,8 +211,10 @@ async def voice_routing_bench(
         log(f"voice routing: gateway ready with {numbers:,} standings in {ready_s:.0f}s, {fmt(rss, 0)} MiB")
         key = local_keys()[f"{PROVINCE}.channel.voice"]
         await _flat_out(gateway.port, key, 2_000)  # warm-up
-        paced = sorted(await _paced(gateway.port, key, RATE, SECONDS))
-        flat_out = await _flat_out(gateway.port, key, 20_000)
+        with collector_paused():
+            paced = sorted(await _paced(gateway.port, key, RATE, SECONDS))
+        with collector_paused():
+            flat_out = await _flat_out(gateway.port, key, 20_000)
     finally:
         gateway.stop()
     return VoiceRoutingFigures(
