@@ -90,8 +90,14 @@ class Topics:
 
     @property
     def voice(self) -> str:
-        """VoiceCallEvent: the CTI (via the gateway) -> the voice KPIs and routing (to come), key call_id."""
+        """VoiceCallEvent: the CTI (via the gateway) -> the voice routing, notify (the callbacks owed)
+        and the voice KPIs, key call_id."""
         return f"{self.prefix}.voice"
+
+    @property
+    def callbacks(self) -> str:
+        """CallbackScheduled: notify -> the CTI (its callback list), key call_id."""
+        return f"{self.prefix}.callbacks"
 
     @property
     def standings(self) -> str:
@@ -169,6 +175,7 @@ PRODUCERS = {
     "followups": "qa",
     "audit": "gateway",
     "voice": "gateway",
+    "callbacks": "notify",
     "sms-reports": "gateway",
     "standings": "intake",
 }
@@ -190,6 +197,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "audit": ("gateway",),
     # The gateway refuses a re-dispatch to a department the routing table does not name.
     "routing": ("gateway",),
+    # Notify puts a call owed a callback on the CTI's callback list.
+    "voice": ("notify",),
     # Notify records on each message what the SMS gateway reported of it.
     "sms-reports": ("notify",),
     # The gateway describes each type's fields to channels that ask (Open311's service definitions).

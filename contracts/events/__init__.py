@@ -45,7 +45,13 @@ from contracts.events.vocabulary import (
     ReplyKind,
     WorkOrderType,
 )
-from contracts.events.voice import CallEventKind, VoiceCallEventV1
+from contracts.events.voice import (
+    CallbackNumber,
+    CallbackReason,
+    CallbackScheduledV1,
+    CallEventKind,
+    VoiceCallEventV1,
+)
 from contracts.events.workorder import (
     Area,
     Customer,
@@ -105,6 +111,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AuditRecordedV1,
     RoutingTableInForceV1,
     VoiceCallEventV1,
+    CallbackScheduledV1,
     SmsDeliveryReportedV1,
     CustomerStandingV1,
     WorkOrderFieldsInForceV1,
@@ -124,6 +131,9 @@ __all__ = [
     "AreaKind",
     "AuditRecordedV1",
     "CallEventKind",
+    "CallbackNumber",
+    "CallbackReason",
+    "CallbackScheduledV1",
     "Channel",
     "ClockReading",
     "ContactLinkedV1",

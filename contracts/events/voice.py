@@ -2,7 +2,10 @@
 an agent of a group, transferred, abandoned or ended, and the agent's after-call work. Each event is
 published as it arrives, keyed by the call, so one call's events stay in order; the voice KPIs (service
 level, average speed of answer, abandon rate, handle time, after-call work, transfers) are computed from
-them, and the voice routing keeps each group's occupancy from them."""
+them, and the voice routing keeps each group's occupancy from them.
+
+A call the hotline owes a callback (a mid-tier caller who hung up waiting, or any caller who asked for
+one) is put on the CTI's callback list: CallbackScheduled, with the time it is due by."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +30,7 @@ class CallEventKind(StrEnum):
 
 class VoiceCallEventV1(Event):
     ce_type: ClassVar[str] = "hotline.voice.call_event.v1"
+    minor_version: ClassVar[int] = 1
 
     call_id: str = Field(description="The CTI's id of the call, the same on each of its events.")
     cti_event_id: str = Field(description="The CTI's own id of this event: a retry repeats it.")
@@ -56,6 +60,41 @@ class VoiceCallEventV1(Event):
     reason: str | None = Field(
         default=None, description="Why it ended or was abandoned, as the CTI says (caller hung up, ...)."
     )
+    callback_if_abandoned: bool | None = Field(
+        default=None,
+        description="(offered, 1.1) Whether the caller is owed a callback should they hang up before an "
+        "agent answers (a mid-tier customer's number); None where the gateway could not tell.",
+    )
+
+    def subject(self) -> str:
+        return self.call_id
+
+
+class CallbackReason(StrEnum):
+    ABANDONED = "abandoned"  # a caller owed one hung up before an agent answered
+    REQUESTED = "requested"  # the caller asked to be called back
+
+
+class CallbackNumber(StrEnum):
+    """Which of the call's numbers to dial: the CTI has both (the bus carries them only sealed)."""
+
+    CALLER = "caller"  # the number the call came from
+    GIVEN = "given"  # the number the caller keyed in with callback_requested
+
+
+class CallbackScheduledV1(Event):
+    ce_type: ClassVar[str] = "hotline.voice.callback_scheduled.v1"
+
+    callback_id: str = Field(description="One per call: a callback is owed once, however it came to be.")
+    call_id: str = Field(description="The CTI's id of the call to return.")
+    province: str
+    reason: CallbackReason
+    number: CallbackNumber
+    group_id: str | None = Field(
+        default=None, description="The agent group the call waited for: the caller's city group, or public."
+    )
+    due_by: datetime = Field(description="When the callback is due by (the operators' rule: 24 hours).")
+    scheduled_at: datetime = Field(description="When the call's event that owed it happened, CTI clock.")
 
     def subject(self) -> str:
         return self.call_id

@@ -116,7 +116,9 @@ def create_app(
     )
     lookup = DispatchLookup(readers.cases, patience=dispatch_patience)
     add_posts(app, Authenticated, publisher, audit, lookup, topics, province, access.seal)
-    add_voice_api(app, Authenticated, publisher, audit, topics, province, access.seal)
+    add_voice_api(
+        app, Authenticated, publisher, audit, topics, province, access.seal, readers.voice.standings
+    )
     tally = DecisionTally(audit, runtime.log)
     runtime.loops.append(tally.keep_recording)
     add_voice_routing_api(app, Authenticated, readers.voice, tally, province)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Path, Request
 
-from contracts.events import Channel, VoiceCallEventV1
+from contracts.events import CallEventKind, Channel, VoiceCallEventV1
 from contracts.topics import Topics
 from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
@@ -23,13 +23,27 @@ from services.gateway.posts import (
 from services.gateway.principals import Caller, may_post_contact
 from services.gateway.schemas import Accepted
 from services.gateway.seal import Seal
+from services.gateway.voice_routing.decisions import owed_callback_if_abandoned
+from services.gateway.voice_routing.standings import StandingTable
 from services.gateway.voice_schemas import CallEvent, VoiceContact
 
 CallId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")  # as CtiId: no ':'
 
 
-def call_event(call_id: str, event: CallEvent, province: str, source: str, seal: Seal) -> VoiceCallEventV1:
+def call_event(
+    call_id: str,
+    event: CallEvent,
+    province: str,
+    source: str,
+    seal: Seal,
+    standings: StandingTable | None = None,
+) -> VoiceCallEventV1:
+    """`standings`: this replica's copy of every number's standing, to tell on an offer whether the
+    caller is owed a callback if they hang up queueing (the bus carries that, never the tier)."""
     fields = event.model_dump(exclude={"event_id", "caller_number", "callback_number"})
+    owed = None
+    if event.kind is CallEventKind.OFFERED and event.caller_number and standings is not None:
+        owed = owed_callback_if_abandoned(standings.of(event.caller_number))
     return VoiceCallEventV1(
         call_id=call_id,
         cti_event_id=event.event_id,
@@ -38,6 +52,7 @@ def call_event(call_id: str, event: CallEvent, province: str, source: str, seal:
         received_at=datetime.now(UTC),
         sealed_caller=seal.seal(event.caller_number) if event.caller_number else None,
         sealed_callback=seal.seal(event.callback_number) if event.callback_number else None,
+        callback_if_abandoned=owed,
         **fields,
     )
 
@@ -50,6 +65,7 @@ def add_voice_api(
     topics: Topics,
     province: str,
     seal: Seal,
+    standings: StandingTable | None = None,
 ) -> None:
     async def accepted(request: Request, caller: Caller, published: Published) -> Accepted:
         return await publish_audited(publisher, audit, request, caller, published)
@@ -62,7 +78,7 @@ def add_voice_api(
         callback requested, after-call work ended), on the bus in the order posted for each call."""
         may_post_contact(caller, province, Channel.VOICE.value)
         scope = f"voice:{caller.principal.id}:{call_id}"
-        told = call_event(call_id, event, province, caller.principal.id, seal)
+        told = call_event(call_id, event, province, caller.principal.id, seal, standings)
         published = Published(told, topics.voice, call_id, scope, event.event_id)
         return await accepted(request, caller, published)
 

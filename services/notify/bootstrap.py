@@ -7,10 +7,12 @@ from datetime import timedelta
 import httpx
 
 from contracts.events import (
+    CallbackScheduledV1,
     ContactLinkedV1,
     NotificationFailedV1,
     NotificationSentV1,
     SmsDeliveryReportedV1,
+    VoiceCallEventV1,
     WorkOrderAnsweredV1,
     WorkOrderDispatchedV1,
     WorkOrderRepliedV1,
@@ -28,9 +30,19 @@ from services.notify.adapters import (
     MongoNotifications,
     NotificationDocuments,
 )
+from services.notify.callback_handlers import CallbackHandlers
+from services.notify.callback_store import MongoWatchedCalls, WatchedCallDocuments, forget_old_days
 from services.notify.domain.notification import RetryPolicy
 from services.notify.handlers import NotifyHandlers
-from services.notify.ports import Deliveries, LinkedContacts, NotifyUnit, SmsGateway, UnitFactory
+from services.notify.ports import (
+    CallbackUnit,
+    CallbackUnitFactory,
+    Deliveries,
+    LinkedContacts,
+    NotifyUnit,
+    SmsGateway,
+    UnitFactory,
+)
 from services.notify.settings import NotifySettings
 
 SERVICE = "notify"
@@ -43,12 +55,14 @@ def bootstrap(
     unit: UnitFactory | None = None,
     links: LinkedContacts | None = None,
     deliveries: Deliveries | None = None,
+    callbacks: CallbackUnitFactory | None = None,
     sms: SmsGateway | None = None,
     clock: Clock = system_clock,
 ) -> Service[NotifyHandlers]:
-    """The running service; `unit`, `links` and `deliveries` replace the store (all or none), `sms`
-    Kannel (tests pass fakes)."""
-    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=None in (unit, links, deliveries))
+    """The running service; `unit`, `links`, `deliveries` and `callbacks` replace the store (all or
+    none), `sms` Kannel (tests pass fakes)."""
+    fakes = (unit, links, deliveries, callbacks)
+    runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=None in fakes)
     if unit is None:
         mapper = NotificationDocuments()
         collection, relay = runtime.collection_with_outbox("notifications", mapper)
@@ -75,6 +89,14 @@ def bootstrap(
         )
     if deliveries is None:
         deliveries = MongoDeliveries(runtime.database["deliveries"])
+    if callbacks is None:
+        calls_mapper = WatchedCallDocuments()
+        calls, calls_relay = runtime.collection_with_outbox("watched_calls", calls_mapper)
+        runtime.loops.append(lambda: forget_old_days(calls))
+
+        def callbacks() -> CallbackUnit:
+            return CallbackUnit(runtime.source, MongoWatchedCalls(calls, calls_relay, calls_mapper))
+
     topics = settings.topics
     handlers = NotifyHandlers(
         unit,
@@ -87,6 +109,7 @@ def bootstrap(
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
         reply_codes=settings.sms_reply_codes,
+        callbacks=CallbackHandlers(callbacks, topics, timedelta(hours=settings.callback_within_hours)),
     )
     runtime.consumer().subscribe(
         topics.dispatch_progress,
@@ -108,6 +131,17 @@ def bootstrap(
         topics.sms_reports,
         {SmsDeliveryReportedV1: handlers.deliveries_reported},
         description="What the SMS gateway reported of each text: taken, buffered, delivered, failed.",
+    )
+    runtime.consumer().subscribe(
+        topics.voice,
+        {VoiceCallEventV1: handlers.callbacks.calls_heard},
+        description="Calls' events: a caller owed a callback who hung up queueing, or who asked for one.",
+    )
+    declare_publication(
+        runtime.broker,
+        topics.callbacks,
+        [CallbackScheduledV1],
+        "The calls owed a callback, for the CTI's callback list, each once, with the time it is due by.",
     )
     declare_publication(
         runtime.broker,

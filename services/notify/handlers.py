@@ -20,6 +20,7 @@ from contracts.topics import Topics
 from plumbing.due_minutes import DueMinutes
 from plumbing.repository import ConcurrentChange
 from services.common.clock import Clock
+from services.notify.callback_handlers import CallbackHandlers
 from services.notify.domain.deliveries import report_reference_for
 from services.notify.domain.links import Link, Result, linked_copy, linked_notification_id
 from services.notify.domain.messages import Sms, accepted, answered, linked, replied
@@ -49,6 +50,7 @@ class NotifyHandlers:
         policy: RetryPolicy,
         log: Any,
         reply_codes: bool = True,
+        callbacks: CallbackHandlers,
     ) -> None:
         self._unit = unit
         self._links = links
@@ -60,6 +62,7 @@ class NotifyHandlers:
         self._policy = policy
         self._log = log
         self._reply_codes = reply_codes
+        self.callbacks = callbacks  # the calls owed a callback (services/notify/callback_handlers.py)
         # None until the first round, which looks at every unsettled message instead.
         self._due: DueMinutes | None = None
         self._last_rescan = datetime.min.replace(tzinfo=UTC)

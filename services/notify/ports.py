@@ -8,6 +8,7 @@ from typing import Protocol
 from contracts.events import SmsDeliveryReportedV1
 from plumbing.repository import Repository
 from plumbing.unit_of_work import UnitOfWork
+from services.notify.domain.callbacks import WatchedCall
 from services.notify.domain.deliveries import Delivery
 from services.notify.domain.links import Link, Result
 from services.notify.domain.notification import Notification
@@ -56,6 +57,18 @@ class NotifyUnit(UnitOfWork):
 
 
 UnitFactory = Callable[[], NotifyUnit]
+
+
+class CallbackUnit(UnitOfWork):
+    """The calls followed for the callbacks they may owe, each stored with the callback it put on the
+    CTI's list."""
+
+    def __init__(self, source: str, calls: Repository[WatchedCall]) -> None:
+        super().__init__(source, [calls])
+        self.calls = calls
+
+
+CallbackUnitFactory = Callable[[], CallbackUnit]
 
 
 class LinkedContacts(Protocol):

@@ -23,6 +23,13 @@ class NotifySettings(ServiceSettings):
         description="SMS_REPLY_CODES: each text sent from the sender's number and its work order's reply "
         "code (an extension the operator's SMSC must route back); false where the sender takes none.",
     )
+    callback_within_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 7,
+        description="CALLBACK_WITHIN_HOURS: how soon a callback owed (a mid-tier caller who hung up "
+        "queueing, a caller who asked) is due on the CTI's list.",
+    )
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)
 

@@ -5,10 +5,11 @@ import pytest
 
 from contracts.events import SEALED_PHONE, Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
 from services.notify.bootstrap import bootstrap
+from services.notify.domain.callbacks import WatchedCall
 from services.notify.domain.messages import mask
 from services.notify.domain.notification import Notification, NotificationStatus
 from services.notify.handlers import NotifyHandlers
-from services.notify.ports import NotifyUnit
+from services.notify.ports import CallbackUnit, NotifyUnit
 from services.notify.settings import NotifySettings
 from tests.fakes import (
     UNIT_SETTINGS,
@@ -17,6 +18,7 @@ from tests.fakes import (
     InMemoryDeliveries,
     InMemoryLinkedContacts,
     InMemoryNotifications,
+    InMemoryRepository,
     InMemoryStore,
     envelope_of,
     source_of,
@@ -65,6 +67,7 @@ class Notify:
         self.sms = FakeSmsGateway(failures)
         self.links = InMemoryLinkedContacts()
         self.deliveries = InMemoryDeliveries()
+        self.calls: InMemoryStore[WatchedCall] = InMemoryStore()
         self.clock = FakeClock()
         self._settings = NotifySettings(
             **UNIT_SETTINGS | settings, sms_max_attempts=max_attempts, sms_retry_seconds=30
@@ -82,6 +85,7 @@ class Notify:
             unit=unit,
             links=self.links,
             deliveries=self.deliveries,
+            callbacks=lambda: CallbackUnit(source_of("notify"), InMemoryRepository(self.calls)),
             sms=self.sms,
             clock=self.clock,
         ).handlers

@@ -264,3 +264,21 @@ async def test_the_cti_asks_and_is_told_the_group_and_position():
     assert (decided["home_city"], decided["home_province"]) == ("Guangzhou", "gd")
     assert withheld.json()["group_id"] == "gd-public"
     assert refused.status_code == 422
+
+
+async def test_a_calls_offer_tells_the_bus_whether_the_caller_is_owed_a_callback_but_not_their_tier():
+    publisher = RecordingPublisher()
+    app = app_with(publisher, voice=VoiceRouting(TABLE, standings=standings()))
+    offers = {"MID": MID, "HIGH": HIGH, "BLACK": BLACK, "UNKNOWN": "+8613926099999"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        for name, number in offers.items():
+            offer = {"event_id": f"E-{name}", "kind": "offered", "at": datetime.now(UTC).isoformat()}
+            answer = await client.post(
+                f"/v1/voice/calls/CALL-{name}-{uuid4().hex[:8]}/events",
+                json=offer | {"caller_number": number},
+                headers=CTI,
+            )
+            assert answer.status_code == 202, answer.text
+    told = [e for e in publisher.published if isinstance(e, VoiceCallEventV1)]
+    assert [e.callback_if_abandoned for e in told] == [True, False, False, False]
+    assert not any("tier" in e.model_dump() for e in told)

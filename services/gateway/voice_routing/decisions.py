@@ -42,7 +42,12 @@ class Decision:
 
     @property
     def callback_if_abandoned(self) -> bool:
-        return self.standing.tier is CustomerTier.MID and not self.standing.blacklisted
+        return owed_callback_if_abandoned(self.standing)
+
+
+def owed_callback_if_abandoned(standing: Standing) -> bool:
+    """A mid-tier customer who hangs up queueing is called back (notify puts it on the CTI's list)."""
+    return standing.tier is CustomerTier.MID and not standing.blacklisted
 
 
 def home_region(e164: str) -> HomeRegion:

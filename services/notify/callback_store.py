@@ -1,0 +1,64 @@
+"""The calls notify follows for callbacks, one document each in `watched_calls`, with the callback event
+in its outbox: the callback is put on the CTI's list in the same write that records it is owed.
+
+The store here has no TTL index, so the calls of each day are forgotten by an indexed equality on the
+day, two days on (past any callback they could owe, and any redelivery of their events).
+"""
+
+import asyncio
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from plumbing.mongo_repository import MongoRepository
+from plumbing.store import as_utc
+from services.notify.domain.callbacks import WatchedCall
+
+Document = dict[str, Any]
+KEPT_FOR = timedelta(days=2)
+LOOK_BACK = timedelta(days=30)  # how far back a starting notify forgets days no replica forgot
+
+
+class WatchedCallDocuments:
+    schema: ClassVar[int] = 1
+    indexes: ClassVar[tuple[str, ...]] = ("day",)
+
+    def to_document(self, call: WatchedCall) -> Document:
+        return {
+            "province": call.province,
+            "last_at": call.last_at,
+            "day": call.day.isoformat(),
+            "owed_if_abandoned": call.owed_if_abandoned,
+            "queued_at_group": call.queued_at_group,
+            "over": call.over,
+            "callback_id": call.callback_id,
+        }
+
+    def from_document(self, document: Document, schema: int) -> WatchedCall:
+        return WatchedCall(
+            call_id=document["_id"],
+            province=document["province"],
+            last_at=as_utc(document["last_at"]),
+            owed_if_abandoned=document["owed_if_abandoned"],
+            queued_at_group=document["queued_at_group"],
+            over=document["over"],
+            callback_id=document["callback_id"],
+        )
+
+
+class MongoWatchedCalls(MongoRepository[WatchedCall]):
+    pass
+
+
+async def forget_old_days(collection: AsyncCollection[Document], every: float = 3600.0) -> None:
+    """A background loop: the calls whose latest event is more than KEPT_FOR old go, a day at a time."""
+    today = datetime.now(UTC).date()
+    forgotten: date = today - KEPT_FOR - LOOK_BACK
+    while True:
+        started = time.monotonic()
+        while forgotten + timedelta(days=1) < datetime.now(UTC).date() - KEPT_FOR:
+            forgotten += timedelta(days=1)
+            await collection.delete_many({"day": forgotten.isoformat()})
+        await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))

@@ -1,0 +1,120 @@
+"""Callbacks the hotline owes (../shared/domain.md, "Voice call distribution"): a mid-tier caller who
+hangs up while queueing is called back within 24 hours, and so is any caller who asks for it in the IVR.
+
+Notify follows each call that may come to owe one through its events, in the order the CTI posted them
+(the voice topic is keyed by call), and puts the callback on the CTI's list once, however many of the
+call's events say so and however often they are delivered. Which customers are owed one is the gateway's
+to tell, on the call's offer: it alone holds every number's standing, and the bus carries no tier.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from contracts.events import (
+    CallbackNumber,
+    CallbackReason,
+    CallbackScheduledV1,
+    CallEventKind,
+    VoiceCallEventV1,
+)
+
+CALLBACK_WITHIN = timedelta(hours=24)
+# The events that can change what a call is owed; the others (digits, after-call work) can't, and are
+# not looked up at all.
+WATCHED_KINDS = frozenset(
+    {
+        CallEventKind.OFFERED,
+        CallEventKind.QUEUED,
+        CallEventKind.ANSWERED,
+        CallEventKind.TRANSFERRED,
+        CallEventKind.ABANDONED,
+        CallEventKind.ENDED,
+        CallEventKind.CALLBACK_REQUESTED,
+    }
+)
+
+
+def callback_id_for(call_id: str) -> str:
+    return f"CB-{call_id}"
+
+
+def worth_watching(event: VoiceCallEventV1) -> bool:
+    """Whether a call not followed yet should be from this event on: only an offer to a caller owed a
+    callback, or a caller's own request, can start what a callback is owed for."""
+    if event.kind is CallEventKind.OFFERED:
+        return bool(event.callback_if_abandoned)
+    return event.kind is CallEventKind.CALLBACK_REQUESTED
+
+
+@dataclass
+class WatchedCall:
+    call_id: str
+    province: str
+    last_at: datetime
+    owed_if_abandoned: bool = False
+    queued_at_group: str | None = None  # the group it waits for, once queued
+    over: bool = False  # answered or ended: a later abandon is the CTI's stray, owing nothing
+    callback_id: str | None = None
+    version: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.call_id
+
+    @property
+    def day(self) -> date:
+        """The day of its latest event: what the store forgets it by."""
+        return self.last_at.date()
+
+    @classmethod
+    def first_heard(cls, event: VoiceCallEventV1) -> "WatchedCall":
+        return cls(event.call_id, event.province, event.at)
+
+    def heard(
+        self, event: VoiceCallEventV1, within: timedelta = CALLBACK_WITHIN
+    ) -> CallbackScheduledV1 | None:
+        """What the call is owed after `event`: the callback it now owes, or None."""
+        self.last_at = max(self.last_at, event.at)
+        kind = event.kind
+        if kind is CallEventKind.OFFERED:
+            self.owed_if_abandoned = self.owed_if_abandoned or bool(event.callback_if_abandoned)
+        elif kind is CallEventKind.QUEUED:
+            self.queued_at_group = event.group_id or self.queued_at_group
+            self.over = False  # queued again after an agent had it (a transfer to a queue)
+        elif kind in (CallEventKind.ANSWERED, CallEventKind.ENDED):
+            self.over = True
+        elif kind is CallEventKind.TRANSFERRED and event.to_agent_id is None:
+            # To a queue or a group rather than to an agent: the caller waits again.
+            self.queued_at_group = event.to_group_id or self.queued_at_group
+            self.over = False
+        elif kind is CallEventKind.CALLBACK_REQUESTED:
+            number = CallbackNumber.GIVEN if event.sealed_callback else CallbackNumber.CALLER
+            return self._owe(event, CallbackReason.REQUESTED, number, within)
+        elif kind is CallEventKind.ABANDONED and self._waiting_when_abandoned():
+            return self._owe(event, CallbackReason.ABANDONED, CallbackNumber.CALLER, within)
+        return None
+
+    def _waiting_when_abandoned(self) -> bool:
+        # Hung up in the IVR, before any queue, is not "while queueing": nothing is owed for it.
+        return self.owed_if_abandoned and self.queued_at_group is not None and not self.over
+
+    def _owe(
+        self,
+        event: VoiceCallEventV1,
+        reason: CallbackReason,
+        number: CallbackNumber,
+        within: timedelta,
+    ) -> CallbackScheduledV1 | None:
+        if self.callback_id is not None:
+            return None  # owed once: a request and then an abandon are one callback
+        self.callback_id = callback_id_for(self.call_id)
+        return CallbackScheduledV1(
+            callback_id=self.callback_id,
+            call_id=self.call_id,
+            province=self.province,
+            reason=reason,
+            number=number,
+            group_id=event.group_id or self.queued_at_group,
+            due_by=event.at + within,
+            scheduled_at=event.at,
+        )
