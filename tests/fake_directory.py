@@ -1,6 +1,7 @@
 """Intake's customer directory in memory for the unit tests (the real one is in customer_store.py)."""
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from datetime import date
 
 from services.intake.domain.customers import CustomerProfile, DirectoryLookup
 
@@ -11,6 +12,18 @@ class InMemoryCustomerDirectory:
     def __init__(self, *profiles: CustomerProfile) -> None:
         self.accounts = {profile.account_number: profile for profile in profiles}
         self.dropped: dict[str, set[str]] = {}
+        self.refreshed: set[date] = set()
+
+    async def every_number(self, page: int) -> AsyncIterator[list[str]]:
+        numbers = sorted({phone for profile in self.accounts.values() for phone in profile.phones})
+        numbers += sorted({phone for dropped in self.dropped.values() for phone in dropped} - set(numbers))
+        for start in range(0, len(numbers), page):
+            yield numbers[start : start + page]
+
+    async def claim_refresh(self, day: date) -> bool:
+        claimed = day not in self.refreshed
+        self.refreshed.add(day)
+        return claimed
 
     async def update(self, profile: CustomerProfile) -> bool:
         stored = self.accounts.get(profile.account_number)

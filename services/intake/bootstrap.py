@@ -56,7 +56,7 @@ from services.intake.fields_announcer import FieldsAnnouncer, in_force
 from services.intake.handlers import IntakeHandlers
 from services.intake.ports import CustomerDirectory, IntakeUnit, UnitFactory
 from services.intake.settings import IntakeSettings
-from services.intake.standings import StandingsAnnouncer, unknown_standing
+from services.intake.standings import StandingsAnnouncer, seconds_until_refresh, unknown_standing
 
 SERVICE = "intake"
 ANNOUNCE_TIMEOUT = 10.0  # seconds for Kafka to take the field rules' announcement
@@ -109,7 +109,9 @@ def bootstrap(
     runtime = build_runtime(settings, SERVICE, telemetry=telemetry, store=store)
     if directory is None:
         database = runtime.database
-        directory = MongoCustomerDirectory(database["customers"], database["customer_phones"])
+        directory = MongoCustomerDirectory(
+            database["customers"], database["customer_phones"], database["customer_refreshes"]
+        )
     if unit is None:
         unit = stored_unit(runtime.source, runtime.collection_with_outbox)
 
@@ -140,6 +142,15 @@ def bootstrap(
             await asyncio.sleep(24 * 3600)
 
     runtime.loops.append(announce_unknown_callers)
+
+    async def refresh_standings_daily() -> None:
+        while True:
+            announced = await handlers.standings_refreshed()
+            if announced is not None:
+                runtime.log.info("every number's standing announced again", numbers=announced)
+            await asyncio.sleep(seconds_until_refresh(clock()))
+
+    runtime.loops.append(refresh_standings_daily)
     runtime.consumer().subscribe(
         topics.contacts,
         {ContactReceivedV1: handlers.contacts_received},

@@ -1,5 +1,6 @@
 """The customer directory on the store: `customers` (one document per account, by `_id`) and
-`customer_phones` (one per number, by `_id`, listing the accounts it is registered to).
+`customer_phones` (one per number, by `_id`, listing the accounts it is registered to); beside them,
+`customer_refreshes`, a document per day whose standings a replica refreshed.
 
 Every query is an equality on `_id`: a batch of contacts costs one query per distinct number and one per
 account found, side by side, whatever the directory's size. An account is rewritten only over the
@@ -11,7 +12,7 @@ most a number linked to an account that no longer lists it, which a lookup ignor
 """
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import date
 from typing import Any
 
@@ -32,9 +33,32 @@ MAX_ACCOUNTS_PER_NUMBER = 20
 
 
 class MongoCustomerDirectory:
-    def __init__(self, customers: AsyncCollection[Document], phones: AsyncCollection[Document]) -> None:
+    def __init__(
+        self,
+        customers: AsyncCollection[Document],
+        phones: AsyncCollection[Document],
+        refreshes: AsyncCollection[Document],
+    ) -> None:
         self._customers = customers
         self._phones = phones
+        self._refreshes = refreshes
+
+    async def every_number(self, page: int) -> AsyncIterator[list[str]]:
+        numbers: list[str] = []
+        async for document in self._phones.find({}, {"_id": 1}, batch_size=page):
+            numbers.append(document["_id"])
+            if len(numbers) >= page:
+                yield numbers
+                numbers = []
+        if numbers:
+            yield numbers
+
+    async def claim_refresh(self, day: date) -> bool:
+        try:
+            await self._refreshes.insert_one({"_id": f"standings:{day.isoformat()}"})
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def update(self, profile: CustomerProfile) -> bool:
         account = profile.account_number

@@ -40,6 +40,7 @@ from services.intake.placing import Placing
 from services.intake.ports import CustomerDirectory, UnitFactory
 from services.intake.standings import StandingsAnnouncer, standings_of
 
+REFRESH_PAGE = 500  # numbers looked up and announced at a time by the daily refresh
 # Tries of a batch whose fault clusters other replicas keep changing first (a storm on one area), before
 # the consumer's own redelivery takes over.
 CLUSTER_ATTEMPTS = 5
@@ -251,3 +252,18 @@ class IntakeHandlers:
         now = self._clock()
         province = self._topics.prefix
         await self._standings.announce(standings_of(phones, after, self._rules.tiers, province, now))
+
+    async def standings_refreshed(self, page: int = REFRESH_PAGE) -> int | None:
+        """Every number's standing announced again, if no replica has today: the numbers stored before
+        standings were announced, and the tiers that tenure alone moves, stand right within a day.
+        Returns how many were announced; None when another replica has the day."""
+        now = self._clock()
+        if self._standings is None or not await self._directory.claim_refresh(china_date(now)):
+            return None
+        announced = 0
+        async for numbers in self._directory.every_number(page):
+            found = await self._directory.lookup([], numbers)
+            province = self._topics.prefix
+            await self._standings.announce(standings_of(numbers, found, self._rules.tiers, province, now))
+            announced += len(numbers)
+        return announced

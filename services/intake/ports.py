@@ -2,7 +2,8 @@
 and the customer directory."""
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import date
 from typing import Protocol
 
 from plumbing.repository import Repository
@@ -64,4 +65,13 @@ class CustomerDirectory(Protocol):
 
     async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
         """The numbers each account's last stored profile no longer listed."""
+        ...
+
+    def every_number(self, page: int) -> AsyncIterator[list[str]]:
+        """Every number the directory has known, `page` at a time: a scan, for the daily refresh alone."""
+        ...
+
+    async def claim_refresh(self, day: date) -> bool:
+        """True for the first replica to ask on `day` (China's date), False for any other: one replica
+        refreshes every standing each day."""
         ...

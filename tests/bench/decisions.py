@@ -25,9 +25,9 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 from uuid import uuid4
@@ -109,7 +109,9 @@ class TimedDirectory:
     """Intake's directory on the store, keeping how long each batch's lookup took (ms)."""
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._directory = MongoCustomerDirectory(database["customers"], database["customer_phones"])
+        self._directory = MongoCustomerDirectory(
+            database["customers"], database["customer_phones"], database["customer_refreshes"]
+        )
         self.lookups: list[float] = []
 
     async def update(self, profile: CustomerProfile) -> bool:
@@ -123,6 +125,12 @@ class TimedDirectory:
 
     async def dropped_phones(self, accounts: Iterable[str]) -> set[str]:
         return await self._directory.dropped_phones(accounts)
+
+    def every_number(self, page: int) -> AsyncIterator[list[str]]:
+        return self._directory.every_number(page)
+
+    async def claim_refresh(self, day: date) -> bool:
+        return await self._directory.claim_refresh(day)
 
 
 async def intake_on(

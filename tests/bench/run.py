@@ -46,6 +46,7 @@ from tests.bench.progress import log
 from tests.bench.raw_kafka import raw_kafka
 from tests.bench.routing import routing_bench
 from tests.bench.sla_timers import sla_timers_bench, timers_line
+from tests.bench.standings_refresh import standings_refresh_bench, standings_refresh_line
 from tests.bench.store_races import store_races
 from tests.bench.stored import lookups
 from tests.bench.storm import storm_bench
@@ -68,6 +69,8 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
     channels = await channels_bench(stack, OUT)
     log("voice routing decisions with a million numbers' standings in the gateway's memory")
     voice_routing = await voice_routing_bench(stack, OUT)
+    log("intake's daily refresh of every number's standing, on a directory in the store")
+    refresh = await standings_refresh_bench(stack.mongodb_uri, f"{DATABASE_PREFIX}_refresh")
     log("a storm: fault reports into a hundred open incidents, against as many opening their own")
     storm = await storm_bench(stack, OUT)
     timers = None
@@ -97,6 +100,7 @@ async def bench(stack: local_stack.Stack, args: argparse.Namespace) -> dict[str,
         "storm": asdict(storm) | {"ratio": storm.ratio},
         "channels": [asdict(figures) for figures in channels],
         "voice_routing": asdict(voice_routing),
+        "standings_refresh": asdict(refresh),
         "sla_timers": asdict(timers) if timers else None,
         "lists": asdict(lists) | {"ratio": lists.ratio} if lists else None,
         "bench_peak_rss_mib": peak_rss_mib("self"),
@@ -211,6 +215,8 @@ def summary(result: dict[str, Any]) -> list[str]:
         lines.append(channels_line(result["channels"]))
     if result.get("voice_routing"):
         lines.append(voice_routing_line(result["voice_routing"]))
+    if result.get("standings_refresh"):
+        lines.append(standings_refresh_line(result["standings_refresh"]))
     if result.get("lists"):
         lines.append(lists_line(result["lists"]))
     routing = result["routing"]

@@ -25,10 +25,15 @@ async def directory(stack) -> AsyncIterator[MongoCustomerDirectory]:
     database = client[database_name("gx", "test")]
     suffix = uuid4().hex
     try:
-        yield MongoCustomerDirectory(database[f"customers_{suffix}"], database[f"customer_phones_{suffix}"])
+        yield MongoCustomerDirectory(
+            database[f"customers_{suffix}"],
+            database[f"customer_phones_{suffix}"],
+            database[f"customer_refreshes_{suffix}"],
+        )
     finally:
         await database.drop_collection(f"customers_{suffix}")
         await database.drop_collection(f"customer_phones_{suffix}")
+        await database.drop_collection(f"customer_refreshes_{suffix}")
         await client.close()
 
 
@@ -111,3 +116,17 @@ async def test_the_same_update_twice_at_once_is_stored_once(directory):
     profile = a_profile()
     stored = await asyncio.gather(directory.update(profile), directory.update(profile))
     assert sorted(stored) == [False, True]
+
+
+async def test_the_daily_refresh_reads_every_number_a_page_at_a_time_and_one_replica_claims_each_day(
+    directory,
+):
+    profiles = [a_profile(a_number(), a_number()) for _ in range(5)]
+    for profile in profiles:
+        await directory.update(profile)
+    pages = [page async for page in directory.every_number(3)]
+    assert [len(page) for page in pages] == [3, 3, 3, 1]
+    assert {n for page in pages for n in page} == {n for p in profiles for n in p.phones}
+    claims = await asyncio.gather(*(directory.claim_refresh(date(2026, 12, 8)) for _ in range(3)))
+    assert sorted(claims) == [False, False, True]
+    assert await directory.claim_refresh(date(2026, 12, 9))

@@ -3,10 +3,12 @@ taken: each number the account lists, each number it no longer lists (standing a
 several accounts share as the most favoured of them, so that voice routing serves callers as the
 directory says."""
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from contracts.events import ANY_OTHER_NUMBER, CustomerProfileUpdatedV1, CustomerTier
-from services.intake.standings import unknown_standing
+from services.intake.standings import seconds_until_refresh, unknown_standing
 from tests.fake_directory import InMemoryCustomerDirectory
 from tests.fakes import FakeClock, InMemoryStore, RecordingStandings, envelope_of
 from tests.unit.test_customer_tiers import NOW, RULES, a_profile
@@ -118,3 +120,52 @@ async def test_a_dropped_number_is_announced_when_the_profile_comes_again_after_
     await taking.customer_profiles_updated([envelope_of(later)])  # redelivered
     dropped = standings.latest()["+8613955555552"]
     assert (dropped.red_list, dropped.priority) == (False, RULES.unknown().priority)
+
+
+async def test_every_number_stored_before_standings_were_announced_stands_right_after_the_daily_refresh():
+    stored = [
+        a_profile(phones=(f"+861392601{n:04d}",), monthly_spend=500.0, credit_score=800) for n in range(7)
+    ]
+    standings = RecordingStandings()
+    taking = intake(
+        InMemoryStore(), FakeClock(NOW), directory=InMemoryCustomerDirectory(*stored), standings=standings
+    )
+    assert await taking.standings_refreshed(page=3) == 7
+    latest = standings.latest()
+    assert set(latest) == {phone for profile in stored for phone in profile.phones}
+    assert {standing.tier for standing in latest.values()} == {CustomerTier.HIGH}
+
+
+async def test_one_replica_refreshes_a_day_and_the_next_day_is_refreshed_again():
+    directory, clock = InMemoryCustomerDirectory(a_profile()), FakeClock(NOW)
+    first = intake(InMemoryStore(), clock, directory=directory, standings=RecordingStandings())
+    second = intake(InMemoryStore(), clock, directory=directory, standings=RecordingStandings())
+    assert await first.standings_refreshed() == 1
+    assert await second.standings_refreshed() is None
+    clock.advance(days=1)
+    assert await second.standings_refreshed() == 1
+
+
+async def test_a_customer_whose_tenure_alone_makes_them_mid_tier_stands_mid_from_the_next_refresh():
+    phone = "+8613926077777"
+    # A customer since 3 June: five whole months on 2 December, six a month on.
+    newcomer = a_profile(phones=(phone,), customer_since=date(2026, 6, 3), monthly_spend=120.0)
+    directory, clock, standings = InMemoryCustomerDirectory(newcomer), FakeClock(NOW), RecordingStandings()
+    taking = intake(InMemoryStore(), clock, directory=directory, standings=standings)
+    await taking.standings_refreshed()
+    before = standings.latest()[phone].tier
+    clock.advance(days=31)
+    await taking.standings_refreshed()
+    assert (before, standings.latest()[phone].tier) == (CustomerTier.NORMAL, CustomerTier.MID)
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        (datetime(2026, 12, 7, 18, 59, tzinfo=UTC), 60),  # 02:59 in China
+        (datetime(2026, 12, 7, 19, 0, tzinfo=UTC), 24 * 3600),  # 03:00: the next day's
+        (datetime(2026, 12, 8, 4, 0, tzinfo=UTC), 15 * 3600),  # noon in China
+    ],
+)
+def test_the_refresh_runs_at_three_in_the_morning_china_time(now, seconds):
+    assert seconds_until_refresh(now) == seconds

@@ -2,7 +2,7 @@
 memory: a province's millions of numbers as a sorted array of numbers and one of standings (10 bytes a
 number), read at start, with the announcements since in a dictionary folded into the arrays now and then.
 As fresh as the standings topic: a profile billing sends stands within a second or two of intake taking
-it; a tier that changes with tenure alone, at the account's next profile."""
+it; a tier that changes with tenure alone, at intake's daily refresh of every standing."""
 
 from __future__ import annotations
 
