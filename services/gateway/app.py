@@ -42,6 +42,7 @@ from services.gateway.principals import Caller
 from services.gateway.privacy import FieldAccess
 from services.gateway.problems import answer_problems
 from services.gateway.routing_copy import RoutingCopy
+from services.gateway.server_errors import ServerErrors
 from services.gateway.service_passwords import ServicePasswords
 from services.gateway.twilio_api import TwilioSettings, add_twilio_api
 from services.gateway.twilio_signature import KeepPeer
@@ -102,6 +103,7 @@ def create_app(
     limits = (access.rate, access.token_failures)
     add_token_endpoint(app, access.principals, access.tokens, limits, audit)
     larger = {IMPORT_PATH: max_import_bytes}
+    app.add_middleware(ServerErrors, log=runtime.log)  # innermost: the ones outside see its 500 as any answer
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=larger)
     app.add_middleware(Open311Errors)  # outside the body limit: its 413 is Open311's too
     if trusted_proxies:  # the client as the proxies saw it, for everything after (GATEWAY_TRUSTED_PROXIES)

@@ -1,16 +1,23 @@
 """An Open311 POST requests form, read into the contact every channel posts (schemas.WebContact), strictly:
-a parameter this hotline does not take is refused, not dropped, so the client knows it was not kept.
+a parameter that is not Open311's, or is malformed, is refused, not dropped, so the client knows.
 
 Taken: service_code, lat and long, address_string, first_name and last_name (the customer's name),
 phone, description, and attribute[<code>] for the service definition's attributes; api_key and
-jurisdiction_id are the API's. Refused: email, device_id, account_id, media_url and address_id (the
-contact has no place for them). The phone is required: the hotline calls the customer back, and a
-contact is one customer's. Open311 wants a location: lat and long, or address_string.
+jurisdiction_id are the API's. The spec's optional email, media_url, device_id, account_id and
+address_id are taken too, as the city apps send them with every report: checked (bounded, no control
+characters, an email's shape, an http(s) URL) and, blank, left out. email and media_url go into the
+contact's details, where intake keeps them with the work order and tells no reader of them (its type's
+rules do not name them); device_id, account_id and address_id are dropped (OPTIONAL says why). The
+phone is required: the hotline calls the customer back, and a contact is one customer's. Open311 wants
+a location: lat and long, or address_string.
 """
 
 import math
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -21,7 +28,43 @@ from services.gateway.schemas import WebContact
 
 OWN = {"service_code", "lat", "long", "address_string", "first_name", "last_name", "phone", "description"}
 THE_APIS = {"api_key", "jurisdiction_id"}
-NOT_TAKEN = {"email", "device_id", "account_id", "media_url", "address_id"}
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _an_email(text: str) -> str | None:
+    return None if EMAIL.match(text) else "not an email address (name@example.org)"
+
+
+def _a_web_link(text: str) -> str | None:
+    try:
+        link = urlsplit(text)
+    except ValueError:
+        return "not a URL"
+    if link.scheme not in ("http", "https") or not link.hostname or any(c.isspace() for c in text):
+        return "an http or https URL of the photo"
+    return None
+
+
+@dataclass(frozen=True)
+class OptionalParameter:
+    """One of the spec's optional parameters: its longest value, what its shape must be, whether kept."""
+
+    longest: int
+    fault: Callable[[str], str | None] = lambda _: None
+    kept: bool = False
+
+
+# Kept in details, no longer than a detail may be (schemas.Details). Dropped: device_id and account_id
+# name the reporter's phone and their account with the city's app, which follow a person and serve no
+# work order (the hotline calls back by phone); address_id is a key into the city's address register,
+# which the hotline cannot look up (intake places by address_string).
+OPTIONAL = {
+    "email": OptionalParameter(254, _an_email, kept=True),
+    "media_url": OptionalParameter(500, _a_web_link, kept=True),
+    "device_id": OptionalParameter(200),
+    "account_id": OptionalParameter(200),
+    "address_id": OptionalParameter(200),
+}
 FORM = "application/x-www-form-urlencoded"
 REQUEST_FORM = {  # as Open311 posts it; attribute[<code>] for the service definition's attributes
     "type": "object",
@@ -37,6 +80,9 @@ REQUEST_FORM = {  # as Open311 posts it; attribute[<code>] for the service defin
         "last_name": {"type": "string"},
         "phone": {"type": "string"},
         "description": {"type": "string"},
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "media_url": {"type": "string", "format": "uri", "maxLength": 500},
+        **{name: {"type": "string", "maxLength": 200} for name in ("device_id", "account_id", "address_id")},
     },
     "additionalProperties": {"type": "string"},
 }
@@ -81,9 +127,7 @@ def read_request(
     for name, value in form:
         if name in given:
             errors.append((name, "given twice"))
-        elif name in NOT_TAKEN:
-            errors.append((name, "not taken by this hotline: leave it out"))
-        elif name not in OWN | THE_APIS and not ATTRIBUTE.match(name):
+        elif name not in OWN | THE_APIS | OPTIONAL.keys() and not ATTRIBUTE.match(name):
             errors.append((name, "not an Open311 parameter of a request"))
         given[name] = value
     found = find(announced, given.get("service_code", ""))
@@ -103,12 +147,18 @@ def read_request(
         for code, attribute in attributes.items()
         if attribute.required and not values.get(code, "").strip()
     ]
+    kept = _optional(given, errors)
+    # A service whose rules name an email (or media_url) detail: the one value would replace the other.
+    errors += [(name, f"given twice: also as attribute[{name}]") for name in kept if name in values]
     latitude, longitude = (_coordinate(n, given.get(n), errors) for n in ("lat", "long"))
     if "address" in rules.required and not given.get("address_string", "").strip():
         # Intake places the work order by its address: a point alone would leave it waiting for one.
         errors.append(("address_string", f"{service.code} needs the address, not only lat and long"))
     elif latitude is None and longitude is None and not given.get("address_string", "").strip():
-        errors.append(("address_string", "a request gives its place: lat and long, or address_string"))
+        unread = " (this hotline cannot look up an address_id)" if given.get("address_id", "").strip() else ""
+        errors.append(
+            ("address_string", f"a request gives its place: lat and long, or address_string{unread}")
+        )
     if "phone" not in given:
         errors.append(("phone", "required: the hotline calls the customer back"))
     if errors:
@@ -122,7 +172,7 @@ def read_request(
             account_number=values.pop("account_number", None),
             type=service.type,
             category=service.category,
-            details={code: value for code, value in values.items() if code in attributes},
+            details={code: value for code, value in values.items() if code in attributes} | kept,
             description=given.get("description", ""),
             latitude=latitude,
             longitude=longitude,
@@ -132,9 +182,27 @@ def read_request(
     return service, contact
 
 
+def _optional(given: dict[str, str], errors: list[tuple[str, str]]) -> dict[str, str]:
+    """The optional parameters the contact keeps, each given one checked (OPTIONAL)."""
+    kept: dict[str, str] = {}
+    for name, parameter in OPTIONAL.items():
+        value = given.get(name, "").strip()
+        if not value:  # apps send the field empty when the customer left it so: not given
+            continue
+        if len(value) > parameter.longest:
+            errors.append((name, f"at most {parameter.longest} characters"))
+        elif any(unicodedata.category(c) == "Cc" for c in value):
+            errors.append((name, "control characters are not allowed"))
+        elif fault := parameter.fault(value):
+            errors.append((name, fault))
+        elif parameter.kept:
+            kept[name] = value
+    return kept
+
+
 def _parameter(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "request"
     if loc[0] == "details" and len(loc) > 1:
-        return f"attribute[{loc[1]}]"
+        return str(loc[1]) if loc[1] in OPTIONAL else f"attribute[{loc[1]}]"
     return PARAMETERS.get(str(loc[0]), str(loc[0]))

@@ -1,7 +1,9 @@
 """The gateway's OpenAPI document says what it answers: every refusal is application/problem+json with
 the Problem schema (FastAPI would document application/json, and its own 422 shape we never send), but
-Open311's, which are Open311's own errors in JSON or XML."""
+Open311's, which are Open311's own errors in JSON or XML. Every operation may answer 500, in the same
+shape as its refusals (server_errors.py), so each lists it."""
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,7 +33,10 @@ def document_problems(app: FastAPI) -> None:
                     else {PROBLEM_JSON: {"schema": PROBLEM_REF}}
                 )
                 for operation in operations.values():
-                    for status, response in operation.get("responses", {}).items():
+                    operation.setdefault("responses", {}).setdefault(
+                        "500", {"description": HTTPStatus.INTERNAL_SERVER_ERROR.phrase}
+                    )
+                    for status, response in operation["responses"].items():
                         if status.isdigit() and int(status) >= 400:
                             response["content"] = refusal
             schemas = document.get("components", {}).get("schemas", {})

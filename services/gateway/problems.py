@@ -1,5 +1,6 @@
 """How the gateway answers what goes wrong, always as problem+json: invalid requests, Starlette's own
-refusals, the bus being down, and the refusals of access control (each of those also audited)."""
+refusals, the bus being down, and the refusals of access control (each of those also audited); what no
+handler here answers is a 500 (server_errors.py)."""
 
 from http import HTTPStatus
 from typing import Any

@@ -222,18 +222,6 @@ async def test_a_post_without_a_key_is_401_and_with_another_channels_key_403_as_
     assert contacts(publisher) == []
 
 
-async def test_what_the_hotline_does_not_take_or_a_required_attribute_missing_is_refused_each_named(
-    open311, publisher
-):
-    form = a_request(service_code="report", email="a@example.org", phone="")
-    answer = await open311.post(f"{BASE}/requests.json", data=form | {"attribute[meter_number]": "M-1"})
-    assert answer.status_code == 400
-    [error] = valid(answer.json(), "errors")
-    for named in ("email", "phone", "attribute[reported_party]: report needs it", "attribute[meter_number]"):
-        assert named in error["description"]
-    assert contacts(publisher) == []
-
-
 async def test_a_request_read_publicly_shows_no_name_phone_account_street_or_description(open311, cases):
     case = a_case(f"WO-{uuid4().hex[:8]}", NOW - timedelta(hours=1))
     cases.add(case)
