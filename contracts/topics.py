@@ -90,13 +90,14 @@ class Topics:
 
     @property
     def voice(self) -> str:
-        """VoiceCallEvent: the CTI (via the gateway) -> the voice routing, notify (the callbacks owed)
-        and the voice KPIs, key call_id."""
+        """VoiceCallEvent and CallbackAttempted: the CTI (via the gateway) -> the voice routing, notify
+        (the callbacks owed) and the voice KPIs, key call_id."""
         return f"{self.prefix}.voice"
 
     @property
     def callbacks(self) -> str:
-        """CallbackScheduled: notify -> the CTI (its callback list), key call_id."""
+        """CallbackScheduled and CallbackUpdated: notify -> the gateway (the CTI's callback list), key
+        call_id."""
         return f"{self.prefix}.callbacks"
 
     @property
@@ -207,9 +208,10 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
 
 # Topic (without the prefix) -> the services each of whose replicas reads it whole, outside any
 # consumer group (plumbing/replica_feed.py): the gateway's voice routing keeps each group's calls in
-# hand and every number's standing in memory.
+# hand and every number's standing in memory, and the CTI's callback list the callbacks still open.
 READ_WHOLE: dict[str, tuple[str, ...]] = {
     "voice": ("gateway",),
+    "callbacks": ("gateway",),
     "standings": ("gateway",),
 }
 

@@ -5,7 +5,9 @@ level, average speed of answer, abandon rate, handle time, after-call work, tran
 them, and the voice routing keeps each group's occupancy from them.
 
 A call the hotline owes a callback (a mid-tier caller who hung up waiting, or any caller who asked for
-one) is put on the CTI's callback list: CallbackScheduled, with the time it is due by."""
+one) is put on the CTI's callback list: CallbackScheduled, with the time it is due by. Each attempt the
+CTI makes is told back (CallbackAttempted, on the call's own key), and notify says where the callback
+stands after it (CallbackUpdated: still open, done, or given up on)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -95,6 +97,50 @@ class CallbackScheduledV1(Event):
     )
     due_by: datetime = Field(description="When the callback is due by (the operators' rule: 24 hours).")
     scheduled_at: datetime = Field(description="When the call's event that owed it happened, CTI clock.")
+
+    def subject(self) -> str:
+        return self.call_id
+
+
+class CallbackOutcome(StrEnum):
+    ANSWERED = "answered"  # the customer was reached
+    NO_ANSWER = "no_answer"  # no answer within 60 s
+    BUSY = "busy"
+    FAILED = "failed"  # the number could not be dialled
+
+
+class CallbackState(StrEnum):
+    OPEN = "open"  # still to call (again)
+    DONE = "done"  # the customer was reached
+    UNREACHABLE = "unreachable"  # every attempt the rules allow failed
+
+
+class CallbackAttemptedV1(Event):
+    ce_type: ClassVar[str] = "hotline.voice.callback_attempted.v1"
+
+    callback_id: str
+    call_id: str = Field(description="The call the callback returns (the event's key, as its others).")
+    attempt_id: str = Field(description="The CTI's own id of this attempt: a retry repeats it.")
+    source: str = Field(description="Which adapter told it: the CTI's principal.")
+    province: str
+    outcome: CallbackOutcome
+    at: datetime = Field(description="When the attempt ended, by the CTI's clock.")
+    agent_id: str | None = None
+
+    def subject(self) -> str:
+        return self.call_id
+
+
+class CallbackUpdatedV1(Event):
+    ce_type: ClassVar[str] = "hotline.voice.callback_updated.v1"
+
+    callback_id: str
+    call_id: str
+    province: str
+    state: CallbackState
+    attempts: int = Field(ge=1, description="Attempts told so far.")
+    last_outcome: CallbackOutcome
+    at: datetime = Field(description="When the last attempt ended, by the CTI's clock.")
 
     def subject(self) -> str:
         return self.call_id

@@ -48,6 +48,7 @@ from services.gateway.twilio_api import TwilioSettings, add_twilio_api
 from services.gateway.twilio_signature import KeepPeer
 from services.gateway.voice_api import add_voice_api
 from services.gateway.voice_routing.api import DecisionTally, add_voice_routing_api
+from services.gateway.voice_routing.callback_api import add_callback_api
 from services.gateway.voice_routing.feeds import VoiceRouting
 from services.gateway.work_order_api import add_work_order_api
 
@@ -124,6 +125,7 @@ def create_app(
     tally = DecisionTally(audit, runtime.log)
     runtime.loops.append(tally.keep_recording)
     add_voice_routing_api(app, Authenticated, readers.voice, tally, province)
+    add_callback_api(app, Authenticated, publisher, audit, topics, province, readers.voice.callbacks)
     twilio = TwilioSettings(twilio_auth_token, trusted_proxies)
     add_twilio_api(app, publisher, audit, topics, province, twilio, access.seal, runtime.log)
     add_kannel_api(app, publisher, audit, topics, province, kannel, runtime.log)

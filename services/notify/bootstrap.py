@@ -7,7 +7,9 @@ from datetime import timedelta
 import httpx
 
 from contracts.events import (
+    CallbackAttemptedV1,
     CallbackScheduledV1,
+    CallbackUpdatedV1,
     ContactLinkedV1,
     NotificationFailedV1,
     NotificationSentV1,
@@ -109,7 +111,7 @@ def bootstrap(
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
         reply_codes=settings.sms_reply_codes,
-        callbacks=CallbackHandlers(callbacks, topics, timedelta(hours=settings.callback_within_hours)),
+        callbacks=CallbackHandlers(callbacks, topics, clock, timedelta(hours=settings.callback_within_hours)),
     )
     runtime.consumer().subscribe(
         topics.dispatch_progress,
@@ -134,14 +136,19 @@ def bootstrap(
     )
     runtime.consumer().subscribe(
         topics.voice,
-        {VoiceCallEventV1: handlers.callbacks.calls_heard},
-        description="Calls' events: a caller owed a callback who hung up queueing, or who asked for one.",
+        {
+            VoiceCallEventV1: handlers.callbacks.calls_heard,
+            CallbackAttemptedV1: handlers.callbacks.calls_heard,
+        },
+        description="Calls' events (a caller owed a callback who hung up queueing, or who asked for one) "
+        "and the CTI's attempts at the callbacks owed.",
     )
     declare_publication(
         runtime.broker,
         topics.callbacks,
-        [CallbackScheduledV1],
-        "The calls owed a callback, for the CTI's callback list, each once, with the time it is due by.",
+        [CallbackScheduledV1, CallbackUpdatedV1],
+        "The calls owed a callback, for the CTI's callback list, each once, with the time it is due by; "
+        "then where each stands after every attempt.",
     )
     declare_publication(
         runtime.broker,

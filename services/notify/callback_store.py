@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from contracts.events import CallbackState
 from plumbing.mongo_repository import MongoRepository
 from plumbing.store import as_utc
 from services.notify.domain.callbacks import WatchedCall
@@ -31,9 +32,11 @@ class WatchedCallDocuments:
             "last_at": call.last_at,
             "day": call.day.isoformat(),
             "owed_if_abandoned": call.owed_if_abandoned,
-            "queued_at_group": call.queued_at_group,
-            "over": call.over,
+            "waiting": call.waiting,
+            "waited_for": call.waited_for,
             "callback_id": call.callback_id,
+            "state": call.state.value,
+            "attempts": list(call.attempts),
         }
 
     def from_document(self, document: Document, schema: int) -> WatchedCall:
@@ -42,9 +45,11 @@ class WatchedCallDocuments:
             province=document["province"],
             last_at=as_utc(document["last_at"]),
             owed_if_abandoned=document["owed_if_abandoned"],
-            queued_at_group=document["queued_at_group"],
-            over=document["over"],
+            waiting=document["waiting"],
+            waited_for=document["waited_for"],
             callback_id=document["callback_id"],
+            state=CallbackState(document["state"]),
+            attempts=tuple(document["attempts"]),
         )
 
 

@@ -26,7 +26,7 @@ class NotifySettings(ServiceSettings):
     callback_within_hours: float = Field(
         default=24.0,
         gt=0,
-        le=24 * 7,
+        le=24,  # the operators' rule: within 24 hours
         description="CALLBACK_WITHIN_HOURS: how soon a callback owed (a mid-tier caller who hung up "
         "queueing, a caller who asked) is due on the CTI's list.",
     )

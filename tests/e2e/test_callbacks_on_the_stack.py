@@ -1,6 +1,7 @@
 """On the real stack: billing's profile makes a customer mid tier, intake announces the number's standing,
 the gateway marks the customer's call as owed a callback, and when they hang up while queueing notify puts
-the callback on the CTI's list, due within 24 hours (issue: every channel, voice routing decisions)."""
+the callback on the CTI's list, due within 24 hours; once the CTI says the customer was reached, the
+callback is done and off the list (issue: every channel, voice routing decisions)."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -50,6 +51,25 @@ async def test_a_mid_tier_caller_who_hangs_up_queueing_is_put_on_the_ctis_callba
             )
             assert told.status_code == 202, told.text
         owed = await callback_list.find_event(call_id, "hotline.voice.callback_scheduled.v1")
+
+        async def on_the_ctis_list(present: bool) -> bool:
+            answer = await gateway.get("/v1/voice/callbacks", headers=cti)
+            listed = {c["callback_id"] for c in answer.json()["callbacks"]}
+            return (owed.data.callback_id in listed) is present
+
+        await eventually(lambda: on_the_ctis_list(True), timeout=30, every=0.3)
+        attempt = {
+            "attempt_id": f"DIAL-{call_id}",
+            "outcome": "answered",
+            "at": datetime.now(UTC).isoformat(),
+        }
+        dialled = await gateway.post(
+            f"/v1/voice/callbacks/{owed.data.callback_id}/attempts", json=attempt, headers=cti
+        )
+        assert dialled.status_code == 202, dialled.text
+        done = await callback_list.find_event(call_id, "hotline.voice.callback_updated.v1")
+        await eventually(lambda: on_the_ctis_list(False), timeout=30, every=0.3)
+    assert done.data.state == "done"
     assert (owed.data.reason, owed.data.number, owed.data.group_id) == ("abandoned", "caller", "sd-jinan")
     assert timedelta(hours=23) < owed.data.due_by - now <= timedelta(hours=24)
     assert mobile not in owed.data.model_dump_json()

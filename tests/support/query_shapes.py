@@ -73,13 +73,18 @@ class QueryShapes:
             return f"none of {sorted(query.filter)} is indexed (indexes: {sorted(indexed)})"
         return None
 
-    def problems(self, once: Sequence[Document] = ()) -> list[str]:
+    def problems(self, once: Sequence[Document] = (), daily_scans: Sequence[str] = ()) -> list[str]:
         """Every query no index serves, but for the scans in `once` (the stored upgrades', which the
-        caller counts: each runs once per store)."""
+        caller counts: each runs once per store) and the whole reads of the `daily_scans` collections
+        (a daily job's, which the caller counts too)."""
+
+        def allowed(query: Query) -> bool:
+            return query.filter in once or (not query.filter and query.collection in daily_scans)
+
         unserved = {
             f"{query}: {reason}"
             for query in self.queries
-            if query.filter not in once and (reason := self.unserved(query))
+            if not allowed(query) and (reason := self.unserved(query))
         }
         return sorted(unserved) + self.errors
 

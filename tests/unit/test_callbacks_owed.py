@@ -12,6 +12,7 @@ from services.notify.ports import CallbackUnit, NotifyUnit
 from services.notify.settings import NotifySettings
 from tests.fakes import (
     UNIT_SETTINGS,
+    FakeClock,
     FakeSmsGateway,
     InMemoryDeliveries,
     InMemoryLinkedContacts,
@@ -28,7 +29,7 @@ AT = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 class CallbackList:
     """Notify with its store in memory: what it put on the CTI's callback list, and what it kept."""
 
-    def __init__(self, **settings: object) -> None:
+    def __init__(self, now: datetime = AT + timedelta(minutes=1), **settings: object) -> None:
         self.calls: InMemoryStore[WatchedCall] = InMemoryStore()
         notifications: InMemoryStore[Notification] = InMemoryStore()
         self.handlers: CallbackHandlers = bootstrap(
@@ -38,6 +39,7 @@ class CallbackList:
             deliveries=InMemoryDeliveries(),
             callbacks=lambda: CallbackUnit(source_of("notify"), InMemoryRepository(self.calls)),
             sms=FakeSmsGateway(),
+            clock=FakeClock(now),
         ).handlers.callbacks
 
     async def hear(self, *events: VoiceCallEventV1) -> None:
@@ -108,36 +110,36 @@ async def test_hanging_up_in_the_ivr_before_any_queue_owes_no_callback():
 
 async def test_a_call_an_agent_answered_owes_no_callback_when_the_cti_later_says_abandoned():
     callbacks, call = CallbackList(), Call()
+    offered, queued = call.offered(owed=True), call.queued()
     answered = call.event(CallEventKind.ANSWERED, group_id="gd-foshan", agent_id="A1")
-    await callbacks.hear(
-        call.offered(owed=True), call.queued(), answered, call.event(CallEventKind.ABANDONED)
-    )
+    await callbacks.hear(offered, queued, answered, call.event(CallEventKind.ABANDONED))
     assert callbacks.scheduled() == []
 
 
 async def test_a_caller_transferred_to_a_queue_who_hangs_up_waiting_there_is_owed_a_callback():
     callbacks, call = CallbackList(), Call()
+    offered, queued = call.offered(owed=True), call.queued()
     answered = call.event(CallEventKind.ANSWERED, group_id="gd-foshan", agent_id="A1")
     transferred = call.event(CallEventKind.TRANSFERRED, to_group_id="gd-public", to_queue_id="q9")
-    await callbacks.hear(
-        call.offered(owed=True), call.queued(), answered, transferred, call.event(CallEventKind.ABANDONED)
-    )
+    await callbacks.hear(offered, queued, answered, transferred, call.event(CallEventKind.ABANDONED))
     [owed] = callbacks.scheduled()
     assert owed.group_id == "gd-public"
 
 
 async def test_any_caller_who_asks_for_a_callback_gets_one_to_the_number_they_keyed_in():
     callbacks, call = CallbackList(), Call()
+    offered, queued = call.offered(owed=False), call.queued()
     asked = call.event(CallEventKind.CALLBACK_REQUESTED, sealed_callback="sealed", group_id="gd-foshan")
-    await callbacks.hear(call.offered(owed=False), call.queued(), asked)
+    await callbacks.hear(offered, queued, asked)
     [owed] = callbacks.scheduled()
     assert (owed.reason, owed.number, owed.due_by) == ("requested", "given", asked.at + timedelta(hours=24))
 
 
 async def test_a_caller_who_asks_and_then_hangs_up_is_owed_one_callback_not_two():
     callbacks, call = CallbackList(), Call()
+    offered, queued = call.offered(owed=True), call.queued()
     asked = call.event(CallEventKind.CALLBACK_REQUESTED, sealed_callback="sealed")
-    await callbacks.hear(call.offered(owed=True), call.queued(), asked, call.event(CallEventKind.ABANDONED))
+    await callbacks.hear(offered, queued, asked, call.event(CallEventKind.ABANDONED))
     [owed] = callbacks.scheduled()
     assert owed.reason == "requested"
 
@@ -163,3 +165,31 @@ async def test_a_call_notify_has_not_followed_owes_nothing_when_it_is_abandoned(
     callbacks, call = CallbackList(), Call()
     await callbacks.hear(call.queued(), call.event(CallEventKind.ABANDONED))  # its offer came before
     assert callbacks.scheduled() == []
+
+
+async def test_a_caller_transferred_into_a_queue_by_the_ivr_who_hangs_up_there_is_owed_a_callback():
+    callbacks, call = CallbackList(), Call()
+    offered = call.offered(owed=True)
+    transferred = call.event(CallEventKind.TRANSFERRED, to_queue_id="Q-jn")
+    await callbacks.hear(offered, transferred, call.event(CallEventKind.ABANDONED))
+    [owed] = callbacks.scheduled()
+    assert owed.reason == "abandoned"
+
+
+async def test_a_ctis_retry_of_an_earlier_queued_event_does_not_make_an_answered_call_owe_one():
+    callbacks, call = CallbackList(), Call()
+    queued = call.queued()
+    answered = call.event(CallEventKind.ANSWERED, group_id="gd-foshan", agent_id="A1")
+    await callbacks.hear(
+        call.offered(owed=True), queued, answered, queued, call.event(CallEventKind.ABANDONED)
+    )
+    assert callbacks.scheduled() == []
+
+
+async def test_calls_from_before_the_callback_window_read_again_owe_nothing():
+    callbacks, call = CallbackList(now=AT + timedelta(days=3)), Call()
+    offered, queued = call.offered(owed=True), call.queued()
+    asked = call.event(CallEventKind.CALLBACK_REQUESTED, sealed_callback="sealed")
+    await callbacks.hear(offered, queued, asked, call.event(CallEventKind.ABANDONED))
+    assert callbacks.scheduled() == []
+    assert len(callbacks.calls) == 0

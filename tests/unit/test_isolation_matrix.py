@@ -227,6 +227,23 @@ RULES = {
         publishes=0,
         callers=VOICE_CALLERS,
     ),
+    ("GET", "/v1/voice/callbacks"): Rule(
+        "/v1/voice/callbacks",
+        None,
+        frozenset({("channel_adapter", "own")}),
+        status=200,
+        publishes=0,
+        callers=VOICE_CALLERS,
+    ),
+    # An empty list here: the voice adapter's own attempt is told no such callback is open.
+    ("POST", "/v1/voice/callbacks/{callback_id}/attempts"): Rule(
+        "/v1/voice/callbacks/CB-CALL-1/attempts",
+        {"attempt_id": "A-1", "outcome": "answered", "at": "2026-12-02T09:00:00+08:00"},
+        frozenset({("channel_adapter", "own")}),
+        status=404,
+        publishes=0,
+        callers=VOICE_CALLERS,
+    ),
     ("POST", "/open311/v2/requests.{response_format}"): Rule(
         "/open311/v2/requests.json",
         None,

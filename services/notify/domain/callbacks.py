@@ -8,17 +8,22 @@ to tell, on the call's offer: it alone holds every number's standing, and the bu
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from contracts.events import (
+    CallbackAttemptedV1,
     CallbackNumber,
+    CallbackOutcome,
     CallbackReason,
     CallbackScheduledV1,
+    CallbackState,
+    CallbackUpdatedV1,
     CallEventKind,
     VoiceCallEventV1,
 )
 
 CALLBACK_WITHIN = timedelta(hours=24)
+ATTEMPTS = 2  # the operators' auto-dial rule: no answer, to the end of the list, dialled once more
 # The events that can change what a call is owed; the others (digits, after-call work) can't, and are
 # not looked up at all.
 WATCHED_KINDS = frozenset(
@@ -50,11 +55,13 @@ def worth_watching(event: VoiceCallEventV1) -> bool:
 class WatchedCall:
     call_id: str
     province: str
-    last_at: datetime
+    last_at: datetime  # its latest event's time, by the CTI's clock
     owed_if_abandoned: bool = False
-    queued_at_group: str | None = None  # the group it waits for, once queued
-    over: bool = False  # answered or ended: a later abandon is the CTI's stray, owing nothing
+    waiting: bool = False  # in a queue (queued, or transferred to a queue or a group), no agent on it
+    waited_for: str | None = None  # the group it waits for, where the CTI says
     callback_id: str | None = None
+    state: CallbackState = CallbackState.OPEN  # the callback's, once owed
+    attempts: tuple[str, ...] = ()  # the CTI's ids of the attempts told (a retry repeats one)
     version: int = 0
 
     @property
@@ -63,40 +70,66 @@ class WatchedCall:
 
     @property
     def day(self) -> date:
-        """The day of its latest event: what the store forgets it by."""
-        return self.last_at.date()
+        """The UTC day of its latest event: what the store forgets it by."""
+        return self.last_at.astimezone(UTC).date()
 
     @classmethod
     def first_heard(cls, event: VoiceCallEventV1) -> "WatchedCall":
         return cls(event.call_id, event.province, event.at)
 
     def heard(
-        self, event: VoiceCallEventV1, within: timedelta = CALLBACK_WITHIN
+        self, event: VoiceCallEventV1, now: datetime, within: timedelta = CALLBACK_WITHIN
     ) -> CallbackScheduledV1 | None:
-        """What the call is owed after `event`: the callback it now owes, or None."""
+        """What the call is owed after `event`: the callback it now owes, or None.
+
+        The events' own times order them: a CTI's retry of an earlier event, published after later ones,
+        changes nothing. An event older than the callback window (the topic's history read by a new
+        consumer, or one days behind) owes nothing: its callback's time has passed."""
+        if now - event.at > within:
+            return None
+        if event.at < self.last_at and event.kind is not CallEventKind.CALLBACK_REQUESTED:
+            return None
         self.last_at = max(self.last_at, event.at)
         kind = event.kind
         if kind is CallEventKind.OFFERED:
             self.owed_if_abandoned = self.owed_if_abandoned or bool(event.callback_if_abandoned)
         elif kind is CallEventKind.QUEUED:
-            self.queued_at_group = event.group_id or self.queued_at_group
-            self.over = False  # queued again after an agent had it (a transfer to a queue)
+            self.waiting, self.waited_for = True, event.group_id or self.waited_for
         elif kind in (CallEventKind.ANSWERED, CallEventKind.ENDED):
-            self.over = True
+            self.waiting = False
         elif kind is CallEventKind.TRANSFERRED and event.to_agent_id is None:
             # To a queue or a group rather than to an agent: the caller waits again.
-            self.queued_at_group = event.to_group_id or self.queued_at_group
-            self.over = False
+            self.waiting, self.waited_for = True, event.to_group_id or self.waited_for
         elif kind is CallEventKind.CALLBACK_REQUESTED:
             number = CallbackNumber.GIVEN if event.sealed_callback else CallbackNumber.CALLER
             return self._owe(event, CallbackReason.REQUESTED, number, within)
-        elif kind is CallEventKind.ABANDONED and self._waiting_when_abandoned():
+        elif kind is CallEventKind.ABANDONED and self.owed_if_abandoned and self.waiting:
+            # Hung up in the IVR, before any queue, is not "while queueing": nothing is owed for it.
+            self.waiting = False
             return self._owe(event, CallbackReason.ABANDONED, CallbackNumber.CALLER, within)
         return None
 
-    def _waiting_when_abandoned(self) -> bool:
-        # Hung up in the IVR, before any queue, is not "while queueing": nothing is owed for it.
-        return self.owed_if_abandoned and self.queued_at_group is not None and not self.over
+    def attempted(self, event: CallbackAttemptedV1, most: int = ATTEMPTS) -> CallbackUpdatedV1 | None:
+        """Where the callback stands after the CTI's attempt: done once the customer is reached, given
+        up on after `most` attempts; None for an attempt told before, or at a callback not owed or over."""
+        if event.callback_id != self.callback_id or self.state is not CallbackState.OPEN:
+            return None
+        if event.attempt_id in self.attempts:
+            return None
+        self.attempts = (*self.attempts, event.attempt_id)
+        if event.outcome is CallbackOutcome.ANSWERED:
+            self.state = CallbackState.DONE
+        elif len(self.attempts) >= most:
+            self.state = CallbackState.UNREACHABLE
+        return CallbackUpdatedV1(
+            callback_id=event.callback_id,
+            call_id=self.call_id,
+            province=self.province,
+            state=self.state,
+            attempts=len(self.attempts),
+            last_outcome=event.outcome,
+            at=event.at,
+        )
 
     def _owe(
         self,
@@ -114,7 +147,7 @@ class WatchedCall:
             province=self.province,
             reason=reason,
             number=number,
-            group_id=event.group_id or self.queued_at_group,
+            group_id=event.group_id or self.waited_for,
             due_by=event.at + within,
             scheduled_at=event.at,
         )
