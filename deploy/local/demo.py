@@ -255,6 +255,10 @@ async def demo(env: dict[str, str]) -> None:
     print("\n4. what the operator's SMSC (fakesmsc) received")
     for sms in inbox.received():
         print(f"  from {sms.sender} to {sms.to}: {sms.text}")
+    print(
+        "  (a text the customer's quiet hours hold is sent when they open: acknowledgements from 08:00,\n"
+        "   residents' news after work, businesses' in working hours; notify's log says until when)"
+    )
 
 
 async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

@@ -8,7 +8,7 @@ import httpx
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from contracts.events import DeliveryState, SmsDeliveryReportedV1
+from contracts.events import CustomerKind, DeliveryState, SmsDeliveryReportedV1
 from plumbing.due_minutes import minute_of
 from plumbing.mongo_repository import DUPLICATE_KEY, MongoRepository
 from plumbing.store import as_utc
@@ -98,15 +98,16 @@ class MongoDeliveries:
 
 
 class NotificationDocuments:
-    """Schema 2: one flat document per message, with its delivery state, and the minute of its next
-    attempt (`next_attempt_minute`, what the retry timer looks up).
+    """Schema 3: one flat document per message, with its delivery state, the minute of its next attempt
+    (`next_attempt_minute`, what the retry timer looks up) and the customer's kind (their quiet hours).
+    Schema 2 lacked the kind: read as unknown, a resident's hours.
 
     Schema 1 lacked the minute; such a message still unsettled is found at start, by status. Schema 0
     (before schemas were numbered) kept `next_attempt_at` on settled messages and timed a claim by
     `claimed_at`: read as schema 2 means them, no next attempt once settled, a claim due when stale.
     """
 
-    schema: ClassVar[int] = 2
+    schema: ClassVar[int] = 3
     indexes: ClassVar[tuple[str, ...]] = ("next_attempt_minute", "status", "report_reference")
 
     def to_document(self, notification: Notification) -> Document:
@@ -126,6 +127,7 @@ class NotificationDocuments:
             "gateway_reply": notification.gateway_reply,
             # What its delivery reports name it by (services/notify/domain/deliveries.py).
             "report_reference": report_reference_for(notification.id),
+            "customer_kind": notification.customer_kind.value if notification.customer_kind else None,
         }
 
     def from_document(self, document: Document, schema: int) -> Notification:
@@ -149,6 +151,7 @@ class NotificationDocuments:
             last_error=document.get("last_error"),
             sent_at=document.get("sent_at"),
             gateway_reply=document.get("gateway_reply"),
+            customer_kind=CustomerKind(document["customer_kind"]) if document.get("customer_kind") else None,
         )
 
 

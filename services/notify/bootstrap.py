@@ -2,7 +2,7 @@
 linked to another's, and when intake answered them itself."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -11,6 +11,7 @@ from contracts.events import (
     CallbackScheduledV1,
     CallbackUpdatedV1,
     ContactLinkedV1,
+    CustomerKind,
     NotificationFailedV1,
     NotificationSentV1,
     SmsDeliveryReportedV1,
@@ -25,6 +26,7 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
+from services.common.working_calendar import WorkingCalendar
 from services.notify.adapters import (
     KannelSmsGateway,
     MongoDeliveries,
@@ -35,7 +37,8 @@ from services.notify.adapters import (
 from services.notify.callback_handlers import CallbackHandlers
 from services.notify.callback_store import MongoWatchedCalls, WatchedCallDocuments, forget_old_days
 from services.notify.domain.notification import RetryPolicy
-from services.notify.handlers import NotifyHandlers
+from services.notify.domain.quiet_hours import QuietHours
+from services.notify.handlers import NotifyHandlers, ReachableFrom
 from services.notify.ports import (
     CallbackUnit,
     CallbackUnitFactory,
@@ -48,6 +51,19 @@ from services.notify.ports import (
 from services.notify.settings import NotifySettings
 
 SERVICE = "notify"
+
+
+def reachable_from(settings: NotifySettings) -> ReachableFrom | None:
+    """When each customer may next be reached, by the quiet-hours table and the working calendar."""
+    if not settings.quiet_hours:
+        return None
+    quiet = QuietHours.load(settings.quiet_hours_path)
+    calendar = WorkingCalendar.load(settings.working_calendar_path, settings.hotline_province)
+
+    def opens(now: datetime, kind: CustomerKind | None, template: str) -> datetime:
+        return quiet.opens(now, kind, template, calendar)
+
+    return opens
 
 
 def bootstrap(
@@ -111,6 +127,7 @@ def bootstrap(
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
         reply_codes=settings.sms_reply_codes,
+        opens=reachable_from(settings),
         callbacks=CallbackHandlers(callbacks, topics, clock, timedelta(hours=settings.callback_within_hours)),
     )
     runtime.consumer().subscribe(

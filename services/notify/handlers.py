@@ -8,6 +8,7 @@ from contracts.envelope import Envelope
 from contracts.events import (
     SEALED_PHONE,
     ContactLinkedV1,
+    CustomerKind,
     Event,
     ReplyKind,
     SmsDeliveryReportedV1,
@@ -34,6 +35,8 @@ from services.notify.ports import Deliveries, LinkedContacts, SmsGateway, SmsGat
 
 RESCAN_EVERY = timedelta(minutes=15)
 AboutWorkOrder = WorkOrderDispatchedV1 | WorkOrderRepliedV1 | WorkOrderAnsweredV1 | ContactLinkedV1
+# When a customer of this kind may next be reached with this template (services/notify/domain/quiet_hours.py).
+ReachableFrom = Callable[[datetime, CustomerKind | None, str], datetime]
 
 
 class NotifyHandlers:
@@ -51,7 +54,9 @@ class NotifyHandlers:
         log: Any,
         reply_codes: bool = True,
         callbacks: CallbackHandlers,
+        opens: ReachableFrom | None = None,
     ) -> None:
+        """`opens`: when a customer may next be reached (their quiet hours); None: at any hour."""
         self._unit = unit
         self._links = links
         self._deliveries = deliveries
@@ -63,6 +68,7 @@ class NotifyHandlers:
         self._log = log
         self._reply_codes = reply_codes
         self.callbacks = callbacks  # the calls owed a callback (services/notify/callback_handlers.py)
+        self._opens = opens
         # None until the first round, which looks at every unsettled message instead.
         self._due: DueMinutes | None = None
         self._last_rescan = datetime.min.replace(tzinfo=UTC)
@@ -147,8 +153,10 @@ class NotifyHandlers:
         if phone == SEALED_PHONE:  # an anonymous reporter: only the gateway's audited unseal knows them
             self._log.info("no SMS: the reporter is sealed", work_order_id=about.work_order_id)
             return
+        # A linked customer's kind is not known here: their hours are a resident's.
+        kind = about.customer.kind if phone == about.customer.phone else None
         notification = Notification.to_phone(
-            notification_id, about.work_order_id, about.province, phone, sms, self._clock()
+            notification_id, about.work_order_id, about.province, phone, sms, self._clock(), kind
         )
         if notification is None:
             self._log.info(
@@ -166,7 +174,20 @@ class NotifyHandlers:
         try:
             async with self._unit() as uow:
                 notification = await uow.notifications.get(notification_id)
-                if notification is None or not notification.claim(self._clock(), self._policy):
+                if notification is None:
+                    return False
+                opens = self._quiet_until(notification)
+                if opens is not None:
+                    if notification.hold_until(opens, self._clock()):
+                        uow.notifications.save(notification)
+                        self._log.info(
+                            "held for the customer's quiet hours",
+                            notification_id=notification.id,
+                            work_order_id=notification.work_order_id,
+                            until=opens.isoformat(),
+                        )
+                    return False
+                if not notification.claim(self._clock(), self._policy):
                     return False
                 uow.notifications.save(notification)
         except ConcurrentChange:
@@ -198,6 +219,14 @@ class NotifyHandlers:
             return True
         await self._record(notification, lambda: notification.record_sent(answer, self._clock()), cause)
         return True
+
+    def _quiet_until(self, notification: Notification) -> datetime | None:
+        """When the customer's quiet hours end, if they hold now; None: they may be reached now."""
+        if self._opens is None:
+            return None
+        now = self._clock()
+        opens = self._opens(now, notification.customer_kind, notification.template)
+        return opens if opens > now else None
 
     async def _record(
         self, notification: Notification, outcome: Callable[[], Event | None], cause: Envelope | None

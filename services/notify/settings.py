@@ -1,8 +1,11 @@
+from pathlib import Path
 from typing import Self
 
-from pydantic import Field, HttpUrl, SecretStr, model_validator
+from pydantic import Field, FilePath, HttpUrl, SecretStr, model_validator
 
 from plumbing.settings import ServiceSettings
+from services.common.working_calendar import DEFAULT_CALENDAR
+from services.notify.domain.quiet_hours import DEFAULT_QUIET_HOURS
 
 
 class NotifySettings(ServiceSettings):
@@ -30,6 +33,15 @@ class NotifySettings(ServiceSettings):
         description="CALLBACK_WITHIN_HOURS: how soon a callback owed (a mid-tier caller who hung up "
         "queueing, a caller who asked) is due on the CTI's list.",
     )
+    quiet_hours: bool = Field(
+        default=True,
+        description="QUIET_HOURS: false sends at any hour (a test system; never customers' phones).",
+    )
+    quiet_hours_path: FilePath = Field(
+        default=Path(DEFAULT_QUIET_HOURS),
+        description="QUIET_HOURS_PATH: when each kind of customer is reached.",
+    )
+    working_calendar_path: FilePath = Path(DEFAULT_CALENDAR)
     sms_retry_seconds: float = Field(default=30.0, gt=0)
     sms_max_attempts: int = Field(default=5, ge=1)
 

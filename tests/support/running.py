@@ -52,6 +52,9 @@ def service_env(stack: Stack, province: str, service: str | None = None) -> dict
         "HOTLINE_DATABASE_PREFIX": DATABASE_PREFIX,
         "HOTLINE_TIER": "province",
         "HOTLINE_PROVINCE": province,
+        # The suite's notify texts at any hour (a real clock cannot be set): the quiet hours are tested
+        # on a clock of their own (tests/unit/test_quiet_hours.py, tests/integration/test_held_texts.py).
+        "QUIET_HOURS": "false",
     }
 
 

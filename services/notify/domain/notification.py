@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contracts.events import (
+    CustomerKind,
     NotificationFailedV1,
     NotificationSentV1,
     WorkOrderDispatchedV1,
@@ -55,6 +56,7 @@ class Notification:
     last_error: str | None = None
     sent_at: datetime | None = None
     gateway_reply: str | None = None
+    customer_kind: CustomerKind | None = None  # what the customer's quiet hours are those of
     version: int = 0
 
     @classmethod
@@ -68,7 +70,14 @@ class Notification:
 
     @classmethod
     def to_phone(
-        cls, notification_id: str, work_order_id: str, province: str, phone: str, sms: Sms, now: datetime
+        cls,
+        notification_id: str,
+        work_order_id: str,
+        province: str,
+        phone: str,
+        sms: Sms,
+        now: datetime,
+        kind: CustomerKind | None = None,
     ) -> "Notification | None":
         if not can_text(phone):
             return None
@@ -81,7 +90,18 @@ class Notification:
             text=sms.text,
             created_at=now,
             next_attempt_at=now,
+            customer_kind=kind,
         )
+
+    def hold_until(self, opens: datetime, now: datetime) -> bool:
+        """Held for the customer's quiet hours: not sent before `opens` (True if it was due, and is now
+        held; a held one is looked at again then)."""
+        due = self.next_attempt_at is not None and self.next_attempt_at <= now
+        if self.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING) or not due:
+            return False
+        self.status = NotificationStatus.PENDING
+        self.next_attempt_at = opens
+        return True
 
     def claim(self, now: datetime, policy: RetryPolicy) -> bool:
         """Take it for sending if it is due: pending and its time has come, or held by a dead sender."""
