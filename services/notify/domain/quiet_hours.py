@@ -6,15 +6,14 @@ A message held is not dropped: its next attempt is set to when the customer's wi
 sender's timer sends it then, also after a restart (the time is stored with the message).
 """
 
-import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events import CustomerKind
-from services.common.rule_files import problems_of
+from services.common.rule_files import read_table
 from services.common.working_calendar import WorkingCalendar
 from services.common.working_days import CHINA_TIME
 
@@ -55,8 +54,9 @@ class KindWindows(BaseModel):
 
 
 class QuietHours(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    comment: str | None = Field(default=None, alias="_comment")
     night: Night
     at_once: list[str] = Field(description="Templates only the night holds ('contact.linked.*': a family).")
     by_kind: dict[CustomerKind, KindWindows]
@@ -80,14 +80,7 @@ class QuietHours(BaseModel):
 
     @classmethod
     def load(cls, path: Path = DEFAULT_QUIET_HOURS) -> "QuietHours":
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            document.pop("_comment", None)
-            return cls.model_validate(document)
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not a quiet-hours table: {error}") from error
-        except ValidationError as error:
-            raise ValueError(f"{path}: " + "; ".join(problems_of(error))) from error
+        return read_table(cls, path, "a quiet-hours table")
 
     def answers_at_once(self, template: str) -> bool:
         return any(
