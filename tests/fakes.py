@@ -146,9 +146,13 @@ class InMemoryNotifications(InMemoryRepository[Notification], NotificationReposi
     def _stored(self) -> list[Notification]:
         return [stored.aggregate for stored in self._store.stored.values()]
 
-    async def unsettled(self) -> list[str]:
+    async def unsettled(self, now: datetime) -> list[str]:
         settled = (NotificationStatus.SENT, NotificationStatus.FAILED)
-        return [notification.id for notification in self._stored() if notification.status not in settled]
+        return [
+            n.id
+            for n in self._stored()
+            if n.status not in settled and (n.next_attempt_at is None or n.next_attempt_at <= now)
+        ]
 
     async def next_attempt_in(self, minute: str) -> list[str]:
         return [

@@ -2,6 +2,7 @@
 (what the SMS gateway reported of each text) and the `linked_contacts` one."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -156,11 +157,16 @@ class NotificationDocuments:
 
 
 class MongoNotifications(MongoRepository[Notification], NotificationRepository):
-    async def unsettled(self) -> list[str]:
+    async def unsettled(self, now: datetime) -> list[str]:
+        # Each message's id and next time only: the ones held for later are skipped here, without a
+        # read each (an outage's texts held overnight are tens of thousands).
         ids: list[str] = []
         for status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            found = self._collection.find({"status": status}, {"_id": 1, "next_attempt_at": 1})
             ids += [
-                document["_id"] async for document in self._collection.find({"status": status}, {"_id": 1})
+                document["_id"]
+                async for document in found
+                if document.get("next_attempt_at") is None or as_utc(document["next_attempt_at"]) <= now
             ]
         return ids
 
@@ -191,6 +197,7 @@ class MongoLinkedContacts:
                 "work_order_id": link.work_order_id,
                 "phone": link.phone,
                 "linked_at": link.linked_at,
+                "kind": link.kind.value if link.kind else None,
             }
             for link in links
         ]
@@ -224,6 +231,12 @@ class MongoLinkedContacts:
     async def of(self, work_order_id: str) -> list[Link]:
         found = self._collection.find({"work_order_id": work_order_id})
         return [
-            Link(document["_id"], document["work_order_id"], document["phone"], as_utc(document["linked_at"]))
+            Link(
+                document["_id"],
+                document["work_order_id"],
+                document["phone"],
+                as_utc(document["linked_at"]),
+                CustomerKind(document["kind"]) if document.get("kind") else None,  # before kinds: unknown
+            )
             async for document in found
         ]

@@ -2,7 +2,8 @@
 linked to another's, and when intake answered them itself."""
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -26,7 +27,7 @@ from plumbing.serve import probe_app
 from plumbing.service import Service
 from plumbing.telemetry import Telemetry
 from services.common.clock import Clock, system_clock
-from services.common.working_calendar import WorkingCalendar
+from services.common.working_calendar import watched_calendar
 from services.notify.adapters import (
     KannelSmsGateway,
     MongoDeliveries,
@@ -53,15 +54,28 @@ from services.notify.settings import NotifySettings
 SERVICE = "notify"
 
 
-def reachable_from(settings: NotifySettings) -> ReachableFrom | None:
-    """When each customer may next be reached, by the quiet-hours table and the working calendar."""
+def reachable_from(settings: NotifySettings, log: Any) -> ReachableFrom | None:
+    """When each customer may next be reached, by the quiet-hours table and the working calendar (read
+    again when an operator edits it). Past the calendar's last year, Monday to Friday are taken as
+    worked, and that is logged once a day until the year is added."""
     if not settings.quiet_hours:
         return None
     quiet = QuietHours.load(settings.quiet_hours_path)
-    calendar = WorkingCalendar.load(settings.working_calendar_path, settings.hotline_province)
+    calendar = watched_calendar(settings.working_calendar_path, settings.hotline_province, log)
+    guessed_on: set[date] = set()
 
     def opens(now: datetime, kind: CustomerKind | None, template: str) -> datetime:
-        return quiet.opens(now, kind, template, calendar)
+        current = calendar.current
+        when = quiet.opens(now, kind, template, current)
+        last_known = current.known[1]
+        if max(now.year, when.year) > last_known and now.date() not in guessed_on:
+            guessed_on.add(now.date())
+            log.warning(
+                "quiet hours past the working calendar: Monday to Friday taken as working days",
+                last_known_year=last_known,
+                add_to=str(settings.working_calendar_path),
+            )
+        return when
 
     return opens
 
@@ -127,7 +141,7 @@ def bootstrap(
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
         reply_codes=settings.sms_reply_codes,
-        opens=reachable_from(settings),
+        opens=reachable_from(settings, runtime.log),
         callbacks=CallbackHandlers(callbacks, topics, clock, timedelta(hours=settings.callback_within_hours)),
     )
     runtime.consumer().subscribe(

@@ -98,7 +98,7 @@ class NotifyHandlers:
             for link in await self._links.of(event.work_order_id):
                 if link.phone != phone:  # the customer reported again: texted once, above
                     copy_id = linked_notification_id(notification_id, link.phone)
-                    await self._notify(envelope, copy_id, event, link.phone, linked_copy(sms))
+                    await self._notify(envelope, copy_id, event, link.phone, linked_copy(sms), link.kind)
 
     async def work_orders_answered(self, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
@@ -148,13 +148,20 @@ class NotifyHandlers:
                 )
 
     async def _notify(
-        self, envelope: Envelope, notification_id: str, about: AboutWorkOrder, phone: str, sms: Sms
+        self,
+        envelope: Envelope,
+        notification_id: str,
+        about: AboutWorkOrder,
+        phone: str,
+        sms: Sms,
+        kind: CustomerKind | None = None,
     ) -> None:
+        """`kind`: the customer's, when `phone` is not the one `about` names (a linked customer's)."""
         if phone == SEALED_PHONE:  # an anonymous reporter: only the gateway's audited unseal knows them
             self._log.info("no SMS: the reporter is sealed", work_order_id=about.work_order_id)
             return
-        # A linked customer's kind is not known here: their hours are a resident's.
-        kind = about.customer.kind if phone == about.customer.phone else None
+        if phone == about.customer.phone:
+            kind = about.customer.kind
         notification = Notification.to_phone(
             notification_id, about.work_order_id, about.province, phone, sms, self._clock(), kind
         )
@@ -256,7 +263,7 @@ class NotifyHandlers:
         rescan = self._due is None or now - self._last_rescan >= RESCAN_EVERY
         async with self._unit() as uow:
             if rescan:
-                candidates = await uow.notifications.unsettled()
+                candidates = await uow.notifications.unsettled(now)
             else:
                 assert self._due is not None
                 candidates = [

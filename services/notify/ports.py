@@ -3,6 +3,7 @@ gateway, a clock."""
 
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from contracts.events import SmsDeliveryReportedV1
@@ -37,8 +38,9 @@ class Deliveries(Protocol):
 
 class NotificationRepository(Repository[Notification]):
     @abstractmethod
-    async def unsettled(self) -> list[str]:
-        """Ids of messages neither sent nor given up on: what a sender starting up looks at first."""
+    async def unsettled(self, now: datetime) -> list[str]:
+        """Ids of messages neither sent nor given up on, and due by `now`: what a sender starting up looks
+        at first (a message held for later, its quiet hours' say, is left to the minute it is due)."""
 
     @abstractmethod
     async def with_reference(self, reference: str) -> str | None:

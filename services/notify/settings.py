@@ -49,3 +49,9 @@ class NotifySettings(ServiceSettings):
     def _no_placeholder_password(self) -> Self:
         self.refuse_placeholders(KANNEL_PASSWORD=self.kannel_password.get_secret_value())
         return self
+
+    @model_validator(mode="after")
+    def _quiet_hours_kept_with_customers(self) -> Self:
+        if not self.quiet_hours and self.hotline_environment != "local":
+            raise ValueError("QUIET_HOURS=false is for local and test systems: customers' phones keep them")
+        return self

@@ -181,13 +181,13 @@ async def test_a_notification_stored_before_schemas_were_numbered_is_read_and_up
     )
     relay = OutboxRelay(collection, broker)
     repository = MongoNotifications(collection, relay, NotificationDocuments())
-    assert await repository.unsettled() == [], "a text sent is not looked at again"
+    assert await repository.unsettled(NOW + timedelta(days=1)) == [], "a text sent is not looked at again"
     async with UnitOfWork(SOURCE, [repository]):
         old = await repository.get("N-old")
     assert old is not None
     assert (old.status.value, old.next_attempt_at, old.version) == ("sent", None, 1)
     stored = await collection.find_one({"_id": "N-old"})
-    assert (stored["schema"], stored["version"], stored["next_attempt_at"]) == (2, 1, None)
+    assert (stored["schema"], stored["version"], stored["next_attempt_at"]) == (3, 1, None)
     assert stored["next_attempt_minute"] is None, "a settled text is never due again"
 
 

@@ -2,7 +2,7 @@
 after work, never in rest time), read as a table: who, which message, when it was due (China time), and
 when it goes."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,10 @@ from services.common.working_calendar import WorkingCalendar
 from services.common.working_days import CHINA_TIME
 from services.notify.domain.notification import NotificationStatus
 from services.notify.domain.quiet_hours import QuietHours
-from tests.fakes import envelope_of
-from tests.unit.test_notify import Notify, dispatched, replied
+from services.notify.settings import NotifySettings
+from tests.fakes import UNIT_SETTINGS, envelope_of
+from tests.unit.test_notify import CUSTOMER, Notify, dispatched, replied
+from tests.unit.test_notify_links import a_link
 
 QUIET, CALENDAR = QuietHours.load(), WorkingCalendar.load(province="gd")
 RESIDENT, BUSINESS, UNKNOWN = CustomerKind.RESIDENT, CustomerKind.BUSINESS, None
@@ -36,6 +38,8 @@ def china(text: str) -> datetime:
         (RESIDENT, RESULT, "2026-12-12 08:00", "2026-12-12 09:00"),  # a Saturday
         (RESIDENT, RESULT, "2026-12-12 12:30", "2026-12-12 14:00"),  # its midday rest
         (UNKNOWN, RESULT, "2026-12-07 15:00", "2026-12-07 18:00"),  # unknown: as a resident
+        (RESIDENT, RESULT, "2026-10-01 10:00", "2026-10-01 10:00"),  # National Day: a rest day
+        (RESIDENT, RESULT, "2026-10-10 10:00", "2026-10-10 18:00"),  # a Saturday worked: after work
         # Businesses in working hours, on working days only.
         (BUSINESS, RESULT, "2026-12-07 10:00", "2026-12-07 10:00"),
         (BUSINESS, RESULT, "2026-12-07 12:30", "2026-12-07 13:30"),
@@ -49,6 +53,8 @@ def china(text: str) -> datetime:
         (RESIDENT, ACCEPTED, "2026-12-07 21:59", "2026-12-07 21:59"),
         (RESIDENT, ACCEPTED, "2026-12-07 22:01", "2026-12-08 08:00"),
         (RESIDENT, ACCEPTED, "2026-12-08 03:14", "2026-12-08 08:00"),
+        # Past the calendar's years, Monday to Friday are taken as worked (and notify logs it).
+        (BUSINESS, RESULT, "2027-01-08 19:00", "2027-01-11 08:30"),
     ],
 )
 def test_when_a_customer_is_reached(kind, template, due, goes):
@@ -93,3 +99,33 @@ async def test_a_business_customers_result_in_the_evening_goes_next_working_morn
     await notify.handlers.work_orders_replied([envelope_of(replied(customer=business))])
     assert notify.sms.sent == []
     assert notify.notification().next_attempt_at == china("2026-12-14 08:30")
+
+
+def test_a_time_given_in_utc_is_read_in_china_time():
+    assert QUIET.opens(datetime(2026, 12, 7, 7, 0, tzinfo=UTC), BUSINESS, RESULT, CALENDAR) == china(
+        "2026-12-07 15:00"
+    )
+
+
+def test_texting_at_any_hour_is_refused_on_a_production_system():
+    with pytest.raises(ValueError, match="QUIET_HOURS=false is for local and test systems"):
+        NotifySettings(
+            **UNIT_SETTINGS
+            | {
+                "hotline_environment": "production",
+                "kafka_sasl_username": "notify",
+                "kafka_sasl_password": "a-long-and-real-kafka-secret-9f3k",
+                "kannel_password": "a-long-and-real-kannel-secret-2j8q",
+                "mongodb_uri": "mongodb://notify:a-long-and-real-store-secret-7h2w@127.0.0.1:1/",
+            }
+        )
+
+
+async def test_a_business_linked_to_an_incident_hears_its_result_in_working_hours_not_on_saturday():
+    notify = Clocked("2026-12-12 10:00")  # a Saturday
+    shop = Customer(name="某商店", phone="+8613926099999", kind="business")
+    reply = replied()
+    await notify.handlers.contacts_linked([envelope_of(a_link(reply, shop))])
+    assert [to for to, _ in notify.sms.sent] == [shop.phone]  # an answer to its own contact: at once
+    await notify.handlers.work_orders_replied([envelope_of(reply)])
+    assert [to for to, _ in notify.sms.sent] == [shop.phone, CUSTOMER.phone]  # a resident's, on Saturday

@@ -4,7 +4,7 @@ repeat contact): they hear how it ends too."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.events import ContactLinkedV1
+from contracts.events import ContactLinkedV1, CustomerKind
 from services.notify.domain.messages import Sms
 
 
@@ -14,10 +14,12 @@ class Link:
     work_order_id: str
     phone: str
     linked_at: datetime
+    kind: CustomerKind | None = None  # the linked customer's own (their quiet hours)
 
     @classmethod
     def of(cls, event: ContactLinkedV1) -> "Link":
-        return cls(event.contact_id, event.work_order_id, event.customer.phone, event.linked_at)
+        customer = event.customer
+        return cls(event.contact_id, event.work_order_id, customer.phone, event.linked_at, customer.kind)
 
 
 @dataclass(frozen=True)

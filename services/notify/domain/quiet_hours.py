@@ -99,7 +99,7 @@ class QuietHours(BaseModel):
         for offset in range(LOOK_AHEAD):
             day = local.date() + timedelta(days=offset)
             working = calendar.guessing_beyond().is_working_day(day)
-            for window in windows.working_day if working else windows.rest_day:
+            for window in sorted(windows.working_day if working else windows.rest_day, key=_start):
                 start, end = _at(day, window.start), _at(day, window.end)
                 if end > local:
                     return now if start <= local else start
@@ -108,6 +108,10 @@ class QuietHours(BaseModel):
     def _morning_after(self, local: datetime) -> datetime:
         day = local.date() if local.time() < self.night.end else local.date() + timedelta(days=1)
         return _at(day, self.night.end)
+
+
+def _start(window: Window) -> time:
+    return window.start
 
 
 def _at(day: date, moment: time) -> datetime:
