@@ -220,6 +220,9 @@ TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     # Only the latest standing of each number matters, and a reader starts from the beginning; segments
     # roll every six hours, so a day's re-announcements are compacted away within the day.
     "standings": {"cleanup.policy": "compact", "segment.ms": str(6 * 3600 * 1000)},
+    # The gateway lists a callback for a week, read back from the topic as a replica starts: kept a day
+    # longer, whatever the cluster's default.
+    "callbacks": {"retention.ms": str(8 * 24 * 3600 * 1000)},
 }
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from contracts.events import (
     DISPATCH_STEPS,
     AuditRecordedV1,
+    CallbackAttemptedV1,
     ContactLinkedV1,
     ContactReceivedV1,
     CustomerProfileUpdatedV1,
@@ -172,7 +173,11 @@ def bootstrap(
             "What agents did to work orders.",
         ),
         (topics.audit, [AuditRecordedV1], "Every call through the API, accepted or refused."),
-        (topics.voice, [VoiceCallEventV1], "Each event of each call, as the CTI tells it."),
+        (
+            topics.voice,
+            [VoiceCallEventV1, CallbackAttemptedV1],
+            "Each event of each call, and each dial of a callback, as the CTI tells it.",
+        ),
         (topics.sms_reports, [SmsDeliveryReportedV1], "Delivery reports of notify's texts."),
         (
             topics.outages,

@@ -1,8 +1,9 @@
 """The calls notify follows for callbacks, one document each in `watched_calls`, with the callback event
 in its outbox: the callback is put on the CTI's list in the same write that records it is owed.
 
-The store here has no TTL index, so the calls of each day are forgotten by an indexed equality on the
-day, two days on (past any callback they could owe, and any redelivery of their events).
+The store here has no TTL index, so each call is forgotten on the day it names (`forget_on`: two days
+after its last event, or a week after its callback was owed while that is open), the day's calls at
+once, by an indexed equality.
 """
 
 import asyncio
@@ -18,19 +19,19 @@ from plumbing.store import as_utc
 from services.notify.domain.callbacks import WatchedCall
 
 Document = dict[str, Any]
-KEPT_FOR = timedelta(days=2)
 LOOK_BACK = timedelta(days=30)  # how far back a starting notify forgets days no replica forgot
 
 
 class WatchedCallDocuments:
     schema: ClassVar[int] = 1
-    indexes: ClassVar[tuple[str, ...]] = ("day",)
+    indexes: ClassVar[tuple[str, ...]] = ("forget_on",)
 
     def to_document(self, call: WatchedCall) -> Document:
         return {
             "province": call.province,
             "last_at": call.last_at,
-            "day": call.day.isoformat(),
+            "forget_on": call.forget_on.isoformat(),
+            "owed_at": call.owed_at,
             "owed_if_abandoned": call.owed_if_abandoned,
             "waiting": call.waiting,
             "waited_for": call.waited_for,
@@ -48,6 +49,7 @@ class WatchedCallDocuments:
             waiting=document["waiting"],
             waited_for=document["waited_for"],
             callback_id=document["callback_id"],
+            owed_at=as_utc(document["owed_at"]) if document.get("owed_at") else None,
             state=CallbackState(document["state"]),
             attempts=tuple(document["attempts"]),
         )
@@ -58,12 +60,11 @@ class MongoWatchedCalls(MongoRepository[WatchedCall]):
 
 
 async def forget_old_days(collection: AsyncCollection[Document], every: float = 3600.0) -> None:
-    """A background loop: the calls whose latest event is more than KEPT_FOR old go, a day at a time."""
-    today = datetime.now(UTC).date()
-    forgotten: date = today - KEPT_FOR - LOOK_BACK
+    """A background loop: the calls whose day to be forgotten has come go, a day at a time."""
+    forgotten: date = datetime.now(UTC).date() - LOOK_BACK
     while True:
         started = time.monotonic()
-        while forgotten + timedelta(days=1) < datetime.now(UTC).date() - KEPT_FOR:
+        while forgotten < datetime.now(UTC).date():
+            await collection.delete_many({"forget_on": forgotten.isoformat()})
             forgotten += timedelta(days=1)
-            await collection.delete_many({"day": forgotten.isoformat()})
         await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))

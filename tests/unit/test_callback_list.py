@@ -17,6 +17,7 @@ from deploy.local.credentials import local_keys
 from services.gateway.voice_routing.callbacks import CallbackList
 from services.gateway.voice_routing.feeds import VoiceRouting
 from services.gateway.voice_routing.table import VoiceRoutingTable
+from services.notify.domain.callbacks import WatchedCall
 from tests.fakes import RecordingPublisher, envelope_of
 from tests.unit.test_callbacks_owed import Call
 from tests.unit.test_callbacks_owed import CallbackList as NotifysCallbacks
@@ -62,7 +63,7 @@ def the_list(*events: CallbackScheduledV1 | CallbackUpdatedV1) -> CallbackList:
 def test_callbacks_are_dialled_soonest_due_first_and_one_that_rang_out_goes_to_the_end():
     later, sooner, rang_out = scheduled(20), scheduled(2), scheduled(1)
     callbacks = the_list(later, sooner, rang_out, updated(rang_out, "open", 1, "no_answer"))
-    listed, count = callbacks.to_call()
+    listed, count = callbacks.to_call(NOW)
     assert [c.callback_id for c in listed] == [sooner.callback_id, later.callback_id, rang_out.callback_id]
     assert (count, listed[-1].attempts, listed[-1].last_outcome) == (3, 1, "no_answer")
 
@@ -76,12 +77,12 @@ def test_a_callback_done_or_given_up_on_leaves_the_list_and_a_late_repeat_does_n
         updated(given_up, "unreachable", 2, "busy"),
         done,
     )
-    assert callbacks.to_call() == ([], 0)
+    assert callbacks.to_call(NOW) == ([], 0)
 
 
 def test_a_groups_agents_see_their_groups_callbacks():
     foshan, public = scheduled(3), scheduled(3, group="gd-public")
-    listed, count = the_list(foshan, public).to_call("gd-public")
+    listed, count = the_list(foshan, public).to_call(NOW, "gd-public")
     assert ([c.callback_id for c in listed], count) == ([public.callback_id], 1)
 
 
@@ -119,16 +120,59 @@ async def test_a_dials_outcome_goes_on_the_calls_key_and_a_retry_of_it_is_the_sa
     assert len(set(publisher.event_ids)) == 1
 
 
-async def test_a_dial_of_a_callback_not_on_the_list_is_404_and_of_one_that_is_over_409():
+async def test_a_dial_of_a_callback_not_listed_is_404_and_a_retry_of_the_one_that_closed_it_the_same_202():
     done = scheduled(5)
-    client, publisher = a_gateway(done, updated(done, "done", 1, "answered"))
+    client, publisher = a_gateway(done)
     attempt = {"attempt_id": "DIAL-2", "outcome": "answered", "at": NOW.isoformat()}
     async with client:
-        over = await client.post(f"/v1/voice/callbacks/{done.callback_id}/attempts", json=attempt)
+        first = await client.post(f"/v1/voice/callbacks/{done.callback_id}/attempts", json=attempt)
+        listed = (await client.get("/v1/voice/callbacks")).json()
+        retried = await client.post(f"/v1/voice/callbacks/{done.callback_id}/attempts", json=attempt)
         unknown = await client.post("/v1/voice/callbacks/CB-CALL-nowhere/attempts", json=attempt)
-    assert (over.status_code, unknown.status_code) == (409, 404)
-    assert over.headers["content-type"] == "application/problem+json"
-    assert not [e for e in publisher.published if isinstance(e, CallbackAttemptedV1)]
+    assert (first.status_code, retried.status_code, unknown.status_code) == (202, 202, 404)
+    assert first.json() == retried.json()
+    assert listed == {"callbacks": [], "open": 0}  # off this replica's list at once
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert (
+        len(
+            {
+                id
+                for id, e in zip(publisher.event_ids, publisher.published, strict=True)
+                if isinstance(e, CallbackAttemptedV1)
+            }
+        )
+        == 1
+    )
+
+
+def test_a_callback_owed_more_than_a_week_ago_leaves_the_list_as_a_replica_starting_now_would_read_it():
+    old = scheduled(-7 * 24)
+    callbacks = the_list(old)
+    assert callbacks.to_call(old.scheduled_at + timedelta(days=6))[1] == 1
+    assert callbacks.to_call(old.scheduled_at + timedelta(days=7, minutes=1)) == ([], 0)
+
+
+def test_notify_keeps_a_call_whose_callback_is_open_for_as_long_as_the_list_shows_it():
+    call = Call()
+    offered = call.offered(owed=True)
+    watched = WatchedCall.first_heard(offered)
+    for event in (offered, call.queued(), abandoned := call.event(CallEventKind.ABANDONED)):
+        watched.heard(event, abandoned.at)
+    assert watched.forget_on == (abandoned.at + timedelta(days=8)).date()
+    watched.attempted(attempt_of(watched, "answered"))
+    assert watched.forget_on == (abandoned.at + timedelta(days=2)).date()
+
+
+def attempt_of(watched: WatchedCall, outcome: str) -> CallbackAttemptedV1:
+    return CallbackAttemptedV1(
+        callback_id=watched.callback_id or "",
+        call_id=watched.call_id,
+        attempt_id="DIAL-1",
+        source="gd.channel.voice",
+        province="gd",
+        outcome=outcome,
+        at=watched.last_at,
+    )
 
 
 async def attempted(notify: NotifysCallbacks, owed: CallbackScheduledV1, n: int, outcome: str) -> None:

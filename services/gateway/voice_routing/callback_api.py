@@ -3,7 +3,7 @@
 own province. The list is this replica's memory (services/gateway/voice_routing/callbacks.py); an
 attempt goes on <p>.voice, on its call's key, for notify to say where the callback stands."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
@@ -21,7 +21,6 @@ from plumbing.bus import EventPublisher
 from services.gateway.audit import AuditWriter
 from services.gateway.posts import ANSWERS, Published, publish_audited
 from services.gateway.principals import NotFound, may_post_contact
-from services.gateway.problems import Conflict
 from services.gateway.schemas import Accepted, not_ahead
 from services.gateway.voice_routing.callbacks import CallbackList
 from services.gateway.voice_schemas import CLOCK_SKEW, CtiId
@@ -78,7 +77,7 @@ def add_callback_api(
         """The callbacks owed and still open (a mid-tier caller who hung up queueing, a caller who asked),
         of one agent group if named, in the order to dial them."""
         may_post_contact(caller, province, Channel.VOICE.value)
-        listed, count = callbacks.to_call(group_id, limit)
+        listed, count = callbacks.to_call(datetime.now(UTC), group_id, limit)
         entry = audit.entry(request, caller, outcome="accepted", status=200, resource=group_id or "*")
         await audit.record(entry)  # no record, no read
         return CallbacksToDial(
@@ -95,16 +94,17 @@ def add_callback_api(
         request: Request, attempt: Attempt, caller: Authenticated, callback_id: str = CallbackId
     ) -> Accepted:
         """How one dial of a callback went: answered (done), or no answer, busy, failed (dialled once
-        more, then given up on). 404 for a callback not on the list, 409 for one that is over."""
+        more, then given up on). 404 for a callback this replica does not list. One told once the
+        callback is over (a retry of the attempt that closed it, another agent's dial meanwhile) is
+        taken and changes nothing."""
         may_post_contact(caller, province, Channel.VOICE.value)
-        listed = callbacks.listed(callback_id)
-        if listed is None:
-            if callbacks.is_over(callback_id):
-                raise Conflict(f"callback {callback_id} is over: done, or given up on")
-            raise NotFound(f"no callback {callback_id} is open here")
+        listed, over = callbacks.listed(callback_id), callbacks.over(callback_id)
+        if listed is None and over is None:
+            raise NotFound(f"no callback {callback_id} is listed here")
+        call_id = listed.call_id if listed else over.call_id if over else ""
         told = CallbackAttemptedV1(
             callback_id=callback_id,
-            call_id=listed.call_id,
+            call_id=call_id,
             attempt_id=attempt.attempt_id,
             source=caller.principal.id,
             province=province,
@@ -113,5 +113,8 @@ def add_callback_api(
             agent_id=attempt.agent_id,
         )
         scope = f"callback:{caller.principal.id}:{callback_id}"
-        published = Published(told, topics.voice, listed.call_id, scope, attempt.attempt_id)
-        return await publish_audited(publisher, audit, request, caller, published)
+        published = Published(told, topics.voice, call_id, scope, attempt.attempt_id)
+        answer = await publish_audited(publisher, audit, request, caller, published)
+        if listed is not None:
+            callbacks.attempted_here(callback_id, listed.attempts + 1, attempt.outcome)
+        return answer

@@ -23,6 +23,10 @@ from contracts.events import (
 )
 
 CALLBACK_WITHIN = timedelta(hours=24)
+KEPT_FOR = timedelta(days=2)  # a call after its last event: past any redelivery of its events
+# A call whose callback is open, after the callback was owed: past the CTI's list's week (the gateway
+# lists a callback for 7 days), so every attempt the list allows finds its call.
+KEPT_OPEN_FOR = timedelta(days=8)
 ATTEMPTS = 2  # the operators' auto-dial rule: no answer, to the end of the list, dialled once more
 # The events that can change what a call is owed; the others (digits, after-call work) can't, and are
 # not looked up at all.
@@ -60,6 +64,7 @@ class WatchedCall:
     waiting: bool = False  # in a queue (queued, or transferred to a queue or a group), no agent on it
     waited_for: str | None = None  # the group it waits for, where the CTI says
     callback_id: str | None = None
+    owed_at: datetime | None = None  # when the callback came to be owed
     state: CallbackState = CallbackState.OPEN  # the callback's, once owed
     attempts: tuple[str, ...] = ()  # the CTI's ids of the attempts told (a retry repeats one)
     version: int = 0
@@ -69,9 +74,13 @@ class WatchedCall:
         return self.call_id
 
     @property
-    def day(self) -> date:
-        """The UTC day of its latest event: what the store forgets it by."""
-        return self.last_at.astimezone(UTC).date()
+    def forget_on(self) -> date:
+        """The UTC day the store forgets it: two days after its last event, or, while a callback of it is
+        open, once the CTI's list has long dropped the callback."""
+        keep_until = self.last_at + KEPT_FOR
+        if self.owed_at is not None and self.state is CallbackState.OPEN:
+            keep_until = max(keep_until, self.owed_at + KEPT_OPEN_FOR)
+        return keep_until.astimezone(UTC).date()
 
     @classmethod
     def first_heard(cls, event: VoiceCallEventV1) -> "WatchedCall":
@@ -141,6 +150,7 @@ class WatchedCall:
         if self.callback_id is not None:
             return None  # owed once: a request and then an abandon are one callback
         self.callback_id = callback_id_for(self.call_id)
+        self.owed_at = event.at
         return CallbackScheduledV1(
             callback_id=self.callback_id,
             call_id=self.call_id,
