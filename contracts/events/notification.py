@@ -8,6 +8,7 @@ from contracts.events.base import Event
 
 class NotificationSentV1(Event):
     ce_type: ClassVar[str] = "hotline.notification.sent.v1"
+    minor_version: ClassVar[int] = 1
 
     notification_id: str
     work_order_id: str
@@ -17,6 +18,12 @@ class NotificationSentV1(Event):
     template: str
     sent_at: datetime
     gateway_reply: str = Field(description="What the SMS gateway answered when it took the message.")
+    encoding: str | None = Field(
+        default=None, description="(1.1) 'gsm7' or 'ucs2': the alphabet the network sends it in."
+    )
+    parts: int | None = Field(
+        default=None, ge=1, description="(1.1) How many messages the network counts it as (and bills)."
+    )
 
     def subject(self) -> str:
         return self.work_order_id

@@ -12,6 +12,7 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from services.notify.domain.messages import Sms, can_text, mask
+from services.notify.domain.sms_length import sms_length
 
 CHANNEL = "sms"
 # A claim older than this was taken by a process that died mid-send; the message is tried again.
@@ -118,6 +119,7 @@ class Notification:
         self.next_attempt_at = None
         self.sent_at = now
         self.gateway_reply = gateway_reply
+        length = sms_length(self.text)
         return NotificationSentV1(
             notification_id=self.id,
             work_order_id=self.work_order_id,
@@ -127,6 +129,8 @@ class Notification:
             template=self.template,
             sent_at=now,
             gateway_reply=gateway_reply,
+            encoding=length.encoding.value,
+            parts=length.parts,
         )
 
     def record_failure(self, error: str, now: datetime, policy: RetryPolicy) -> NotificationFailedV1 | None:
