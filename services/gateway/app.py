@@ -127,7 +127,9 @@ def create_app(
     add_voice_routing_api(app, Authenticated, readers.voice, tally, province)
     add_callback_api(app, Authenticated, publisher, audit, topics, province, readers.voice.callbacks)
     twilio = TwilioSettings(twilio_auth_token, trusted_proxies)
-    add_twilio_api(app, publisher, audit, topics, province, twilio, access.seal, runtime.log)
+    add_twilio_api(
+        app, publisher, audit, topics, province, twilio, access.seal, runtime.log, readers.voice.standings
+    )
     add_kannel_api(app, publisher, audit, topics, province, kannel, runtime.log)
     add_audit_api(app, Authenticated, trail, audit, province)
     add_customer_api(app, Authenticated, publisher, audit, topics.customers, province, readers.passwords)

@@ -30,6 +30,8 @@ from services.gateway.schemas import Problem
 from services.gateway.seal import Seal
 from services.gateway.twilio_forms import TwilioCall, TwilioSms, read
 from services.gateway.twilio_signature import public_url, signed
+from services.gateway.voice_routing.decisions import owed_callback_if_abandoned
+from services.gateway.voice_routing.standings import StandingTable
 from services.gateway.webhook_trail import WebhookTrail
 
 TWIML = "application/xml"
@@ -68,7 +70,10 @@ def add_twilio_api(
     twilio: TwilioSettings,
     seal: Seal,
     log: Any,
+    standings: StandingTable | None = None,
 ) -> None:
+    """`standings`: this replica's copy of every number's standing, to mark a call whose caller is owed a
+    callback should they hang up waiting in the queue (as the CTI's offers are marked)."""
     answers: dict[int | str, dict[str, object]] = {s: {"model": Problem} for s in (403, 404, 413, 422, 503)}
     answers[200] = {"content": {TWIML: {}}, "description": "TwiML"}
     trail = WebhookTrail(audit, log, SIGNED_BY)
@@ -88,7 +93,7 @@ def add_twilio_api(
 
     taken = trail.taken
 
-    async def told(call: TwilioCall, kind: CallEventKind, step: str, **fields: str | None) -> None:
+    async def told(call: TwilioCall, kind: CallEventKind, step: str, **fields: str | bool | None) -> None:
         now = datetime.now(UTC)
         step_id = f"{call.CallSid}:{step}"
         event = VoiceCallEventV1(
@@ -135,8 +140,14 @@ def add_twilio_api(
         if digits is None and heard == 1:
             caller = call.caller()
             sealed = seal.seal(caller) if caller else None
+            owed = owed_callback_if_abandoned(standings.of(caller)) if caller and standings else None
             await told(
-                call, CallEventKind.OFFERED, "offered", sealed_caller=sealed, called_number=call.called()
+                call,
+                CallEventKind.OFFERED,
+                "offered",
+                sealed_caller=sealed,
+                called_number=call.called(),
+                callback_if_abandoned=owed,
             )
         if digits in MENU:
             queue = f"{province}-{MENU[digits].value}"

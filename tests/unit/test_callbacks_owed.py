@@ -193,3 +193,13 @@ async def test_calls_from_before_the_callback_window_read_again_owe_nothing():
     await callbacks.hear(offered, queued, asked, call.event(CallEventKind.ABANDONED))
     assert callbacks.scheduled() == []
     assert len(callbacks.calls) == 0
+
+
+async def test_a_twilio_caller_who_leaves_the_queue_unanswered_is_owed_a_callback_with_no_group():
+    callbacks, call = CallbackList(), Call()
+    offered = call.offered(owed=True)
+    queued = call.event(CallEventKind.QUEUED, queue_id="gd-fault_repair")  # Twilio's queues name no group
+    left = call.event(CallEventKind.ABANDONED, reason="left the queue: hangup")
+    await callbacks.hear(offered, queued, left)
+    [owed] = callbacks.scheduled()
+    assert (owed.reason, owed.group_id) == ("abandoned", None)

@@ -3,15 +3,19 @@ called, so a forged, altered, unsigned or replayed-elsewhere one gets 403 and no
 an SMS becomes a contact, a call walks the IVR menu into a queue, and a retried webhook repeats nothing."""
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contracts.events import CallEventKind, Channel, ContactReceivedV1, VoiceCallEventV1
+from contracts.events import CallEventKind, Channel, ContactReceivedV1, CustomerStandingV1, VoiceCallEventV1
 from deploy.local.credentials import SEAL_KEYS
 from services.gateway.seal import load_seal
+from services.gateway.voice_routing.feeds import VoiceRouting
+from services.gateway.voice_routing.standings import StandingTable
+from services.gateway.voice_routing.table import VoiceRoutingTable
 from tests.fakes import RecordingPublisher
 from tests.unit.test_gateway import app_with
 
@@ -231,3 +235,28 @@ async def test_without_a_twilio_token_the_webhooks_are_not_there(publisher):
         answer = await signed_post(client, "/v1/channels/twilio/sms", SMS)
     assert answer.status_code == 404
     assert not publisher.published
+
+
+async def test_a_mid_tier_callers_twilio_call_is_marked_owed_a_callback_should_they_hang_up_waiting(
+    publisher,
+):
+    table = StandingTable()
+    table.announced(
+        CustomerStandingV1(
+            phone=CALL["From"],
+            province="gd",
+            tier="mid",
+            red_list=False,
+            blacklisted=False,
+            priority=2,
+            as_of=datetime.now(UTC),
+        )
+    )
+    voice = VoiceRouting(VoiceRoutingTable.for_province("gd", None), standings=table)
+    app = app_with(
+        publisher, voice=voice, gateway_twilio_auth_token=TOKEN, gateway_trusted_proxies="10.0.0.0/8"
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        await signed_post(client, VOICE, CALL)
+    [offered] = voice_events(publisher)
+    assert offered.callback_if_abandoned is True
