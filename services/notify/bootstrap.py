@@ -39,6 +39,7 @@ from services.notify.callback_handlers import CallbackHandlers
 from services.notify.callback_store import MongoWatchedCalls, WatchedCallDocuments, forget_old_days
 from services.notify.domain.notification import RetryPolicy
 from services.notify.domain.quiet_hours import QuietHours
+from services.notify.domain.templates import Templates
 from services.notify.handlers import NotifyHandlers, ReachableFrom
 from services.notify.ports import (
     CallbackUnit,
@@ -137,7 +138,7 @@ def bootstrap(
         sms,
         topics,
         clock,
-        signature=settings.sms_signature,
+        templates=Templates.load(settings.sms_signature, settings.templates_path),
         policy=RetryPolicy(settings.sms_max_attempts, timedelta(seconds=settings.sms_retry_seconds)),
         log=runtime.log,
         reply_codes=settings.sms_reply_codes,

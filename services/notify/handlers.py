@@ -31,6 +31,7 @@ from services.notify.domain.notification import (
     RetryPolicy,
     notification_id_for,
 )
+from services.notify.domain.templates import Templates
 from services.notify.ports import Deliveries, LinkedContacts, SmsGateway, SmsGatewayError, UnitFactory
 
 RESCAN_EVERY = timedelta(minutes=15)
@@ -49,7 +50,7 @@ class NotifyHandlers:
         topics: Topics,
         clock: Clock,
         *,
-        signature: str,
+        templates: Templates,
         policy: RetryPolicy,
         log: Any,
         reply_codes: bool = True,
@@ -63,7 +64,7 @@ class NotifyHandlers:
         self._sms = sms
         self._topics = topics
         self._clock = clock
-        self._signature = signature
+        self._templates = templates
         self._policy = policy
         self._log = log
         self._reply_codes = reply_codes
@@ -79,7 +80,7 @@ class NotifyHandlers:
         for envelope in envelopes:
             event = envelope.data
             assert isinstance(event, WorkOrderDispatchedV1)
-            sms = accepted(event, self._signature)
+            sms = accepted(event, self._templates)
             await self._notify(
                 envelope, notification_id_for(event, envelope.id), event, event.customer.phone, sms
             )
@@ -89,7 +90,7 @@ class NotifyHandlers:
         for envelope in envelopes:
             event = envelope.data
             assert isinstance(event, WorkOrderRepliedV1)
-            sms = replied(event, self._signature)
+            sms = replied(event, self._templates)
             notification_id = notification_id_for(event, envelope.id)
             phone = event.customer.phone
             if event.kind is ReplyKind.FINAL:  # kept first: a customer linked from now on finds it
@@ -104,7 +105,7 @@ class NotifyHandlers:
         for envelope in envelopes:
             event = envelope.data
             assert isinstance(event, WorkOrderAnsweredV1)
-            sms = answered(event, self._signature)
+            sms = answered(event, self._templates)
             await self._notify(
                 envelope, f"N-{event.work_order_id}-answered", event, event.customer.phone, sms
             )
@@ -118,7 +119,7 @@ class NotifyHandlers:
         for envelope in envelopes:
             event = envelope.data
             assert isinstance(event, ContactLinkedV1)
-            sms = linked(event, self._signature)
+            sms = linked(event, self._templates)
             phone = event.customer.phone
             # Once per number and work order: a customer who reports again is not told twice.
             await self._notify(envelope, f"N-{event.work_order_id}-linked-{phone}", event, phone, sms)

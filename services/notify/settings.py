@@ -6,6 +6,7 @@ from pydantic import Field, FilePath, HttpUrl, SecretStr, model_validator
 from plumbing.settings import ServiceSettings
 from services.common.working_calendar import DEFAULT_CALENDAR
 from services.notify.domain.quiet_hours import DEFAULT_QUIET_HOURS
+from services.notify.domain.templates import DEFAULT_TEMPLATES
 
 
 class NotifySettings(ServiceSettings):
@@ -15,6 +16,9 @@ class NotifySettings(ServiceSettings):
     sms_sender: str = Field(default="12345", description="The hotline's short code shown to customers.")
     sms_signature: str = Field(
         default="【客服热线】", description="Signature Chinese SMS rules require up front."
+    )
+    templates_path: FilePath = Field(
+        default=Path(DEFAULT_TEMPLATES), description="TEMPLATES_PATH: what customers read, per moment."
     )
     sms_report_url: HttpUrl | None = Field(
         default=None,

@@ -37,6 +37,7 @@ from services.intake.domain.work_order import WorkOrder
 from services.notify.adapters import MongoNotifications, NotificationDocuments
 from services.notify.domain.messages import accepted
 from services.notify.domain.notification import STALE_CLAIM, Notification, RetryPolicy
+from services.notify.domain.templates import Templates
 from tests.fake_dispatch import ROUTING, SLA, a_reply, an_act, opened
 from tests.fake_dispatch import RULES as CLOCK_RULES
 from tests.integration.conftest import PROVINCE
@@ -110,7 +111,9 @@ async def test_a_write_over_a_change_made_since_loading_is_refused(store):
     relay = OutboxRelay(collection, broker)
     order = a_work_order()
     _, dispatched = opened(order, NOW)
-    notification = Notification.to_customer("N-1", dispatched, accepted(dispatched, "【热线】"), NOW)
+    notification = Notification.to_customer(
+        "N-1", dispatched, accepted(dispatched, Templates.load("【热线】")), NOW
+    )
     first = MongoNotifications(collection, relay, NotificationDocuments())
     async with UnitOfWork(SOURCE, [first]):
         first.add(notification)

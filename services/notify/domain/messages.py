@@ -1,4 +1,5 @@
-"""What the customer reads: one template per moment of a work order's life."""
+"""What the customer reads: one text per moment of a work order's life, from the operator's templates
+(services/notify/domain/templates.py); and who can be texted at all."""
 
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from contracts.events import (
     WorkOrderRepliedV1,
 )
 from services.common.working_days import CHINA_TIME
+from services.notify.domain.templates import Templates
 
 RESOLVED = "workorder.resolved"
 
@@ -24,38 +26,26 @@ class Sms:
     text: str
 
 
-def accepted(event: WorkOrderDispatchedV1, signature: str) -> Sms:
+def accepted(event: WorkOrderDispatchedV1, templates: Templates) -> Sms:
     due = event.reply_due_at.astimezone(CHINA_TIME)
-    return Sms(
-        "workorder.accepted",
-        f"{signature}您反映的问题已受理，工单号{event.work_order_id}，"
-        f"已转相关部门处理，预计{due.month}月{due.day}日{due:%H:%M}前答复。",
-    )
+    moment = "workorder.accepted"
+    return Sms(moment, templates.render(moment, event.work_order_id, event.type, {"due": due}))
 
 
-def replied(event: WorkOrderRepliedV1, signature: str) -> Sms:
-    if event.kind is ReplyKind.FINAL:
-        return Sms(RESOLVED, f"{signature}您的工单{event.work_order_id}已办结：{event.message}")
-    return Sms("workorder.progress", f"{signature}您的工单{event.work_order_id}处理进展：{event.message}")
+def replied(event: WorkOrderRepliedV1, templates: Templates) -> Sms:
+    moment = RESOLVED if event.kind is ReplyKind.FINAL else "workorder.progress"
+    return Sms(moment, templates.render(moment, event.work_order_id, event.type, {"message": event.message}))
 
 
-def linked(event: ContactLinkedV1, signature: str) -> Sms:
-    if event.reason is LinkReason.INCIDENT:
-        return Sms(
-            "contact.linked.incident",
-            f"{signature}您反映的故障已受理：所在区域的同类故障已并入工单{event.work_order_id}统一抢修，"
-            "处理结果将短信告知，无需重复报修。",
-        )
-    return Sms(
-        "contact.linked.repeat",
-        f"{signature}您反映的问题已在工单{event.work_order_id}中处理，处理结果将短信告知。",
-    )
+def linked(event: ContactLinkedV1, templates: Templates) -> Sms:
+    moment = "contact.linked.incident" if event.reason is LinkReason.INCIDENT else "contact.linked.repeat"
+    return Sms(moment, templates.render(moment, event.work_order_id, event.type, {}))
 
 
-def answered(event: WorkOrderAnsweredV1, signature: str) -> Sms:
-    return Sms(
-        f"workorder.answered.{event.reason.value}", f"{signature}{event.answer}（工单{event.work_order_id}）"
-    )
+def answered(event: WorkOrderAnsweredV1, templates: Templates) -> Sms:
+    fields = {"answer": event.answer, "reason": event.reason.value}
+    text = templates.render("workorder.answered", event.work_order_id, event.type, fields)
+    return Sms(f"workorder.answered.{event.reason.value}", text)
 
 
 def can_text(phone: str) -> bool:
