@@ -211,6 +211,7 @@ class FakeSmsGateway:
         self.references: list[str | None] = []
         self._failures = failures
         self.die_on_next_send = False
+        self.die_after_next_send = False  # the gateway takes the text, then the sender dies
         self.broken_for: set[str] = set()
 
     async def send(
@@ -227,6 +228,9 @@ class FakeSmsGateway:
         self.sent.append((to, text))
         self.sent_from.append(reply_code)
         self.references.append(reference)
+        if self.die_after_next_send:
+            self.die_after_next_send = False
+            raise SystemExit("the sending process died before recording the send")
         return "0: Accepted for delivery"
 
 
@@ -240,6 +244,10 @@ class InMemoryDeliveries:
         if kept not in reports:
             reports.append(kept)
         return Delivery(report.reference, list(reports))
+
+    async def of(self, reference: str) -> Delivery | None:
+        reports = self.reports.get(reference)
+        return Delivery(reference, list(reports)) if reports else None
 
 
 class FakeClock:

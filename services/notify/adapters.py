@@ -90,12 +90,17 @@ class MongoDeliveries:
             )
         except DuplicateKeyError:  # another report of the text inserted it first: this one is kept on it
             await retrying_stale(lambda: self._collection.update_one({"_id": report.reference}, update))
-        found = await self._collection.find_one({"_id": report.reference}) or {}
+        return await self.of(report.reference) or Delivery(report.reference)
+
+    async def of(self, reference: str) -> Delivery | None:
+        found = await self._collection.find_one({"_id": reference})
+        if found is None:
+            return None
         reports = [
             Report(DeliveryState(r["state"]), r["gateway_status"], as_utc(r["at"]))
             for r in found.get("reports", [])
         ]
-        return Delivery(report.reference, reports)
+        return Delivery(reference, reports)
 
 
 class NotificationDocuments:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -200,6 +201,12 @@ class NotifyHandlers:
                 uow.notifications.save(notification)
         except ConcurrentChange:
             return False  # another sender claimed it first
+        if notification.attempts > 1 and await self._reached_the_smsc(notification):
+            # An earlier sender died unrecorded after the gateway took it, and the SMSC reported it.
+            self._log.warning("a text the SMSC reported is not sent again", notification_id=notification.id)
+            sent = partial(notification.record_sent, "reconciled: the SMSC reported it", self._clock())
+            await self._record(notification, sent, cause)
+            return True
         try:
             answer = await self._sms.send(
                 notification.to,
@@ -227,6 +234,10 @@ class NotifyHandlers:
             return True
         await self._record(notification, lambda: notification.record_sent(answer, self._clock()), cause)
         return True
+
+    async def _reached_the_smsc(self, notification: Notification) -> bool:
+        delivery = await self._deliveries.of(report_reference_for(notification.id))
+        return delivery is not None and bool(delivery.reports) and not delivery.failed
 
     def _quiet_until(self, notification: Notification) -> datetime | None:
         """When the customer's quiet hours end, if they hold now; None: they may be reached now."""

@@ -35,6 +35,10 @@ class Deliveries(Protocol):
         with every report kept."""
         ...
 
+    async def of(self, reference: str) -> Delivery | None:
+        """The delivery of the text its reports name `reference`, if any report of it came."""
+        ...
+
 
 class NotificationRepository(Repository[Notification]):
     @abstractmethod

@@ -3,7 +3,14 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.events import SEALED_PHONE, Customer, WorkOrderDispatchedV1, WorkOrderRepliedV1
+from contracts.events import (
+    SEALED_PHONE,
+    Customer,
+    DeliveryState,
+    SmsDeliveryReportedV1,
+    WorkOrderDispatchedV1,
+    WorkOrderRepliedV1,
+)
 from services.notify.bootstrap import bootstrap
 from services.notify.domain.callbacks import WatchedCall
 from services.notify.domain.messages import mask
@@ -231,3 +238,37 @@ async def test_a_sealed_reporter_is_texted_nothing_and_nothing_is_kept_to_text_t
     sealed = Customer(phone=SEALED_PHONE)
     await notify.handlers.work_orders_replied([envelope_of(replied(customer=sealed))])
     assert (notify.sms.sent, len(notify.store)) == ([], 0)
+
+
+async def test_a_text_the_smsc_reported_is_not_sent_again_when_its_sender_died_before_recording_it():
+    notify = Notify()
+    notify.sms.die_after_next_send = True
+    with pytest.raises(SystemExit):
+        await notify.handlers.work_orders_replied([envelope_of(replied())])
+    [reference] = notify.sms.references
+    assert reference is not None
+    submitted = SmsDeliveryReportedV1(
+        reference=reference,
+        province="gd",
+        state=DeliveryState.SUBMITTED,
+        gateway_status=8,
+        reported_at=notify.clock.now,
+        received_at=notify.clock.now,
+        source="kannel",
+    )
+    await notify.handlers.deliveries_reported([envelope_of(submitted)])
+    notify.clock.advance(minutes=3)  # the dead sender's claim goes stale
+    await notify.restart().retry_due()
+    assert len(notify.sms.sent) == 1
+    sent = notify.notification()
+    assert (sent.status, sent.gateway_reply) == (NotificationStatus.SENT, "reconciled: the SMSC reported it")
+
+
+async def test_a_text_with_no_report_from_the_smsc_is_sent_again_after_its_sender_died():
+    notify = Notify()
+    notify.sms.die_after_next_send = True
+    with pytest.raises(SystemExit):
+        await notify.handlers.work_orders_replied([envelope_of(replied())])
+    notify.clock.advance(minutes=3)
+    await notify.handlers.retry_due()
+    assert len(notify.sms.sent) == 2, "the window the notify issue's message id closes"
