@@ -32,7 +32,7 @@ class CallEventKind(StrEnum):
 
 class VoiceCallEventV1(Event):
     ce_type: ClassVar[str] = "hotline.voice.call_event.v1"
-    minor_version: ClassVar[int] = 1
+    minor_version: ClassVar[int] = 2
 
     call_id: str = Field(description="The CTI's id of the call, the same on each of its events.")
     cti_event_id: str = Field(description="The CTI's own id of this event: a retry repeats it.")
@@ -67,6 +67,12 @@ class VoiceCallEventV1(Event):
         description="(offered, 1.1) Whether the caller is owed a callback should they hang up before an "
         "agent answers (a mid-tier customer's number); None where the gateway could not tell.",
     )
+    queue_priority: int | None = Field(
+        default=None,
+        ge=1,
+        description="(offered, 1.2) The caller's place in every queue by intake's tier rules, lower first "
+        "(VIP and high 1, blacklisted 9); None where the gateway could not tell.",
+    )
 
     def subject(self) -> str:
         return self.call_id
@@ -86,6 +92,7 @@ class CallbackNumber(StrEnum):
 
 class CallbackScheduledV1(Event):
     ce_type: ClassVar[str] = "hotline.voice.callback_scheduled.v1"
+    minor_version: ClassVar[int] = 1
 
     callback_id: str = Field(description="One per call: a callback is owed once, however it came to be.")
     call_id: str = Field(description="The CTI's id of the call to return.")
@@ -97,6 +104,11 @@ class CallbackScheduledV1(Event):
     )
     due_by: datetime = Field(description="When the callback is due by (the operators' rule: 24 hours).")
     scheduled_at: datetime = Field(description="When the call's event that owed it happened, CTI clock.")
+    priority: int | None = Field(
+        default=None,
+        ge=1,
+        description="(1.1) The caller's queue priority, lower first: a blacklisted one last.",
+    )
 
     def subject(self) -> str:
         return self.call_id

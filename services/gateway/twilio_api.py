@@ -93,7 +93,9 @@ def add_twilio_api(
 
     taken = trail.taken
 
-    async def told(call: TwilioCall, kind: CallEventKind, step: str, **fields: str | bool | None) -> None:
+    async def told(
+        call: TwilioCall, kind: CallEventKind, step: str, **fields: str | bool | int | None
+    ) -> None:
         now = datetime.now(UTC)
         step_id = f"{call.CallSid}:{step}"
         event = VoiceCallEventV1(
@@ -140,7 +142,8 @@ def add_twilio_api(
         if digits is None and heard == 1:
             caller = call.caller()
             sealed = seal.seal(caller) if caller else None
-            owed = owed_callback_if_abandoned(standings.of(caller)) if caller and standings else None
+            standing = standings.of(caller) if caller and standings else None
+            owed = owed_callback_if_abandoned(standing) if standing else None
             await told(
                 call,
                 CallEventKind.OFFERED,
@@ -148,6 +151,7 @@ def add_twilio_api(
                 sealed_caller=sealed,
                 called_number=call.called(),
                 callback_if_abandoned=owed,
+                queue_priority=standing.priority if standing else None,
             )
         if digits in MENU:
             queue = f"{province}-{MENU[digits].value}"

@@ -41,9 +41,10 @@ def call_event(
     """`standings`: this replica's copy of every number's standing, to tell on an offer whether the
     caller is owed a callback if they hang up queueing (the bus carries that, never the tier)."""
     fields = event.model_dump(exclude={"event_id", "caller_number", "callback_number"})
-    owed = None
+    owed, priority = None, None
     if event.kind is CallEventKind.OFFERED and event.caller_number and standings is not None:
-        owed = owed_callback_if_abandoned(standings.of(event.caller_number))
+        standing = standings.of(event.caller_number)
+        owed, priority = owed_callback_if_abandoned(standing), standing.priority
     return VoiceCallEventV1(
         call_id=call_id,
         cti_event_id=event.event_id,
@@ -53,6 +54,7 @@ def call_event(
         sealed_caller=seal.seal(event.caller_number) if event.caller_number else None,
         sealed_callback=seal.seal(event.callback_number) if event.callback_number else None,
         callback_if_abandoned=owed,
+        queue_priority=priority,
         **fields,
     )
 

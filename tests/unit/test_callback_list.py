@@ -27,7 +27,9 @@ CTI = {"Authorization": f"Bearer {local_keys()['gd.channel.voice']}"}
 NOW = datetime.now(UTC)
 
 
-def scheduled(due_in_hours: float, group: str = "gd-foshan") -> CallbackScheduledV1:
+def scheduled(
+    due_in_hours: float, group: str = "gd-foshan", priority: int | None = None
+) -> CallbackScheduledV1:
     call_id = f"CALL-{uuid4().hex[:10]}"
     return CallbackScheduledV1(
         callback_id=f"CB-{call_id}",
@@ -38,6 +40,7 @@ def scheduled(due_in_hours: float, group: str = "gd-foshan") -> CallbackSchedule
         group_id=group,
         due_by=NOW + timedelta(hours=due_in_hours),
         scheduled_at=NOW,
+        priority=priority,
     )
 
 
@@ -219,3 +222,9 @@ async def test_notify_gives_a_callback_up_after_it_rang_out_and_was_dialled_once
         (CallbackState.OPEN, 1),
         (CallbackState.UNREACHABLE, 2),
     ]
+
+
+def test_a_blacklisted_caller_who_asked_is_called_back_after_everyone_else():
+    blacklisted, vip, unknown = scheduled(1, priority=9), scheduled(5, priority=1), scheduled(3)
+    listed, _ = the_list(blacklisted, vip, unknown).to_call(NOW)
+    assert [c.callback_id for c in listed] == [vip.callback_id, unknown.callback_id, blacklisted.callback_id]

@@ -77,8 +77,10 @@ class Call:
             **fields,
         )
 
-    def offered(self, owed: bool | None) -> VoiceCallEventV1:
-        return self.event(CallEventKind.OFFERED, sealed_caller="sealed", callback_if_abandoned=owed)
+    def offered(self, owed: bool | None, priority: int | None = None) -> VoiceCallEventV1:
+        return self.event(
+            CallEventKind.OFFERED, sealed_caller="sealed", callback_if_abandoned=owed, queue_priority=priority
+        )
 
     def queued(self, group: str = "gd-foshan") -> VoiceCallEventV1:
         return self.event(CallEventKind.QUEUED, queue_id="q1", group_id=group)
@@ -203,3 +205,12 @@ async def test_a_twilio_caller_who_leaves_the_queue_unanswered_is_owed_a_callbac
     await callbacks.hear(offered, queued, left)
     [owed] = callbacks.scheduled()
     assert (owed.reason, owed.group_id) == ("abandoned", None)
+
+
+async def test_a_callback_carries_the_callers_queue_priority_from_the_offer():
+    callbacks, call = CallbackList(), Call()
+    offered, queued = call.offered(owed=False, priority=9), call.queued()
+    asked = call.event(CallEventKind.CALLBACK_REQUESTED, sealed_callback="sealed")
+    await callbacks.hear(offered, queued, asked)
+    [owed] = callbacks.scheduled()
+    assert owed.priority == 9

@@ -281,4 +281,5 @@ async def test_a_calls_offer_tells_the_bus_whether_the_caller_is_owed_a_callback
             assert answer.status_code == 202, answer.text
     told = [e for e in publisher.published if isinstance(e, VoiceCallEventV1)]
     assert [e.callback_if_abandoned for e in told] == [True, False, False, False]
+    assert [e.queue_priority for e in told] == [2, 1, 9, 3]
     assert not {"mid", "high", "normal"} & {str(v) for e in told for v in e.model_dump().values()}

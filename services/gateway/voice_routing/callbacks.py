@@ -1,7 +1,8 @@
 """The CTI's callback list: the callbacks notify put on <p>.callbacks and that are still open, in this
 replica's memory (read whole, a week back: a callback open longer than that has long been overdue and
-alarmed). Ordered as the operators' auto-dial rule has it: not yet tried first, by the time each is due;
-one that rang out goes to the end, to be dialled once more.
+alarmed). Ordered as the operators' rules have it: not yet tried first (one that rang out goes to the
+end, to be dialled once more), then by the caller's queue priority (a blacklisted caller last), then by
+the time each is due.
 
 As fresh as the callbacks topic: a call's hang-up is on the list a second or so after the CTI posts it.
 An attempt shows at once on the replica that took it, and on the others once notify has said where the
@@ -22,6 +23,7 @@ from contracts.events import (
 )
 
 LISTED_FOR = timedelta(days=7)
+UNKNOWN_PRIORITY = 3  # a caller the gateway could not place: with the normal tier, as intake's rules say
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class ListedCallback:
     group_id: str | None
     due_by: datetime
     scheduled_at: datetime
+    priority: int | None = None
     attempts: int = 0
     last_outcome: CallbackOutcome | None = None
 
@@ -64,6 +67,7 @@ class CallbackList:
                     event.group_id,
                     event.due_by,
                     event.scheduled_at,
+                    event.priority,
                 ),
             )
         elif isinstance(event, CallbackUpdatedV1):
@@ -107,7 +111,7 @@ class CallbackList:
         replica starting now), and so do the ones over."""
         self._drop_before(now - LISTED_FOR)
         wanted = [c for c in self._open.values() if group_id is None or c.group_id == group_id]
-        wanted.sort(key=lambda c: (c.attempts, c.due_by, c.callback_id))
+        wanted.sort(key=lambda c: (c.attempts, c.priority or UNKNOWN_PRIORITY, c.due_by, c.callback_id))
         return wanted[:limit], len(wanted)
 
     def _drop_before(self, oldest: datetime) -> None:

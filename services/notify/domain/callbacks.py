@@ -27,6 +27,7 @@ KEPT_FOR = timedelta(days=2)  # a call after its last event: past any redelivery
 # A call whose callback is open, after the callback was owed: past the CTI's list's week (the gateway
 # lists a callback for 7 days), so every attempt the list allows finds its call.
 KEPT_OPEN_FOR = timedelta(days=8)
+ORDINARY_PRIORITY = 3  # a normal or unknown caller's (intake's tier rules)
 ATTEMPTS = 2  # the operators' auto-dial rule: no answer, to the end of the list, dialled once more
 # The events that can change what a call is owed; the others (digits, after-call work) can't, and are
 # not looked up at all.
@@ -48,10 +49,12 @@ def callback_id_for(call_id: str) -> str:
 
 
 def worth_watching(event: VoiceCallEventV1) -> bool:
-    """Whether a call not followed yet should be from this event on: only an offer to a caller owed a
-    callback, or a caller's own request, can start what a callback is owed for."""
+    """Whether a call not followed yet should be from this event on: an offer to a caller owed a
+    callback, or one whose queue priority is not the ordinary one (so that a callback they ask for is
+    dialled first, or last), or a caller's own request."""
     if event.kind is CallEventKind.OFFERED:
-        return bool(event.callback_if_abandoned)
+        ordinary = event.queue_priority in (None, ORDINARY_PRIORITY)
+        return bool(event.callback_if_abandoned) or not ordinary
     return event.kind is CallEventKind.CALLBACK_REQUESTED
 
 
@@ -61,6 +64,7 @@ class WatchedCall:
     province: str
     last_at: datetime  # its latest event's time, by the CTI's clock
     owed_if_abandoned: bool = False
+    priority: int | None = None  # the caller's queue priority, as the gateway told it on the offer
     waiting: bool = False  # in a queue (queued, or transferred to a queue or a group), no agent on it
     waited_for: str | None = None  # the group it waits for, where the CTI says
     callback_id: str | None = None
@@ -102,6 +106,7 @@ class WatchedCall:
         kind = event.kind
         if kind is CallEventKind.OFFERED:
             self.owed_if_abandoned = self.owed_if_abandoned or bool(event.callback_if_abandoned)
+            self.priority = event.queue_priority or self.priority
         elif kind is CallEventKind.QUEUED:
             self.waiting, self.waited_for = True, event.group_id or self.waited_for
         elif kind in (CallEventKind.ANSWERED, CallEventKind.ENDED):
@@ -160,4 +165,5 @@ class WatchedCall:
             group_id=event.group_id or self.waited_for,
             due_by=event.at + within,
             scheduled_at=event.at,
+            priority=self.priority,
         )
