@@ -18,13 +18,15 @@ from services.notify.domain.deliveries import Delivery, Report, report_reference
 from services.notify.domain.links import Link, Result
 from services.notify.domain.messages import Sms
 from services.notify.domain.notification import STALE_CLAIM, Notification, NotificationStatus
+from services.notify.domain.sms_length import SmsEncoding, sms_length
 from services.notify.ports import NotificationRepository, SmsGatewayError
 
 Document = dict[str, Any]
 
 
 class KannelSmsGateway:
-    """Kannel's smsbox sendsms interface; UCS-2 coding so Chinese text arrives intact."""
+    """Kannel's smsbox sendsms interface: a text all in GSM 03.38's alphabet as 7-bit (Kannel converts it
+    from UTF-8), any other in UCS-2, so Chinese arrives intact; as sms_length counts it."""
 
     def __init__(
         self,
@@ -49,7 +51,7 @@ class KannelSmsGateway:
             "to": to,
             "text": text,
             "charset": "UTF-8",
-            "coding": "2",
+            "coding": "0" if sms_length(text).encoding is SmsEncoding.GSM7 else "2",
         }
         if self._report_url and reference:
             # Kannel calls it back with each report, its % escapes filled in: the DLR type, the SMSC's

@@ -237,7 +237,7 @@ class NotifyHandlers:
 
     async def _reached_the_smsc(self, notification: Notification) -> bool:
         delivery = await self._deliveries.of(report_reference_for(notification.id))
-        return delivery is not None and bool(delivery.reports) and not delivery.failed
+        return delivery is not None and delivery.reached_the_smsc
 
     def _quiet_until(self, notification: Notification) -> datetime | None:
         """When the customer's quiet hours end, if they hold now; None: they may be reached now."""

@@ -10,7 +10,7 @@ import httpx
 from contracts.events import DeliveryState, SmsDeliveryReportedV1
 from contracts.ids import reply_code_for
 from services.notify.adapters import KannelSmsGateway
-from services.notify.domain.deliveries import report_reference_for
+from services.notify.domain.deliveries import Delivery, Report, report_reference_for
 from tests.fakes import envelope_of
 from tests.unit.test_notify import Notify, dispatched
 
@@ -108,3 +108,37 @@ async def test_a_text_the_network_gave_up_on_reads_as_failed_and_names_its_work_
     )
     delivery = await notify.deliveries.record(report("s" * 24, DeliveryState.UNDELIVERABLE, 2, 9))
     assert delivery.failed
+
+
+async def test_a_text_all_in_the_gsm_alphabet_goes_as_7_bit_and_a_chinese_one_as_ucs2():
+    asked: list[httpx.Request] = []
+
+    def kannel(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(202, text="0: Accepted for delivery")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(kannel)) as client:
+        gateway = KannelSmsGateway(client, "http://kannel/", "u", "p", "10690000")
+        await gateway.send("+8613926012345", "[Hotline] WO-1 resolved: 100 EUR refunded (€)")
+        await gateway.send("+8613926012345", "【客服热线】您的工单已办结")
+    codings = [parse_qs(request.url.query.decode())["coding"] for request in asked]
+    assert codings == [["0"], ["2"]]
+
+
+def test_a_resend_the_smsc_took_after_it_rejected_the_first_reads_as_having_reached_it():
+    rejected, taken = (
+        report("r" * 24, DeliveryState.REJECTED, 16),
+        report("r" * 24, DeliveryState.SUBMITTED, 8, 5),
+    )
+    first_rejected = Delivery(
+        "r" * 24, [Report(r.state, r.gateway_status, r.reported_at) for r in (rejected, taken)]
+    )
+    taken_then_rejected = Delivery(
+        "r" * 24,
+        [
+            Report(r.state, r.gateway_status, r.reported_at)
+            for r in (taken, report("r" * 24, DeliveryState.REJECTED, 16, 9))
+        ],
+    )
+    assert first_rejected.reached_the_smsc
+    assert not taken_then_rejected.reached_the_smsc

@@ -65,6 +65,20 @@ def test_an_operators_own_template_is_used_for_its_moment(tmp_path):
         ("workorder.progress", "{{ ''.__class__.__mro__ }}", None, "templates.workorder.progress.sms"),
         ("workorder.closed", "{{ signature }}", None, "templates.workorder.closed: no such moment"),
         ("workorder.accepted", "{{ answer }}", "complaint", "by_type.complaint.workorder.accepted.sms"),
+        # Fields only some events give, reached for on those alone: tried on every answer reason and type.
+        (
+            "workorder.answered",
+            "{% if reason == 'outage' %}{{ restoration }}{% endif %}",
+            None,
+            "templates.workorder.answered.sms",
+        ),
+        (
+            "workorder.progress",
+            "{% if type == 'fault_repair' %}{{ due }}{% endif %}",
+            None,
+            "templates.workorder.progress.sms",
+        ),
+        ("workorder.resolved", "{{ message[0] }}", None, "templates.workorder.resolved.sms"),  # an empty one
     ],
 )
 def test_a_broken_template_stops_the_start_naming_it(tmp_path, moment, text, by_type, named):

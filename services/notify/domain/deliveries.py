@@ -40,3 +40,13 @@ class Delivery:
     @property
     def failed(self) -> bool:
         return self.state in FAILED
+
+    @property
+    def reached_the_smsc(self) -> bool:
+        """Whether the SMSC took the text after its last refusal (every attempt's reports share the text's
+        reference: a resend after a rejected one is taken, and said so, later)."""
+        refused = [report.at for report in self.reports if report.state in FAILED]
+        return any(
+            report.state not in FAILED and (not refused or report.at > max(refused))
+            for report in self.reports
+        )

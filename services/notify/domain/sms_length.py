@@ -1,8 +1,8 @@
-"""How long a text is as the network counts it: GSM 03.38's 7-bit alphabet where every character is in
+"""How long a text is as it is sent and billed: GSM 03.38's 7-bit alphabet where every character is in
 it (160 to a message; an extension character such as '€' or '[' takes two), otherwise UCS-2 (70, a
-character outside the basic plane two); a longer text is sent in concatenated parts of 153 or 67, each
-part's header taking the rest, and a two-unit character is never split between parts (the network moves
-it whole to the next). The `gsm0338` codec tells which characters the alphabet holds."""
+character outside the basic plane two); a longer text is sent in concatenated parts of 153 or 67 units,
+each part's header taking the rest, split by units as Kannel splits them. The `gsm0338` codec tells
+which characters the alphabet holds; notify's Kannel adapter sends in the encoding this names."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,16 +32,4 @@ def sms_length(text: str) -> SmsLength:
         encoding, units = SmsEncoding.UCS2, len(text.encode("utf-16-be")) // 2
     if units <= SINGLE[encoding]:
         return SmsLength(encoding, units, 1)
-    parts, room = 1, PART[encoding]
-    for character in text:
-        cost = _units(character, encoding)
-        if cost > room:
-            parts, room = parts + 1, PART[encoding]
-        room -= cost
-    return SmsLength(encoding, units, parts)
-
-
-def _units(character: str, encoding: SmsEncoding) -> int:
-    if encoding is SmsEncoding.GSM7:
-        return len(character.encode("gsm03.38"))
-    return len(character.encode("utf-16-be")) // 2
+    return SmsLength(encoding, units, -(-units // PART[encoding]))

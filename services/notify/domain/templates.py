@@ -8,6 +8,7 @@ tag stops the start naming the template, rather than a customer's text failing l
 
 from collections.abc import Mapping
 from datetime import datetime
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +16,25 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.events import WorkOrderType
+from contracts.events import AnswerReason, WorkOrderType
 from services.common.rule_files import read_table
 from services.common.working_days import CHINA_TIME
 
 DEFAULT_TEMPLATES = Path(__file__).parent.parent / "templates.json"
 CHANNELS = ("sms",)
 _SAMPLE_DUE = datetime(2026, 1, 1, 12, 0, tzinfo=CHINA_TIME)
-# Each moment and the fields it gives, beyond signature, work_order_id and type (with sample values).
-MOMENTS: dict[str, dict[str, Any]] = {
-    "workorder.accepted": {"due": _SAMPLE_DUE},
-    "workorder.progress": {"message": "已派员处理"},
-    "workorder.resolved": {"message": "已修复"},
-    "workorder.answered": {"answer": "您所在区域计划停电，预计17:00恢复", "reason": "known_outage"},
-    "contact.linked.incident": {},
-    "contact.linked.repeat": {},
+# Each moment and the fields it gives, beyond signature, work_order_id and type: the samples every
+# template is tried on, for every work-order type, at start (each value a field can take that changes
+# what a template may do: every answer reason, an empty message).
+MOMENTS: dict[str, list[dict[str, Any]]] = {
+    "workorder.accepted": [{"due": _SAMPLE_DUE}],
+    "workorder.progress": [{"message": "已派员处理"}, {"message": ""}],
+    "workorder.resolved": [{"message": "已修复"}, {"message": ""}],
+    "workorder.answered": [
+        {"answer": "您所在区域计划停电，预计17:00恢复", "reason": reason.value} for reason in AnswerReason
+    ],
+    "contact.linked.incident": [{}],
+    "contact.linked.repeat": [{}],
 }
 
 
@@ -60,10 +65,11 @@ class Templates:
                     problems.append(f"{where}: no such moment (known: {', '.join(MOMENTS)})")
                     continue
                 for channel, source in channels.items():
+                    types = [work_order_type] if work_order_type else [kind.value for kind in WorkOrderType]
                     try:
                         compiled = environment.from_string(source)
-                        sample = self._fields("WO-SAMPLE", work_order_type or "query", MOMENTS[moment])
-                        compiled.render(sample)
+                        for kind, sample in product(types, MOMENTS[moment]):
+                            compiled.render(self._fields("WO-SAMPLE", kind, sample))
                     except TemplateError as error:
                         problems.append(f"{where}.{channel}: {error}")
                         continue
