@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from contracts.envelope import Envelope
-from contracts.events import CallbackAttemptedV1, VoiceCallEventV1
+from contracts.events import CallbackAttemptedV1, CallEventKind, VoiceCallEventV1
 from contracts.topics import Topics
 from services.common.clock import Clock
 from services.notify.domain.callbacks import CALLBACK_WITHIN, WATCHED_KINDS, WatchedCall, worth_watching
@@ -40,6 +40,8 @@ class CallbackHandlers:
                 unit.publish(updated, self._topics.callbacks, call, cause=envelope)
 
     async def _heard(self, envelope: Envelope, event: VoiceCallEventV1) -> None:
+        if event.kind is CallEventKind.OFFERED and not worth_watching(event):
+            return  # a call's first event: nothing of it is stored, and most calls' offers end here
         async with self._unit() as unit:
             call = await unit.calls.get(event.call_id)
             if call is None:
