@@ -25,9 +25,9 @@ from services.gateway.schemas import Accepted
 from services.gateway.seal import Seal
 from services.gateway.voice_routing.decisions import owed_callback_if_abandoned
 from services.gateway.voice_routing.standings import StandingTable
-from services.gateway.voice_schemas import CallEvent, VoiceContact
+from services.gateway.voice_schemas import CTI_ID, CallEvent, VoiceContact
 
-CallId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")  # as CtiId: no ':'
+CallId = Path(min_length=1, max_length=128, pattern=CTI_ID)  # no ':'
 
 
 def call_event(

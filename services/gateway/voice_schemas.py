@@ -10,7 +10,8 @@ from services.gateway.schemas import PhoneNumber, Text, WebContact, not_ahead
 
 # The CTI's ids (calls, events, queues, groups, agents): what CTIs use, nothing that needs escaping, and
 # no ':', which joins them into the keys events are known by (a call "A" and "A:B" must never meet).
-CtiId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
+CTI_ID = r"^[A-Za-z0-9._@-]+$"
+CtiId = Annotated[str, Field(min_length=1, max_length=128, pattern=CTI_ID)]
 # A CTI's clock and the gateway's differ a little; an event from further ahead is a CTI's mistake that
 # would make every later figure of the call wrong.
 CLOCK_SKEW = timedelta(minutes=5)

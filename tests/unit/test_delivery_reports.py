@@ -46,14 +46,19 @@ async def test_a_sender_that_takes_no_extension_sends_without_reply_codes():
     assert notify.sms.sent_from == [None]
 
 
-async def test_kannel_is_asked_for_every_report_at_the_gateways_route_under_the_reference():
-    asked: list[httpx.Request] = []
+def a_kannel(asked: list[httpx.Request]) -> httpx.AsyncClient:
+    """A client whose smsbox takes every text, keeping each request in `asked`."""
 
     def kannel(request: httpx.Request) -> httpx.Response:
         asked.append(request)
         return httpx.Response(202, text="0: Accepted for delivery")
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(kannel)) as client:
+    return httpx.AsyncClient(transport=httpx.MockTransport(kannel))
+
+
+async def test_kannel_is_asked_for_every_report_at_the_gateways_route_under_the_reference():
+    asked: list[httpx.Request] = []
+    async with a_kannel(asked) as client:
         gateway = KannelSmsGateway(
             client,
             "http://kannel/cgi-bin/sendsms",
@@ -73,12 +78,7 @@ async def test_kannel_is_asked_for_every_report_at_the_gateways_route_under_the_
 
 async def test_without_a_report_url_kannel_is_asked_for_no_reports():
     asked: list[httpx.Request] = []
-
-    def kannel(request: httpx.Request) -> httpx.Response:
-        asked.append(request)
-        return httpx.Response(202, text="0: Accepted for delivery")
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(kannel)) as client:
+    async with a_kannel(asked) as client:
         await KannelSmsGateway(client, "http://kannel/", "u", "p", "10690000").send("+8613926012345", "x")
     assert "dlr-url" not in parse_qs(asked[0].url.query.decode())
 
@@ -112,12 +112,7 @@ async def test_a_text_the_network_gave_up_on_reads_as_failed_and_names_its_work_
 
 async def test_a_text_all_in_the_gsm_alphabet_goes_as_7_bit_and_a_chinese_one_as_ucs2():
     asked: list[httpx.Request] = []
-
-    def kannel(request: httpx.Request) -> httpx.Response:
-        asked.append(request)
-        return httpx.Response(202, text="0: Accepted for delivery")
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(kannel)) as client:
+    async with a_kannel(asked) as client:
         gateway = KannelSmsGateway(client, "http://kannel/", "u", "p", "10690000")
         await gateway.send("+8613926012345", "[Hotline] WO-1 resolved: 100 EUR refunded (€)")
         await gateway.send("+8613926012345", "【客服热线】您的工单已办结")

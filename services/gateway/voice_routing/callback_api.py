@@ -23,9 +23,9 @@ from services.gateway.posts import ANSWERS, Published, publish_audited
 from services.gateway.principals import NotFound, may_post_contact
 from services.gateway.schemas import Accepted, not_ahead
 from services.gateway.voice_routing.callbacks import CallbackList
-from services.gateway.voice_schemas import CLOCK_SKEW, CtiId
+from services.gateway.voice_schemas import CLOCK_SKEW, CTI_ID, CtiId
 
-CallbackId = Path(min_length=1, max_length=140, pattern=r"^[A-Za-z0-9._@-]+$")
+CallbackId = Path(min_length=1, max_length=140, pattern=CTI_ID)  # "CB-" and a call's id
 
 
 class CallbackToDial(BaseModel):
@@ -71,7 +71,7 @@ def add_callback_api(
     async def callbacks_to_dial(
         request: Request,
         caller: Authenticated,
-        group_id: Annotated[str | None, Query(max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")] = None,
+        group_id: Annotated[str | None, Query(max_length=128, pattern=CTI_ID)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> CallbacksToDial:
         """The callbacks owed and still open (a mid-tier caller who hung up queueing, a caller who asked),
@@ -98,10 +98,10 @@ def add_callback_api(
         callback is over (a retry of the attempt that closed it, another agent's dial meanwhile) is
         taken and changes nothing."""
         may_post_contact(caller, province, Channel.VOICE.value)
-        listed, over = callbacks.listed(callback_id), callbacks.over(callback_id)
-        if listed is None and over is None:
+        call_id = callbacks.call_of(callback_id)
+        if call_id is None:
             raise NotFound(f"no callback {callback_id} is listed here")
-        call_id = listed.call_id if listed else over.call_id if over else ""
+        listed = callbacks.listed(callback_id)
         told = CallbackAttemptedV1(
             callback_id=callback_id,
             call_id=call_id,

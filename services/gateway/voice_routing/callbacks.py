@@ -100,8 +100,10 @@ class CallbackList:
     def listed(self, callback_id: str) -> ListedCallback | None:
         return self._open.get(callback_id)
 
-    def over(self, callback_id: str) -> Over | None:
-        return self._over.get(callback_id)
+    def call_of(self, callback_id: str) -> str | None:
+        """The call of a callback listed, open or over; None for one this replica does not know."""
+        listed, over = self._open.get(callback_id), self._over.get(callback_id)
+        return listed.call_id if listed else over.call_id if over else None
 
     def to_call(
         self, now: datetime, group_id: str | None = None, limit: int = 100
