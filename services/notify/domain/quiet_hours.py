@@ -95,10 +95,10 @@ class QuietHours(BaseModel):
         local = now.astimezone(CHINA_TIME)
         if self.answers_at_once(template):
             return now if not self.night.holds(local.time()) else self._morning_after(local)
-        windows = self.by_kind[kind or CustomerKind.RESIDENT]
+        windows, guessing = self.by_kind[kind or CustomerKind.RESIDENT], calendar.guessing_beyond()
         for offset in range(LOOK_AHEAD):
             day = local.date() + timedelta(days=offset)
-            working = calendar.guessing_beyond().is_working_day(day)
+            working = guessing.is_working_day(day)
             for window in sorted(windows.working_day if working else windows.rest_day, key=_start):
                 start, end = _at(day, window.start), _at(day, window.end)
                 if end > local:
